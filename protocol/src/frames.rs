@@ -1,0 +1,362 @@
+//! Every JSON frame of protocol v1, as serde types.
+//!
+//! Frames are JSON text messages with a kebab-case `type` field and
+//! camelCase fields. Optional fields are left out when empty so frames stay
+//! small; decoders accept them missing.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A frame a client sends to the hub.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ClientFrame {
+    /// The first frame of every connection.
+    Hello(Hello),
+    /// Replace a file's whole content.
+    FileEdit(FileEdit),
+    /// Change this peer's display name or colour.
+    PeerUpdate(PeerProfile),
+    /// Application-level heartbeat; the hub answers `pong` at once.
+    Ping(Ping),
+}
+
+/// A frame the hub sends to a client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ServerFrame {
+    /// The answer to `hello`.
+    Welcome(Welcome),
+    /// A log entry: a file's new content (or its deletion).
+    FileChanged(FileChanged),
+    /// A log entry: something the running project reported.
+    RuntimeEvent(RuntimeEvent),
+    /// Everything before `head` has been sent; live entries follow.
+    Synced(Synced),
+    /// The set of connected peers changed.
+    Peers(Peers),
+    /// The answer to `ping`.
+    Pong(Ping),
+    /// A request was refused or a frame could not be understood.
+    Error(ErrorFrame),
+}
+
+/// `hello`: who the client is and what it already has.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hello {
+    /// The highest `rev` the client has applied, if any.
+    #[serde(default)]
+    pub last_seen_rev: Option<u64>,
+    /// The `project.id` of the welcome the cached state came from.
+    #[serde(default)]
+    pub project_id: Option<String>,
+    /// The `project.rev` the cached files correspond to.
+    #[serde(default)]
+    pub project_rev: Option<u64>,
+    /// How this peer wants to appear to others.
+    #[serde(default)]
+    pub peer: PeerProfile,
+}
+
+/// A peer's chosen name and colour.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerProfile {
+    /// Display name; the hub trims it to [`crate::MAX_PEER_NAME_CHARS`].
+    #[serde(default)]
+    pub name: String,
+    /// CSS colour as `#rrggbb`; anything else is replaced by the hub.
+    #[serde(default)]
+    pub color: String,
+}
+
+/// `file-edit`: replace `path`'s content, if it is still at `base_rev`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileEdit {
+    /// Chosen by the client; echoed in the resulting `file-changed` or
+    /// `error` so the author can match the answer to its draft.
+    pub edit_id: String,
+    /// Relative, `/`-separated path inside the project.
+    pub path: String,
+    /// The whole new content.
+    pub content: String,
+    /// The file's `rev` the edit started from; 0 for a file that does not
+    /// exist yet.
+    pub base_rev: u64,
+}
+
+/// `ping` and `pong`: `t` is whatever the client put there (usually a clock
+/// reading), echoed back unchanged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ping {
+    /// Opaque number echoed back.
+    pub t: f64,
+}
+
+/// Identifies one generation of a project and how far its files have come.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectVersion {
+    /// Random id of this hub run; a restarted hub is a new generation.
+    pub id: String,
+    /// The `rev` of the newest file change, 0 if none.
+    pub rev: u64,
+}
+
+/// How the hub will bring the client up to date after `welcome`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SyncMode {
+    /// The cached state is still valid: every entry after `lastSeenRev`
+    /// follows, in order.
+    Replay,
+    /// Start over: `files` carries every file, then the newest runtime
+    /// events follow.
+    Snapshot,
+}
+
+/// `welcome`: the hub accepted `hello`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Welcome {
+    /// The room this connection is in.
+    pub room_id: String,
+    /// The current project generation and file revision.
+    pub project: ProjectVersion,
+    /// The newest `rev` in the room's log (0 if the log is empty).
+    pub head: u64,
+    /// Whether this connection holds a read-only token.
+    pub read_only: bool,
+    /// This connection's id among the peers.
+    pub peer_id: String,
+    /// Everyone connected, this peer included.
+    pub peers: Vec<PeerInfo>,
+    /// Replay or snapshot.
+    pub mode: SyncMode,
+    /// Every file, in snapshot mode only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<FileSnapshot>>,
+    /// The room's read-only token, sent only to holders of the edit token so
+    /// they can share a view-only link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only_token: Option<String>,
+}
+
+/// One file in a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileSnapshot {
+    /// Relative, `/`-separated path.
+    pub path: String,
+    /// Whole content.
+    pub content: String,
+    /// The `rev` of the change that produced this content; 0 for content
+    /// that was on disk when the hub started.
+    pub rev: u64,
+}
+
+/// `file-changed`: a log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileChanged {
+    /// Position in the room's log.
+    pub rev: u64,
+    /// Relative, `/`-separated path.
+    pub path: String,
+    /// The new content; empty when `deleted`.
+    pub content: String,
+    /// The `peerId` of the author, or `None` for a change made on disk.
+    #[serde(default)]
+    pub by: Option<String>,
+    /// The author's `editId`, if the change came from a `file-edit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit_id: Option<String>,
+    /// The file was removed.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
+}
+
+/// `runtime-event`: a log entry reported by the running project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuntimeEvent {
+    /// Position in the room's log.
+    pub rev: u64,
+    /// Milliseconds since the Unix epoch, when the hub appended it.
+    pub ts: u64,
+    /// What happened: `stdout`, `stderr`, `exit`, `pulse`, or anything a
+    /// poster chose.
+    pub kind: String,
+    /// Kind-specific payload, e.g. `{"line": "…"}` or `{"code": 0}`.
+    #[serde(default)]
+    pub data: Value,
+}
+
+/// `synced`: the catch-up is complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Synced {
+    /// The newest `rev` sent so far.
+    pub head: u64,
+}
+
+/// `peers`: everyone connected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Peers {
+    /// Sorted by `peer_id`.
+    pub peers: Vec<PeerInfo>,
+}
+
+/// One connected peer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerInfo {
+    /// Unique among the room's current connections.
+    pub peer_id: String,
+    /// Display name.
+    pub name: String,
+    /// `#rrggbb`.
+    pub color: String,
+    /// Holds a read-only token.
+    pub read_only: bool,
+}
+
+/// A file's content at a revision, as carried by a `conflict` error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileVersion {
+    /// The file's current `rev`.
+    pub rev: u64,
+    /// The file's current content (empty if it was deleted).
+    pub content: String,
+}
+
+/// `error`: what went wrong, in a machine-readable code and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorFrame {
+    /// Machine-readable reason.
+    pub error: ErrorCode,
+    /// A sentence for people; never contains a token.
+    #[serde(default)]
+    pub message: String,
+    /// The `editId` of the refused edit, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit_id: Option<String>,
+    /// The path of the refused edit, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// For `conflict`: the file as it is now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<FileVersion>,
+}
+
+/// The reasons in an `error` frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The frame was not JSON, or its fields did not fit its type.
+    BadFrame,
+    /// The frame's `type` is not one this hub knows.
+    UnknownType,
+    /// A frame other than `hello` came first; the hub closes with 4400.
+    HelloFirst,
+    /// This connection's token is read-only; nothing was written.
+    ReadOnly,
+    /// The file changed since the edit's `baseRev`; `current` has it now.
+    Conflict,
+    /// The path is not a plain relative path inside the project.
+    BadPath,
+    /// The content is over [`crate::MAX_CONTENT_BYTES`].
+    TooLarge,
+    /// The hub could not write the file; nothing changed.
+    WriteFailed,
+    /// A code this version does not know, from a newer hub.
+    #[serde(other)]
+    Other,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire, e.g. `"read-only"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadFrame => "bad-frame",
+            Self::UnknownType => "unknown-type",
+            Self::HelloFirst => "hello-first",
+            Self::ReadOnly => "read-only",
+            Self::Conflict => "conflict",
+            Self::BadPath => "bad-path",
+            Self::TooLarge => "too-large",
+            Self::WriteFailed => "write-failed",
+            Self::Other => "other",
+        }
+    }
+}
+
+impl ErrorFrame {
+    /// An error with just a code and a sentence.
+    pub fn new(error: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            error,
+            message: message.into(),
+            edit_id: None,
+            path: None,
+            current: None,
+        }
+    }
+
+    /// The same error, about the edit `edit_id` to `path`.
+    pub fn for_edit(mut self, edit: &FileEdit) -> Self {
+        self.edit_id = Some(edit.edit_id.clone());
+        self.path = Some(edit.path.clone());
+        self
+    }
+}
+
+/// One entry of the room's ordered log.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogEntry {
+    /// A file's new content.
+    FileChanged(FileChanged),
+    /// A runtime event.
+    RuntimeEvent(RuntimeEvent),
+}
+
+impl LogEntry {
+    /// The entry's position in the log.
+    pub fn rev(&self) -> u64 {
+        match self {
+            Self::FileChanged(f) => f.rev,
+            Self::RuntimeEvent(e) => e.rev,
+        }
+    }
+
+    /// The frame that carries this entry.
+    pub fn to_frame(&self) -> ServerFrame {
+        match self {
+            Self::FileChanged(f) => ServerFrame::FileChanged(f.clone()),
+            Self::RuntimeEvent(e) => ServerFrame::RuntimeEvent(e.clone()),
+        }
+    }
+}
+
+impl ServerFrame {
+    /// The log entry this frame carries, if it is one.
+    pub fn as_log_entry(&self) -> Option<LogEntry> {
+        match self {
+            Self::FileChanged(f) => Some(LogEntry::FileChanged(f.clone())),
+            Self::RuntimeEvent(e) => Some(LogEntry::RuntimeEvent(e.clone())),
+            _ => None,
+        }
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}

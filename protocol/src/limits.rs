@@ -1,0 +1,39 @@
+//! Numbers both ends of the wire agree on.
+
+/// Largest file content, in bytes of UTF-8, that a `file-edit` may carry and
+/// that the hub loads from disk. Larger edits get `too-large`.
+pub const MAX_CONTENT_BYTES: usize = 1 << 20;
+
+/// Largest WebSocket message the hub reads. Bigger ones close the connection
+/// with [`CLOSE_MESSAGE_TOO_BIG`]. It is four times [`MAX_CONTENT_BYTES`] so
+/// that a 1 MiB edit still fits after JSON escaping of typical text.
+pub const MAX_FRAME_BYTES: usize = 4 << 20;
+
+/// How many log entries (file changes and runtime events) the hub keeps in
+/// memory for replay.
+pub const REPLAY_BUFFER_ENTRIES: usize = 5000;
+
+/// How many of the newest runtime events a `snapshot` welcome is followed by,
+/// and how many a client keeps.
+pub const SNAPSHOT_EVENT_LIMIT: usize = 1000;
+
+/// Longest peer name, in characters, after the hub trims it.
+pub const MAX_PEER_NAME_CHARS: usize = 40;
+
+/// Longest path, in bytes, accepted from the wire.
+pub const MAX_PATH_BYTES: usize = 1024;
+
+/// Close code: the token is missing or wrong. Clients must not retry.
+pub const CLOSE_UNAUTHORIZED: u16 = 4401;
+/// Close code: no room with that id on this hub. Clients must not retry.
+pub const CLOSE_ROOM_NOT_FOUND: u16 = 4404;
+/// Close code: the client broke the protocol (e.g. a frame before `hello`).
+/// Clients must not retry, since the same code would break it again.
+pub const CLOSE_PROTOCOL_ERROR: u16 = 4400;
+/// Close code (RFC 6455): a message over [`MAX_FRAME_BYTES`].
+pub const CLOSE_MESSAGE_TOO_BIG: u16 = 1009;
+/// Close code (RFC 6455 "try again later"): the peer fell too far behind the
+/// live stream. The client reconnects and catches up by replay.
+pub const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
+/// Close code: the peer sent nothing, not even a pong, for too long.
+pub const CLOSE_IDLE: u16 = 4408;

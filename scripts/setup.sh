@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Installs every tool the demo and the tests need, idempotently: each step
+# checks the installed version first and does nothing when it already matches.
+# Facts behind each step are in ../shared/TOOLCHAIN.md (versions, flags, why).
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/env.sh
+source "$repo/scripts/env.sh"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# The wasm-bindgen CLI must equal the crate version in Cargo.lock exactly, so
+# read it from the lock file rather than repeating the number here.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$repo/Cargo.lock"
+}
+
+TRUNK_VERSION="0.21.14"
+BINARYEN_VERSION="132"
+
+ensure_wasm_target() {
+  if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "wasm32-unknown-unknown: present"
+  else
+    log "wasm32-unknown-unknown: installing"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+ensure_chromium() {
+  if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+    local cv dv
+    cv="$(chromium --version 2>/dev/null | grep -oE '[0-9]+' | head -1)"
+    dv="$(chromedriver --version 2>/dev/null | grep -oE '[0-9]+' | head -1)"
+    if [ -n "$cv" ] && [ "$cv" = "$dv" ]; then
+      log "chromium $cv + chromedriver $dv: present"
+      return
+    fi
+    log "chromium ($cv) and chromedriver ($dv) disagree: reinstalling"
+  else
+    log "chromium + chromedriver: installing"
+  fi
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+}
+
+ensure_wasm_bindgen() {
+  local want have
+  want="$(wasm_bindgen_version)"
+  [ -n "$want" ] || { log "cannot read the wasm-bindgen version from Cargo.lock"; exit 1; }
+  have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)"
+  if [ "$have" = "$want" ] && command -v wasm-bindgen-test-runner >/dev/null; then
+    log "wasm-bindgen-cli $have: present"
+  else
+    log "wasm-bindgen-cli: installing $want (found '${have:-none}')"
+    # Without --locked: the CLI's own lock file asks for a webpki-roots
+    # release the registry here does not serve (TOOLCHAIN.md).
+    cargo install wasm-bindgen-cli --version "$want" --force
+  fi
+}
+
+ensure_trunk() {
+  local have
+  have="$(trunk --version 2>/dev/null | awk '{print $2}' || true)"
+  if [ "$have" = "$TRUNK_VERSION" ]; then
+    log "trunk $have: present"
+  else
+    log "trunk: installing $TRUNK_VERSION (found '${have:-none}')"
+    # trunk 0.22 needs a newer rustc than this machine's 1.95.
+    cargo install --locked trunk --version "$TRUNK_VERSION" --force
+  fi
+}
+
+ensure_wasm_opt() {
+  local have
+  have="$(wasm-opt --version 2>/dev/null | grep -oE 'version [0-9]+' | awk '{print $2}' || true)"
+  if [ "$have" = "$BINARYEN_VERSION" ]; then
+    log "wasm-opt $have: present"
+  else
+    log "wasm-opt: installing binaryen@$BINARYEN_VERSION from npm (found '${have:-none}')"
+    mkdir -p "$TOOLS_DIR/npm"
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/npm" "binaryen@$BINARYEN_VERSION" >/dev/null
+  fi
+}
+
+what="${1:-all}"
+case "$what" in
+  all)
+    ensure_wasm_target
+    ensure_chromium
+    ensure_wasm_bindgen
+    ensure_trunk
+    ensure_wasm_opt
+    ;;
+  test)
+    # The test command needs everything except nothing: trunk builds the app
+    # and wasm-opt shrinks it, so both are checked there too.
+    ensure_wasm_target
+    ensure_chromium
+    ensure_wasm_bindgen
+    ensure_trunk
+    ensure_wasm_opt
+    ;;
+  *) log "usage: setup.sh [all|test]"; exit 2 ;;
+esac
