@@ -1,1 +1,99 @@
-fn main() {}
+//! `room-hub`: serve a project folder as a live room.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use room_hub::{start, Config};
+
+/// Serve a project folder as a live collaborative room.
+#[derive(Debug, Parser)]
+#[command(name = "room-hub", version)]
+struct Cli {
+    /// The project folder to serve.
+    #[arg(long)]
+    project: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8787)]
+    port: u16,
+    /// `READONLY` also mints a read-only token.
+    #[arg(long, value_name = "READONLY")]
+    token: Option<String>,
+    /// Keep this room id across restarts.
+    #[arg(long)]
+    room_id: Option<String>,
+    /// Reuse and store the room id and tokens in this file (mode 0600).
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// Serve this built web app at / and /rooms/{id}/.
+    #[arg(long, value_name = "DIR")]
+    web: Option<PathBuf>,
+    /// Run this shell command in the folder and stream its output as events.
+    #[arg(long, value_name = "CMD")]
+    run: Option<String>,
+    /// Emit a synthetic pulse event every MS milliseconds.
+    #[arg(long, value_name = "MS")]
+    pulse: Option<u64>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ROOM_HUB_LOG")
+                .unwrap_or_else(|_| "room_hub=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let read_only_token = match cli.token.as_deref() {
+        None => false,
+        Some(t) if t.eq_ignore_ascii_case("readonly") => true,
+        Some(_) => {
+            eprintln!("room-hub: --token takes READONLY (to mint a read-only token)");
+            return ExitCode::from(2);
+        }
+    };
+    let config = Config {
+        project: cli.project,
+        bind: cli.bind,
+        port: cli.port,
+        read_only_token,
+        room_id: cli.room_id,
+        token_file: cli.token_file,
+        web_dir: cli.web,
+        run: cli.run,
+        pulse: cli.pulse.map(Duration::from_millis),
+        ..Config::default()
+    };
+    let hub = match start(config).await {
+        Ok(hub) => hub,
+        Err(e) => {
+            eprintln!("room-hub: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The one place tokens are shown: printed once, to stdout, for the host.
+    let (edit_link, view_link) = hub.share_links();
+    #[allow(clippy::print_stdout)]
+    {
+        println!("room-hub listening on {}", hub.base_url());
+        println!("room id: {}", hub.room.id());
+        println!("share link (can edit): {edit_link}");
+        if let Some(view) = view_link {
+            println!("share link (view only): {view}");
+        }
+    }
+    match hub.serve_until_ctrl_c().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("room-hub: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! Starting a hub from its settings.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::error::HubError;
+use crate::http::{app, HubState};
+use crate::project::ProjectDir;
+use crate::room::Room;
+use crate::runtime::{spawn_command, spawn_pulse};
+use crate::tokens::{load_or_mint, SecretsRequest};
+use crate::watcher::{watch, FolderWatch};
+use crate::ws::Heartbeat;
+use crate::AbortOnDrop;
+
+/// Everything a hub needs to start. Mirrors the command line.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The project folder (`--project`). Default: the current folder.
+    pub project: PathBuf,
+    /// Address to listen on (`--bind`). Default 127.0.0.1: a room is not
+    /// exposed to the network unless the host asks.
+    pub bind: IpAddr,
+    /// Port (`--port`). Default 8787; 0 picks a free one.
+    pub port: u16,
+    /// Also mint a read-only token (`--token READONLY`). Default false.
+    pub read_only_token: bool,
+    /// Keep this room id (`--room-id`). Default: random, or the token
+    /// file's.
+    pub room_id: Option<String>,
+    /// Reuse and store the id and tokens here (`--token-file`). Default none.
+    pub token_file: Option<PathBuf>,
+    /// Serve this built web app (`--web`). Default none.
+    pub web_dir: Option<PathBuf>,
+    /// Run this shell command in the folder and stream its output as events
+    /// (`--run`). Default none.
+    pub run: Option<String>,
+    /// Emit a synthetic `pulse` event this often (`--pulse MS`). Default
+    /// none.
+    pub pulse: Option<Duration>,
+    /// Watch the folder for changes made by others. Default true.
+    pub watch: bool,
+    /// WebSocket heartbeat settings. Default: ping every 15 s, drop after
+    /// 45 s of silence.
+    pub heartbeat: Heartbeat,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            project: PathBuf::from("."),
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 8787,
+            read_only_token: false,
+            room_id: None,
+            token_file: None,
+            web_dir: None,
+            run: None,
+            pulse: None,
+            watch: true,
+            heartbeat: Heartbeat::default(),
+        }
+    }
+}
+
+/// A hub that is listening. Dropping it stops the server, closes every
+/// connection, and stops the watcher and event sources.
+#[derive(Debug)]
+pub struct RunningHub {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its room.
+    pub room: Arc<Room>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _watch: Option<FolderWatch>,
+    _sources: Vec<AbortOnDrop>,
+}
+
+impl RunningHub {
+    /// `http://host:port`, with a loopback name for a wildcard bind.
+    pub fn base_url(&self) -> String {
+        let host = match self.addr.ip() {
+            ip if ip.is_unspecified() => "localhost".to_owned(),
+            IpAddr::V6(ip) => format!("[{ip}]"),
+            IpAddr::V4(ip) => ip.to_string(),
+        };
+        format!("http://{host}:{}", self.addr.port())
+    }
+
+    /// The share link for the edit token and, if minted, the read-only one.
+    /// These contain secrets: print them once, never log them.
+    pub fn share_links(&self) -> (String, Option<String>) {
+        let link = |token: &room_protocol::Token| {
+            format!(
+                "{}/rooms/{}/?token={}",
+                self.base_url(),
+                self.room.id(),
+                token.expose()
+            )
+        };
+        let secrets = self.room.secrets();
+        (
+            link(&secrets.edit_token),
+            secrets.read_only_token.as_ref().map(link),
+        )
+    }
+
+    /// Serves until Ctrl-C (or SIGTERM), then shuts down.
+    pub async fn serve_until_ctrl_c(mut self) -> Result<(), HubError> {
+        let server = self.server.take();
+        let terminate = async {
+            #[cfg(unix)]
+            {
+                if let Ok(mut term) =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                {
+                    term.recv().await;
+                    return;
+                }
+            }
+            std::future::pending::<()>().await;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminate => {}
+            result = async { match server { Some(s) => s.await, None => Ok(Ok(())) } } => {
+                return match result {
+                    Ok(r) => r.map_err(HubError::Io),
+                    Err(e) => Err(HubError::Io(std::io::Error::other(e))),
+                };
+            }
+        }
+        tracing::info!("shutting down");
+        Ok(())
+    }
+}
+
+impl Drop for RunningHub {
+    fn drop(&mut self) {
+        self.room.close();
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+/// Opens the room, binds the listener and starts serving in the background.
+pub async fn start(config: Config) -> Result<RunningHub, HubError> {
+    let project = ProjectDir::open(&config.project)?;
+    let secrets = load_or_mint(&SecretsRequest {
+        room_id: config.room_id.clone(),
+        want_read_only: config.read_only_token,
+        token_file: config.token_file.clone(),
+    })?;
+    let room = Arc::new(Room::open(secrets, project)?);
+    let watch = if config.watch {
+        Some(watch(Arc::clone(&room))?)
+    } else {
+        None
+    };
+    let mut sources = Vec::new();
+    if let Some(command) = config.run.clone() {
+        sources.push(spawn_command(Arc::clone(&room), command));
+    }
+    if let Some(every) = config.pulse {
+        sources.push(spawn_pulse(Arc::clone(&room), every));
+    }
+    let mut state = HubState::new([Arc::clone(&room)]);
+    state.heartbeat = config.heartbeat;
+    state.web_dir = config.web_dir.clone();
+    let listener = TcpListener::bind(SocketAddr::new(config.bind, config.port)).await?;
+    let addr = listener.local_addr()?;
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let router = app(Arc::new(state));
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(RunningHub {
+        addr,
+        room,
+        shutdown: Some(shutdown),
+        server: Some(server),
+        _watch: watch,
+        _sources: sources,
+    })
+}

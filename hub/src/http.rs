@@ -1,0 +1,248 @@
+//! The HTTP surface: the router factory and its handlers.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use room_protocol::{token_from_subprotocols, MAX_FRAME_BYTES, SUBPROTOCOL};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio_util::io::ReaderStream;
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::room::Room;
+use crate::snapshot::{now_secs, stream_tar, verify_link, LinkError};
+use crate::tokens::Access;
+use crate::ws::{count_attempt, serve_connection, Admission, Heartbeat};
+
+/// Largest body `POST /rooms/{id}/events` accepts.
+pub const MAX_EVENT_BODY_BYTES: usize = 64 * 1024;
+
+/// Longest event `kind`.
+pub const MAX_EVENT_KIND_CHARS: usize = 64;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct HubState {
+    /// Rooms by id.
+    pub rooms: HashMap<String, Arc<Room>>,
+    /// Heartbeat settings for WebSocket connections.
+    pub heartbeat: Heartbeat,
+    /// A built web app to serve at `/` and `/rooms/{id}/`, if any.
+    pub web_dir: Option<PathBuf>,
+}
+
+impl HubState {
+    /// A hub serving `rooms` with default heartbeats and no web app.
+    pub fn new(rooms: impl IntoIterator<Item = Arc<Room>>) -> Self {
+        Self {
+            rooms: rooms
+                .into_iter()
+                .map(|room| (room.id().to_owned(), room))
+                .collect(),
+            heartbeat: Heartbeat::default(),
+            web_dir: None,
+        }
+    }
+}
+
+/// The hub's router.
+pub fn app(state: Arc<HubState>) -> Router {
+    let mut router = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/rooms/{room_id}/ws", get(websocket))
+        .route(
+            "/rooms/{room_id}/events",
+            post(post_event).layer(DefaultBodyLimit::max(MAX_EVENT_BODY_BYTES)),
+        )
+        .route("/rooms/{room_id}/snapshot.tar", get(snapshot));
+    if let Some(dir) = &state.web_dir {
+        // A share link opens the app: /rooms/{id}/ is the app's page, and
+        // the app's assets are served from the root.
+        router = router
+            .route_service("/rooms/{room_id}/", ServeFile::new(dir.join("index.html")))
+            .fallback_service(ServeDir::new(dir));
+    }
+    router.with_state(state)
+}
+
+fn json_error(status: StatusCode, error: &str, message: &str) -> Response {
+    (status, Json(json!({ "error": error, "message": message }))).into_response()
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    token: Option<String>,
+}
+
+async fn websocket(
+    ws: WebSocketUpgrade,
+    Path(room_id): Path<String>,
+    Query(query): Query<TokenQuery>,
+    headers: HeaderMap,
+    State(hub): State<Arc<HubState>>,
+) -> Response {
+    let offered = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let token = token_from_subprotocols(offered).or(query.token.as_deref());
+    let admission = match hub.rooms.get(&room_id) {
+        None => Admission::UnknownRoom,
+        Some(room) => match token.and_then(|t| room.secrets().access_for(t)) {
+            Some(access) => Admission::Admitted(Arc::clone(room), access),
+            None => Admission::Unauthorized,
+        },
+    };
+    if let Some(room) = hub.rooms.get(&room_id) {
+        count_attempt(room, &admission);
+    }
+    let heartbeat = hub.heartbeat;
+    // The upgrade completes even for refusals: a browser cannot read the
+    // status of a refused upgrade, but it can read a close code.
+    ws.protocols([SUBPROTOCOL])
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| serve_connection(socket, admission, heartbeat))
+}
+
+async fn healthz(State(hub): State<Arc<HubState>>) -> Response {
+    let mut rooms = serde_json::Map::new();
+    for (id, room) in &hub.rooms {
+        let (project, head) = room.version().await;
+        rooms.insert(
+            id.clone(),
+            json!({
+                "head": head,
+                "project": project,
+                "connections": {
+                    "attempts": room.stats.attempts.load(Ordering::Relaxed),
+                    "unauthorized": room.stats.unauthorized.load(Ordering::Relaxed),
+                    "welcomed": room.stats.welcomed.load(Ordering::Relaxed),
+                },
+            }),
+        );
+    }
+    Json(json!({ "ok": true, "rooms": rooms })).into_response()
+}
+
+#[derive(Deserialize)]
+struct EventBody {
+    kind: String,
+    #[serde(default)]
+    data: Value,
+}
+
+async fn post_event(
+    Path(room_id): Path<String>,
+    State(hub): State<Arc<HubState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(room) = hub.rooms.get(&room_id) else {
+        return json_error(StatusCode::NOT_FOUND, "unknown-room", "no room with that id");
+    };
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match bearer.and_then(|t| room.secrets().access_for(t.trim())) {
+        Some(Access::Edit) => {}
+        Some(Access::ReadOnly) => {
+            return json_error(
+                StatusCode::FORBIDDEN,
+                "read-only",
+                "a view-only token cannot post events",
+            )
+        }
+        None => {
+            let mut response = json_error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "send the room's edit token as 'Authorization: Bearer <token>'",
+            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return response;
+        }
+    }
+    let event: EventBody = match serde_json::from_slice(&body) {
+        Ok(event) => event,
+        Err(e) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                &format!("expected {{\"kind\": string, \"data\": any}}: error at line {} column {}", e.line(), e.column()),
+            )
+        }
+    };
+    if event.kind.is_empty() || event.kind.chars().count() > MAX_EVENT_KIND_CHARS {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            &format!("kind must be 1 to {MAX_EVENT_KIND_CHARS} characters"),
+        );
+    }
+    let rev = room.append_event(&event.kind, event.data).await;
+    (StatusCode::CREATED, Json(json!({ "rev": rev }))).into_response()
+}
+
+#[derive(Deserialize)]
+struct SnapshotQuery {
+    exp: Option<u64>,
+    sig: Option<String>,
+}
+
+async fn snapshot(
+    Path(room_id): Path<String>,
+    Query(query): Query<SnapshotQuery>,
+    State(hub): State<Arc<HubState>>,
+) -> Response {
+    let Some(room) = hub.rooms.get(&room_id) else {
+        return json_error(StatusCode::NOT_FOUND, "unknown-room", "no room with that id");
+    };
+    let (Some(exp), Some(sig)) = (query.exp, query.sig) else {
+        return json_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a snapshot link needs exp and sig",
+        );
+    };
+    match verify_link(room, exp, &sig, now_secs()) {
+        Ok(()) => {}
+        Err(LinkError::Expired) => {
+            return json_error(StatusCode::UNAUTHORIZED, "expired", "this snapshot link has expired")
+        }
+        Err(LinkError::BadSignature) => {
+            return json_error(
+                StatusCode::UNAUTHORIZED,
+                "bad-signature",
+                "this snapshot link is not valid for this room",
+            )
+        }
+    }
+    let body = Body::from_stream(ReaderStream::new(stream_tar(Arc::clone(room))));
+    let disposition = format!("attachment; filename=\"{room_id}.tar\"");
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/x-tar")),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        body,
+    )
+        .into_response()
+}

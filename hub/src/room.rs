@@ -1,0 +1,513 @@
+//! One room: its files, its log, its peers, and the broadcast channel that
+//! carries live entries to every connection.
+//!
+//! All changes happen under one async mutex, and each change is appended to
+//! the log and sent on the channel before the mutex is released. A joining
+//! connection subscribes under the same mutex, so it receives every entry
+//! after its catch-up exactly once: older ones in the catch-up, newer ones
+//! live.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use room_protocol::{
+    encode, ErrorCode, ErrorFrame, FileChanged, FileEdit, FileSnapshot, FileVersion, Hello,
+    LogEntry, PeerInfo, PeerProfile, Peers, ProjectVersion, RelPath, RuntimeEvent, ServerFrame,
+    SyncMode, Synced, Welcome, MAX_CONTENT_BYTES, SNAPSHOT_EVENT_LIMIT,
+};
+use serde_json::Value;
+use tokio::sync::{broadcast, watch, Mutex};
+
+use crate::error::{HubError, WriteError};
+use crate::log::{EntryLog, Logged};
+use crate::project::ProjectDir;
+use crate::tokens::{random_base64url, Access, RoomSecrets};
+
+/// Frames queued per connection before a slow one is dropped (it then
+/// reconnects and catches up by replay).
+pub const BROADCAST_CAPACITY: usize = 8192;
+
+/// A message on the room's live channel: a frame's wire text.
+pub type Outgoing = Arc<str>;
+
+/// A file as the room knows it.
+#[derive(Debug, Clone)]
+struct FileState {
+    content: Arc<str>,
+    rev: u64,
+}
+
+#[derive(Debug, Default)]
+struct RoomState {
+    log: EntryLog,
+    files: BTreeMap<RelPath, FileState>,
+    /// The rev of the newest file change, 0 if none.
+    project_rev: u64,
+    /// Connected peers by their number (peer ids are `p{number}`).
+    peers: BTreeMap<u64, PeerInfo>,
+}
+
+/// Counters the hub exposes at `/healthz`, for tests and operators.
+#[derive(Debug, Default)]
+pub struct ConnectionStats {
+    /// WebSocket upgrades to this room, whatever their token.
+    pub attempts: AtomicU64,
+    /// Of those, closed with 4401.
+    pub unauthorized: AtomicU64,
+    /// Connections that said hello and were welcomed.
+    pub welcomed: AtomicU64,
+}
+
+/// A live room.
+#[derive(Debug)]
+pub struct Room {
+    secrets: RoomSecrets,
+    generation: String,
+    project: ProjectDir,
+    state: Mutex<RoomState>,
+    tx: broadcast::Sender<Outgoing>,
+    next_peer: AtomicU64,
+    /// Flips to true when the hub shuts down, so connections close.
+    closing: watch::Sender<bool>,
+    /// Connection counters.
+    pub stats: ConnectionStats,
+}
+
+/// What a connection gets when it joins.
+#[derive(Debug)]
+pub struct Joined {
+    /// This connection's peer id.
+    pub peer_id: String,
+    /// `welcome`, the catch-up entries and `synced`, in order.
+    pub catch_up: Vec<Outgoing>,
+    /// Live frames after the catch-up.
+    pub live: broadcast::Receiver<Outgoing>,
+}
+
+impl Room {
+    /// Opens a room over `project`, loading its files. Every call is a new
+    /// generation with a new random `project.id`.
+    pub fn open(secrets: RoomSecrets, project: ProjectDir) -> Result<Self, HubError> {
+        let files = project
+            .load_all()?
+            .into_iter()
+            .map(|(path, content)| {
+                let state = FileState {
+                    content: content.into(),
+                    rev: 0,
+                };
+                (path, state)
+            })
+            .collect();
+        let (tx, _) = broadcast::channel(BROADCAST_CAPACITY);
+        Ok(Self {
+            secrets,
+            generation: random_base64url(9)?,
+            project,
+            state: Mutex::new(RoomState {
+                files,
+                ..RoomState::default()
+            }),
+            tx,
+            next_peer: AtomicU64::new(1),
+            closing: watch::Sender::new(false),
+            stats: ConnectionStats::default(),
+        })
+    }
+
+    /// Asks every connection to close (the hub is going away).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves when [`Room::close`] has been called.
+    pub async fn closed(&self) {
+        let mut rx = self.closing.subscribe();
+        let _ = rx.wait_for(|closing| *closing).await;
+    }
+
+    /// The room id.
+    pub fn id(&self) -> &str {
+        &self.secrets.room_id
+    }
+
+    /// The room's tokens.
+    pub fn secrets(&self) -> &RoomSecrets {
+        &self.secrets
+    }
+
+    /// This run's generation id (`project.id`).
+    pub fn generation(&self) -> &str {
+        &self.generation
+    }
+
+    /// The project folder.
+    pub fn project(&self) -> &ProjectDir {
+        &self.project
+    }
+
+    /// The current project version and log head.
+    pub async fn version(&self) -> (ProjectVersion, u64) {
+        let state = self.state.lock().await;
+        (self.project_version(&state), state.log.head())
+    }
+
+    fn project_version(&self, state: &RoomState) -> ProjectVersion {
+        ProjectVersion {
+            id: self.generation.clone(),
+            rev: state.project_rev,
+        }
+    }
+
+    /// Admits a connection that said `hello`: decides replay or snapshot,
+    /// registers the peer and subscribes it to live frames.
+    pub async fn join(&self, hello: &Hello, access: Access) -> Joined {
+        let number = self.next_peer.fetch_add(1, Ordering::Relaxed);
+        let peer_id = format!("p{number}");
+        let profile = hello
+            .peer
+            .sanitized(&format!("Guest {number}"), &peer_id);
+        let mut state = self.state.lock().await;
+        state.peers.insert(
+            number,
+            PeerInfo {
+                peer_id: peer_id.clone(),
+                name: profile.name,
+                color: profile.color,
+                read_only: access == Access::ReadOnly,
+            },
+        );
+        let live = self.tx.subscribe();
+        let head = state.log.head();
+        let replay = self.replayable(&state, hello);
+        let mode = if replay.is_some() {
+            SyncMode::Replay
+        } else {
+            SyncMode::Snapshot
+        };
+        let files = replay.is_none().then(|| {
+            state
+                .files
+                .iter()
+                .map(|(path, f)| FileSnapshot {
+                    path: path.to_string(),
+                    content: f.content.to_string(),
+                    rev: f.rev,
+                })
+                .collect()
+        });
+        let entries =
+            replay.unwrap_or_else(|| state.log.newest_events(SNAPSHOT_EVENT_LIMIT));
+        let welcome = ServerFrame::Welcome(Welcome {
+            room_id: self.id().to_owned(),
+            project: self.project_version(&state),
+            head,
+            read_only: access == Access::ReadOnly,
+            peer_id: peer_id.clone(),
+            peers: state.peers.values().cloned().collect(),
+            mode,
+            files,
+            read_only_token: match access {
+                Access::Edit => self
+                    .secrets
+                    .read_only_token
+                    .as_ref()
+                    .map(|t| t.expose().to_owned()),
+                Access::ReadOnly => None,
+            },
+        });
+        let mut catch_up = Vec::with_capacity(entries.len() + 2);
+        catch_up.push(encode(&welcome).into());
+        catch_up.extend(entries.iter().map(|l| Arc::clone(&l.text)));
+        catch_up.push(encode(&ServerFrame::Synced(Synced { head })).into());
+        self.broadcast_peers(&state);
+        self.stats.welcomed.fetch_add(1, Ordering::Relaxed);
+        Joined {
+            peer_id,
+            catch_up,
+            live,
+        }
+    }
+
+    /// The entries to replay, if the client's cache is still valid: same
+    /// generation, same project rev, and every entry after its
+    /// `lastSeenRev` still buffered.
+    fn replayable(&self, state: &RoomState, hello: &Hello) -> Option<Vec<Arc<Logged>>> {
+        let same_generation = hello.project_id.as_deref() == Some(self.generation.as_str());
+        let same_files = hello.project_rev == Some(state.project_rev);
+        if !(same_generation && same_files) {
+            return None;
+        }
+        state.log.since(hello.last_seen_rev?)
+    }
+
+    /// Removes a peer that disconnected.
+    pub async fn leave(&self, peer_id: &str) {
+        let mut state = self.state.lock().await;
+        let before = state.peers.len();
+        state.peers.retain(|_, p| p.peer_id != peer_id);
+        if state.peers.len() != before {
+            self.broadcast_peers(&state);
+        }
+    }
+
+    /// Changes a peer's name and colour.
+    pub async fn update_peer(&self, peer_id: &str, profile: &PeerProfile) {
+        let mut state = self.state.lock().await;
+        let changed = state
+            .peers
+            .values_mut()
+            .find(|p| p.peer_id == peer_id)
+            .map(|p| {
+                let clean = profile.sanitized(&p.name, peer_id);
+                let changed = clean.name != p.name || clean.color != p.color;
+                p.name = clean.name;
+                p.color = clean.color;
+                changed
+            });
+        if changed == Some(true) {
+            self.broadcast_peers(&state);
+        }
+    }
+
+    fn broadcast_peers(&self, state: &RoomState) {
+        let frame = ServerFrame::Peers(Peers {
+            peers: state.peers.values().cloned().collect(),
+        });
+        // No receivers is fine: nobody to tell.
+        let _ = self.tx.send(encode(&frame).into());
+    }
+
+    /// Applies a `file-edit` from `peer_id`: checks access, path, size and
+    /// base revision, writes the file durably, then appends and broadcasts
+    /// `file-changed` (the author's acknowledgement). Nothing is written
+    /// when it returns an error.
+    pub async fn apply_edit(
+        &self,
+        peer_id: &str,
+        access: Access,
+        edit: FileEdit,
+    ) -> Result<u64, ErrorFrame> {
+        let refuse = |code, message: String| Err(ErrorFrame::new(code, message).for_edit(&edit));
+        if access == Access::ReadOnly {
+            return refuse(
+                ErrorCode::ReadOnly,
+                "this link is view-only; the edit was not saved".into(),
+            );
+        }
+        let path = match RelPath::parse(&edit.path) {
+            Ok(path) => path,
+            Err(e) => return refuse(ErrorCode::BadPath, e.to_string()),
+        };
+        if edit.content.len() > MAX_CONTENT_BYTES {
+            return refuse(
+                ErrorCode::TooLarge,
+                format!(
+                    "the content is {} bytes; the limit is {MAX_CONTENT_BYTES}",
+                    edit.content.len()
+                ),
+            );
+        }
+        let mut state = self.state.lock().await;
+        let current_rev = state.files.get(&path).map_or(0, |f| f.rev);
+        if edit.base_rev != current_rev {
+            let current = state.files.get(&path).map_or(
+                FileVersion {
+                    rev: 0,
+                    content: String::new(),
+                },
+                |f| FileVersion {
+                    rev: f.rev,
+                    content: f.content.to_string(),
+                },
+            );
+            let mut err = ErrorFrame::new(
+                ErrorCode::Conflict,
+                format!(
+                    "{path} changed since revision {}; it is now at {}",
+                    edit.base_rev, current.rev
+                ),
+            )
+            .for_edit(&edit);
+            err.current = Some(current);
+            return Err(err);
+        }
+        let content: Arc<str> = edit.content.as_str().into();
+        let write = {
+            let project = self.project.clone();
+            let path = path.clone();
+            let content = Arc::clone(&content);
+            tokio::task::spawn_blocking(move || project.write_durably(&path, &content)).await
+        };
+        match write {
+            Ok(Ok(())) => {}
+            Ok(Err(WriteError::BadPath(e))) => return refuse(ErrorCode::BadPath, e.to_string()),
+            Ok(Err(e @ WriteError::NotPlain(_))) => {
+                return refuse(ErrorCode::BadPath, e.to_string())
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(path = %path, error = %e, "edit could not be written");
+                return refuse(ErrorCode::WriteFailed, e.to_string());
+            }
+            Err(join) => {
+                tracing::error!(error = %join, "write task failed");
+                return refuse(ErrorCode::WriteFailed, "the write did not complete".into());
+            }
+        }
+        let rev = self.append_file_change(
+            &mut state,
+            path,
+            Some(content),
+            Some(peer_id.to_owned()),
+            Some(edit.edit_id),
+        );
+        Ok(rev)
+    }
+
+    /// Appends a file change (or deletion when `content` is `None`) to the
+    /// log, updates the file table and broadcasts it.
+    fn append_file_change(
+        &self,
+        state: &mut RoomState,
+        path: RelPath,
+        content: Option<Arc<str>>,
+        by: Option<String>,
+        edit_id: Option<String>,
+    ) -> u64 {
+        let logged = state.log.append(|rev| {
+            LogEntry::FileChanged(FileChanged {
+                rev,
+                path: path.to_string(),
+                content: content.as_deref().unwrap_or_default().to_owned(),
+                by,
+                edit_id,
+                deleted: content.is_none(),
+            })
+        });
+        let rev = logged.rev();
+        match content {
+            Some(content) => {
+                state.files.insert(path, FileState { content, rev });
+            }
+            None => {
+                state.files.remove(&path);
+            }
+        }
+        state.project_rev = rev;
+        let _ = self.tx.send(Arc::clone(&logged.text));
+        rev
+    }
+
+    /// Appends a runtime event and broadcasts it; returns its rev.
+    pub async fn append_event(&self, kind: &str, data: Value) -> u64 {
+        let ts = now_ms();
+        let mut state = self.state.lock().await;
+        let logged = state.log.append(|rev| {
+            LogEntry::RuntimeEvent(RuntimeEvent {
+                rev,
+                ts,
+                kind: kind.to_owned(),
+                data,
+            })
+        });
+        let _ = self.tx.send(Arc::clone(&logged.text));
+        logged.rev()
+    }
+
+    /// Brings the file table in line with the disk for `paths` (and, for
+    /// folders, everything under them), appending a `file-changed` for each
+    /// difference. With `paths` empty, rescans the whole folder.
+    pub async fn reconcile(&self, paths: BTreeSet<RelPath>) -> usize {
+        let mut state = self.state.lock().await;
+        let known: Vec<RelPath> = if paths.is_empty() {
+            state.files.keys().cloned().collect()
+        } else {
+            state
+                .files
+                .keys()
+                .filter(|k| paths.iter().any(|p| is_at_or_under(k, p)))
+                .cloned()
+                .collect()
+        };
+        let project = self.project.clone();
+        // Read under the lock: an edit cannot interleave and be mistaken for
+        // an external change.
+        let on_disk = tokio::task::spawn_blocking(move || read_current(&project, &paths, known)).await;
+        let on_disk = match on_disk {
+            Ok(Ok(found)) => found,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "could not read changed files");
+                return 0;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reconcile task failed");
+                return 0;
+            }
+        };
+        let mut changes = 0;
+        for (path, content) in on_disk {
+            let current = state.files.get(&path).map(|f| Arc::clone(&f.content));
+            match (current, content) {
+                (Some(old), Some(new)) if *old == *new => {}
+                (None, None) => {}
+                (_, new) => {
+                    self.append_file_change(&mut state, path, new.map(Into::into), None, None);
+                    changes += 1;
+                }
+            }
+        }
+        changes
+    }
+
+    /// Paths of every file, sorted, for the snapshot download.
+    pub async fn file_paths(&self) -> Vec<RelPath> {
+        self.state.lock().await.files.keys().cloned().collect()
+    }
+}
+
+fn is_at_or_under(path: &RelPath, prefix: &RelPath) -> bool {
+    let (p, q) = (path.as_str(), prefix.as_str());
+    p == q || (p.starts_with(q) && p.as_bytes().get(q.len()) == Some(&b'/'))
+}
+
+/// The disk's view of every path that may have changed: the given ones,
+/// every file found under those that are folders, and every known file
+/// under them.
+fn read_current(
+    project: &ProjectDir,
+    paths: &BTreeSet<RelPath>,
+    known: Vec<RelPath>,
+) -> std::io::Result<Vec<(RelPath, Option<String>)>> {
+    let mut found = BTreeMap::new();
+    if paths.is_empty() {
+        project
+            .load_under(project.root(), &mut found)?;
+    } else {
+        for path in paths {
+            let abs = project.join(path);
+            let meta = std::fs::symlink_metadata(&abs);
+            if meta.as_ref().is_ok_and(|m| m.is_dir()) {
+                project.load_under(&abs, &mut found)?;
+            } else if let Some(content) = project.read(path)? {
+                found.insert(path.clone(), content);
+            }
+        }
+    }
+    let mut result: BTreeMap<RelPath, Option<String>> =
+        known.into_iter().map(|k| (k, None)).collect();
+    for path in paths {
+        result.entry(path.clone()).or_insert(None);
+    }
+    for (path, content) in found {
+        result.insert(path, Some(content));
+    }
+    Ok(result.into_iter().collect())
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}

@@ -1,0 +1,246 @@
+//! Minting, persisting and checking room tokens.
+
+use std::path::{Path, PathBuf};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use room_protocol::{is_valid_room_id, Token};
+use serde::{Deserialize, Serialize};
+
+use crate::error::HubError;
+
+/// Bytes of CSPRNG output in a token (base64url makes 32 characters).
+pub const TOKEN_BYTES: usize = 24;
+
+/// `n` random bytes from the OS, base64url without padding.
+pub fn random_base64url(n: usize) -> Result<String, HubError> {
+    let mut buf = vec![0_u8; n];
+    getrandom::fill(&mut buf).map_err(|e| HubError::Random(e.to_string()))?;
+    Ok(URL_SAFE_NO_PAD.encode(buf))
+}
+
+/// A new token: [`TOKEN_BYTES`] bytes from the OS CSPRNG.
+pub fn mint_token() -> Result<Token, HubError> {
+    random_base64url(TOKEN_BYTES).map(Token::new)
+}
+
+/// What a connection may do, decided by its token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Holds the edit token.
+    Edit,
+    /// Holds the read-only token.
+    ReadOnly,
+}
+
+/// A room's identity and secrets.
+#[derive(Debug, Clone)]
+pub struct RoomSecrets {
+    /// The room id in URLs.
+    pub room_id: String,
+    /// Lets its holder edit.
+    pub edit_token: Token,
+    /// Lets its holder watch, if the host asked for one.
+    pub read_only_token: Option<Token>,
+}
+
+impl RoomSecrets {
+    /// Which access `candidate` grants, if any. Both tokens are always
+    /// compared, in constant time, so timing tells nothing about which one
+    /// came close.
+    pub fn access_for(&self, candidate: &str) -> Option<Access> {
+        let edit = self.edit_token.matches(candidate);
+        let read_only = self
+            .read_only_token
+            .as_ref()
+            .is_some_and(|t| t.matches(candidate));
+        match (edit, read_only) {
+            (true, _) => Some(Access::Edit),
+            (false, true) => Some(Access::ReadOnly),
+            (false, false) => None,
+        }
+    }
+
+    /// Every token of the room, for checking signatures made with either.
+    pub fn tokens(&self) -> impl Iterator<Item = &Token> {
+        std::iter::once(&self.edit_token).chain(self.read_only_token.as_ref())
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenFileContent {
+    room_id: String,
+    edit_token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    read_only_token: Option<String>,
+}
+
+/// How the host asked for the room's identity.
+#[derive(Debug, Clone, Default)]
+pub struct SecretsRequest {
+    /// `--room-id`: keep this id.
+    pub room_id: Option<String>,
+    /// `--token READONLY`: also mint a read-only token.
+    pub want_read_only: bool,
+    /// `--token-file`: reuse the id and tokens stored here, and store new
+    /// ones here.
+    pub token_file: Option<PathBuf>,
+}
+
+/// Builds the room's secrets: from the token file where it has them, minted
+/// where not; then writes the file back (mode 0600) so the next start reuses
+/// them.
+pub fn load_or_mint(req: &SecretsRequest) -> Result<RoomSecrets, HubError> {
+    let stored = match &req.token_file {
+        Some(path) if path.exists() => Some(read_token_file(path)?),
+        _ => None,
+    };
+    let room_id = match (&req.room_id, &stored) {
+        (Some(id), _) => id.clone(),
+        (None, Some(s)) => s.room_id.clone(),
+        (None, None) => random_base64url(9)?,
+    };
+    if !is_valid_room_id(&room_id) {
+        return Err(HubError::InvalidRoomId);
+    }
+    let edit_token = match &stored {
+        Some(s) => Token::new(s.edit_token.clone()),
+        None => mint_token()?,
+    };
+    let read_only_token = match stored.as_ref().and_then(|s| s.read_only_token.clone()) {
+        Some(t) => Some(Token::new(t)),
+        None if req.want_read_only => Some(mint_token()?),
+        None => None,
+    };
+    let secrets = RoomSecrets {
+        room_id,
+        edit_token,
+        read_only_token,
+    };
+    if let Some(path) = &req.token_file {
+        write_token_file(path, &secrets)?;
+    }
+    Ok(secrets)
+}
+
+fn read_token_file(path: &Path) -> Result<TokenFileContent, HubError> {
+    let fail = |reason: String| HubError::TokenFile {
+        path: path.to_owned(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    // serde's message could quote the file; report only where it failed.
+    let content: TokenFileContent = serde_json::from_str(&text)
+        .map_err(|e| fail(format!("not valid JSON at line {}", e.line())))?;
+    if !room_protocol::is_token_shaped(&content.edit_token)
+        || content
+            .read_only_token
+            .as_deref()
+            .is_some_and(|t| !room_protocol::is_token_shaped(t))
+    {
+        return Err(fail("a token is not 16-128 base64url characters".into()));
+    }
+    Ok(content)
+}
+
+fn write_token_file(path: &Path, secrets: &RoomSecrets) -> Result<(), HubError> {
+    let content = TokenFileContent {
+        room_id: secrets.room_id.clone(),
+        edit_token: secrets.edit_token.expose().to_owned(),
+        read_only_token: secrets
+            .read_only_token
+            .as_ref()
+            .map(|t| t.expose().to_owned()),
+    };
+    let fail = |e: std::io::Error| HubError::TokenFile {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    let json = serde_json::to_string_pretty(&content).unwrap_or_default();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(fail)?;
+    std::io::Write::write_all(&mut file, json.as_bytes()).map_err(fail)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minted_tokens_are_24_random_bytes_in_base64url() {
+        let a = mint_token().unwrap();
+        let b = mint_token().unwrap();
+        assert_eq!(a.expose().len(), 32);
+        assert!(room_protocol::is_token_shaped(a.expose()));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn access_is_decided_by_which_token_matches() {
+        let secrets = RoomSecrets {
+            room_id: "r".into(),
+            edit_token: Token::new("e".repeat(32)),
+            read_only_token: Some(Token::new("r".repeat(32))),
+        };
+        assert_eq!(secrets.access_for(&"e".repeat(32)), Some(Access::Edit));
+        assert_eq!(secrets.access_for(&"r".repeat(32)), Some(Access::ReadOnly));
+        assert_eq!(secrets.access_for(&"x".repeat(32)), None);
+        assert_eq!(secrets.access_for(""), None);
+    }
+
+    #[test]
+    fn a_token_file_keeps_id_and_tokens_across_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tokens.json");
+        let req = SecretsRequest {
+            room_id: Some("demo".into()),
+            want_read_only: true,
+            token_file: Some(file.clone()),
+        };
+        let first = load_or_mint(&req).unwrap();
+        let again = load_or_mint(&SecretsRequest {
+            room_id: None,
+            ..req
+        })
+        .unwrap();
+        assert_eq!(again.room_id, "demo");
+        assert_eq!(again.edit_token, first.edit_token);
+        assert_eq!(again.read_only_token, first.read_only_token);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "token file must not be readable by others");
+        }
+    }
+
+    #[test]
+    fn a_broken_token_file_is_reported_without_its_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tokens.json");
+        std::fs::write(&file, r#"{"roomId":"x","editToken":"SECRET"}"#).unwrap();
+        let err = load_or_mint(&SecretsRequest {
+            token_file: Some(file),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(!err.to_string().contains("SECRET"), "{err}");
+    }
+
+    #[test]
+    fn invalid_room_ids_are_refused() {
+        let err = load_or_mint(&SecretsRequest {
+            room_id: Some("../x".into()),
+            ..Default::default()
+        });
+        assert!(matches!(err, Err(HubError::InvalidRoomId)));
+    }
+}
