@@ -149,7 +149,11 @@ async fn post_event(
     body: Bytes,
 ) -> Response {
     let Some(room) = hub.rooms.get(&room_id) else {
-        return json_error(StatusCode::NOT_FOUND, "unknown-room", "no room with that id");
+        return json_error(
+            StatusCode::NOT_FOUND,
+            "unknown-room",
+            "no room with that id",
+        );
     };
     let bearer = headers
         .get(header::AUTHORIZATION)
@@ -182,7 +186,11 @@ async fn post_event(
             return json_error(
                 StatusCode::BAD_REQUEST,
                 "bad-request",
-                &format!("expected {{\"kind\": string, \"data\": any}}: error at line {} column {}", e.line(), e.column()),
+                &format!(
+                    "expected {{\"kind\": string, \"data\": any}}: error at line {} column {}",
+                    e.line(),
+                    e.column()
+                ),
             )
         }
     };
@@ -209,7 +217,11 @@ async fn snapshot(
     State(hub): State<Arc<HubState>>,
 ) -> Response {
     let Some(room) = hub.rooms.get(&room_id) else {
-        return json_error(StatusCode::NOT_FOUND, "unknown-room", "no room with that id");
+        return json_error(
+            StatusCode::NOT_FOUND,
+            "unknown-room",
+            "no room with that id",
+        );
     };
     let (Some(exp), Some(sig)) = (query.exp, query.sig) else {
         return json_error(
@@ -221,7 +233,11 @@ async fn snapshot(
     match verify_link(room, exp, &sig, now_secs()) {
         Ok(()) => {}
         Err(LinkError::Expired) => {
-            return json_error(StatusCode::UNAUTHORIZED, "expired", "this snapshot link has expired")
+            return json_error(
+                StatusCode::UNAUTHORIZED,
+                "expired",
+                "this snapshot link has expired",
+            )
         }
         Err(LinkError::BadSignature) => {
             return json_error(
@@ -235,10 +251,14 @@ async fn snapshot(
     let disposition = format!("attachment; filename=\"{room_id}.tar\"");
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/x-tar")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-tar"),
+            ),
             (
                 header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or(HeaderValue::from_static("attachment")),
             ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],

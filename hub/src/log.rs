@@ -152,7 +152,10 @@ mod tests {
         assert_eq!(revs(&log.since(3).unwrap()), [4, 5, 6]);
         assert_eq!(revs(&log.since(0).unwrap()), [1, 2, 3, 4, 5, 6]);
         assert!(log.since(6).unwrap().is_empty());
-        assert!(log.since(7).is_none(), "a rev from the future cannot be replayed");
+        assert!(
+            log.since(7).is_none(),
+            "a rev from the future cannot be replayed"
+        );
     }
 
     #[test]

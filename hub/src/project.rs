@@ -102,10 +102,15 @@ impl ProjectDir {
                     stack.push(path);
                 } else if kind.is_file() {
                     if files.len() >= MAX_FILES {
-                        tracing::warn!(limit = MAX_FILES, "project has too many files; the rest are left out");
+                        tracing::warn!(
+                            limit = MAX_FILES,
+                            "project has too many files; the rest are left out"
+                        );
                         return Ok(());
                     }
-                    if let (Some(rel), Some(content)) = (self.relative(&path), read_room_file(&path)?) {
+                    if let (Some(rel), Some(content)) =
+                        (self.relative(&path), read_room_file(&path)?)
+                    {
                         files.insert(rel, content);
                     }
                 }
@@ -139,9 +144,15 @@ impl ProjectDir {
         let dir = target.parent().unwrap_or(&self.root);
         // A dot name: the loader and watcher ignore it, and a leftover from
         // a crash never shows up in the room.
-        let tmp = dir.join(format!(".room-tmp-{}", random_base64url(9).map_err(io::Error::other)?));
+        let tmp = dir.join(format!(
+            ".room-tmp-{}",
+            random_base64url(9).map_err(io::Error::other)?
+        ));
         let result = (|| {
-            let mut file = fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+            let mut file = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)?;
             file.write_all(content.as_bytes())?;
             file.sync_all()?;
             fs::rename(&tmp, &target)?;
@@ -295,9 +306,14 @@ mod tests {
         let project = ProjectDir::open(dir.path()).unwrap();
         project.write_durably(&rel("a.txt"), "one").unwrap();
         project.write_durably(&rel("a.txt"), "two").unwrap();
-        project.write_durably(&rel("new/deep/c.txt"), "three").unwrap();
+        project
+            .write_durably(&rel("new/deep/c.txt"), "three")
+            .unwrap();
         assert_eq!(fs::read_to_string(dir.path().join("a.txt")).unwrap(), "two");
-        assert_eq!(fs::read_to_string(dir.path().join("new/deep/c.txt")).unwrap(), "three");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("new/deep/c.txt")).unwrap(),
+            "three"
+        );
         let leftovers: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .filter_map(|e| e.ok())
@@ -313,12 +329,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::write(outside.path().join("victim"), "keep").unwrap();
         std::os::unix::fs::symlink(outside.path(), dir.path().join("out")).unwrap();
-        std::os::unix::fs::symlink(outside.path().join("victim"), dir.path().join("v.txt")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("victim"), dir.path().join("v.txt"))
+            .unwrap();
         let project = ProjectDir::open(dir.path()).unwrap();
-        assert!(matches!(project.write_durably(&rel("out/victim"), "x"), Err(WriteError::NotPlain(_))));
-        assert!(matches!(project.write_durably(&rel("out/new"), "x"), Err(WriteError::NotPlain(_))));
-        assert!(matches!(project.write_durably(&rel("v.txt"), "x"), Err(WriteError::NotPlain(_))));
-        assert_eq!(fs::read_to_string(outside.path().join("victim")).unwrap(), "keep");
+        assert!(matches!(
+            project.write_durably(&rel("out/victim"), "x"),
+            Err(WriteError::NotPlain(_))
+        ));
+        assert!(matches!(
+            project.write_durably(&rel("out/new"), "x"),
+            Err(WriteError::NotPlain(_))
+        ));
+        assert!(matches!(
+            project.write_durably(&rel("v.txt"), "x"),
+            Err(WriteError::NotPlain(_))
+        ));
+        assert_eq!(
+            fs::read_to_string(outside.path().join("victim")).unwrap(),
+            "keep"
+        );
         assert!(!outside.path().join("new").exists());
         assert_eq!(project.read(&rel("out/victim")).unwrap(), None);
     }
@@ -328,7 +357,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let project = ProjectDir::open(dir.path()).unwrap();
         let root = project.root().to_owned();
-        assert_eq!(project.relative(&root.join("a/b.txt")), Some(rel("a/b.txt")));
+        assert_eq!(
+            project.relative(&root.join("a/b.txt")),
+            Some(rel("a/b.txt"))
+        );
         assert_eq!(project.relative(&root.join(".git/x")), None);
         assert_eq!(project.relative(Path::new("/etc/passwd")), None);
         assert_eq!(project.relative(&root), None);

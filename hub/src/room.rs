@@ -166,9 +166,7 @@ impl Room {
     pub async fn join(&self, hello: &Hello, access: Access) -> Joined {
         let number = self.next_peer.fetch_add(1, Ordering::Relaxed);
         let peer_id = format!("p{number}");
-        let profile = hello
-            .peer
-            .sanitized(&format!("Guest {number}"), &peer_id);
+        let profile = hello.peer.sanitized(&format!("Guest {number}"), &peer_id);
         let mut state = self.state.lock().await;
         state.peers.insert(
             number,
@@ -179,6 +177,8 @@ impl Room {
                 read_only: access == Access::ReadOnly,
             },
         );
+        // Tell the others first; the newcomer has the list in its welcome.
+        self.broadcast_peers(&state);
         let live = self.tx.subscribe();
         let head = state.log.head();
         let replay = self.replayable(&state, hello);
@@ -198,8 +198,7 @@ impl Room {
                 })
                 .collect()
         });
-        let entries =
-            replay.unwrap_or_else(|| state.log.newest_events(SNAPSHOT_EVENT_LIMIT));
+        let entries = replay.unwrap_or_else(|| state.log.newest_events(SNAPSHOT_EVENT_LIMIT));
         let welcome = ServerFrame::Welcome(Welcome {
             room_id: self.id().to_owned(),
             project: self.project_version(&state),
@@ -222,7 +221,6 @@ impl Room {
         catch_up.push(encode(&welcome).into());
         catch_up.extend(entries.iter().map(|l| Arc::clone(&l.text)));
         catch_up.push(encode(&ServerFrame::Synced(Synced { head })).into());
-        self.broadcast_peers(&state);
         self.stats.welcomed.fetch_add(1, Ordering::Relaxed);
         Joined {
             peer_id,
@@ -434,7 +432,8 @@ impl Room {
         let project = self.project.clone();
         // Read under the lock: an edit cannot interleave and be mistaken for
         // an external change.
-        let on_disk = tokio::task::spawn_blocking(move || read_current(&project, &paths, known)).await;
+        let on_disk =
+            tokio::task::spawn_blocking(move || read_current(&project, &paths, known)).await;
         let on_disk = match on_disk {
             Ok(Ok(found)) => found,
             Ok(Err(e)) => {
@@ -482,8 +481,7 @@ fn read_current(
 ) -> std::io::Result<Vec<(RelPath, Option<String>)>> {
     let mut found = BTreeMap::new();
     if paths.is_empty() {
-        project
-            .load_under(project.root(), &mut found)?;
+        project.load_under(project.root(), &mut found)?;
     } else {
         for path in paths {
             let abs = project.join(path);

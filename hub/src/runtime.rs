@@ -38,8 +38,14 @@ pub fn spawn_command(room: Arc<Room>, command: String) -> AbortOnDrop {
                 return;
             }
         };
-        let stdout = child.stdout.take().map(|s| forward_lines(Arc::clone(&room), "stdout", s));
-        let stderr = child.stderr.take().map(|s| forward_lines(Arc::clone(&room), "stderr", s));
+        let stdout = child
+            .stdout
+            .take()
+            .map(|s| forward_lines(Arc::clone(&room), "stdout", s));
+        let stderr = child
+            .stderr
+            .take()
+            .map(|s| forward_lines(Arc::clone(&room), "stderr", s));
         if let Some(task) = stdout {
             let _ = task.await;
         }
@@ -82,7 +88,8 @@ pub fn spawn_pulse(room: Arc<Room>, every: Duration) -> AbortOnDrop {
             n += 1;
             let phase = n as f64 / 20.0;
             let value = (50.0 + 30.0 * phase.sin() + 10.0 * (phase * 2.7).cos()).round();
-            room.append_event("pulse", json!({ "n": n, "value": value })).await;
+            room.append_event("pulse", json!({ "n": n, "value": value }))
+                .await;
         }
     }))
 }

@@ -53,7 +53,8 @@ pub fn verify_link(room: &Room, exp: u64, sig_hex: &str, now_secs: u64) -> Resul
 
 /// `hex(HMAC-SHA256(key, message))`: what a client computes for a link.
 pub fn sign_hex(key: &str, message: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC accepts any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC accepts any key length");
     mac.update(message.as_bytes());
     mac.finalize()
         .into_bytes()
@@ -119,7 +120,10 @@ async fn write_tar(room: &Room, out: &mut DuplexStream) -> io::Result<()> {
     out.shutdown().await
 }
 
-async fn open_plain(room: &Room, path: &RelPath) -> io::Result<Option<(impl AsyncRead + Unpin, u64)>> {
+async fn open_plain(
+    room: &Room,
+    path: &RelPath,
+) -> io::Result<Option<(impl AsyncRead + Unpin, u64)>> {
     let project = room.project().clone();
     let path = path.clone();
     let opened = tokio::task::spawn_blocking(move || project.open_plain(&path))

@@ -53,6 +53,7 @@ pub enum Admission {
 }
 
 type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
+type Stream = futures_util::stream::SplitStream<WebSocket>;
 
 /// Runs one connection to its end.
 pub async fn serve_connection(socket: WebSocket, admission: Admission, heartbeat: Heartbeat) {
@@ -60,11 +61,17 @@ pub async fn serve_connection(socket: WebSocket, admission: Admission, heartbeat
     let (room, access) = match admission {
         Admission::Admitted(room, access) => (room, access),
         Admission::UnknownRoom => {
-            close(&mut sink, CLOSE_ROOM_NOT_FOUND, "unknown room").await;
+            close(&mut sink, &mut stream, CLOSE_ROOM_NOT_FOUND, "unknown room").await;
             return;
         }
         Admission::Unauthorized => {
-            close(&mut sink, CLOSE_UNAUTHORIZED, "invalid or expired link").await;
+            close(
+                &mut sink,
+                &mut stream,
+                CLOSE_UNAUTHORIZED,
+                "invalid or expired link",
+            )
+            .await;
             return;
         }
     };
@@ -72,23 +79,25 @@ pub async fn serve_connection(socket: WebSocket, admission: Admission, heartbeat
     // The first frame must be hello; allow the idle timeout for it.
     let hello = match tokio::time::timeout(heartbeat.idle_timeout, stream.next()).await {
         Err(_) => {
-            close(&mut sink, CLOSE_IDLE, "no hello").await;
+            close(&mut sink, &mut stream, CLOSE_IDLE, "no hello").await;
             return;
         }
         Ok(None | Some(Ok(Message::Close(_)))) => return,
         Ok(Some(Err(e))) => {
-            close_for_read_error(&mut sink, &e).await;
+            if let Ending::Close(code, reason) = Ending::from_read_error(&e) {
+                close(&mut sink, &mut stream, code, reason).await;
+            }
             return;
         }
         Ok(Some(Ok(Message::Text(text)))) => match decode_client_frame(&text) {
             Ok(ClientFrame::Hello(hello)) => hello,
             _ => {
-                refuse_before_hello(&mut sink).await;
+                refuse_before_hello(&mut sink, &mut stream).await;
                 return;
             }
         },
         Ok(Some(Ok(_))) => {
-            refuse_before_hello(&mut sink).await;
+            refuse_before_hello(&mut sink, &mut stream).await;
             return;
         }
     };
@@ -101,6 +110,28 @@ pub async fn serve_connection(socket: WebSocket, admission: Admission, heartbeat
     connection.run(sink, stream, hello).await;
 }
 
+/// How a connection ends.
+enum Ending {
+    /// The client left or the socket broke: nothing more to send.
+    Gone,
+    /// The hub closes with this code and reason.
+    Close(u16, &'static str),
+}
+
+impl Ending {
+    fn from_read_error(error: &axum::Error) -> Self {
+        // axum wraps tungstenite's error; a message over the size limit
+        // reads as a capacity error, anything else is a broken connection.
+        let text = error.to_string();
+        if text.contains("Message too long") || text.contains("Space limit exceeded") {
+            Self::Close(CLOSE_MESSAGE_TOO_BIG, "message too big")
+        } else {
+            tracing::debug!(error = %text, "connection read failed");
+            Self::Gone
+        }
+    }
+}
+
 struct Connection {
     room: Arc<Room>,
     access: Access,
@@ -108,21 +139,20 @@ struct Connection {
 }
 
 impl Connection {
-    async fn run(
-        self,
-        mut sink: Sink,
-        mut stream: futures_util::stream::SplitStream<WebSocket>,
-        hello: Hello,
-    ) {
+    async fn run(self, mut sink: Sink, mut stream: Stream, hello: Hello) {
         let joined = self.room.join(&hello, self.access).await;
         let peer_id = joined.peer_id;
         let mut live = joined.live;
         tracing::debug!(room = self.room.id(), peer = %peer_id, read_only = (self.access == Access::ReadOnly), "peer joined");
 
-        let mut ok = true;
+        let mut ending = None;
         for text in joined.catch_up {
-            if sink.send(Message::Text(Utf8Bytes::from(&*text))).await.is_err() {
-                ok = false;
+            if sink
+                .send(Message::Text(Utf8Bytes::from(&*text)))
+                .await
+                .is_err()
+            {
+                ending = Some(Ending::Gone);
                 break;
             }
         }
@@ -132,53 +162,57 @@ impl Connection {
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
 
-        while ok {
-            tokio::select! {
-                incoming = stream.next() => {
-                    last_heard = Instant::now();
-                    match incoming {
-                        None | Some(Ok(Message::Close(_))) => break,
-                        Some(Err(e)) => {
-                            close_for_read_error(&mut sink, &e).await;
-                            break;
+        let ending = match ending {
+            Some(ending) => ending,
+            None => loop {
+                tokio::select! {
+                    incoming = stream.next() => {
+                        last_heard = Instant::now();
+                        let sent = match incoming {
+                            None | Some(Ok(Message::Close(_))) => break Ending::Gone,
+                            Some(Err(e)) => break Ending::from_read_error(&e),
+                            Some(Ok(Message::Text(text))) => self.handle_text(&mut sink, &peer_id, &text).await,
+                            Some(Ok(Message::Binary(_))) => {
+                                send_error(&mut sink, ErrorFrame::new(ErrorCode::BadFrame, "frames are JSON text, not binary")).await
+                            }
+                            // Pings are answered by the WebSocket layer; both
+                            // only count as signs of life.
+                            Some(Ok(Message::Ping(_) | Message::Pong(_))) => true,
+                        };
+                        if !sent {
+                            break Ending::Gone;
                         }
-                        Some(Ok(Message::Text(text))) => {
-                            ok = self.handle_text(&mut sink, &peer_id, &text).await;
+                    }
+                    frame = live.recv() => match frame {
+                        Ok(text) => {
+                            if sink.send(Message::Text(Utf8Bytes::from(&*text))).await.is_err() {
+                                break Ending::Gone;
+                            }
                         }
-                        Some(Ok(Message::Binary(_))) => {
-                            ok = send_error(&mut sink, ErrorFrame::new(ErrorCode::BadFrame, "frames are JSON text, not binary")).await;
+                        Err(RecvError::Lagged(missed)) => {
+                            tracing::info!(peer = %peer_id, missed, "peer fell behind; asking it to reconnect");
+                            break Ending::Close(CLOSE_TRY_AGAIN_LATER, "fell behind; reconnect to catch up");
                         }
-                        // Pings are answered by the WebSocket layer; both only
-                        // count as signs of life.
-                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                        Err(RecvError::Closed) => break Ending::Close(CLOSE_GOING_AWAY, "the room closed"),
+                    },
+                    () = self.room.closed() => break Ending::Close(CLOSE_GOING_AWAY, "the hub is shutting down"),
+                    _ = ping.tick() => {
+                        if last_heard.elapsed() >= self.heartbeat.idle_timeout {
+                            break Ending::Close(CLOSE_IDLE, "silent for too long");
+                        }
+                        if sink.send(Message::Ping(Default::default())).await.is_err() {
+                            break Ending::Gone;
+                        }
                     }
                 }
-                frame = live.recv() => match frame {
-                    Ok(text) => {
-                        ok = sink.send(Message::Text(Utf8Bytes::from(&*text))).await.is_ok();
-                    }
-                    Err(RecvError::Lagged(missed)) => {
-                        tracing::info!(peer = %peer_id, missed, "peer fell behind; asking it to reconnect");
-                        close(&mut sink, CLOSE_TRY_AGAIN_LATER, "fell behind; reconnect to catch up").await;
-                        break;
-                    }
-                    Err(RecvError::Closed) => break,
-                },
-                () = self.room.closed() => {
-                    close(&mut sink, CLOSE_GOING_AWAY, "the hub is shutting down").await;
-                    break;
-                }
-                _ = ping.tick() => {
-                    if last_heard.elapsed() >= self.heartbeat.idle_timeout {
-                        close(&mut sink, CLOSE_IDLE, "silent for too long").await;
-                        break;
-                    }
-                    ok = sink.send(Message::Ping(Default::default())).await.is_ok();
-                }
-            }
-        }
+            },
+        };
+        // Leave first, so the room never lists a peer that is closing.
         self.room.leave(&peer_id).await;
         tracing::debug!(room = self.room.id(), peer = %peer_id, "peer left");
+        if let Ending::Close(code, reason) = ending {
+            close(&mut sink, &mut stream, code, reason).await;
+        }
     }
 
     /// Handles one text frame after hello; false when the connection is gone.
@@ -206,14 +240,20 @@ impl Connection {
             Ok(_) => {
                 send_error(
                     sink,
-                    ErrorFrame::new(ErrorCode::UnknownType, "this hub does not handle that frame"),
+                    ErrorFrame::new(
+                        ErrorCode::UnknownType,
+                        "this hub does not handle that frame",
+                    ),
                 )
                 .await
             }
             Err(DecodeError::UnknownType(kind)) => {
                 send_error(
                     sink,
-                    ErrorFrame::new(ErrorCode::UnknownType, format!("unknown frame type {kind:?}")),
+                    ErrorFrame::new(
+                        ErrorCode::UnknownType,
+                        format!("unknown frame type {kind:?}"),
+                    ),
                 )
                 .await
             }
@@ -222,24 +262,13 @@ impl Connection {
     }
 }
 
-async fn refuse_before_hello(sink: &mut Sink) {
+async fn refuse_before_hello(sink: &mut Sink, stream: &mut Stream) {
     let _ = send_error(
         sink,
         ErrorFrame::new(ErrorCode::HelloFirst, "the first frame must be hello"),
     )
     .await;
-    close(sink, CLOSE_PROTOCOL_ERROR, "hello first").await;
-}
-
-async fn close_for_read_error(sink: &mut Sink, error: &axum::Error) {
-    // axum wraps tungstenite's error; a message over the limit reads as a
-    // capacity error, anything else is a broken connection.
-    let text = error.to_string();
-    if text.contains("Space limit exceeded") || text.contains("too long") || text.contains("Message too long") {
-        close(sink, CLOSE_MESSAGE_TOO_BIG, "message too big").await;
-    } else {
-        tracing::debug!(error = %text, "connection read failed");
-    }
+    close(sink, stream, CLOSE_PROTOCOL_ERROR, "hello first").await;
 }
 
 async fn send_frame(sink: &mut Sink, frame: &ServerFrame) -> bool {
@@ -250,13 +279,30 @@ async fn send_error(sink: &mut Sink, error: ErrorFrame) -> bool {
     send_frame(sink, &ServerFrame::Error(error)).await
 }
 
-async fn close(sink: &mut Sink, code: u16, reason: &'static str) {
-    let _ = sink
+/// How long the hub waits for the client to answer its close frame.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// Closes with `code`, then waits briefly for the client's close frame.
+/// Dropping the TCP connection at once could make the client's pending
+/// writes fail with a reset before it reads the close code, and the close
+/// code is the whole message for a browser.
+async fn close(sink: &mut Sink, stream: &mut Stream, code: u16, reason: &'static str) {
+    let sent = sink
         .send(Message::Close(Some(CloseFrame {
             code,
             reason: reason.into(),
         })))
         .await;
+    if sent.is_ok() {
+        let _ = tokio::time::timeout(CLOSE_GRACE, async {
+            while let Some(Ok(message)) = stream.next().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
     let _ = sink.close().await;
 }
 

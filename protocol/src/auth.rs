@@ -83,8 +83,7 @@ pub fn offers_protocol(header: &str) -> bool {
 /// length. Used to refuse junk early, before any comparison.
 pub fn is_token_shaped(s: &str) -> bool {
     (16..=128).contains(&s.len())
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 

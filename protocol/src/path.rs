@@ -26,7 +26,9 @@ impl RelPath {
             return Err(PathError::Empty);
         }
         if raw.len() > MAX_PATH_BYTES {
-            return Err(PathError::TooLong { max: MAX_PATH_BYTES });
+            return Err(PathError::TooLong {
+                max: MAX_PATH_BYTES,
+            });
         }
         if raw.starts_with('/') || has_drive_prefix(raw) {
             return Err(PathError::Absolute);
@@ -34,10 +36,7 @@ impl RelPath {
         // A backslash is a separator on Windows, a colon starts a drive or
         // an alternate data stream, and NUL ends a C string early: each can
         // make the OS see a different path than the one validated here.
-        if raw
-            .chars()
-            .any(|c| c == '\\' || c == ':' || c.is_control())
-        {
+        if raw.chars().any(|c| c == '\\' || c == ':' || c.is_control()) {
             return Err(PathError::ForbiddenCharacter);
         }
         for component in raw.split('/') {

@@ -1,0 +1,126 @@
+//! The `room-hub` binary: prints its share links once, then never a token.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use futures_util::SinkExt;
+use room_protocol::{ClientFrame, ServerFrame};
+use tokio_tungstenite::tungstenite::Message;
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_binary_prints_links_once_and_never_logs_tokens() {
+    let project = sample_project();
+    let token_file = project.path().join(".tokens.json");
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_room-hub"))
+            .args(["--project"])
+            .arg(project.path())
+            .args([
+                "--port",
+                "0",
+                "--token",
+                "READONLY",
+                "--room-id",
+                "cli-room",
+                "--token-file",
+            ])
+            .arg(&token_file)
+            .env("ROOM_HUB_LOG", "room_hub=trace")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for _ in 0..4 {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        lines.push(line.trim().to_owned());
+    }
+    let base = lines[0]
+        .strip_prefix("room-hub listening on ")
+        .unwrap()
+        .to_owned();
+    assert_eq!(lines[1], "room id: cli-room");
+    let edit_link = lines[2].strip_prefix("share link (can edit): ").unwrap();
+    let view_link = lines[3].strip_prefix("share link (view only): ").unwrap();
+    assert!(edit_link.starts_with(&format!("{base}/rooms/cli-room/?token=")));
+    let edit_token = edit_link.rsplit('=').next().unwrap().to_owned();
+    let view_token = view_link.rsplit('=').next().unwrap().to_owned();
+    assert_eq!(edit_token.len(), 32);
+
+    // Exercise the hub: a good connection with an edit, and a bad token.
+    let ws = format!("{}/rooms/cli-room/ws", base.replace("http://", "ws://"));
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(ws.as_str())
+            .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        format!("room.v1, room.token.{edit_token}").parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    send(&mut socket, &ClientFrame::Hello(hello_as("cli"))).await;
+    assert!(matches!(recv(&mut socket).await, ServerFrame::Welcome(_)));
+    socket.send(Message::text(format!(r#"{{"type":"file-edit","editId":"e","path":"x.txt","content":"{edit_token}","baseRev":0}}"#))).await.unwrap();
+    let wrong = format!("{ws}?token={}", "B".repeat(32));
+    let (mut refused, _) = tokio_tungstenite::connect_async(wrong).await.unwrap();
+    let (code, _) = read_until_close(&mut refused).await;
+    assert_eq!(code, Some(room_protocol::CLOSE_UNAUTHORIZED));
+    drop(socket);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let _ = child.0.kill();
+    let _ = child.0.wait();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let mut stderr = String::new();
+    child
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    for token in [&edit_token, &view_token] {
+        assert!(
+            !rest.contains(token.as_str()),
+            "stdout repeats a token: {rest}"
+        );
+        assert!(
+            !stderr.contains(token.as_str()),
+            "stderr logs a token: {stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("peer joined"),
+        "trace logging was on: {stderr}"
+    );
+}
+
+#[test]
+fn a_bad_token_flag_is_a_usage_error() {
+    let project = sample_project();
+    let status = Command::new(env!("CARGO_BIN_EXE_room-hub"))
+        .args(["--project"])
+        .arg(project.path())
+        .args(["--port", "0", "--token", "please"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(2));
+}

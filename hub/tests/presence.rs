@@ -1,0 +1,66 @@
+//! Presence: everyone learns who is connected, with names and colours.
+
+mod common;
+
+use common::*;
+use room_protocol::{ClientFrame, PeerInfo, PeerProfile, ServerFrame};
+
+async fn next_peers(client: &mut Client) -> Vec<PeerInfo> {
+    loop {
+        match recv(&mut client.socket).await {
+            ServerFrame::Peers(p) => return p.peers,
+            _ => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn peers_are_announced_on_join_update_and_leave() {
+    let project = sample_project();
+    let hub = hub_over(project.path()).await;
+    let mut ada = Client::join(&hub, &edit_token(&hub), hello_as("Ada")).await;
+    assert_eq!(ada.welcome.peers.len(), 1);
+    assert_eq!(ada.welcome.peers[0].name, "Ada");
+    assert_eq!(ada.welcome.peers[0].color, "#123456");
+
+    let viewer = Client::join(&hub, &read_only_token(&hub), hello_as("Vi")).await;
+    let peers = next_peers(&mut ada).await;
+    assert_eq!(peers.len(), 2);
+    let vi = peers
+        .iter()
+        .find(|p| p.peer_id == viewer.welcome.peer_id)
+        .unwrap();
+    assert_eq!((vi.name.as_str(), vi.read_only), ("Vi", true));
+
+    let mut viewer = viewer;
+    viewer
+        .send(&ClientFrame::PeerUpdate(PeerProfile {
+            name: "  Violet  ".into(),
+            color: "not-a-colour".into(),
+        }))
+        .await;
+    let peers = next_peers(&mut ada).await;
+    let vi = peers
+        .iter()
+        .find(|p| p.peer_id == viewer.welcome.peer_id)
+        .unwrap();
+    assert_eq!(vi.name, "Violet");
+    assert!(
+        room_protocol::is_hex_color(&vi.color),
+        "a bad colour is replaced: {}",
+        vi.color
+    );
+
+    drop(viewer);
+    let peers = next_peers(&mut ada).await;
+    assert_eq!(peers.len(), 1);
+    assert_eq!(peers[0].peer_id, ada.welcome.peer_id);
+}
+
+#[tokio::test]
+async fn a_peer_without_a_name_gets_a_guest_name() {
+    let project = sample_project();
+    let hub = hub_over(project.path()).await;
+    let c = Client::join(&hub, &edit_token(&hub), room_protocol::Hello::default()).await;
+    assert!(c.welcome.peers[0].name.starts_with("Guest "));
+}

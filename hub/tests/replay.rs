@@ -1,0 +1,170 @@
+//! Catch-up after a reconnect: replay when the cache is still good,
+//! snapshot otherwise.
+
+mod common;
+
+use common::*;
+use room_protocol::{Hello, ServerFrame, SyncMode, REPLAY_BUFFER_ENTRIES, SNAPSHOT_EVENT_LIMIT};
+use serde_json::json;
+
+fn revs(frames: &[ServerFrame]) -> Vec<u64> {
+    frames
+        .iter()
+        .map(|f| {
+            f.as_log_entry()
+                .expect("only log entries in a catch-up")
+                .rev()
+        })
+        .collect()
+}
+
+/// The hello a client sends after having seen everything up to `client`'s
+/// welcome and catch-up.
+fn hello_after(client: &Client, last_seen_rev: u64) -> Hello {
+    Hello {
+        last_seen_rev: Some(last_seen_rev),
+        project_id: Some(client.welcome.project.id.clone()),
+        project_rev: Some(client.welcome.project.rev),
+        ..hello_as("again")
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_missed_n_entries_gets_exactly_those_in_order() {
+    let project = sample_project();
+    let hub = hub_over(project.path()).await;
+    for i in 0..3 {
+        hub.room.append_event("stdout", json!({ "line": i })).await;
+    }
+    let first = Client::fresh(&hub, &edit_token(&hub)).await;
+    assert_eq!(first.welcome.mode, SyncMode::Snapshot);
+    assert_eq!(revs(&first.catch_up), [1, 2, 3]);
+    let last_seen = first.welcome.head;
+    drop(first);
+
+    let missed = 7;
+    for i in 0..missed {
+        hub.room
+            .append_event("stdout", json!({ "line": format!("missed {i}") }))
+            .await;
+    }
+    let (project_version, _) = hub.room.version().await;
+    let again = Client::join(
+        &hub,
+        &edit_token(&hub),
+        Hello {
+            last_seen_rev: Some(last_seen),
+            project_id: Some(project_version.id),
+            project_rev: Some(project_version.rev),
+            ..hello_as("again")
+        },
+    )
+    .await;
+    assert_eq!(again.welcome.mode, SyncMode::Replay);
+    assert!(again.welcome.files.is_none(), "a replay carries no files");
+    assert_eq!(revs(&again.catch_up), (4..=10).collect::<Vec<_>>());
+    match &again.catch_up[0] {
+        ServerFrame::RuntimeEvent(e) => assert_eq!(e.data, json!({"line": "missed 0"})),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_gap_older_than_the_buffer_gets_a_snapshot() {
+    let project = sample_project();
+    let hub = hub_over(project.path()).await;
+    let first = Client::fresh(&hub, &edit_token(&hub)).await;
+    let hello = hello_after(&first, first.welcome.head);
+    drop(first);
+    for i in 0..=REPLAY_BUFFER_ENTRIES {
+        hub.room.append_event("pulse", json!({ "n": i })).await;
+    }
+    let again = Client::join(&hub, &edit_token(&hub), hello).await;
+    assert_eq!(again.welcome.mode, SyncMode::Snapshot);
+    assert_eq!(again.welcome.files.as_ref().unwrap().len(), 2);
+    // The newest 1000 events follow a snapshot, in order.
+    let head = again.welcome.head;
+    assert_eq!(head, REPLAY_BUFFER_ENTRIES as u64 + 1);
+    let want: Vec<u64> = (head - SNAPSHOT_EVENT_LIMIT as u64 + 1..=head).collect();
+    assert_eq!(revs(&again.catch_up), want);
+}
+
+#[tokio::test]
+async fn exactly_the_whole_buffer_is_still_replayed() {
+    let project = sample_project();
+    let hub = hub_over(project.path()).await;
+    let first = Client::fresh(&hub, &edit_token(&hub)).await;
+    let hello = hello_after(&first, first.welcome.head);
+    drop(first);
+    for i in 0..REPLAY_BUFFER_ENTRIES {
+        hub.room.append_event("pulse", json!({ "n": i })).await;
+    }
+    let again = Client::join(&hub, &edit_token(&hub), hello).await;
+    assert_eq!(again.welcome.mode, SyncMode::Replay);
+    assert_eq!(again.catch_up.len(), REPLAY_BUFFER_ENTRIES);
+}
+
+#[tokio::test]
+async fn changed_files_or_another_generation_get_a_snapshot() {
+    let project = sample_project();
+    let hub = hub_over(project.path()).await;
+    let mut first = Client::fresh(&hub, &edit_token(&hub)).await;
+    let stale = hello_after(&first, first.welcome.head);
+    first.edit("e1", "README.md", "changed", 0).await;
+    assert!(matches!(first.next().await, ServerFrame::FileChanged(_)));
+
+    // Files changed since the cached project rev: snapshot with the edit.
+    let after_edit = Client::join(&hub, &edit_token(&hub), stale.clone()).await;
+    assert_eq!(after_edit.welcome.mode, SyncMode::Snapshot);
+    assert_eq!(after_edit.welcome.project.rev, 1);
+    let readme = after_edit
+        .welcome
+        .files
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|f| f.path == "README.md")
+        .unwrap();
+    assert_eq!((readme.content.as_str(), readme.rev), ("changed", 1));
+
+    // Another generation (a restarted hub) with matching numbers: snapshot.
+    let other_generation = Hello {
+        last_seen_rev: Some(1),
+        project_id: Some("some-other-run".into()),
+        project_rev: Some(1),
+        ..hello_as("x")
+    };
+    let c = Client::join(&hub, &edit_token(&hub), other_generation).await;
+    assert_eq!(c.welcome.mode, SyncMode::Snapshot);
+
+    // A last-seen rev from the future: snapshot.
+    let mut future = hello_after(&after_edit, 99);
+    future.project_rev = Some(1);
+    let c = Client::join(&hub, &edit_token(&hub), future).await;
+    assert_eq!(c.welcome.mode, SyncMode::Snapshot);
+}
+
+#[tokio::test]
+async fn live_entries_follow_synced_without_gaps_or_duplicates() {
+    let project = sample_project();
+    let hub = hub_over(project.path()).await;
+    let room = std::sync::Arc::clone(&hub.room);
+    // Events keep arriving while clients join.
+    let producer = tokio::spawn(async move {
+        for i in 0..400 {
+            room.append_event("pulse", json!({ "n": i })).await;
+            if i % 50 == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+    });
+    let mut client = Client::fresh(&hub, &edit_token(&hub)).await;
+    producer.await.unwrap();
+    let mut seen = revs(&client.catch_up);
+    while seen.last().copied() != Some(400) {
+        let frame = client.next().await;
+        seen.push(frame.as_log_entry().unwrap().rev());
+    }
+    let first = seen[0];
+    assert_eq!(seen, (first..=400).collect::<Vec<_>>());
+}

@@ -1,0 +1,79 @@
+//! Changes made to the folder by others reach every peer within a second.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use room_protocol::ServerFrame;
+
+const WITHIN: Duration = Duration::from_secs(1);
+
+async fn next_change(client: &mut Client) -> (room_protocol::FileChanged, Duration) {
+    let started = Instant::now();
+    loop {
+        match tokio::time::timeout(WITHIN * 3, client.next())
+            .await
+            .expect("no change seen")
+        {
+            ServerFrame::FileChanged(f) => return (f, started.elapsed()),
+            _ => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_external_write_is_broadcast_within_one_second() {
+    let project = sample_project();
+    let hub = hub_over(project.path()).await;
+    let mut c = Client::fresh(&hub, &edit_token(&hub)).await;
+    std::fs::write(project.path().join("README.md"), "# edited in vim\n").unwrap();
+    let (change, took) = next_change(&mut c).await;
+    assert!(took < WITHIN, "took {took:?}");
+    assert_eq!(change.path, "README.md");
+    assert_eq!(change.content, "# edited in vim\n");
+    assert_eq!(change.by, None);
+    assert_eq!(change.edit_id, None);
+
+    // A new file in a new folder, then a deletion.
+    std::fs::create_dir_all(project.path().join("docs")).unwrap();
+    std::fs::write(project.path().join("docs/new.md"), "new").unwrap();
+    let (change, took) = next_change(&mut c).await;
+    assert!(took < WITHIN, "took {took:?}");
+    assert_eq!(
+        (change.path.as_str(), change.content.as_str()),
+        ("docs/new.md", "new")
+    );
+
+    std::fs::remove_file(project.path().join("src/main.rs")).unwrap();
+    let (change, took) = next_change(&mut c).await;
+    assert!(took < WITHIN, "took {took:?}");
+    assert_eq!(change.path, "src/main.rs");
+    assert!(change.deleted);
+    let (version, _) = hub.room.version().await;
+    assert_eq!(version.rev, change.rev);
+}
+
+#[tokio::test]
+async fn the_hubs_own_writes_and_ignored_files_produce_no_extra_entries() {
+    let project = sample_project();
+    let hub = hub_over(project.path()).await;
+    let mut c = Client::fresh(&hub, &edit_token(&hub)).await;
+    c.edit("e1", "README.md", "mine", 0).await;
+    let (ack, _) = next_change(&mut c).await;
+    assert_eq!(ack.edit_id.as_deref(), Some("e1"));
+    std::fs::write(project.path().join(".hidden"), "x").unwrap();
+    std::fs::create_dir_all(project.path().join("target")).unwrap();
+    std::fs::write(project.path().join("target/build.log"), "x").unwrap();
+    // Nothing else arrives: a ping is answered before any file-changed.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    c.send(&room_protocol::ClientFrame::Ping(room_protocol::Ping {
+        t: 3.0,
+    }))
+    .await;
+    match c.next().await {
+        ServerFrame::Pong(_) => {}
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(hub.room.version().await.1, 1);
+}
