@@ -86,23 +86,8 @@ ensure_wasm_opt() {
   fi
 }
 
-what="${1:-all}"
-case "$what" in
-  all)
-    ensure_wasm_target
-    ensure_chromium
-    ensure_wasm_bindgen
-    ensure_trunk
-    ensure_wasm_opt
-    ;;
-  test)
-    # The test command needs everything except nothing: trunk builds the app
-    # and wasm-opt shrinks it, so both are checked there too.
-    ensure_wasm_target
-    ensure_chromium
-    ensure_wasm_bindgen
-    ensure_trunk
-    ensure_wasm_opt
-    ;;
-  *) log "usage: setup.sh [all|test]"; exit 2 ;;
-esac
+ensure_wasm_target
+ensure_chromium
+ensure_wasm_bindgen
+ensure_trunk
+ensure_wasm_opt
