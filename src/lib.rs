@@ -2,7 +2,50 @@
 //! collaborative room hosted by `room-hub`, and stay in it through flaky
 //! networks, refreshes and outages without losing work.
 //!
-//! This crate is being built in stages (see `ARCHITECTURE.md`). Today it
-//! re-exports the wire protocol it speaks.
+//! The crate is a pure core with a thin browser shell:
+//!
+//! - [`reconnect`]: when to retry (backoff, give-up window, close codes);
+//! - [`state`]: the room as the page sees it, a yew `Reducible`;
+//! - [`session::SessionCore`]: the session as a state machine that turns
+//!   socket events, timer ticks and the person's actions into commands;
+//! - [`token`]: where the share-link token comes from and where it goes;
+//!
+//! all plain Rust with native tests. In the browser (wasm32),
+//! `session::Session` runs the core over a real WebSocket and timers, and
+//! `token::bootstrap` moves the token from the URL into sessionStorage.
+//!
+//! # Walkthrough
+//!
+//! The core can be driven by hand, which is how its tests work:
+//!
+//! ```
+//! use room_client::session::{Command, Input, SessionCore};
+//! use room_client::state::{Action, ConnectionStatus, RoomState};
+//! use room_client::SessionOptions;
+//!
+//! let mut core = SessionCore::new(SessionOptions::default(), RoomState::default(), 7);
+//! assert_eq!(core.handle(Input::Start, 0.0), [Command::Connect]);
+//! // The socket opened: the core says hello.
+//! let sent = core.handle(Input::Opened, 10.0);
+//! assert!(matches!(&sent[0], Command::Send(text) if text.contains(r#""type":"hello""#)));
+//! // The hub answers; after `synced` the room is live.
+//! core.handle(Input::Text(r#"{"type":"welcome","roomId":"r","project":{"id":"g","rev":0},
+//!     "head":0,"readOnly":false,"peerId":"p1","peers":[],"mode":"snapshot",
+//!     "files":[{"path":"a.txt","content":"hi","rev":0}]}"#.into()), 20.0);
+//! core.handle(Input::Text(r#"{"type":"synced","head":0}"#.into()), 21.0);
+//! assert_eq!(core.state().status, ConnectionStatus::Connected);
+//! // Saving sends the edit at once while live.
+//! let sent = core.handle(Input::Act(Action::Save { path: "a.txt".into(), content: "hello".into() }), 30.0);
+//! assert!(matches!(&sent[0], Command::Send(text) if text.contains(r#""type":"file-edit""#)));
+//! ```
 
+pub mod error;
+mod options;
+pub mod reconnect;
+pub mod session;
+pub mod state;
+pub mod token;
+
+pub use error::ClientError;
+pub use options::SessionOptions;
 pub use room_protocol as protocol;

@@ -1,0 +1,297 @@
+//! When to try again after a connection drops: a pure policy with no
+//! timers or sockets, so every rule is pinned by a native test.
+//!
+//! Delays double from `base_delay_ms` up to `max_delay_ms`: 0.5, 1, 2, 4, 8,
+//! 8, … s by default. The policy gives up (state [`Decision::GiveUp`]) when
+//! the next attempt would start more than `give_up_after_ms` after the
+//! connection was lost. A connection that reaches `synced` resets it.
+
+use room_protocol::{
+    CLOSE_MESSAGE_TOO_BIG, CLOSE_PROTOCOL_ERROR, CLOSE_ROOM_NOT_FOUND, CLOSE_UNAUTHORIZED,
+};
+
+/// Settings of the reconnect policy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReconnectOptions {
+    /// Delay before the first retry, in milliseconds. Default 500.
+    pub base_delay_ms: f64,
+    /// Largest delay between retries, in milliseconds. Default 8000.
+    pub max_delay_ms: f64,
+    /// Stop retrying when the next attempt would start more than this long
+    /// after the connection was lost, in milliseconds. Default 120 000.
+    pub give_up_after_ms: f64,
+    /// Spread each delay downwards by up to this fraction (0 to 1) to keep
+    /// many clients from reconnecting in lockstep after a hub restart.
+    /// Default 0: exactly the schedule above.
+    pub jitter_ratio: f64,
+}
+
+impl Default for ReconnectOptions {
+    fn default() -> Self {
+        Self {
+            base_delay_ms: 500.0,
+            max_delay_ms: 8000.0,
+            give_up_after_ms: 120_000.0,
+            jitter_ratio: 0.0,
+        }
+    }
+}
+
+/// What a close code means for retrying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseClass {
+    /// 4401: the token is missing or wrong.
+    Unauthorized,
+    /// 4404: the hub has no such room.
+    RoomGone,
+    /// 4400 or 1009: this client broke the protocol; retrying repeats it.
+    ProtocolError,
+    /// Anything else: network trouble, hub restart, idle timeout.
+    Retry,
+}
+
+/// Sorts a close code into the four bands.
+pub fn classify_close(code: u16) -> CloseClass {
+    match code {
+        CLOSE_UNAUTHORIZED => CloseClass::Unauthorized,
+        CLOSE_ROOM_NOT_FOUND => CloseClass::RoomGone,
+        CLOSE_PROTOCOL_ERROR | CLOSE_MESSAGE_TOO_BIG => CloseClass::ProtocolError,
+        _ => CloseClass::Retry,
+    }
+}
+
+/// What to do after a failure.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Decision {
+    /// Try again: attempt number `attempt` (1 for the first retry) at
+    /// `at_ms`, which is `delay_ms` from now.
+    Wait {
+        /// 1-based retry number.
+        attempt: u32,
+        /// How long to wait.
+        delay_ms: f64,
+        /// When to start it (same clock as `now_ms`).
+        at_ms: f64,
+    },
+    /// The give-up window has passed.
+    GiveUp,
+}
+
+/// The policy's state: when the connection was lost and how many retries
+/// have been scheduled since.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReconnectPolicy {
+    options: ReconnectOptions,
+    lost_at_ms: Option<f64>,
+    retries: u32,
+}
+
+impl ReconnectPolicy {
+    /// A policy with these options, connected (nothing lost yet).
+    pub fn new(options: ReconnectOptions) -> Self {
+        Self {
+            options,
+            lost_at_ms: None,
+            retries: 0,
+        }
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &ReconnectOptions {
+        &self.options
+    }
+
+    /// How many retries have been scheduled since the connection was lost.
+    pub fn retries(&self) -> u32 {
+        self.retries
+    }
+
+    /// The undisturbed delay before retry number `attempt` (1-based).
+    pub fn delay_for(&self, attempt: u32) -> f64 {
+        let doublings = attempt.saturating_sub(1).min(30);
+        (self.options.base_delay_ms * f64::from(1_u32 << doublings)).min(self.options.max_delay_ms)
+    }
+
+    /// Records a failure (a drop, or an attempt that did not reach
+    /// `synced`) at `now_ms` and decides what comes next. `random` is a
+    /// number in `[0, 1)` used only when jitter is on.
+    pub fn on_failure(&mut self, now_ms: f64, random: f64) -> Decision {
+        let lost_at = *self.lost_at_ms.get_or_insert(now_ms);
+        let attempt = self.retries + 1;
+        let jitter = self.options.jitter_ratio.clamp(0.0, 1.0) * random.clamp(0.0, 1.0);
+        let delay_ms = self.delay_for(attempt) * (1.0 - jitter);
+        let at_ms = now_ms + delay_ms;
+        if at_ms - lost_at > self.options.give_up_after_ms {
+            return Decision::GiveUp;
+        }
+        self.retries = attempt;
+        Decision::Wait {
+            attempt,
+            delay_ms,
+            at_ms,
+        }
+    }
+
+    /// The connection reached `synced`: forget the failures.
+    pub fn on_synced(&mut self) {
+        self.lost_at_ms = None;
+        self.retries = 0;
+    }
+
+    /// After giving up, a person pressed Retry or the browser came back
+    /// online: open a fresh window starting now.
+    pub fn rearm(&mut self, now_ms: f64) {
+        self.lost_at_ms = Some(now_ms);
+        self.retries = 0;
+    }
+
+    /// When the connection was lost, if it is.
+    pub fn lost_at_ms(&self) -> Option<f64> {
+        self.lost_at_ms
+    }
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        Self::new(ReconnectOptions::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fails immediately at every scheduled time, as a hub that refuses
+    /// connections would, and returns the delays until the policy gives up.
+    fn schedule_until_give_up(policy: &mut ReconnectPolicy, start: f64) -> Vec<f64> {
+        let mut now = start;
+        let mut delays = Vec::new();
+        while let Decision::Wait {
+            delay_ms, at_ms, ..
+        } = policy.on_failure(now, 0.0)
+        {
+            delays.push(delay_ms);
+            now = at_ms;
+        }
+        delays
+    }
+
+    #[test]
+    fn the_schedule_doubles_from_half_a_second_to_eight() {
+        let mut policy = ReconnectPolicy::default();
+        let delays = schedule_until_give_up(&mut policy, 1000.0);
+        assert_eq!(
+            &delays[..7],
+            &[500.0, 1000.0, 2000.0, 4000.0, 8000.0, 8000.0, 8000.0]
+        );
+        assert!(delays[4..].iter().all(|&d| d == 8000.0));
+    }
+
+    #[test]
+    fn it_gives_up_when_the_next_attempt_would_start_after_120_s() {
+        let mut policy = ReconnectPolicy::default();
+        let delays = schedule_until_give_up(&mut policy, 0.0);
+        let last_start: f64 = delays.iter().sum();
+        // 0.5 + 1 + 2 + 4 = 7.5 s, then 8 s steps: 7.5 + 14 × 8 = 119.5 s.
+        assert_eq!(last_start, 119_500.0);
+        assert_eq!(delays.len(), 18);
+        assert!(last_start + 8000.0 > 120_000.0);
+    }
+
+    #[test]
+    fn an_attempt_exactly_at_120_s_is_still_made() {
+        let mut policy = ReconnectPolicy::new(ReconnectOptions {
+            base_delay_ms: 1000.0,
+            max_delay_ms: 1000.0,
+            give_up_after_ms: 3000.0,
+            jitter_ratio: 0.0,
+        });
+        assert!(
+            matches!(policy.on_failure(0.0, 0.0), Decision::Wait { at_ms, .. } if at_ms == 1000.0)
+        );
+        assert!(
+            matches!(policy.on_failure(1000.0, 0.0), Decision::Wait { at_ms, .. } if at_ms == 2000.0)
+        );
+        assert!(
+            matches!(policy.on_failure(2000.0, 0.0), Decision::Wait { at_ms, .. } if at_ms == 3000.0)
+        );
+        assert_eq!(policy.on_failure(3000.0, 0.0), Decision::GiveUp);
+    }
+
+    #[test]
+    fn slow_failing_attempts_count_against_the_same_window() {
+        // Each attempt hangs 20 s before the dead-connection timer fails it.
+        let mut policy = ReconnectPolicy::default();
+        let mut now = 0.0;
+        let mut attempts = 0;
+        while let Decision::Wait { at_ms, .. } = policy.on_failure(now, 0.0) {
+            attempts += 1;
+            now = at_ms + 20_000.0;
+        }
+        assert!(now - 20_000.0 <= 120_000.0 + 8000.0);
+        assert!(attempts < 8, "{attempts}");
+    }
+
+    #[test]
+    fn close_codes_fall_into_four_bands() {
+        assert_eq!(classify_close(4401), CloseClass::Unauthorized);
+        assert_eq!(classify_close(4404), CloseClass::RoomGone);
+        assert_eq!(classify_close(4400), CloseClass::ProtocolError);
+        assert_eq!(classify_close(1009), CloseClass::ProtocolError);
+        for code in [1000, 1001, 1006, 1011, 1012, 1013, 4408, 4000, 3000] {
+            assert_eq!(classify_close(code), CloseClass::Retry, "{code}");
+        }
+    }
+
+    #[test]
+    fn reaching_synced_resets_the_schedule() {
+        let mut policy = ReconnectPolicy::default();
+        policy.on_failure(0.0, 0.0);
+        policy.on_failure(500.0, 0.0);
+        assert_eq!(policy.retries(), 2);
+        policy.on_synced();
+        assert_eq!(policy.lost_at_ms(), None);
+        assert!(matches!(
+            policy.on_failure(100_000.0, 0.0),
+            Decision::Wait { attempt: 1, delay_ms, .. } if delay_ms == 500.0
+        ));
+        // The window is measured from the new loss, not the old one.
+        assert_eq!(policy.lost_at_ms(), Some(100_000.0));
+    }
+
+    #[test]
+    fn rearming_after_giving_up_opens_a_fresh_window() {
+        let mut policy = ReconnectPolicy::default();
+        let _ = schedule_until_give_up(&mut policy, 0.0);
+        assert_eq!(policy.on_failure(130_000.0, 0.0), Decision::GiveUp);
+        policy.rearm(200_000.0);
+        assert!(matches!(
+            policy.on_failure(200_000.0, 0.0),
+            Decision::Wait { attempt: 1, delay_ms, .. } if delay_ms == 500.0
+        ));
+        let delays = schedule_until_give_up(&mut policy, 200_500.0);
+        assert_eq!(
+            delays.len(),
+            17,
+            "a whole new window, minus the attempt above"
+        );
+    }
+
+    #[test]
+    fn jitter_only_shortens_delays_and_stays_within_its_ratio() {
+        let mut policy = ReconnectPolicy::new(ReconnectOptions {
+            jitter_ratio: 0.25,
+            ..ReconnectOptions::default()
+        });
+        match policy.on_failure(0.0, 0.999) {
+            Decision::Wait { delay_ms, .. } => {
+                assert!((375.0..500.0).contains(&delay_ms), "{delay_ms}")
+            }
+            other => panic!("{other:?}"),
+        }
+        match policy.on_failure(0.0, 0.0) {
+            Decision::Wait { delay_ms, .. } => assert_eq!(delay_ms, 1000.0),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,420 @@
+//! The session as a pure state machine: inputs (socket events, timer
+//! ticks, browser events, the person's actions) go in with the current
+//! time, commands for the shell (connect, send, disconnect) come out. The
+//! browser shell in `browser.rs` only executes them, so everything here is
+//! tested natively with a fake clock.
+
+use std::rc::Rc;
+
+use room_protocol::{
+    decode_server_frame, encode, ClientFrame, DecodeError, FileEdit, Hello, Ping, ServerFrame,
+};
+
+use crate::options::SessionOptions;
+use crate::reconnect::{classify_close, CloseClass, Decision, ReconnectPolicy};
+use crate::state::{Action, ConnectionStatus, RoomState};
+
+/// Something that happened, fed to [`SessionCore::handle`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// A token is available: make the first connection.
+    Start,
+    /// No token could be found: stop in `NeedsToken`.
+    NoToken,
+    /// The socket opened.
+    Opened,
+    /// A text frame arrived.
+    Text(String),
+    /// The socket closed (or failed) with this code; 1006 when the
+    /// browser gives none.
+    Closed {
+        /// The close code.
+        code: u16,
+    },
+    /// Time passed: check timers.
+    Tick,
+    /// The browser reports it is online again.
+    Online,
+    /// The tab became visible.
+    Visible,
+    /// The person pressed Retry.
+    Retry,
+    /// The person did something to the room (type, save, discard, …).
+    Act(Action),
+}
+
+/// What the shell must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Open a new socket (dropping any old one).
+    Connect,
+    /// Send this text frame on the open socket.
+    Send(String),
+    /// Close and drop the socket: it is dead or finished.
+    Disconnect,
+    /// Write this to the console. Never contains a token or file content.
+    Log(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Phase {
+    /// Not started, or stopped for good (terminal status or Lost).
+    Idle,
+    /// A socket is being opened.
+    Connecting,
+    /// Open; `hello` sent, waiting for `welcome` and `synced`.
+    Joining,
+    /// Synced; live.
+    Live,
+    /// Waiting to retry at this time.
+    Waiting { at_ms: f64 },
+}
+
+/// The session's brain. See the module docs.
+#[derive(Debug)]
+pub struct SessionCore {
+    options: SessionOptions,
+    policy: ReconnectPolicy,
+    state: Rc<RoomState>,
+    phase: Phase,
+    /// When anything was last heard on the current socket (or when the
+    /// attempt started).
+    last_heard_ms: f64,
+    next_ping_ms: f64,
+    edit_prefix: String,
+    edit_seq: u64,
+    random: XorShift,
+    changed: bool,
+    /// Connection attempts made, for tests and diagnostics.
+    attempts: u32,
+}
+
+impl SessionCore {
+    /// A session over `state` (possibly loaded from the cache). `seed`
+    /// makes edit ids unique per page load and drives jitter.
+    pub fn new(options: SessionOptions, state: RoomState, seed: u64) -> Self {
+        let policy = ReconnectPolicy::new(options.reconnect);
+        Self {
+            options,
+            policy,
+            state: Rc::new(state),
+            phase: Phase::Idle,
+            last_heard_ms: 0.0,
+            next_ping_ms: 0.0,
+            edit_prefix: format!("{seed:x}"),
+            edit_seq: 0,
+            random: XorShift::new(seed),
+            changed: true,
+            attempts: 0,
+        }
+    }
+
+    /// The current state. Cheap: shares the state until the next change.
+    pub fn state(&self) -> Rc<RoomState> {
+        Rc::clone(&self.state)
+    }
+
+    /// Whether the state changed since the last call.
+    pub fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.changed)
+    }
+
+    /// How many sockets have been opened.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The next moment [`Input::Tick`] has something to do, if any.
+    pub fn next_deadline(&self) -> Option<f64> {
+        let dead = self.last_heard_ms + self.options.dead_after_ms;
+        match self.phase {
+            Phase::Idle => None,
+            Phase::Waiting { at_ms } => Some(at_ms),
+            Phase::Connecting => Some(dead),
+            Phase::Joining | Phase::Live => Some(dead.min(self.next_ping_ms)),
+        }
+    }
+
+    /// Handles one input at time `now_ms` (any monotonic clock in ms).
+    pub fn handle(&mut self, input: Input, now_ms: f64) -> Vec<Command> {
+        let mut out = Vec::new();
+        match input {
+            Input::Start => {
+                if self.phase == Phase::Idle {
+                    self.connect(now_ms, &mut out);
+                }
+            }
+            Input::NoToken => {
+                self.phase = Phase::Idle;
+                self.act(Action::Status(ConnectionStatus::NeedsToken));
+            }
+            Input::Opened => self.on_open(now_ms, &mut out),
+            Input::Text(text) => self.on_text(&text, now_ms, &mut out),
+            Input::Closed { code } => self.on_closed(code, now_ms, &mut out),
+            Input::Tick => self.on_tick(now_ms, &mut out),
+            Input::Online | Input::Visible => {
+                let lost = self.state.status == ConnectionStatus::Lost;
+                if matches!(self.phase, Phase::Waiting { .. }) {
+                    self.connect(now_ms, &mut out);
+                } else if lost && input == Input::Online {
+                    self.policy.rearm(now_ms);
+                    self.connect(now_ms, &mut out);
+                }
+            }
+            Input::Retry => {
+                if self.state.status == ConnectionStatus::Lost {
+                    self.policy.rearm(now_ms);
+                    self.connect(now_ms, &mut out);
+                } else if matches!(self.phase, Phase::Waiting { .. }) {
+                    self.connect(now_ms, &mut out);
+                }
+            }
+            Input::Act(action) => self.on_action(action, &mut out),
+        }
+        out
+    }
+
+    fn act(&mut self, action: Action) {
+        Rc::make_mut(&mut self.state).apply(action);
+        self.changed = true;
+    }
+
+    fn connect(&mut self, now_ms: f64, out: &mut Vec<Command>) {
+        self.phase = Phase::Connecting;
+        self.last_heard_ms = now_ms;
+        self.attempts += 1;
+        let status = if self.policy.lost_at_ms().is_some() {
+            ConnectionStatus::Reconnecting {
+                attempt: self.policy.retries().max(1),
+                next_retry_at: None,
+            }
+        } else {
+            ConnectionStatus::Connecting
+        };
+        if self.state.status != status {
+            self.act(Action::Status(status));
+        }
+        out.push(Command::Connect);
+    }
+
+    fn on_open(&mut self, now_ms: f64, out: &mut Vec<Command>) {
+        if self.phase != Phase::Connecting {
+            return;
+        }
+        self.phase = Phase::Joining;
+        self.last_heard_ms = now_ms;
+        self.next_ping_ms = now_ms + self.options.ping_every_ms;
+        let state = &self.state;
+        let hello = Hello {
+            last_seen_rev: state.project.as_ref().map(|_| state.last_seen_rev),
+            project_id: state.project.as_ref().map(|p| p.id.clone()),
+            project_rev: state.project.as_ref().map(|p| p.rev),
+            peer: state.profile.clone(),
+        };
+        out.push(Command::Send(encode(&ClientFrame::Hello(hello))));
+    }
+
+    fn on_text(&mut self, text: &str, now_ms: f64, out: &mut Vec<Command>) {
+        if !matches!(self.phase, Phase::Joining | Phase::Live) {
+            return;
+        }
+        self.last_heard_ms = now_ms;
+        let frame = match decode_server_frame(text) {
+            Ok(frame) => frame,
+            // Never log the frame or serde's detail: a frame can carry a
+            // token (`readOnlyToken`) or file content.
+            Err(DecodeError::UnknownType(kind)) => {
+                out.push(Command::Log(format!(
+                    "skipped a frame of unknown type {kind:?} from the hub"
+                )));
+                return;
+            }
+            Err(_) => {
+                out.push(Command::Log(format!(
+                    "skipped a malformed frame from the hub ({} bytes)",
+                    text.len()
+                )));
+                return;
+            }
+        };
+        match frame {
+            ServerFrame::Welcome(welcome) => self.act(Action::Welcome(welcome)),
+            ServerFrame::FileChanged(_) | ServerFrame::RuntimeEvent(_) => {
+                if let Some(entry) = frame.as_log_entry() {
+                    self.act(Action::Entries(vec![entry]));
+                }
+            }
+            ServerFrame::Synced(synced) => {
+                self.act(Action::Synced { head: synced.head });
+                self.policy.on_synced();
+                self.phase = Phase::Live;
+                self.send_drafts(out);
+            }
+            ServerFrame::Peers(peers) => self.act(Action::Peers(peers.peers)),
+            ServerFrame::Pong(_) => {}
+            ServerFrame::Error(error) => {
+                if error.edit_id.is_none() {
+                    out.push(Command::Log(format!(
+                        "the hub reported {}: {}",
+                        error.error.as_str(),
+                        error.message
+                    )));
+                }
+                self.act(Action::HubError(error));
+            }
+            _ => out.push(Command::Log(
+                "skipped a frame this client does not handle".into(),
+            )),
+        }
+    }
+
+    fn on_closed(&mut self, code: u16, now_ms: f64, out: &mut Vec<Command>) {
+        if matches!(self.phase, Phase::Idle | Phase::Waiting { .. }) {
+            return;
+        }
+        let terminal = match classify_close(code) {
+            CloseClass::Unauthorized => Some(ConnectionStatus::Unauthorized),
+            CloseClass::RoomGone => Some(ConnectionStatus::RoomGone),
+            CloseClass::ProtocolError => Some(ConnectionStatus::ProtocolError),
+            CloseClass::Retry => None,
+        };
+        match terminal {
+            Some(status) => {
+                self.phase = Phase::Idle;
+                out.push(Command::Log(format!(
+                    "the hub closed the connection with {code}"
+                )));
+                self.act(Action::Status(status));
+            }
+            None => self.fail(now_ms),
+        }
+    }
+
+    /// The current socket or attempt failed: schedule the next or give up.
+    fn fail(&mut self, now_ms: f64) {
+        let random = self.random.next_unit();
+        match self.policy.on_failure(now_ms, random) {
+            Decision::Wait { attempt, at_ms, .. } => {
+                self.phase = Phase::Waiting { at_ms };
+                self.act(Action::Status(ConnectionStatus::Reconnecting {
+                    attempt,
+                    next_retry_at: Some(at_ms),
+                }));
+            }
+            Decision::GiveUp => {
+                self.phase = Phase::Idle;
+                self.act(Action::Status(ConnectionStatus::Lost));
+            }
+        }
+    }
+
+    fn on_tick(&mut self, now_ms: f64, out: &mut Vec<Command>) {
+        match self.phase {
+            Phase::Idle => {}
+            Phase::Waiting { at_ms } => {
+                if now_ms >= at_ms {
+                    self.connect(now_ms, out);
+                }
+            }
+            Phase::Connecting | Phase::Joining | Phase::Live => {
+                if now_ms - self.last_heard_ms >= self.options.dead_after_ms {
+                    // Nothing at all for the whole window: the network is
+                    // gone even if the browser has not noticed.
+                    out.push(Command::Log(format!(
+                        "no frame for {} ms; treating the connection as dead",
+                        (now_ms - self.last_heard_ms).round()
+                    )));
+                    out.push(Command::Disconnect);
+                    self.fail(now_ms);
+                } else if self.phase != Phase::Connecting && now_ms >= self.next_ping_ms {
+                    self.next_ping_ms = now_ms + self.options.ping_every_ms;
+                    out.push(Command::Send(encode(&ClientFrame::Ping(Ping {
+                        t: now_ms,
+                    }))));
+                }
+            }
+        }
+    }
+
+    fn on_action(&mut self, action: Action, out: &mut Vec<Command>) {
+        let profile = match &action {
+            Action::SetProfile(p) => Some(p.clone()),
+            _ => None,
+        };
+        self.act(action);
+        if self.phase != Phase::Live {
+            return;
+        }
+        if let Some(profile) = profile {
+            out.push(Command::Send(encode(&ClientFrame::PeerUpdate(profile))));
+        }
+        self.send_queued(out);
+    }
+
+    /// After `synced`: every draft that was saved, including those sent on
+    /// a connection that died before their acknowledgement.
+    fn send_drafts(&mut self, out: &mut Vec<Command>) {
+        for path in self.state.drafts_to_send() {
+            self.send_draft(&path, out);
+        }
+    }
+
+    /// While live: drafts saved since the last send.
+    fn send_queued(&mut self, out: &mut Vec<Command>) {
+        let queued: Vec<String> = self
+            .state
+            .drafts
+            .iter()
+            .filter(|(_, d)| d.status == crate::state::DraftStatus::Queued)
+            .map(|(p, _)| p.clone())
+            .collect();
+        for path in queued {
+            self.send_draft(&path, out);
+        }
+    }
+
+    fn send_draft(&mut self, path: &str, out: &mut Vec<Command>) {
+        let Some(draft) = self.state.drafts.get(path) else {
+            return;
+        };
+        let edit_id = match &draft.status {
+            // A resend keeps its id, so a late acknowledgement still matches.
+            crate::state::DraftStatus::InFlight { edit_id } => edit_id.clone(),
+            _ => {
+                self.edit_seq += 1;
+                format!("{}-{}", self.edit_prefix, self.edit_seq)
+            }
+        };
+        let frame = ClientFrame::FileEdit(FileEdit {
+            edit_id: edit_id.clone(),
+            path: path.to_owned(),
+            content: draft.content.clone(),
+            base_rev: draft.base_rev,
+        });
+        out.push(Command::Send(encode(&frame)));
+        self.act(Action::Sent {
+            path: path.to_owned(),
+            edit_id,
+        });
+    }
+}
+
+/// A tiny deterministic generator for jitter: no dependency, and tests can
+/// seed it.
+#[derive(Debug, Clone)]
+struct XorShift(u64);
+
+impl XorShift {
+    fn new(seed: u64) -> Self {
+        Self(seed | 1)
+    }
+
+    fn next_unit(&mut self) -> f64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        (x >> 11) as f64 / (1_u64 << 53) as f64
+    }
+}

@@ -1,0 +1,569 @@
+//! The room as the page sees it: a pure reducer (yew's `Reducible`) over
+//! [`Action`]s. No timers, sockets or storage: the session feeds it frames
+//! and the UI reads it.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+
+use room_protocol::{
+    ErrorCode, ErrorFrame, FileChanged, FileVersion, LogEntry, PeerInfo, PeerProfile,
+    ProjectVersion, RuntimeEvent, SyncMode, Welcome, MAX_CONTENT_BYTES, SNAPSHOT_EVENT_LIMIT,
+};
+
+/// Where the connection stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectionStatus {
+    /// The first connection is being made.
+    Connecting,
+    /// Joined and caught up (`synced` received).
+    Connected,
+    /// The connection dropped; retry number `attempt` starts at
+    /// `next_retry_at` (ms, `performance.now()` clock), or is under way
+    /// when `None`.
+    Reconnecting {
+        /// 1-based retry number.
+        attempt: u32,
+        /// When the next attempt starts, if it is waiting.
+        next_retry_at: Option<f64>,
+    },
+    /// Retries gave up after the give-up window; `retry()` starts again.
+    Lost,
+    /// The hub refused the token (4401): the link is invalid or expired.
+    Unauthorized,
+    /// The hub has no such room (4404).
+    RoomGone,
+    /// No token in the URL, this tab or any other tab.
+    NeedsToken,
+    /// The hub closed for a protocol violation (4400, 1009).
+    ProtocolError,
+}
+
+impl ConnectionStatus {
+    /// Whether the session will not retry by itself.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            Self::Unauthorized | Self::RoomGone | Self::NeedsToken | Self::ProtocolError
+        )
+    }
+}
+
+/// A file as last confirmed by the hub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEntry {
+    /// Its content; shared so snapshots of the state are cheap.
+    pub content: Rc<str>,
+    /// The `rev` of the change that produced it (0: on disk at hub start).
+    pub rev: u64,
+}
+
+/// Where a local edit stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DraftStatus {
+    /// Typed but not saved yet.
+    Editing,
+    /// Saved; waits for a connection to send it.
+    Queued,
+    /// Sent as `edit_id`; waits for its acknowledgement.
+    InFlight {
+        /// The `editId` it was sent with.
+        edit_id: String,
+    },
+    /// The hub refused it: this connection is read-only.
+    ReadOnly,
+    /// The file changed since `base_rev`; `theirs` is the hub's version.
+    Conflict {
+        /// The hub's current version.
+        theirs: FileVersion,
+    },
+    /// Over the content limit; never sent.
+    TooLarge,
+    /// Refused for another reason (`bad-path`, `write-failed`, …).
+    Refused {
+        /// The error code.
+        code: ErrorCode,
+        /// The hub's sentence.
+        message: String,
+    },
+}
+
+/// A local edit that the hub has not acknowledged. Drafts survive
+/// reconnects and are never dropped except by acknowledgement or discard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    /// The text as the person left it.
+    pub content: String,
+    /// The file's `rev` the edit started from.
+    pub base_rev: u64,
+    /// Where it stands.
+    pub status: DraftStatus,
+}
+
+impl Draft {
+    /// Whether the session should send it on the next `synced`.
+    pub fn wants_sending(&self) -> bool {
+        matches!(
+            self.status,
+            DraftStatus::Queued | DraftStatus::InFlight { .. }
+        )
+    }
+}
+
+/// Something the page should tell the person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// An edit was refused because the link is view-only.
+    ReadOnly {
+        /// The file.
+        path: String,
+    },
+    /// An edit is over the size limit and was kept, not sent.
+    TooLarge {
+        /// The file.
+        path: String,
+        /// Its size in bytes.
+        bytes: usize,
+    },
+    /// The hub refused an edit for another reason.
+    EditRefused {
+        /// The file.
+        path: String,
+        /// The hub's sentence.
+        message: String,
+    },
+    /// The cache could not be used; the room works from memory.
+    StorageFallback {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Everything the page shows about a room.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoomState {
+    /// The connection.
+    pub status: ConnectionStatus,
+    /// Generation and file revision the files belong to.
+    pub project: Option<ProjectVersion>,
+    /// Highest `rev` applied; entries at or below it are ignored.
+    pub last_seen_rev: u64,
+    /// `ts` of the newest runtime event applied.
+    pub last_event_ts: Option<u64>,
+    /// Files by path, as confirmed by the hub.
+    pub files: BTreeMap<String, FileEntry>,
+    /// The newest runtime events, oldest first, at most
+    /// [`SNAPSHOT_EVENT_LIMIT`].
+    pub events: VecDeque<RuntimeEvent>,
+    /// Everyone connected, this peer included.
+    pub peers: Vec<PeerInfo>,
+    /// This connection's peer id.
+    pub peer_id: Option<String>,
+    /// Whether this connection is read-only.
+    pub read_only: bool,
+    /// The room's view-only token, when the hub shared it (editors only).
+    pub read_only_token: Option<room_protocol::Token>,
+    /// Local edits not yet acknowledged, by path.
+    pub drafts: BTreeMap<String, Draft>,
+    /// Messages for the person, oldest first.
+    pub notices: Vec<Notice>,
+    /// How this person appears to others.
+    pub profile: PeerProfile,
+    /// Whether the current connection has received `synced`.
+    pub synced: bool,
+}
+
+impl Default for RoomState {
+    fn default() -> Self {
+        Self {
+            status: ConnectionStatus::Connecting,
+            project: None,
+            last_seen_rev: 0,
+            last_event_ts: None,
+            files: BTreeMap::new(),
+            events: VecDeque::new(),
+            peers: Vec::new(),
+            peer_id: None,
+            read_only: false,
+            read_only_token: None,
+            drafts: BTreeMap::new(),
+            notices: Vec::new(),
+            profile: PeerProfile::default(),
+            synced: false,
+        }
+    }
+}
+
+/// Everything that can happen to a room.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// The connection changed state. Leaving `Connected` ends the current
+    /// connection's sync.
+    Status(ConnectionStatus),
+    /// The hub's `welcome`.
+    Welcome(Welcome),
+    /// Log entries (replayed, snapshot events or live), in order.
+    Entries(Vec<LogEntry>),
+    /// The hub's `synced`.
+    Synced {
+        /// The welcome's head.
+        head: u64,
+    },
+    /// The hub's `peers`.
+    Peers(Vec<PeerInfo>),
+    /// The hub refused something; edits are matched by `editId`.
+    HubError(ErrorFrame),
+    /// The person typed: keep the text as an unsaved draft.
+    Type {
+        /// The file.
+        path: String,
+        /// The whole text.
+        content: String,
+    },
+    /// The person saved: queue the text for sending.
+    Save {
+        /// The file.
+        path: String,
+        /// The whole text.
+        content: String,
+    },
+    /// The session sent the draft of `path` as `edit_id`.
+    Sent {
+        /// The file.
+        path: String,
+        /// The `editId` used.
+        edit_id: String,
+    },
+    /// Drop the draft of `path`.
+    Discard {
+        /// The file.
+        path: String,
+    },
+    /// Settle a conflict: resend on the hub's revision, or take theirs.
+    ResolveConflict {
+        /// The file.
+        path: String,
+        /// Keep the local text (resend) rather than the hub's.
+        keep_mine: bool,
+    },
+    /// Change how this person appears.
+    SetProfile(PeerProfile),
+    /// Tell the person something.
+    Notify(Notice),
+    /// Forget the notice at this index.
+    DismissNotice(usize),
+}
+
+impl yew::Reducible for RoomState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = Rc::unwrap_or_clone(self);
+        next.apply(action);
+        Rc::new(next)
+    }
+}
+
+impl RoomState {
+    /// Applies one action in place.
+    pub fn apply(&mut self, action: Action) {
+        match action {
+            Action::Status(status) => {
+                if status != ConnectionStatus::Connected {
+                    self.synced = false;
+                }
+                self.status = status;
+            }
+            Action::Welcome(welcome) => self.apply_welcome(welcome),
+            Action::Entries(entries) => {
+                for entry in entries {
+                    self.apply_entry(entry);
+                }
+            }
+            Action::Synced { head } => {
+                self.last_seen_rev = self.last_seen_rev.max(head);
+                self.synced = true;
+                self.status = ConnectionStatus::Connected;
+            }
+            Action::Peers(peers) => self.peers = peers,
+            Action::HubError(error) => self.apply_error(error),
+            Action::Type { path, content } => self.type_text(path, content),
+            Action::Save { path, content } => self.save(path, content),
+            Action::Sent { path, edit_id } => {
+                if let Some(draft) = self.drafts.get_mut(&path) {
+                    draft.status = DraftStatus::InFlight { edit_id };
+                }
+            }
+            Action::Discard { path } => {
+                self.drafts.remove(&path);
+            }
+            Action::ResolveConflict { path, keep_mine } => self.resolve(path, keep_mine),
+            Action::SetProfile(profile) => self.profile = profile,
+            Action::Notify(notice) => self.notices.push(notice),
+            Action::DismissNotice(index) => {
+                if index < self.notices.len() {
+                    self.notices.remove(index);
+                }
+            }
+        }
+    }
+
+    /// The project version the cached files belong to, for `hello`.
+    pub fn cached_version(&self) -> Option<&ProjectVersion> {
+        self.project.as_ref()
+    }
+
+    /// Paths of drafts that should be (re)sent after `synced`.
+    pub fn drafts_to_send(&self) -> Vec<String> {
+        self.drafts
+            .iter()
+            .filter(|(_, d)| d.wants_sending())
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+
+    fn apply_welcome(&mut self, welcome: Welcome) {
+        self.synced = false;
+        self.peer_id = Some(welcome.peer_id);
+        self.peers = welcome.peers;
+        self.read_only = welcome.read_only;
+        self.read_only_token = welcome.read_only_token.map(room_protocol::Token::new);
+        let same_project = self.project.as_ref() == Some(&welcome.project);
+        if welcome.mode == SyncMode::Snapshot || !same_project {
+            // A snapshot makes the state identical to a fresh client's:
+            // revisions may restart (a new generation), and the events that
+            // follow are the hub's newest, so what we held is replaced.
+            // Drafts and the profile stay.
+            self.events.clear();
+            self.last_seen_rev = 0;
+            self.last_event_ts = None;
+            self.files = welcome
+                .files
+                .unwrap_or_default()
+                .into_iter()
+                .map(|f| {
+                    let entry = FileEntry {
+                        content: f.content.into(),
+                        rev: f.rev,
+                    };
+                    (f.path, entry)
+                })
+                .collect();
+            self.settle_drafts_against_files();
+        }
+        self.project = Some(welcome.project);
+    }
+
+    /// After a snapshot, a draft whose text the hub already has was
+    /// applied (its acknowledgement was lost with the old connection).
+    fn settle_drafts_against_files(&mut self) {
+        let files = &self.files;
+        self.drafts.retain(|path, draft| {
+            let applied = matches!(draft.status, DraftStatus::InFlight { .. })
+                && files
+                    .get(path)
+                    .is_some_and(|f| *f.content == *draft.content);
+            !applied
+        });
+    }
+
+    fn apply_entry(&mut self, entry: LogEntry) {
+        if entry.rev() <= self.last_seen_rev {
+            return;
+        }
+        self.last_seen_rev = entry.rev();
+        match entry {
+            LogEntry::FileChanged(change) => self.apply_file_change(change),
+            LogEntry::RuntimeEvent(event) => {
+                self.last_event_ts = Some(event.ts);
+                self.events.push_back(event);
+                while self.events.len() > SNAPSHOT_EVENT_LIMIT {
+                    self.events.pop_front();
+                }
+            }
+        }
+    }
+
+    fn apply_file_change(&mut self, change: FileChanged) {
+        if let Some(project) = &mut self.project {
+            project.rev = change.rev;
+        }
+        if let Some(edit_id) = &change.edit_id {
+            self.acknowledge(&change.path, edit_id, &change.content, change.rev);
+        }
+        if change.deleted {
+            self.files.remove(&change.path);
+        } else {
+            self.files.insert(
+                change.path,
+                FileEntry {
+                    content: change.content.into(),
+                    rev: change.rev,
+                },
+            );
+        }
+    }
+
+    /// Our edit `edit_id` landed as `rev`. The draft goes, unless the
+    /// person typed on since sending: then the newer text stays a draft on
+    /// top of the acknowledged revision.
+    fn acknowledge(&mut self, path: &str, edit_id: &str, content: &str, rev: u64) {
+        let Some(draft) = self.drafts.get_mut(path) else {
+            return;
+        };
+        let ours = matches!(&draft.status, DraftStatus::InFlight { edit_id: id } if id == edit_id);
+        if !ours {
+            return;
+        }
+        if draft.content == content {
+            self.drafts.remove(path);
+        } else {
+            draft.base_rev = rev;
+            draft.status = DraftStatus::Editing;
+        }
+    }
+
+    fn apply_error(&mut self, error: ErrorFrame) {
+        let Some(edit_id) = error.edit_id.as_deref() else {
+            return;
+        };
+        let Some((path, draft)) = self.drafts.iter_mut().find(
+            |(_, d)| matches!(&d.status, DraftStatus::InFlight { edit_id: id } if id == edit_id),
+        ) else {
+            return;
+        };
+        let path = path.clone();
+        match error.error {
+            ErrorCode::ReadOnly => {
+                draft.status = DraftStatus::ReadOnly;
+                self.notices.push(Notice::ReadOnly { path });
+            }
+            ErrorCode::Conflict => {
+                let theirs = error.current.unwrap_or(FileVersion {
+                    rev: 0,
+                    content: String::new(),
+                });
+                if theirs.content == draft.content {
+                    // The hub already has exactly this text (our own edit,
+                    // whose ack was lost): nothing to resolve.
+                    self.drafts.remove(&path);
+                } else {
+                    draft.status = DraftStatus::Conflict { theirs };
+                }
+            }
+            ErrorCode::TooLarge => {
+                let bytes = draft.content.len();
+                draft.status = DraftStatus::TooLarge;
+                self.notices.push(Notice::TooLarge { path, bytes });
+            }
+            code => {
+                draft.status = DraftStatus::Refused {
+                    code,
+                    message: error.message.clone(),
+                };
+                self.notices.push(Notice::EditRefused {
+                    path,
+                    message: error.message,
+                });
+            }
+        }
+    }
+
+    fn base_rev_for(&self, path: &str) -> u64 {
+        match self.drafts.get(path) {
+            Some(draft) => draft.base_rev,
+            None => self.files.get(path).map_or(0, |f| f.rev),
+        }
+    }
+
+    fn type_text(&mut self, path: String, content: String) {
+        let base_rev = self.base_rev_for(&path);
+        let unchanged = self
+            .files
+            .get(&path)
+            .is_some_and(|f| *f.content == *content && f.rev == base_rev);
+        match self.drafts.get_mut(&path) {
+            // Typing back to the hub's text leaves nothing to save.
+            Some(draft) if unchanged && !matches!(draft.status, DraftStatus::InFlight { .. }) => {
+                self.drafts.remove(&path);
+            }
+            Some(draft) => {
+                draft.content = content;
+                // An in-flight edit keeps its status so its acknowledgement
+                // is still recognised.
+                if !matches!(
+                    draft.status,
+                    DraftStatus::InFlight { .. } | DraftStatus::Conflict { .. }
+                ) {
+                    draft.status = DraftStatus::Editing;
+                }
+            }
+            None if unchanged => {}
+            None => {
+                self.drafts.insert(
+                    path,
+                    Draft {
+                        content,
+                        base_rev,
+                        status: DraftStatus::Editing,
+                    },
+                );
+            }
+        }
+    }
+
+    fn save(&mut self, path: String, content: String) {
+        let base_rev = self.base_rev_for(&path);
+        if content.len() > MAX_CONTENT_BYTES {
+            let bytes = content.len();
+            self.drafts.insert(
+                path.clone(),
+                Draft {
+                    content,
+                    base_rev,
+                    status: DraftStatus::TooLarge,
+                },
+            );
+            self.notices.push(Notice::TooLarge { path, bytes });
+            return;
+        }
+        // Even a read-only connection sends: the hub is the authority, and
+        // its refusal is what the page reports.
+        self.drafts.insert(
+            path,
+            Draft {
+                content,
+                base_rev,
+                status: DraftStatus::Queued,
+            },
+        );
+    }
+
+    fn resolve(&mut self, path: String, keep_mine: bool) {
+        let Some(draft) = self.drafts.get_mut(&path) else {
+            return;
+        };
+        let DraftStatus::Conflict { theirs } = &draft.status else {
+            return;
+        };
+        if keep_mine {
+            draft.base_rev = theirs.rev;
+            draft.status = DraftStatus::Queued;
+        } else {
+            let theirs = theirs.clone();
+            self.drafts.remove(&path);
+            let newer = self.files.get(&path).is_none_or(|f| f.rev < theirs.rev);
+            if newer && theirs.rev > 0 {
+                self.files.insert(
+                    path,
+                    FileEntry {
+                        content: theirs.content.into(),
+                        rev: theirs.rev,
+                    },
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

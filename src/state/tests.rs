@@ -1,0 +1,451 @@
+//! The reducer, one behaviour per test.
+
+use room_protocol::{
+    ErrorCode, ErrorFrame, FileChanged, FileSnapshot, FileVersion, LogEntry, PeerProfile,
+    ProjectVersion, RuntimeEvent, SyncMode, Welcome,
+};
+use serde_json::json;
+use yew::Reducible;
+
+use super::*;
+
+fn welcome(generation: &str, rev: u64, mode: SyncMode, files: &[(&str, &str, u64)]) -> Welcome {
+    Welcome {
+        room_id: "r".into(),
+        project: ProjectVersion {
+            id: generation.into(),
+            rev,
+        },
+        head: rev,
+        read_only: false,
+        peer_id: "p1".into(),
+        peers: vec![],
+        mode,
+        files: (mode == SyncMode::Snapshot).then(|| {
+            files
+                .iter()
+                .map(|(p, c, r)| FileSnapshot {
+                    path: (*p).into(),
+                    content: (*c).into(),
+                    rev: *r,
+                })
+                .collect()
+        }),
+        read_only_token: None,
+    }
+}
+
+fn event(rev: u64) -> LogEntry {
+    LogEntry::RuntimeEvent(RuntimeEvent {
+        rev,
+        ts: 1000 + rev,
+        kind: "pulse".into(),
+        data: json!({ "n": rev }),
+    })
+}
+
+fn change(rev: u64, path: &str, content: &str, edit_id: Option<&str>) -> LogEntry {
+    LogEntry::FileChanged(FileChanged {
+        rev,
+        path: path.into(),
+        content: content.into(),
+        by: Some("p9".into()),
+        edit_id: edit_id.map(Into::into),
+        deleted: false,
+    })
+}
+
+/// A state that joined generation `g1` with one file and three events.
+fn joined() -> RoomState {
+    let mut s = RoomState::default();
+    s.apply(Action::Welcome(welcome(
+        "g1",
+        0,
+        SyncMode::Snapshot,
+        &[("a.txt", "hi", 0)],
+    )));
+    s.apply(Action::Entries(vec![event(1), event(2), event(3)]));
+    s.apply(Action::Synced { head: 3 });
+    s
+}
+
+fn event_revs(s: &RoomState) -> Vec<u64> {
+    s.events.iter().map(|e| e.rev).collect()
+}
+
+#[test]
+fn a_snapshot_fills_files_and_synced_connects() {
+    let s = joined();
+    assert_eq!(s.status, ConnectionStatus::Connected);
+    assert!(s.synced);
+    assert_eq!(&*s.files["a.txt"].content, "hi");
+    assert_eq!(event_revs(&s), [1, 2, 3]);
+    assert_eq!(s.last_seen_rev, 3);
+    assert_eq!(s.last_event_ts, Some(1003));
+    assert_eq!(
+        s.project,
+        Some(ProjectVersion {
+            id: "g1".into(),
+            rev: 0
+        })
+    );
+}
+
+#[test]
+fn replayed_entries_are_applied_and_duplicates_ignored() {
+    let mut s = joined();
+    s.apply(Action::Status(ConnectionStatus::Reconnecting {
+        attempt: 1,
+        next_retry_at: None,
+    }));
+    assert!(!s.synced);
+    s.apply(Action::Welcome(welcome("g1", 0, SyncMode::Replay, &[])));
+    // The hub replays 2..=5; 2 and 3 were already seen.
+    s.apply(Action::Entries(vec![
+        event(2),
+        event(3),
+        event(4),
+        event(5),
+    ]));
+    s.apply(Action::Synced { head: 5 });
+    assert_eq!(event_revs(&s), [1, 2, 3, 4, 5]);
+    assert_eq!(&*s.files["a.txt"].content, "hi", "a replay keeps the files");
+    assert_eq!(s.last_seen_rev, 5);
+}
+
+#[test]
+fn a_new_generation_evicts_files_and_history_but_keeps_drafts_and_profile() {
+    let mut s = joined();
+    s.apply(Action::SetProfile(PeerProfile {
+        name: "Ada".into(),
+        color: "#112233".into(),
+    }));
+    s.apply(Action::Type {
+        path: "a.txt".into(),
+        content: "mine".into(),
+    });
+    s.apply(Action::Welcome(welcome(
+        "g2",
+        0,
+        SyncMode::Snapshot,
+        &[("b.txt", "new", 0)],
+    )));
+    s.apply(Action::Entries(vec![event(1)]));
+    assert_eq!(s.files.keys().collect::<Vec<_>>(), ["b.txt"]);
+    assert_eq!(
+        event_revs(&s),
+        [1],
+        "rev 1 of the new generation is not a duplicate"
+    );
+    assert_eq!(s.profile.name, "Ada");
+    assert_eq!(s.drafts["a.txt"].content, "mine");
+}
+
+#[test]
+fn a_changed_project_rev_is_evicted_like_a_new_generation() {
+    let mut s = joined();
+    s.apply(Action::Welcome(welcome(
+        "g1",
+        7,
+        SyncMode::Snapshot,
+        &[("a.txt", "v7", 7)],
+    )));
+    assert!(s.events.is_empty());
+    assert_eq!(s.files["a.txt"].rev, 7);
+    assert_eq!(s.last_seen_rev, 0);
+}
+
+#[test]
+fn history_keeps_the_newest_thousand_events() {
+    let mut s = RoomState::default();
+    s.apply(Action::Welcome(welcome("g", 0, SyncMode::Snapshot, &[])));
+    s.apply(Action::Entries((1..=1500).map(event).collect()));
+    assert_eq!(s.events.len(), 1000);
+    assert_eq!(s.events.front().unwrap().rev, 501);
+    assert_eq!(s.events.back().unwrap().rev, 1500);
+}
+
+#[test]
+fn file_changes_update_files_and_project_rev_and_deletions_remove() {
+    let mut s = joined();
+    s.apply(Action::Entries(vec![change(4, "b.txt", "bee", None)]));
+    assert_eq!(s.files["b.txt"].rev, 4);
+    assert_eq!(s.project.as_ref().unwrap().rev, 4);
+    s.apply(Action::Entries(vec![LogEntry::FileChanged(FileChanged {
+        rev: 5,
+        path: "b.txt".into(),
+        content: String::new(),
+        by: None,
+        edit_id: None,
+        deleted: true,
+    })]));
+    assert!(!s.files.contains_key("b.txt"));
+    assert_eq!(s.project.as_ref().unwrap().rev, 5);
+}
+
+#[test]
+fn a_saved_draft_is_acknowledged_by_its_edit_id() {
+    let mut s = joined();
+    s.apply(Action::Save {
+        path: "a.txt".into(),
+        content: "hello".into(),
+    });
+    assert_eq!(s.drafts["a.txt"].status, DraftStatus::Queued);
+    assert_eq!(s.drafts["a.txt"].base_rev, 0);
+    assert_eq!(s.drafts_to_send(), ["a.txt"]);
+    s.apply(Action::Sent {
+        path: "a.txt".into(),
+        edit_id: "e1".into(),
+    });
+    // Someone else's change with another id is not our ack.
+    s.apply(Action::Entries(vec![change(
+        4,
+        "a.txt",
+        "theirs",
+        Some("other"),
+    )]));
+    assert!(s.drafts.contains_key("a.txt"));
+    s.apply(Action::Entries(vec![change(
+        5,
+        "a.txt",
+        "hello",
+        Some("e1"),
+    )]));
+    assert!(s.drafts.is_empty());
+    assert_eq!(&*s.files["a.txt"].content, "hello");
+}
+
+#[test]
+fn typing_after_sending_keeps_the_newer_text_on_the_acknowledged_base() {
+    let mut s = joined();
+    s.apply(Action::Save {
+        path: "a.txt".into(),
+        content: "v1".into(),
+    });
+    s.apply(Action::Sent {
+        path: "a.txt".into(),
+        edit_id: "e1".into(),
+    });
+    s.apply(Action::Type {
+        path: "a.txt".into(),
+        content: "v1 and more".into(),
+    });
+    s.apply(Action::Entries(vec![change(4, "a.txt", "v1", Some("e1"))]));
+    let draft = &s.drafts["a.txt"];
+    assert_eq!(draft.content, "v1 and more");
+    assert_eq!(draft.base_rev, 4);
+    assert_eq!(draft.status, DraftStatus::Editing);
+}
+
+#[test]
+fn typing_back_to_the_hub_text_leaves_no_draft() {
+    let mut s = joined();
+    s.apply(Action::Type {
+        path: "a.txt".into(),
+        content: "hix".into(),
+    });
+    assert!(s.drafts.contains_key("a.txt"));
+    s.apply(Action::Type {
+        path: "a.txt".into(),
+        content: "hi".into(),
+    });
+    assert!(s.drafts.is_empty());
+}
+
+#[test]
+fn read_only_keeps_the_draft_and_raises_a_notice() {
+    let mut s = joined();
+    s.apply(Action::Save {
+        path: "a.txt".into(),
+        content: "nope".into(),
+    });
+    s.apply(Action::Sent {
+        path: "a.txt".into(),
+        edit_id: "e1".into(),
+    });
+    let mut error = ErrorFrame::new(ErrorCode::ReadOnly, "view-only");
+    error.edit_id = Some("e1".into());
+    s.apply(Action::HubError(error));
+    assert_eq!(s.drafts["a.txt"].status, DraftStatus::ReadOnly);
+    assert_eq!(s.drafts["a.txt"].content, "nope");
+    assert_eq!(
+        s.notices,
+        [Notice::ReadOnly {
+            path: "a.txt".into()
+        }]
+    );
+    assert!(
+        s.drafts_to_send().is_empty(),
+        "a refused draft is not resent by itself"
+    );
+}
+
+#[test]
+fn a_conflict_keeps_both_versions_and_resolves_either_way() {
+    let mut s = joined();
+    for keep_mine in [true, false] {
+        s.apply(Action::Save {
+            path: "a.txt".into(),
+            content: "mine".into(),
+        });
+        s.apply(Action::Sent {
+            path: "a.txt".into(),
+            edit_id: "e1".into(),
+        });
+        let mut error = ErrorFrame::new(ErrorCode::Conflict, "changed");
+        error.edit_id = Some("e1".into());
+        error.current = Some(FileVersion {
+            rev: 9,
+            content: "theirs".into(),
+        });
+        s.apply(Action::HubError(error));
+        let theirs = FileVersion {
+            rev: 9,
+            content: "theirs".into(),
+        };
+        assert_eq!(s.drafts["a.txt"].status, DraftStatus::Conflict { theirs });
+        assert_eq!(s.drafts["a.txt"].content, "mine");
+        s.apply(Action::ResolveConflict {
+            path: "a.txt".into(),
+            keep_mine,
+        });
+        if keep_mine {
+            let draft = &s.drafts["a.txt"];
+            assert_eq!(
+                (draft.status.clone(), draft.base_rev),
+                (DraftStatus::Queued, 9)
+            );
+            s.apply(Action::Discard {
+                path: "a.txt".into(),
+            });
+        } else {
+            assert!(s.drafts.is_empty());
+            assert_eq!(&*s.files["a.txt"].content, "theirs");
+            assert_eq!(s.files["a.txt"].rev, 9);
+        }
+    }
+}
+
+#[test]
+fn a_conflict_with_our_own_text_is_an_acknowledgement() {
+    let mut s = joined();
+    s.apply(Action::Save {
+        path: "a.txt".into(),
+        content: "same".into(),
+    });
+    s.apply(Action::Sent {
+        path: "a.txt".into(),
+        edit_id: "e1".into(),
+    });
+    let mut error = ErrorFrame::new(ErrorCode::Conflict, "changed");
+    error.edit_id = Some("e1".into());
+    error.current = Some(FileVersion {
+        rev: 4,
+        content: "same".into(),
+    });
+    s.apply(Action::HubError(error));
+    assert!(s.drafts.is_empty());
+}
+
+#[test]
+fn an_in_flight_draft_already_in_a_snapshot_is_settled() {
+    let mut s = joined();
+    s.apply(Action::Save {
+        path: "a.txt".into(),
+        content: "landed".into(),
+    });
+    s.apply(Action::Sent {
+        path: "a.txt".into(),
+        edit_id: "e1".into(),
+    });
+    s.apply(Action::Save {
+        path: "b.txt".into(),
+        content: "did not".into(),
+    });
+    s.apply(Action::Sent {
+        path: "b.txt".into(),
+        edit_id: "e2".into(),
+    });
+    s.apply(Action::Welcome(welcome(
+        "g1",
+        4,
+        SyncMode::Snapshot,
+        &[("a.txt", "landed", 4)],
+    )));
+    assert!(!s.drafts.contains_key("a.txt"));
+    assert!(s.drafts["b.txt"].wants_sending());
+}
+
+#[test]
+fn oversize_content_is_kept_locally_with_a_notice() {
+    let mut s = joined();
+    let big = "x".repeat(MAX_CONTENT_BYTES + 1);
+    s.apply(Action::Save {
+        path: "a.txt".into(),
+        content: big.clone(),
+    });
+    assert_eq!(s.drafts["a.txt"].status, DraftStatus::TooLarge);
+    assert_eq!(s.drafts["a.txt"].content, big);
+    assert!(s.drafts_to_send().is_empty());
+    assert_eq!(
+        s.notices,
+        [Notice::TooLarge {
+            path: "a.txt".into(),
+            bytes: MAX_CONTENT_BYTES + 1
+        }]
+    );
+}
+
+#[test]
+fn errors_for_unknown_edits_and_notices_are_handled() {
+    let mut s = joined();
+    let mut error = ErrorFrame::new(ErrorCode::BadPath, "no");
+    error.edit_id = Some("unknown".into());
+    s.apply(Action::HubError(error));
+    assert!(s.notices.is_empty());
+    s.apply(Action::Notify(Notice::StorageFallback {
+        reason: "quota".into(),
+    }));
+    s.apply(Action::DismissNotice(5));
+    assert_eq!(s.notices.len(), 1);
+    s.apply(Action::DismissNotice(0));
+    assert!(s.notices.is_empty());
+}
+
+#[test]
+fn other_refusals_keep_the_draft_with_the_hubs_reason() {
+    let mut s = joined();
+    s.apply(Action::Save {
+        path: "../x".into(),
+        content: "x".into(),
+    });
+    s.apply(Action::Sent {
+        path: "../x".into(),
+        edit_id: "e1".into(),
+    });
+    let mut error = ErrorFrame::new(ErrorCode::BadPath, "the path must be relative");
+    error.edit_id = Some("e1".into());
+    s.apply(Action::HubError(error));
+    assert!(matches!(
+        &s.drafts["../x"].status,
+        DraftStatus::Refused {
+            code: ErrorCode::BadPath,
+            ..
+        }
+    ));
+    assert!(
+        matches!(&s.notices[0], Notice::EditRefused { message, .. } if message.contains("relative"))
+    );
+}
+
+#[test]
+fn the_reducer_is_a_yew_reducible() {
+    let s = Rc::new(RoomState::default());
+    let next = s.clone().reduce(Action::Status(ConnectionStatus::Lost));
+    assert_eq!(next.status, ConnectionStatus::Lost);
+    assert_eq!(
+        s.status,
+        ConnectionStatus::Connecting,
+        "the old state is untouched"
+    );
+}
