@@ -418,3 +418,7 @@ impl XorShift {
         (x >> 11) as f64 / (1_u64 << 53) as f64
     }
 }
+
+#[cfg(test)]
+#[path = "core_tests.rs"]
+mod tests;

@@ -1,0 +1,304 @@
+//! The session state machine driven by hand with a fake clock.
+
+use room_protocol::{decode_client_frame, ClientFrame};
+
+use super::*;
+use crate::state::DraftStatus;
+
+const WELCOME_G1: &str = r#"{"type":"welcome","roomId":"r","project":{"id":"g1","rev":0},"head":2,
+    "readOnly":false,"peerId":"p1","peers":[],"mode":"snapshot",
+    "files":[{"path":"a.txt","content":"hi","rev":0}]}"#;
+
+fn event(rev: u64) -> String {
+    format!(r#"{{"type":"runtime-event","rev":{rev},"ts":{rev},"kind":"k","data":null}}"#)
+}
+
+fn synced(head: u64) -> String {
+    format!(r#"{{"type":"synced","head":{head}}}"#)
+}
+
+fn sent(commands: &[Command]) -> Vec<ClientFrame> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Send(text) => Some(decode_client_frame(text).unwrap()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A core that connected at t=0 and is live at t=100 with events 1 and 2.
+fn live() -> SessionCore {
+    let mut core = SessionCore::new(SessionOptions::default(), RoomState::default(), 42);
+    core.handle(Input::Start, 0.0);
+    core.handle(Input::Opened, 50.0);
+    core.handle(Input::Text(WELCOME_G1.into()), 60.0);
+    core.handle(Input::Text(event(1)), 61.0);
+    core.handle(Input::Text(event(2)), 62.0);
+    core.handle(Input::Text(synced(2)), 100.0);
+    assert_eq!(core.state().status, ConnectionStatus::Connected);
+    core
+}
+
+fn status(core: &SessionCore) -> ConnectionStatus {
+    core.state().status.clone()
+}
+
+#[test]
+fn first_hello_has_no_cache_and_a_reconnect_hello_has_the_last_seen_rev() {
+    let mut core = SessionCore::new(SessionOptions::default(), RoomState::default(), 1);
+    assert_eq!(core.handle(Input::Start, 0.0), [Command::Connect]);
+    assert_eq!(status(&core), ConnectionStatus::Connecting);
+    match &sent(&core.handle(Input::Opened, 5.0))[0] {
+        ClientFrame::Hello(hello) => {
+            assert_eq!((hello.last_seen_rev, hello.project_id.as_deref(), hello.project_rev), (None, None, None));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let mut core = live();
+    core.handle(Input::Closed { code: 1006 }, 1000.0);
+    core.handle(Input::Tick, 1500.0);
+    match &sent(&core.handle(Input::Opened, 1600.0))[0] {
+        ClientFrame::Hello(hello) => {
+            assert_eq!(hello.last_seen_rev, Some(2));
+            assert_eq!(hello.project_id.as_deref(), Some("g1"));
+            assert_eq!(hello.project_rev, Some(0));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_drop_reconnects_on_the_schedule_and_synced_resets_it() {
+    let mut core = live();
+    assert!(core.handle(Input::Closed { code: 1006 }, 1000.0).is_empty());
+    assert_eq!(status(&core), ConnectionStatus::Reconnecting { attempt: 1, next_retry_at: Some(1500.0) });
+    assert_eq!(core.next_deadline(), Some(1500.0));
+    assert!(core.handle(Input::Tick, 1499.0).is_empty(), "not before its time");
+    assert_eq!(core.handle(Input::Tick, 1500.0), [Command::Connect]);
+    assert_eq!(status(&core), ConnectionStatus::Reconnecting { attempt: 1, next_retry_at: None });
+    // That attempt fails too: the next waits 1 s.
+    core.handle(Input::Closed { code: 1006 }, 1510.0);
+    assert_eq!(status(&core), ConnectionStatus::Reconnecting { attempt: 2, next_retry_at: Some(2510.0) });
+    core.handle(Input::Tick, 2510.0);
+    core.handle(Input::Opened, 2520.0);
+    core.handle(Input::Text(r#"{"type":"welcome","roomId":"r","project":{"id":"g1","rev":0},"head":3,"readOnly":false,"peerId":"p2","peers":[],"mode":"replay"}"#.into()), 2530.0);
+    core.handle(Input::Text(event(3)), 2531.0);
+    core.handle(Input::Text(synced(3)), 2532.0);
+    assert_eq!(status(&core), ConnectionStatus::Connected);
+    let revs: Vec<u64> = core.state().events.iter().map(|e| e.rev).collect();
+    assert_eq!(revs, [1, 2, 3]);
+    // Reset: the next drop starts again at 0.5 s.
+    core.handle(Input::Closed { code: 1001 }, 9000.0);
+    assert_eq!(status(&core), ConnectionStatus::Reconnecting { attempt: 1, next_retry_at: Some(9500.0) });
+}
+
+#[test]
+fn terminal_close_codes_stop_after_one_attempt() {
+    for (code, want) in [
+        (4401, ConnectionStatus::Unauthorized),
+        (4404, ConnectionStatus::RoomGone),
+        (4400, ConnectionStatus::ProtocolError),
+        (1009, ConnectionStatus::ProtocolError),
+    ] {
+        let mut core = SessionCore::new(SessionOptions::default(), RoomState::default(), 1);
+        core.handle(Input::Start, 0.0);
+        core.handle(Input::Opened, 1.0);
+        core.handle(Input::Closed { code }, 2.0);
+        assert_eq!(status(&core), want);
+        assert_eq!(core.next_deadline(), None);
+        for t in [1000.0, 10_000.0, 200_000.0] {
+            assert!(!core.handle(Input::Tick, t).contains(&Command::Connect));
+        }
+        assert!(core.handle(Input::Online, 3.0).is_empty());
+        assert!(core.handle(Input::Retry, 4.0).is_empty());
+        assert_eq!(core.attempts(), 1);
+    }
+}
+
+#[test]
+fn silence_for_the_dead_window_disconnects_and_reconnects() {
+    let mut core = live();
+    // Pings go out every 10 s while frames keep arriving.
+    let out = core.handle(Input::Tick, 10_100.0);
+    assert!(matches!(sent(&out)[..], [ClientFrame::Ping(_)]));
+    core.handle(Input::Text(r#"{"type":"pong","t":10100}"#.into()), 10_105.0);
+    // Then the network silently disappears: no frame after 10 105.
+    let out = core.handle(Input::Tick, 20_105.0);
+    assert!(matches!(sent(&out)[..], [ClientFrame::Ping(_)]), "still only pinging");
+    assert_eq!(status(&core), ConnectionStatus::Connected);
+    assert_eq!(core.next_deadline(), Some(30_105.0));
+    let out = core.handle(Input::Tick, 30_105.0);
+    assert!(out.contains(&Command::Disconnect));
+    assert_eq!(status(&core), ConnectionStatus::Reconnecting { attempt: 1, next_retry_at: Some(30_605.0) });
+    // A late close from the dead socket changes nothing.
+    assert!(core.handle(Input::Closed { code: 1006 }, 30_200.0).is_empty());
+    assert_eq!(core.next_deadline(), Some(30_605.0));
+}
+
+#[test]
+fn an_attempt_that_hangs_is_failed_by_the_dead_window() {
+    let mut core = live();
+    core.handle(Input::Closed { code: 1006 }, 1000.0);
+    core.handle(Input::Tick, 1500.0);
+    // The socket never opens (blackholed): 20 s later the attempt fails.
+    assert_eq!(core.next_deadline(), Some(21_500.0));
+    let out = core.handle(Input::Tick, 21_500.0);
+    assert!(out.contains(&Command::Disconnect));
+    assert_eq!(status(&core), ConnectionStatus::Reconnecting { attempt: 2, next_retry_at: Some(22_500.0) });
+}
+
+#[test]
+fn it_gives_up_after_two_minutes_and_retry_or_online_rearm() {
+    let mut core = live();
+    let mut now = 1000.0;
+    core.handle(Input::Closed { code: 1006 }, now);
+    let mut attempts = 0;
+    while let Some(at) = core.next_deadline() {
+        now = at;
+        if core.handle(Input::Tick, now).contains(&Command::Connect) {
+            attempts += 1;
+            // Refused at once.
+            core.handle(Input::Closed { code: 1006 }, now);
+        }
+    }
+    assert_eq!(status(&core), ConnectionStatus::Lost);
+    assert_eq!(attempts, 18);
+    assert!(now - 1000.0 <= 120_000.0);
+    // Visible does not rearm a lost session; Retry does.
+    assert!(core.handle(Input::Visible, now + 1.0).is_empty());
+    assert_eq!(core.handle(Input::Retry, now + 2.0), [Command::Connect]);
+    core.handle(Input::Closed { code: 1006 }, now + 3.0);
+    assert_eq!(status(&core), ConnectionStatus::Reconnecting { attempt: 1, next_retry_at: Some(now + 503.0) });
+
+    // And Online does too, after another give-up.
+    let mut core = live();
+    core.handle(Input::Closed { code: 1006 }, 0.0);
+    while let Some(at) = core.next_deadline() {
+        if core.handle(Input::Tick, at).contains(&Command::Connect) {
+            core.handle(Input::Closed { code: 1006 }, at);
+        }
+    }
+    assert_eq!(status(&core), ConnectionStatus::Lost);
+    assert_eq!(core.handle(Input::Online, 500_000.0), [Command::Connect]);
+}
+
+#[test]
+fn online_and_visible_skip_the_wait() {
+    for input in [Input::Online, Input::Visible, Input::Retry] {
+        let mut core = live();
+        core.handle(Input::Closed { code: 1006 }, 1000.0);
+        core.handle(Input::Tick, 1500.0);
+        core.handle(Input::Closed { code: 1006 }, 1600.0);
+        core.handle(Input::Tick, 2600.0);
+        core.handle(Input::Closed { code: 1006 }, 2700.0);
+        assert_eq!(core.next_deadline(), Some(4700.0));
+        assert_eq!(core.handle(input, 2800.0), [Command::Connect], "no waiting for 4700");
+    }
+    // While connected they do nothing.
+    let mut core = live();
+    assert!(core.handle(Input::Online, 200.0).is_empty());
+    assert!(core.handle(Input::Visible, 200.0).is_empty());
+}
+
+#[test]
+fn an_edit_made_while_disconnected_is_sent_after_synced() {
+    let mut core = live();
+    core.handle(Input::Closed { code: 1006 }, 1000.0);
+    let out = core.handle(Input::Act(Action::Save { path: "a.txt".into(), content: "offline edit".into() }), 1100.0);
+    assert!(sent(&out).is_empty(), "nothing is sent while disconnected");
+    assert_eq!(core.state().drafts["a.txt"].status, DraftStatus::Queued);
+    core.handle(Input::Tick, 1500.0);
+    let hello = core.handle(Input::Opened, 1510.0);
+    assert_eq!(sent(&hello).len(), 1, "only hello before synced");
+    core.handle(Input::Text(r#"{"type":"welcome","roomId":"r","project":{"id":"g1","rev":0},"head":2,"readOnly":false,"peerId":"p2","peers":[],"mode":"replay"}"#.into()), 1520.0);
+    let out = core.handle(Input::Text(synced(2)), 1530.0);
+    let edit_id = match &sent(&out)[..] {
+        [ClientFrame::FileEdit(edit)] => {
+            assert_eq!((edit.path.as_str(), edit.content.as_str(), edit.base_rev), ("a.txt", "offline edit", 0));
+            edit.edit_id.clone()
+        }
+        other => panic!("{other:?}"),
+    };
+    // The acknowledgement clears the draft.
+    core.handle(
+        Input::Text(format!(r#"{{"type":"file-changed","rev":3,"path":"a.txt","content":"offline edit","by":"p2","editId":"{edit_id}"}}"#)),
+        1600.0,
+    );
+    assert!(core.state().drafts.is_empty());
+}
+
+#[test]
+fn an_unacknowledged_edit_is_resent_with_the_same_id_after_a_drop() {
+    let mut core = live();
+    let out = core.handle(Input::Act(Action::Save { path: "a.txt".into(), content: "x".into() }), 200.0);
+    let [ClientFrame::FileEdit(first)] = &sent(&out)[..] else { panic!() };
+    core.handle(Input::Closed { code: 1006 }, 300.0);
+    core.handle(Input::Tick, 800.0);
+    core.handle(Input::Opened, 810.0);
+    core.handle(Input::Text(r#"{"type":"welcome","roomId":"r","project":{"id":"g1","rev":0},"head":2,"readOnly":false,"peerId":"p2","peers":[],"mode":"replay"}"#.into()), 820.0);
+    let out = core.handle(Input::Text(synced(2)), 830.0);
+    let [ClientFrame::FileEdit(again)] = &sent(&out)[..] else { panic!() };
+    assert_eq!(again.edit_id, first.edit_id);
+}
+
+#[test]
+fn edit_ids_are_unique_and_carry_the_seed() {
+    let mut core = live();
+    let a = sent(&core.handle(Input::Act(Action::Save { path: "a.txt".into(), content: "1".into() }), 200.0));
+    let b = sent(&core.handle(Input::Act(Action::Save { path: "b.txt".into(), content: "2".into() }), 201.0));
+    let (ClientFrame::FileEdit(a), ClientFrame::FileEdit(b)) = (&a[0], &b[0]) else { panic!() };
+    assert_ne!(a.edit_id, b.edit_id);
+    assert!(a.edit_id.starts_with("2a-"), "{}", a.edit_id);
+}
+
+#[test]
+fn malformed_and_unknown_frames_are_logged_without_content_and_skipped() {
+    let mut core = live();
+    let secret = "SECRET-TOKEN-abcdefghijklmnop";
+    let out = core.handle(Input::Text(format!(r#"{{"type":"welcome","readOnlyToken":"{secret}"}}"#)), 200.0);
+    let [Command::Log(line)] = &out[..] else { panic!("{out:?}") };
+    assert!(!line.contains(secret), "{line}");
+    let out = core.handle(Input::Text(r#"{"type":"cursor","x":1}"#.into()), 201.0);
+    assert!(matches!(&out[..], [Command::Log(l)] if l.contains("cursor")));
+    let out = core.handle(Input::Text("\u{0}garbage".into()), 202.0);
+    assert!(matches!(&out[..], [Command::Log(_)]));
+    assert_eq!(status(&core), ConnectionStatus::Connected);
+    assert_eq!(core.state().events.len(), 2);
+}
+
+#[test]
+fn profile_changes_are_sent_while_live_and_ride_in_the_next_hello() {
+    let mut core = live();
+    let profile = room_protocol::PeerProfile { name: "Ada".into(), color: "#112233".into() };
+    let out = core.handle(Input::Act(Action::SetProfile(profile.clone())), 200.0);
+    assert_eq!(sent(&out), [ClientFrame::PeerUpdate(profile.clone())]);
+    core.handle(Input::Closed { code: 1006 }, 300.0);
+    core.handle(Input::Tick, 800.0);
+    let out = core.handle(Input::Opened, 810.0);
+    let [ClientFrame::Hello(hello)] = &sent(&out)[..] else { panic!() };
+    assert_eq!(hello.peer, profile);
+}
+
+#[test]
+fn no_token_means_needs_token_and_nothing_else() {
+    let mut core = SessionCore::new(SessionOptions::default(), RoomState::default(), 1);
+    assert!(core.handle(Input::NoToken, 0.0).is_empty());
+    assert_eq!(status(&core), ConnectionStatus::NeedsToken);
+    assert_eq!(core.next_deadline(), None);
+}
+
+#[test]
+fn state_snapshots_are_shared_until_the_next_change() {
+    let mut core = live();
+    assert!(core.take_changed());
+    assert!(!core.take_changed());
+    let a = core.state();
+    let b = core.state();
+    assert!(Rc::ptr_eq(&a, &b));
+    core.handle(Input::Text(event(3)), 300.0);
+    assert!(core.take_changed());
+    assert_eq!(a.events.len(), 2, "a published snapshot never changes");
+    assert_eq!(core.state().events.len(), 3);
+}
