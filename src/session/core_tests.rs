@@ -51,7 +51,14 @@ fn first_hello_has_no_cache_and_a_reconnect_hello_has_the_last_seen_rev() {
     assert_eq!(status(&core), ConnectionStatus::Connecting);
     match &sent(&core.handle(Input::Opened, 5.0))[0] {
         ClientFrame::Hello(hello) => {
-            assert_eq!((hello.last_seen_rev, hello.project_id.as_deref(), hello.project_rev), (None, None, None));
+            assert_eq!(
+                (
+                    hello.last_seen_rev,
+                    hello.project_id.as_deref(),
+                    hello.project_rev
+                ),
+                (None, None, None)
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -73,14 +80,35 @@ fn first_hello_has_no_cache_and_a_reconnect_hello_has_the_last_seen_rev() {
 fn a_drop_reconnects_on_the_schedule_and_synced_resets_it() {
     let mut core = live();
     assert!(core.handle(Input::Closed { code: 1006 }, 1000.0).is_empty());
-    assert_eq!(status(&core), ConnectionStatus::Reconnecting { attempt: 1, next_retry_at: Some(1500.0) });
+    assert_eq!(
+        status(&core),
+        ConnectionStatus::Reconnecting {
+            attempt: 1,
+            next_retry_at: Some(1500.0)
+        }
+    );
     assert_eq!(core.next_deadline(), Some(1500.0));
-    assert!(core.handle(Input::Tick, 1499.0).is_empty(), "not before its time");
+    assert!(
+        core.handle(Input::Tick, 1499.0).is_empty(),
+        "not before its time"
+    );
     assert_eq!(core.handle(Input::Tick, 1500.0), [Command::Connect]);
-    assert_eq!(status(&core), ConnectionStatus::Reconnecting { attempt: 1, next_retry_at: None });
+    assert_eq!(
+        status(&core),
+        ConnectionStatus::Reconnecting {
+            attempt: 1,
+            next_retry_at: None
+        }
+    );
     // That attempt fails too: the next waits 1 s.
     core.handle(Input::Closed { code: 1006 }, 1510.0);
-    assert_eq!(status(&core), ConnectionStatus::Reconnecting { attempt: 2, next_retry_at: Some(2510.0) });
+    assert_eq!(
+        status(&core),
+        ConnectionStatus::Reconnecting {
+            attempt: 2,
+            next_retry_at: Some(2510.0)
+        }
+    );
     core.handle(Input::Tick, 2510.0);
     core.handle(Input::Opened, 2520.0);
     core.handle(Input::Text(r#"{"type":"welcome","roomId":"r","project":{"id":"g1","rev":0},"head":3,"readOnly":false,"peerId":"p2","peers":[],"mode":"replay"}"#.into()), 2530.0);
@@ -91,7 +119,13 @@ fn a_drop_reconnects_on_the_schedule_and_synced_resets_it() {
     assert_eq!(revs, [1, 2, 3]);
     // Reset: the next drop starts again at 0.5 s.
     core.handle(Input::Closed { code: 1001 }, 9000.0);
-    assert_eq!(status(&core), ConnectionStatus::Reconnecting { attempt: 1, next_retry_at: Some(9500.0) });
+    assert_eq!(
+        status(&core),
+        ConnectionStatus::Reconnecting {
+            attempt: 1,
+            next_retry_at: Some(9500.0)
+        }
+    );
 }
 
 #[test]
@@ -126,14 +160,25 @@ fn silence_for_the_dead_window_disconnects_and_reconnects() {
     core.handle(Input::Text(r#"{"type":"pong","t":10100}"#.into()), 10_105.0);
     // Then the network silently disappears: no frame after 10 105.
     let out = core.handle(Input::Tick, 20_105.0);
-    assert!(matches!(sent(&out)[..], [ClientFrame::Ping(_)]), "still only pinging");
+    assert!(
+        matches!(sent(&out)[..], [ClientFrame::Ping(_)]),
+        "still only pinging"
+    );
     assert_eq!(status(&core), ConnectionStatus::Connected);
     assert_eq!(core.next_deadline(), Some(30_105.0));
     let out = core.handle(Input::Tick, 30_105.0);
     assert!(out.contains(&Command::Disconnect));
-    assert_eq!(status(&core), ConnectionStatus::Reconnecting { attempt: 1, next_retry_at: Some(30_605.0) });
+    assert_eq!(
+        status(&core),
+        ConnectionStatus::Reconnecting {
+            attempt: 1,
+            next_retry_at: Some(30_605.0)
+        }
+    );
     // A late close from the dead socket changes nothing.
-    assert!(core.handle(Input::Closed { code: 1006 }, 30_200.0).is_empty());
+    assert!(core
+        .handle(Input::Closed { code: 1006 }, 30_200.0)
+        .is_empty());
     assert_eq!(core.next_deadline(), Some(30_605.0));
 }
 
@@ -146,7 +191,13 @@ fn an_attempt_that_hangs_is_failed_by_the_dead_window() {
     assert_eq!(core.next_deadline(), Some(21_500.0));
     let out = core.handle(Input::Tick, 21_500.0);
     assert!(out.contains(&Command::Disconnect));
-    assert_eq!(status(&core), ConnectionStatus::Reconnecting { attempt: 2, next_retry_at: Some(22_500.0) });
+    assert_eq!(
+        status(&core),
+        ConnectionStatus::Reconnecting {
+            attempt: 2,
+            next_retry_at: Some(22_500.0)
+        }
+    );
 }
 
 #[test]
@@ -170,7 +221,13 @@ fn it_gives_up_after_two_minutes_and_retry_or_online_rearm() {
     assert!(core.handle(Input::Visible, now + 1.0).is_empty());
     assert_eq!(core.handle(Input::Retry, now + 2.0), [Command::Connect]);
     core.handle(Input::Closed { code: 1006 }, now + 3.0);
-    assert_eq!(status(&core), ConnectionStatus::Reconnecting { attempt: 1, next_retry_at: Some(now + 503.0) });
+    assert_eq!(
+        status(&core),
+        ConnectionStatus::Reconnecting {
+            attempt: 1,
+            next_retry_at: Some(now + 503.0)
+        }
+    );
 
     // And Online does too, after another give-up.
     let mut core = live();
@@ -194,7 +251,11 @@ fn online_and_visible_skip_the_wait() {
         core.handle(Input::Tick, 2600.0);
         core.handle(Input::Closed { code: 1006 }, 2700.0);
         assert_eq!(core.next_deadline(), Some(4700.0));
-        assert_eq!(core.handle(input, 2800.0), [Command::Connect], "no waiting for 4700");
+        assert_eq!(
+            core.handle(input, 2800.0),
+            [Command::Connect],
+            "no waiting for 4700"
+        );
     }
     // While connected they do nothing.
     let mut core = live();
@@ -206,7 +267,13 @@ fn online_and_visible_skip_the_wait() {
 fn an_edit_made_while_disconnected_is_sent_after_synced() {
     let mut core = live();
     core.handle(Input::Closed { code: 1006 }, 1000.0);
-    let out = core.handle(Input::Act(Action::Save { path: "a.txt".into(), content: "offline edit".into() }), 1100.0);
+    let out = core.handle(
+        Input::Act(Action::Save {
+            path: "a.txt".into(),
+            content: "offline edit".into(),
+        }),
+        1100.0,
+    );
     assert!(sent(&out).is_empty(), "nothing is sent while disconnected");
     assert_eq!(core.state().drafts["a.txt"].status, DraftStatus::Queued);
     core.handle(Input::Tick, 1500.0);
@@ -216,7 +283,10 @@ fn an_edit_made_while_disconnected_is_sent_after_synced() {
     let out = core.handle(Input::Text(synced(2)), 1530.0);
     let edit_id = match &sent(&out)[..] {
         [ClientFrame::FileEdit(edit)] => {
-            assert_eq!((edit.path.as_str(), edit.content.as_str(), edit.base_rev), ("a.txt", "offline edit", 0));
+            assert_eq!(
+                (edit.path.as_str(), edit.content.as_str(), edit.base_rev),
+                ("a.txt", "offline edit", 0)
+            );
             edit.edit_id.clone()
         }
         other => panic!("{other:?}"),
@@ -232,23 +302,47 @@ fn an_edit_made_while_disconnected_is_sent_after_synced() {
 #[test]
 fn an_unacknowledged_edit_is_resent_with_the_same_id_after_a_drop() {
     let mut core = live();
-    let out = core.handle(Input::Act(Action::Save { path: "a.txt".into(), content: "x".into() }), 200.0);
-    let [ClientFrame::FileEdit(first)] = &sent(&out)[..] else { panic!() };
+    let out = core.handle(
+        Input::Act(Action::Save {
+            path: "a.txt".into(),
+            content: "x".into(),
+        }),
+        200.0,
+    );
+    let [ClientFrame::FileEdit(first)] = &sent(&out)[..] else {
+        panic!()
+    };
     core.handle(Input::Closed { code: 1006 }, 300.0);
     core.handle(Input::Tick, 800.0);
     core.handle(Input::Opened, 810.0);
     core.handle(Input::Text(r#"{"type":"welcome","roomId":"r","project":{"id":"g1","rev":0},"head":2,"readOnly":false,"peerId":"p2","peers":[],"mode":"replay"}"#.into()), 820.0);
     let out = core.handle(Input::Text(synced(2)), 830.0);
-    let [ClientFrame::FileEdit(again)] = &sent(&out)[..] else { panic!() };
+    let [ClientFrame::FileEdit(again)] = &sent(&out)[..] else {
+        panic!()
+    };
     assert_eq!(again.edit_id, first.edit_id);
 }
 
 #[test]
 fn edit_ids_are_unique_and_carry_the_seed() {
     let mut core = live();
-    let a = sent(&core.handle(Input::Act(Action::Save { path: "a.txt".into(), content: "1".into() }), 200.0));
-    let b = sent(&core.handle(Input::Act(Action::Save { path: "b.txt".into(), content: "2".into() }), 201.0));
-    let (ClientFrame::FileEdit(a), ClientFrame::FileEdit(b)) = (&a[0], &b[0]) else { panic!() };
+    let a = sent(&core.handle(
+        Input::Act(Action::Save {
+            path: "a.txt".into(),
+            content: "1".into(),
+        }),
+        200.0,
+    ));
+    let b = sent(&core.handle(
+        Input::Act(Action::Save {
+            path: "b.txt".into(),
+            content: "2".into(),
+        }),
+        201.0,
+    ));
+    let (ClientFrame::FileEdit(a), ClientFrame::FileEdit(b)) = (&a[0], &b[0]) else {
+        panic!()
+    };
     assert_ne!(a.edit_id, b.edit_id);
     assert!(a.edit_id.starts_with("2a-"), "{}", a.edit_id);
 }
@@ -257,8 +351,15 @@ fn edit_ids_are_unique_and_carry_the_seed() {
 fn malformed_and_unknown_frames_are_logged_without_content_and_skipped() {
     let mut core = live();
     let secret = "SECRET-TOKEN-abcdefghijklmnop";
-    let out = core.handle(Input::Text(format!(r#"{{"type":"welcome","readOnlyToken":"{secret}"}}"#)), 200.0);
-    let [Command::Log(line)] = &out[..] else { panic!("{out:?}") };
+    let out = core.handle(
+        Input::Text(format!(
+            r#"{{"type":"welcome","readOnlyToken":"{secret}"}}"#
+        )),
+        200.0,
+    );
+    let [Command::Log(line)] = &out[..] else {
+        panic!("{out:?}")
+    };
     assert!(!line.contains(secret), "{line}");
     let out = core.handle(Input::Text(r#"{"type":"cursor","x":1}"#.into()), 201.0);
     assert!(matches!(&out[..], [Command::Log(l)] if l.contains("cursor")));
@@ -271,13 +372,18 @@ fn malformed_and_unknown_frames_are_logged_without_content_and_skipped() {
 #[test]
 fn profile_changes_are_sent_while_live_and_ride_in_the_next_hello() {
     let mut core = live();
-    let profile = room_protocol::PeerProfile { name: "Ada".into(), color: "#112233".into() };
+    let profile = room_protocol::PeerProfile {
+        name: "Ada".into(),
+        color: "#112233".into(),
+    };
     let out = core.handle(Input::Act(Action::SetProfile(profile.clone())), 200.0);
     assert_eq!(sent(&out), [ClientFrame::PeerUpdate(profile.clone())]);
     core.handle(Input::Closed { code: 1006 }, 300.0);
     core.handle(Input::Tick, 800.0);
     let out = core.handle(Input::Opened, 810.0);
-    let [ClientFrame::Hello(hello)] = &sent(&out)[..] else { panic!() };
+    let [ClientFrame::Hello(hello)] = &sent(&out)[..] else {
+        panic!()
+    };
     assert_eq!(hello.peer, profile);
 }
 

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 mod browser;
 
 #[cfg(target_arch = "wasm32")]
-pub use browser::{bootstrap, request_from_other_tabs, TokenResponder};
+pub use browser::{bootstrap, request_from_other_tabs, requests_posted, TokenResponder};
 
 /// Name of the `BroadcastChannel` tabs use to share tokens.
 pub const CHANNEL_NAME: &str = "room-client.tokens";
