@@ -25,7 +25,14 @@ cargo clippy -p room-protocol -p room-client --all-targets --locked \
 step "native tests"
 cargo test --workspace --locked
 
-step "browser tests (headless Chromium)"
+step "browser tests: protocol codec in headless Chromium"
 cargo test -p room-protocol --locked --target wasm32-unknown-unknown --test frames
+
+step "browser tests: client core against a real hub (room-testkit)"
+cargo build --locked -p room-hub -p room-testkit
+source scripts/testkit.sh
+start_testkit
+cargo test -p room-client --locked --target wasm32-unknown-unknown --test browser_core
+stop_testkit
 
 step "all checks passed"

@@ -95,7 +95,8 @@ async fn websocket(
         .get(header::SEC_WEBSOCKET_PROTOCOL)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let token = token_from_subprotocols(offered).or(query.token.as_deref());
+    let from_subprotocol = token_from_subprotocols(offered);
+    let token = from_subprotocol.or(query.token.as_deref());
     let admission = match hub.rooms.get(&room_id) {
         None => Admission::UnknownRoom,
         Some(room) => match token.and_then(|t| room.secrets().access_for(t)) {
@@ -105,6 +106,9 @@ async fn websocket(
     };
     if let Some(room) = hub.rooms.get(&room_id) {
         count_attempt(room, &admission);
+        if from_subprotocol.is_none() && matches!(admission, Admission::Admitted(..)) {
+            room.stats.query_token.fetch_add(1, Ordering::Relaxed);
+        }
     }
     let heartbeat = hub.heartbeat;
     // The upgrade completes even for refusals: a browser cannot read the
@@ -128,6 +132,7 @@ async fn healthz(State(hub): State<Arc<HubState>>) -> Response {
                     "attempts": room.stats.attempts.load(Ordering::Relaxed),
                     "unauthorized": room.stats.unauthorized.load(Ordering::Relaxed),
                     "welcomed": room.stats.welcomed.load(Ordering::Relaxed),
+                    "queryToken": room.stats.query_token.load(Ordering::Relaxed),
                 },
             }),
         );

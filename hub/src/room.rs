@@ -58,6 +58,9 @@ pub struct ConnectionStats {
     pub unauthorized: AtomicU64,
     /// Connections that said hello and were welcomed.
     pub welcomed: AtomicU64,
+    /// Admitted connections whose token came in the URL query rather than
+    /// the subprotocol (browsers should never do this after bootstrap).
+    pub query_token: AtomicU64,
 }
 
 /// A live room.

@@ -39,6 +39,11 @@ async fn a_query_token_connects_too() {
         open(&hub, hub.room.id(), Auth::Query(&read_only_token(&hub))).await;
     assert_eq!(selected.as_deref(), Some("room.v1"));
     send(&mut socket, &ClientFrame::Hello(hello_as("a"))).await;
+    let stats = healthz(&hub).await;
+    assert_eq!(
+        stats["rooms"][hub.room.id()]["connections"]["queryToken"],
+        1
+    );
     match recv(&mut socket).await {
         ServerFrame::Welcome(w) => {
             assert!(w.read_only);

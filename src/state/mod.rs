@@ -170,6 +170,8 @@ pub struct RoomState {
     pub profile: PeerProfile,
     /// Whether the current connection has received `synced`.
     pub synced: bool,
+    /// How the current connection caught up (replay or snapshot).
+    pub sync_mode: Option<SyncMode>,
 }
 
 impl Default for RoomState {
@@ -189,6 +191,7 @@ impl Default for RoomState {
             notices: Vec::new(),
             profile: PeerProfile::default(),
             synced: false,
+            sync_mode: None,
         }
     }
 }
@@ -323,6 +326,7 @@ impl RoomState {
 
     fn apply_welcome(&mut self, welcome: Welcome) {
         self.synced = false;
+        self.sync_mode = Some(welcome.mode);
         self.peer_id = Some(welcome.peer_id);
         self.peers = welcome.peers;
         self.read_only = welcome.read_only;

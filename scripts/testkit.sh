@@ -1,0 +1,35 @@
+# Sourced by test.sh: starts target/debug/room-testkit (a real room-hub
+# behind a fault proxy) and exports its control URL as ROOM_TESTKIT_URL,
+# which the browser tests read at compile time. The kit stops when its
+# stdin closes, so it cannot outlive this shell even if a test hangs.
+
+start_testkit() {
+  local dir
+  dir="$(mktemp -d)"
+  mkfifo "$dir/in"
+  target/debug/room-testkit --hub-bin target/debug/room-hub --project sample-project \
+    < "$dir/in" > "$dir/out" &
+  TESTKIT_PID=$!
+  exec 7> "$dir/in"
+  trap stop_testkit EXIT
+  local i
+  for i in $(seq 1 200); do
+    if [ -s "$dir/out" ]; then break; fi
+    sleep 0.1
+  done
+  ROOM_TESTKIT_URL="$(sed -n 's/.*"control":"\([^"]*\)".*/\1/p' "$dir/out" | head -1)"
+  if [ -z "$ROOM_TESTKIT_URL" ]; then
+    echo "room-testkit did not start" >&2
+    return 1
+  fi
+  export ROOM_TESTKIT_URL
+  echo "room-testkit at $ROOM_TESTKIT_URL"
+}
+
+stop_testkit() {
+  exec 7>&- 2>/dev/null || true
+  if [ -n "${TESTKIT_PID:-}" ]; then
+    wait "$TESTKIT_PID" 2>/dev/null || true
+    TESTKIT_PID=""
+  fi
+}

@@ -1,0 +1,133 @@
+//! room-hub as a real child process that can be stopped, started and
+//! killed, always on the same port, project folder, room id and tokens.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::process::{Child, Command};
+
+/// The room id every harness hub serves.
+pub const ROOM_ID: &str = "testroom";
+
+/// A hub process under control.
+#[derive(Debug)]
+pub struct HubProcess {
+    binary: PathBuf,
+    project: PathBuf,
+    token_file: PathBuf,
+    /// The hub's port (fixed across restarts).
+    pub port: u16,
+    pulse_ms: Option<u64>,
+    child: Option<Child>,
+}
+
+impl HubProcess {
+    /// Prepares a hub over `project` on a free port; call [`Self::start`].
+    pub fn new(
+        binary: PathBuf,
+        project: PathBuf,
+        token_file: PathBuf,
+        pulse_ms: Option<u64>,
+    ) -> std::io::Result<Self> {
+        // Find a free port, release it, and keep using it for every start.
+        let port = std::net::TcpListener::bind(("127.0.0.1", 0))?
+            .local_addr()?
+            .port();
+        Ok(Self {
+            binary,
+            project,
+            token_file,
+            port,
+            pulse_ms,
+            child: None,
+        })
+    }
+
+    /// The project folder on disk.
+    pub fn project(&self) -> &Path {
+        &self.project
+    }
+
+    /// Whether the process is running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.as_mut().map(Child::try_wait), Some(Ok(None)))
+    }
+
+    /// Starts the hub (a new generation) and waits until it accepts
+    /// connections.
+    pub async fn start(&mut self) -> std::io::Result<()> {
+        if self.running() {
+            return Ok(());
+        }
+        let mut command = Command::new(&self.binary);
+        command
+            .arg("--project")
+            .arg(&self.project)
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--room-id",
+                ROOM_ID,
+                "--token",
+                "READONLY",
+            ])
+            .arg("--token-file")
+            .arg(&self.token_file)
+            .stdin(Stdio::null())
+            // The share links go to stdout; the harness does not need them.
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        if let Some(ms) = self.pulse_ms {
+            command.args(["--pulse", &ms.to_string()]);
+        }
+        self.child = Some(command.spawn()?);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return Ok(());
+            }
+            if !self.running() {
+                return Err(std::io::Error::other("room-hub exited during start"));
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        Err(std::io::Error::other(
+            "room-hub did not start listening within 20 s",
+        ))
+    }
+
+    /// Kills the hub (SIGKILL, as a crash) and waits for it to exit.
+    pub async fn stop(&mut self) -> std::io::Result<()> {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill().await;
+        }
+        Ok(())
+    }
+
+    /// The tokens the hub uses, from its token file.
+    pub fn tokens(&self) -> std::io::Result<serde_json::Value> {
+        let text = std::fs::read_to_string(&self.token_file)?;
+        serde_json::from_str(&text).map_err(std::io::Error::other)
+    }
+}
+
+/// Copies a folder tree (regular files and folders only).
+pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,248 @@
+//! `room-testkit`: the harness browser tests talk to.
+//!
+//! It runs `room-hub` as a real child process over a scratch copy of a
+//! project folder, puts a fault-injecting TCP proxy in front of it, and
+//! takes orders over a small HTTP API (CORS open, loopback only) so tests
+//! running inside Chromium can stop the hub, cut the network, and look at
+//! the disk. It prints one JSON line with its control URL, then serves
+//! until stdin closes or it is told to shut down.
+//!
+//! This is test infrastructure: `/config` hands out the room's tokens so
+//! tests can build share links. It binds 127.0.0.1 only.
+
+mod http1;
+mod hub;
+mod proxy;
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use clap::Parser;
+use serde_json::{json, Value};
+use tokio::io::AsyncReadExt;
+use tokio::sync::Mutex;
+use tower_http::cors::CorsLayer;
+
+use crate::hub::{copy_tree, HubProcess, ROOM_ID};
+use crate::proxy::{Mode, Proxy};
+
+/// Run room-hub behind a fault-injecting proxy, under HTTP control.
+#[derive(Debug, Parser)]
+struct Cli {
+    /// The room-hub binary.
+    #[arg(long)]
+    hub_bin: PathBuf,
+    /// A folder copied as the room's project at start.
+    #[arg(long)]
+    project: PathBuf,
+    /// Also emit a pulse event every MS milliseconds.
+    #[arg(long)]
+    pulse: Option<u64>,
+}
+
+struct Kit {
+    hub: Mutex<HubProcess>,
+    proxy: Arc<Proxy>,
+    hub_port: u16,
+    _scratch: tempfile::TempDir,
+}
+
+type Shared = State<Arc<Kit>>;
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let cli = Cli::parse();
+    let scratch = tempfile::tempdir()?;
+    let project = scratch.path().join("project");
+    copy_tree(&cli.project, &project)?;
+    let mut hub = HubProcess::new(
+        cli.hub_bin,
+        project,
+        scratch.path().join("tokens.json"),
+        cli.pulse,
+    )?;
+    hub.start().await?;
+    let hub_port = hub.port;
+    let proxy = Proxy::start(hub_port).await?;
+    let kit = Arc::new(Kit {
+        hub: Mutex::new(hub),
+        proxy,
+        hub_port,
+        _scratch: scratch,
+    });
+    let app = Router::new()
+        .route("/config", get(config))
+        .route("/stats", get(stats))
+        .route("/hub/{action}", post(hub_action))
+        .route("/proxy/mode/{mode}", post(proxy_mode))
+        .route("/proxy/delay/{ms}", post(proxy_delay))
+        .route("/proxy/reset", post(proxy_reset))
+        .route("/events/{count}", post(post_events))
+        .route("/file/{*path}", get(read_file))
+        .layer(CorsLayer::permissive())
+        .with_state(Arc::clone(&kit));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let control = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{}", json!({ "control": control }));
+    }
+    // Ends when the test script closes our stdin (or dies).
+    let stdin_closed = async {
+        let mut sink = Vec::new();
+        let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+    };
+    tokio::select! {
+        r = axum::serve(listener, app) => r?,
+        () = stdin_closed => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    kit.hub.lock().await.stop().await?;
+    Ok(())
+}
+
+fn failure(e: impl std::fmt::Display) -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({ "error": e.to_string() })),
+    )
+        .into_response()
+}
+
+async fn config(State(kit): Shared) -> Response {
+    let tokens = match kit.hub.lock().await.tokens() {
+        Ok(t) => t,
+        Err(e) => return failure(e),
+    };
+    Json(json!({
+        "roomId": ROOM_ID,
+        "editToken": tokens["editToken"],
+        "readOnlyToken": tokens["readOnlyToken"],
+        "proxyWs": format!("ws://127.0.0.1:{}/rooms/{ROOM_ID}/ws", kit.proxy.port),
+        "directWs": format!("ws://127.0.0.1:{}/rooms/{ROOM_ID}/ws", kit.hub_port),
+        "hubHttp": format!("http://127.0.0.1:{}", kit.hub_port),
+    }))
+    .into_response()
+}
+
+async fn hub_health(port: u16) -> Value {
+    match http1::request(port, "GET", "/healthz", None, None).await {
+        Ok((200, body)) => serde_json::from_str(&body).unwrap_or(Value::Null),
+        _ => Value::Null,
+    }
+}
+
+async fn stats(State(kit): Shared) -> Response {
+    let running = kit.hub.lock().await.running();
+    let health = if running {
+        hub_health(kit.hub_port).await
+    } else {
+        Value::Null
+    };
+    let s = &kit.proxy.stats;
+    Json(json!({
+        "hubRunning": running,
+        "hub": health["rooms"][ROOM_ID],
+        "proxy": {
+            "mode": format!("{:?}", kit.proxy.mode()),
+            "accepted": s.accepted.load(Ordering::Relaxed),
+            "forwarded": s.forwarded.load(Ordering::Relaxed),
+            "lastFirstHubByteMs": s.last_first_hub_byte_ms.load(Ordering::Relaxed),
+        },
+    }))
+    .into_response()
+}
+
+async fn hub_action(State(kit): Shared, Path(action): Path<String>) -> Response {
+    let mut hub = kit.hub.lock().await;
+    let result = match action.as_str() {
+        "stop" => hub.stop().await,
+        "start" => hub.start().await,
+        "restart" => match hub.stop().await {
+            Ok(()) => hub.start().await,
+            Err(e) => Err(e),
+        },
+        _ => return (StatusCode::NOT_FOUND, "stop, start or restart").into_response(),
+    };
+    match result {
+        Ok(()) => Json(json!({ "ok": true })).into_response(),
+        Err(e) => failure(e),
+    }
+}
+
+async fn proxy_mode(State(kit): Shared, Path(mode): Path<String>) -> Response {
+    let mode = match mode.as_str() {
+        "pass" => Mode::Pass,
+        "blackhole" => Mode::Blackhole,
+        "refuse" => Mode::Refuse,
+        _ => return (StatusCode::NOT_FOUND, "pass, blackhole or refuse").into_response(),
+    };
+    kit.proxy.set_mode(mode);
+    Json(json!({ "ok": true })).into_response()
+}
+
+async fn proxy_delay(State(kit): Shared, Path(ms): Path<u64>) -> Response {
+    kit.proxy.set_delay(ms);
+    Json(json!({ "ok": true })).into_response()
+}
+
+async fn proxy_reset(State(kit): Shared) -> Response {
+    let reset = kit.proxy.reset_all();
+    Json(json!({ "reset": reset })).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct EventQuery {
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+/// Appends `count` runtime events through the hub's own HTTP API.
+async fn post_events(
+    State(kit): Shared,
+    Path(count): Path<u32>,
+    Query(q): Query<EventQuery>,
+) -> Response {
+    let token = match kit.hub.lock().await.tokens() {
+        Ok(t) => t["editToken"].as_str().unwrap_or_default().to_owned(),
+        Err(e) => return failure(e),
+    };
+    let kind = q.kind.unwrap_or_else(|| "test".into());
+    let mut revs = Vec::new();
+    for i in 0..count {
+        let body = json!({ "kind": kind, "data": { "i": i } }).to_string();
+        match http1::request(
+            kit.hub_port,
+            "POST",
+            &format!("/rooms/{ROOM_ID}/events"),
+            Some(&token),
+            Some(&body),
+        )
+        .await
+        {
+            Ok((201, text)) => revs.push(
+                serde_json::from_str::<Value>(&text).map_or(Value::Null, |v| v["rev"].clone()),
+            ),
+            Ok((status, text)) => return failure(format!("hub answered {status}: {text}")),
+            Err(e) => return failure(e),
+        }
+    }
+    Json(json!({ "revs": revs })).into_response()
+}
+
+async fn read_file(State(kit): Shared, Path(path): Path<String>) -> Response {
+    if path.split('/').any(|c| c == ".." || c.is_empty()) {
+        return (StatusCode::BAD_REQUEST, "plain relative paths only").into_response();
+    }
+    let full = kit.hub.lock().await.project().join(&path);
+    match tokio::fs::read_to_string(full).await {
+        Ok(text) => text.into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}

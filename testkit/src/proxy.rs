@@ -1,0 +1,181 @@
+//! A TCP proxy between browser and hub that fails on command: pass,
+//! blackhole (hold every byte, close nothing: a Wi-Fi drop), delay (hold
+//! the hub's bytes back), refuse new connections, and reset the open ones.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How the proxy treats traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Forward everything.
+    Pass,
+    /// Forward nothing in either direction and close nothing; bytes are
+    /// held and flow again when the mode changes.
+    Blackhole,
+    /// Close new connections at once; open ones keep working.
+    Refuse,
+}
+
+/// Counters and timestamps, for assertions.
+#[derive(Debug, Default)]
+pub struct ProxyStats {
+    /// Connections accepted (including refused ones).
+    pub accepted: AtomicU64,
+    /// Connections forwarded to the hub.
+    pub forwarded: AtomicU64,
+    /// Unix ms of the first byte from the hub on the newest connection.
+    pub last_first_hub_byte_ms: AtomicU64,
+}
+
+/// The running proxy.
+#[derive(Debug)]
+pub struct Proxy {
+    mode: watch::Sender<Mode>,
+    delay_ms: Arc<AtomicU64>,
+    upstream_port: u16,
+    /// Counters.
+    pub stats: Arc<ProxyStats>,
+    connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    /// Where it listens.
+    pub port: u16,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Proxy {
+    /// Listens on a free loopback port and forwards to `upstream_port`.
+    pub async fn start(upstream_port: u16) -> std::io::Result<Arc<Self>> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let port = listener.local_addr()?.port();
+        let proxy = Arc::new(Self {
+            mode: watch::Sender::new(Mode::Pass),
+            delay_ms: Arc::new(AtomicU64::new(0)),
+            upstream_port,
+            stats: Arc::new(ProxyStats::default()),
+            connections: Arc::new(Mutex::new(Vec::new())),
+            port,
+        });
+        let accept = Arc::clone(&proxy);
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                accept.stats.accepted.fetch_add(1, Ordering::Relaxed);
+                if *accept.mode.borrow() == Mode::Refuse {
+                    let _ = client.set_zero_linger();
+                    drop(client);
+                    continue;
+                }
+                let task = tokio::spawn(Arc::clone(&accept).forward(client));
+                let mut open = accept.connections.lock().unwrap_or_else(|e| e.into_inner());
+                open.retain(|t| !t.is_finished());
+                open.push(task);
+            }
+        });
+        Ok(proxy)
+    }
+
+    /// Changes the mode; held bytes flow again when leaving `Blackhole`.
+    pub fn set_mode(&self, mode: Mode) {
+        self.mode.send_replace(mode);
+    }
+
+    /// The current mode.
+    pub fn mode(&self) -> Mode {
+        *self.mode.borrow()
+    }
+
+    /// Holds each chunk from the hub for `ms` before forwarding (0: off).
+    pub fn set_delay(&self, ms: u64) {
+        self.delay_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Resets every open connection (RST), as a crashed router would.
+    pub fn reset_all(&self) -> usize {
+        let mut open = self.connections.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.iter().filter(|t| !t.is_finished()).count();
+        for task in open.drain(..) {
+            task.abort();
+        }
+        n
+    }
+
+    async fn forward(self: Arc<Self>, client: TcpStream) {
+        let Ok(upstream) = TcpStream::connect(("127.0.0.1", self.upstream_port)).await else {
+            let _ = client.set_zero_linger();
+            return;
+        };
+        self.stats.forwarded.fetch_add(1, Ordering::Relaxed);
+        // Aborting this task drops both sockets; linger 0 turns that into
+        // a reset rather than an orderly close.
+        let _ = client.set_zero_linger();
+        let _ = upstream.set_zero_linger();
+        let (client_read, client_write) = client.into_split();
+        let (hub_read, hub_write) = upstream.into_split();
+        let up = pump(client_read, hub_write, self.mode.subscribe(), None, None);
+        let down = pump(
+            hub_read,
+            client_write,
+            self.mode.subscribe(),
+            Some(Arc::clone(&self.delay_ms)),
+            Some(Arc::clone(&self.stats)),
+        );
+        tokio::select! {
+            () = up => {}
+            () = down => {}
+        }
+    }
+}
+
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut mode: watch::Receiver<Mode>,
+    delay_ms: Option<Arc<AtomicU64>>,
+    first_byte: Option<Arc<ProxyStats>>,
+) {
+    let mut buf = vec![0_u8; 16 * 1024];
+    let mut first = true;
+    loop {
+        // In a blackhole nothing is read, so nothing is acknowledged
+        // upstream either: the sender's buffers fill, as on a dead link.
+        if mode.wait_for(|m| *m != Mode::Blackhole).await.is_err() {
+            return;
+        }
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        let received = now_ms();
+        if first {
+            first = false;
+            if let Some(stats) = &first_byte {
+                stats
+                    .last_first_hub_byte_ms
+                    .store(received, Ordering::Relaxed);
+            }
+        }
+        if let Some(delay) = &delay_ms {
+            let ms = delay.load(Ordering::Relaxed);
+            if ms > 0 {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+        }
+        // Bytes read just before a blackhole began are held too.
+        if mode.wait_for(|m| *m != Mode::Blackhole).await.is_err() {
+            return;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
