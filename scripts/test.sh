@@ -28,6 +28,9 @@ cargo test --workspace --locked
 step "browser tests: protocol codec in headless Chromium"
 cargo test -p room-protocol --locked --target wasm32-unknown-unknown --test frames
 
+step "browser tests: IndexedDB cache"
+cargo test -p room-client --locked --target wasm32-unknown-unknown --test browser_cache
+
 step "browser tests: client core against a real hub (room-testkit)"
 cargo build --locked -p room-hub -p room-testkit
 source scripts/testkit.sh

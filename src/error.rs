@@ -17,3 +17,27 @@ pub enum ClientError {
     #[error("browser error: {0}")]
     Browser(String),
 }
+
+/// Why the room cache could not be used. Every variant leaves the room
+/// working from memory.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum CacheError {
+    /// IndexedDB is missing or refused to open (private modes, disabled
+    /// storage, a newer schema from another tab).
+    #[error("offline storage is unavailable: {0}")]
+    Unavailable(String),
+    /// Another tab holds an old version of the database open and did not
+    /// let go in time.
+    #[error("offline storage is blocked by another tab")]
+    Blocked,
+    /// The browser's storage quota is exhausted.
+    #[error("offline storage is full")]
+    QuotaExceeded,
+    /// A read or write failed.
+    #[error("offline storage failed: {0}")]
+    Failed(String),
+    /// Stored data could not be decoded.
+    #[error("offline storage holds data this version cannot read: {0}")]
+    Corrupt(String),
+}

@@ -39,6 +39,7 @@
 //! assert!(matches!(&sent[0], Command::Send(text) if text.contains(r#""type":"file-edit""#)));
 //! ```
 
+pub mod cache;
 pub mod error;
 mod options;
 pub mod reconnect;
@@ -46,6 +47,6 @@ pub mod session;
 pub mod state;
 pub mod token;
 
-pub use error::ClientError;
+pub use error::{CacheError, ClientError};
 pub use options::SessionOptions;
 pub use room_protocol as protocol;

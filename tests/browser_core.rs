@@ -12,7 +12,7 @@ use std::rc::Rc;
 use gloo_net::http::Request;
 use gloo_timers::future::TimeoutFuture;
 use room_client::protocol::{SyncMode, Token};
-use room_client::session::{Session, SessionConfig};
+use room_client::session::{CacheChoice, Session, SessionConfig};
 use room_client::state::{ConnectionStatus, DraftStatus, Notice, RoomState};
 use room_client::token::{self, TokenOutcome, TokenResponder, TokenSource};
 use room_client::SessionOptions;
@@ -99,7 +99,7 @@ fn start(url: &str, token: &str) -> Session {
         url: url.into(),
         token: Some(Token::new(token)),
         options: SessionOptions::default(),
-        initial: RoomState::default(),
+        cache: CacheChoice::Memory,
     })
 }
 
@@ -267,7 +267,7 @@ async fn with_no_holder_it_reaches_needs_token_in_about_200_ms() {
         url: "ws://127.0.0.1:9/unused".into(),
         token: None,
         options: SessionOptions::default(),
-        initial: RoomState::default(),
+        cache: CacheChoice::Memory,
     });
     until(&session, 1000.0, "NeedsToken", |s| {
         s.status == ConnectionStatus::NeedsToken
@@ -476,4 +476,64 @@ async fn an_edit_made_while_the_hub_is_down_lands_after_reconnect() {
         &*session.state().files["offline/note.txt"].content,
         "written while the hub was down"
     );
+}
+
+#[wasm_bindgen_test]
+async fn a_cached_session_paints_before_connecting_and_resumes_by_replay() {
+    let c = config().await;
+    let cache_room = format!("{}-{:x}", c.room, (js_sys::Math::random() * 1e15) as u64);
+    let cached = |url: &str| {
+        Session::start(SessionConfig {
+            url: url.into(),
+            token: Some(Token::new(c.edit.clone())),
+            options: SessionOptions::default(),
+            cache: CacheChoice::IndexedDb {
+                room_id: cache_room.clone(),
+                options: room_client::cache::IndexedDbOptions::default(),
+            },
+        })
+    };
+    let first = cached(&c.proxy_ws);
+    until(&first, 10_000.0, "connected", |s| {
+        s.status == ConnectionStatus::Connected
+    })
+    .await;
+    let posted = kit_post("/events/3?kind=cached").await;
+    let last = posted["revs"][2].as_u64().unwrap();
+    until(&first, 5000.0, "events", |s| s.last_seen_rev >= last).await;
+    // Let the persister catch up: it writes after each publication.
+    let settle = now() + 3000.0;
+    let mut seen = first.cache_transactions();
+    loop {
+        TimeoutFuture::new(150).await;
+        let t = first.cache_transactions();
+        if t == seen || now() > settle {
+            break;
+        }
+        seen = t;
+    }
+    let online = first.state();
+    drop(first);
+
+    // Offline: the hub is unreachable, yet files and history are there.
+    let offline = cached("ws://127.0.0.1:9/rooms/x/ws");
+    let deadline = now() + 3000.0;
+    while !offline.hydrated() {
+        assert!(now() < deadline, "never hydrated");
+        TimeoutFuture::new(10).await;
+    }
+    let painted = offline.state();
+    assert_ne!(painted.status, ConnectionStatus::Connected);
+    assert_eq!(files(&painted), files(&online));
+    assert_eq!(event_revs(&painted), event_revs(&online));
+    assert_eq!(painted.last_seen_rev, online.last_seen_rev);
+    drop(offline);
+
+    // Online again: the hello carries the cached position, so a replay.
+    let again = cached(&c.proxy_ws);
+    until(&again, 10_000.0, "connected", |s| {
+        s.status == ConnectionStatus::Connected
+    })
+    .await;
+    assert_eq!(again.state().sync_mode, Some(SyncMode::Replay));
 }

@@ -14,8 +14,27 @@ use gloo_timers::future::TimeoutFuture;
 use room_protocol::{PeerProfile, Token, SUBPROTOCOL};
 
 use super::core::{Command, Input, SessionCore};
+use crate::cache::{
+    self, CacheKind, CachedRoom, IndexedDbCache, IndexedDbOptions, MemoryCache, RoomCache,
+};
+use crate::error::CacheError;
 use crate::options::SessionOptions;
-use crate::state::{Action, RoomState};
+use crate::state::{Action, Notice, RoomState};
+
+/// Where the session keeps the room between visits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CacheChoice {
+    /// Nowhere: memory only.
+    Memory,
+    /// IndexedDB database `solaro-room-{room_id}`, falling back to memory
+    /// (with a notice) when it cannot be used.
+    IndexedDb {
+        /// The room.
+        room_id: String,
+        /// Open timeout and such.
+        options: IndexedDbOptions,
+    },
+}
 
 /// What a session needs to start.
 #[derive(Debug, Clone)]
@@ -26,8 +45,8 @@ pub struct SessionConfig {
     pub token: Option<Token>,
     /// Heartbeat and backoff settings.
     pub options: SessionOptions,
-    /// The state to start from (e.g. loaded from the cache).
-    pub initial: RoomState,
+    /// Where to keep the room.
+    pub cache: CacheChoice,
 }
 
 /// The WebSocket URL for `room_id` on the page's own host:
@@ -51,6 +70,11 @@ struct Shared {
     state: RefCell<Rc<RoomState>>,
     listeners: RefCell<Vec<Listener>>,
     attempts: std::cell::Cell<u32>,
+    /// Whether the cached state has been loaded and published.
+    hydrated: std::cell::Cell<bool>,
+    cache_kind: std::cell::Cell<Option<CacheKind>>,
+    /// Cache transactions so far.
+    cache_transactions: std::cell::Cell<u64>,
 }
 
 /// A live session. Dropping it closes the socket and stops every timer.
@@ -70,12 +94,13 @@ impl std::fmt::Debug for Session {
 impl Session {
     /// Starts connecting in the background.
     pub fn start(config: SessionConfig) -> Self {
-        let seed = (js_sys::Math::random() * 2f64.powi(52)) as u64;
-        let core = SessionCore::new(config.options, config.initial, seed);
         let shared = Rc::new(Shared {
-            state: RefCell::new(core.state()),
+            state: RefCell::new(Rc::new(RoomState::default())),
             listeners: RefCell::new(Vec::new()),
             attempts: std::cell::Cell::new(0),
+            hydrated: std::cell::Cell::new(false),
+            cache_kind: std::cell::Cell::new(None),
+            cache_transactions: std::cell::Cell::new(0),
         });
         let (tx, rx) = mpsc::unbounded();
         let first = if config.token.is_some() {
@@ -84,15 +109,23 @@ impl Session {
             Input::NoToken
         };
         let _ = tx.unbounded_send(first);
-        let shell = Shell {
-            core,
-            url: config.url,
-            token: config.token,
-            socket: None,
-            shared: Rc::clone(&shared),
-        };
-        wasm_bindgen_futures::spawn_local(shell.run(rx, tx.clone()));
+        wasm_bindgen_futures::spawn_local(run(config, Rc::clone(&shared), rx, tx.clone()));
         Self { inputs: tx, shared }
+    }
+
+    /// Whether the cached state has been loaded (and published).
+    pub fn hydrated(&self) -> bool {
+        self.shared.hydrated.get()
+    }
+
+    /// Which cache is in use, once opened.
+    pub fn cache_kind(&self) -> Option<CacheKind> {
+        self.shared.cache_kind.get()
+    }
+
+    /// Cache transactions committed so far (loads and writes).
+    pub fn cache_transactions(&self) -> u64 {
+        self.shared.cache_transactions.get()
     }
 
     /// The latest state.
@@ -178,6 +211,123 @@ struct Shell {
     token: Option<Token>,
     socket: Option<Socket>,
     shared: Rc<Shared>,
+    /// New states for the persister.
+    persist: UnboundedSender<Rc<RoomState>>,
+    /// The persister's failures.
+    cache_failures: UnboundedReceiver<CacheError>,
+}
+
+/// Opens the cache, paints what it holds, then runs the shell.
+async fn run(
+    config: SessionConfig,
+    shared: Rc<Shared>,
+    inputs: UnboundedReceiver<Input>,
+    tx: UnboundedSender<Input>,
+) {
+    let (cache, mut trouble): (Rc<dyn RoomCache>, Option<CacheError>) = match &config.cache {
+        CacheChoice::Memory => (Rc::new(MemoryCache::new()), None),
+        CacheChoice::IndexedDb { room_id, options } => {
+            match IndexedDbCache::open(room_id, *options).await {
+                Ok(db) => (Rc::new(db), None),
+                Err(e) => (Rc::new(MemoryCache::new()), Some(e)),
+            }
+        }
+    };
+    let cached = match cache.load().await {
+        Ok(cached) => cached,
+        Err(e) => {
+            trouble = Some(e);
+            CachedRoom::default()
+        }
+    };
+    let cache: Rc<dyn RoomCache> = if trouble.is_some() && cache.kind() != CacheKind::Memory {
+        Rc::new(MemoryCache::new())
+    } else {
+        cache
+    };
+    shared.cache_kind.set(Some(cache.kind()));
+    let seed = (js_sys::Math::random() * 2f64.powi(52)) as u64;
+    let state = RoomState::from_cache(cached, last_profile());
+    let mut core = SessionCore::new(config.options, state, seed);
+    if let Some(e) = trouble {
+        web_sys::console::warn_1(&format!("room-client: {e}; continuing in memory").into());
+        core.handle(
+            Input::Act(Action::Notify(Notice::StorageFallback {
+                reason: e.to_string(),
+            })),
+            now_ms(),
+        );
+    }
+    let (persist_tx, persist_rx) = mpsc::unbounded();
+    let (fail_tx, fail_rx) = mpsc::unbounded();
+    wasm_bindgen_futures::spawn_local(persister(
+        cache,
+        core.state(),
+        persist_rx,
+        fail_tx,
+        Rc::clone(&shared),
+    ));
+    let mut shell = Shell {
+        core,
+        url: config.url,
+        token: config.token,
+        socket: None,
+        shared: Rc::clone(&shared),
+        persist: persist_tx,
+        cache_failures: fail_rx,
+    };
+    shell.publish();
+    shared.hydrated.set(true);
+    shell.run(inputs, tx).await;
+}
+
+/// Writes state changes to the cache, one batch per write: while a write
+/// is in flight, newer states pile up and the next write covers them all.
+async fn persister(
+    cache: Rc<dyn RoomCache>,
+    mut persisted: Rc<RoomState>,
+    mut states: UnboundedReceiver<Rc<RoomState>>,
+    failures: UnboundedSender<CacheError>,
+    shared: Rc<Shared>,
+) {
+    while let Some(mut latest) = states.next().await {
+        while let Some(Some(newer)) = states.next().now_or_never() {
+            latest = newer;
+        }
+        let batch = cache::diff(&persisted, &latest);
+        if batch.is_empty() {
+            continue;
+        }
+        if let Some(profile) = &batch.profile {
+            remember_profile(profile);
+        }
+        let result = cache.write(batch).await;
+        shared.cache_transactions.set(cache.transactions());
+        if let Err(e) = result {
+            // Quota, or the database went away: the room carries on in
+            // memory, which already holds everything.
+            shared.cache_kind.set(Some(CacheKind::Memory));
+            let _ = failures.unbounded_send(e);
+            return;
+        }
+        persisted = latest;
+    }
+}
+
+const LAST_PROFILE_KEY: &str = "room-client.last-profile";
+
+/// The profile last used in any room of this origin.
+fn last_profile() -> Option<PeerProfile> {
+    let storage = web_sys::window()?.local_storage().ok().flatten()?;
+    let text = storage.get_item(LAST_PROFILE_KEY).ok().flatten()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn remember_profile(profile: &PeerProfile) {
+    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+    if let (Some(storage), Ok(text)) = (storage, serde_json::to_string(profile)) {
+        let _ = storage.set_item(LAST_PROFILE_KEY, &text);
+    }
 }
 
 fn now_ms() -> f64 {
@@ -219,11 +369,16 @@ impl Shell {
                 .fuse();
                 let socket = next_socket_event(self.socket.as_mut()).fuse();
                 let next_input = inputs.next().fuse();
-                futures_util::pin_mut!(timer, socket, next_input);
+                let failure = self.cache_failures.next().fuse();
+                futures_util::pin_mut!(timer, socket, next_input, failure);
                 futures_util::select_biased! {
                     input = next_input => match input {
                         Some(input) => Woke::Input(input),
                         None => break,
+                    },
+                    failure = failure => match failure {
+                        Some(e) => Woke::Input(Input::Act(Action::Notify(Notice::StorageFallback { reason: e.to_string() }))),
+                        None => Woke::Input(Input::Tick),
                     },
                     event = socket => Woke::Socket(event),
                     () = timer => Woke::Input(Input::Tick),
@@ -321,6 +476,7 @@ impl Shell {
         }
         let state = self.core.state();
         *self.shared.state.borrow_mut() = Rc::clone(&state);
+        let _ = self.persist.unbounded_send(Rc::clone(&state));
         let listeners: Vec<Listener> = self.shared.listeners.borrow().clone();
         for listener in listeners {
             listener(Rc::clone(&state));

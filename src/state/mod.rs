@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
+use serde::{Deserialize, Serialize};
+
 use room_protocol::{
     ErrorCode, ErrorFrame, FileChanged, FileVersion, LogEntry, PeerInfo, PeerProfile,
     ProjectVersion, RuntimeEvent, SyncMode, Welcome, MAX_CONTENT_BYTES, SNAPSHOT_EVENT_LIMIT,
@@ -58,7 +60,12 @@ pub struct FileEntry {
 }
 
 /// Where a local edit stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "state",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
 pub enum DraftStatus {
     /// Typed but not saved yet.
     Editing,
@@ -89,7 +96,8 @@ pub enum DraftStatus {
 
 /// A local edit that the hub has not acknowledged. Drafts survive
 /// reconnects and are never dropped except by acknowledgement or discard.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Draft {
     /// The text as the person left it.
     pub content: String,
@@ -172,6 +180,9 @@ pub struct RoomState {
     pub synced: bool,
     /// How the current connection caught up (replay or snapshot).
     pub sync_mode: Option<SyncMode>,
+    /// Bumped whenever files and events are replaced wholesale (a snapshot
+    /// or an eviction), so a cache knows to rewrite rather than append.
+    pub epoch: u64,
 }
 
 impl Default for RoomState {
@@ -192,6 +203,7 @@ impl Default for RoomState {
             profile: PeerProfile::default(),
             synced: false,
             sync_mode: None,
+            epoch: 0,
         }
     }
 }
@@ -340,6 +352,7 @@ impl RoomState {
             self.events.clear();
             self.last_seen_rev = 0;
             self.last_event_ts = None;
+            self.epoch += 1;
             self.files = welcome
                 .files
                 .unwrap_or_default()

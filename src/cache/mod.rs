@@ -1,0 +1,328 @@
+//! The room cache: what a page keeps of a room between visits, so a hard
+//! refresh paints files and history before the socket's first round-trip
+//! and unsaved edits survive a closed tab.
+//!
+//! The session writes through the [`RoomCache`] trait and the UI never
+//! talks to storage. Two implementations: IndexedDB in the browser
+//! (`indexeddb.rs`, one database `solaro-room-{roomId}` per room), and
+//! [`MemoryCache`], the fallback when IndexedDB is unavailable and the fake
+//! for native tests.
+//!
+//! Writes are batched: [`diff`] compares the last persisted state with the
+//! newest and produces one [`CacheWrite`], which an implementation commits
+//! in a single transaction. A replay of thousands of entries therefore
+//! costs a handful of transactions, however fast it arrives.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+
+use futures_util::future::{ready, LocalBoxFuture};
+use room_protocol::{PeerProfile, ProjectVersion, RuntimeEvent, SNAPSHOT_EVENT_LIMIT};
+use serde::{Deserialize, Serialize};
+
+use crate::error::CacheError;
+use crate::state::{ConnectionStatus, Draft, FileEntry, RoomState};
+
+#[cfg(target_arch = "wasm32")]
+mod indexeddb;
+
+#[cfg(target_arch = "wasm32")]
+pub use indexeddb::{database_name, IndexedDbCache, IndexedDbOptions, DB_VERSION};
+
+/// Where a room's project stood when it was cached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheMeta {
+    /// `project.id` and `project.rev` of the cached files.
+    pub project: ProjectVersion,
+    /// Highest `rev` applied.
+    pub last_seen_rev: u64,
+    /// `ts` of the newest cached event.
+    pub last_event_ts: Option<u64>,
+}
+
+/// One cached file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CachedFile {
+    /// Its path (the key).
+    pub path: String,
+    /// Its content.
+    pub content: String,
+    /// Its `rev`.
+    pub rev: u64,
+}
+
+/// One cached draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CachedDraft {
+    /// The file it edits (the key).
+    pub path: String,
+    /// The draft.
+    pub draft: Draft,
+}
+
+/// Everything a cache holds for a room.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CachedRoom {
+    /// Where the project stood; `None` if never synced.
+    pub meta: Option<CacheMeta>,
+    /// Files, any order.
+    pub files: Vec<CachedFile>,
+    /// The newest runtime events, oldest first.
+    pub events: Vec<RuntimeEvent>,
+    /// How this person appears, if they chose.
+    pub profile: Option<PeerProfile>,
+    /// Unsaved or unacknowledged edits.
+    pub drafts: Vec<CachedDraft>,
+}
+
+/// Changes to commit together, in one transaction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CacheWrite {
+    /// Clear files and events before the rest (a snapshot or eviction).
+    pub reset: bool,
+    /// New project position, if it changed.
+    pub meta: Option<CacheMeta>,
+    /// Files to write.
+    pub files_put: Vec<CachedFile>,
+    /// Files to remove.
+    pub files_delete: Vec<String>,
+    /// Events to add (newest last); the cache keeps only the newest
+    /// [`SNAPSHOT_EVENT_LIMIT`].
+    pub events_put: Vec<RuntimeEvent>,
+    /// Drafts to write.
+    pub drafts_put: Vec<CachedDraft>,
+    /// Drafts to remove.
+    pub drafts_delete: Vec<String>,
+    /// New profile, if it changed.
+    pub profile: Option<PeerProfile>,
+}
+
+impl CacheWrite {
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// Which implementation is in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheKind {
+    /// The browser's IndexedDB.
+    IndexedDb,
+    /// Memory only: lost with the page.
+    Memory,
+}
+
+/// A room's persistent store. Futures are local: IndexedDB lives on the
+/// page's single thread.
+pub trait RoomCache {
+    /// Everything cached, read at once (one read transaction).
+    fn load(&self) -> LocalBoxFuture<'_, Result<CachedRoom, CacheError>>;
+    /// Commits `batch` atomically.
+    fn write(&self, batch: CacheWrite) -> LocalBoxFuture<'_, Result<(), CacheError>>;
+    /// Which implementation this is.
+    fn kind(&self) -> CacheKind;
+    /// Transactions committed so far (reads and writes).
+    fn transactions(&self) -> u64;
+}
+
+/// A cache in memory: the fallback, and the fake for native tests.
+#[derive(Debug, Default)]
+pub struct MemoryCache {
+    room: RefCell<CachedRoom>,
+    transactions: Cell<u64>,
+}
+
+impl MemoryCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl RoomCache for MemoryCache {
+    fn load(&self) -> LocalBoxFuture<'_, Result<CachedRoom, CacheError>> {
+        self.transactions.set(self.transactions.get() + 1);
+        Box::pin(ready(Ok(self.room.borrow().clone())))
+    }
+
+    fn write(&self, batch: CacheWrite) -> LocalBoxFuture<'_, Result<(), CacheError>> {
+        self.transactions.set(self.transactions.get() + 1);
+        apply_write(&mut self.room.borrow_mut(), batch);
+        Box::pin(ready(Ok(())))
+    }
+
+    fn kind(&self) -> CacheKind {
+        CacheKind::Memory
+    }
+
+    fn transactions(&self) -> u64 {
+        self.transactions.get()
+    }
+}
+
+/// Applies a batch to an in-memory copy, with the same rules an IndexedDB
+/// transaction follows.
+pub fn apply_write(room: &mut CachedRoom, batch: CacheWrite) {
+    if batch.reset {
+        room.files.clear();
+        room.events.clear();
+    }
+    if let Some(meta) = batch.meta {
+        room.meta = Some(meta);
+    }
+    let mut files: BTreeMap<String, CachedFile> =
+        room.files.drain(..).map(|f| (f.path.clone(), f)).collect();
+    for path in batch.files_delete {
+        files.remove(&path);
+    }
+    for file in batch.files_put {
+        files.insert(file.path.clone(), file);
+    }
+    room.files = files.into_values().collect();
+    let mut events: BTreeMap<u64, RuntimeEvent> =
+        room.events.drain(..).map(|e| (e.rev, e)).collect();
+    for event in batch.events_put {
+        events.insert(event.rev, event);
+    }
+    let excess = events.len().saturating_sub(SNAPSHOT_EVENT_LIMIT);
+    room.events = events.into_values().skip(excess).collect();
+    let mut drafts: BTreeMap<String, CachedDraft> =
+        room.drafts.drain(..).map(|d| (d.path.clone(), d)).collect();
+    for path in batch.drafts_delete {
+        drafts.remove(&path);
+    }
+    for draft in batch.drafts_put {
+        drafts.insert(draft.path.clone(), draft);
+    }
+    room.drafts = drafts.into_values().collect();
+    if let Some(profile) = batch.profile {
+        room.profile = Some(profile);
+    }
+}
+
+/// What must be written to go from the persisted state `prev` to `next`.
+/// Costs O(files + drafts + new events); unchanged files are recognised by
+/// their shared content pointer.
+pub fn diff(prev: &RoomState, next: &RoomState) -> CacheWrite {
+    let reset = prev.epoch != next.epoch;
+    let mut batch = CacheWrite {
+        reset,
+        ..CacheWrite::default()
+    };
+    let meta = meta_of(next);
+    if meta != meta_of(prev) || (reset && meta.is_some()) {
+        batch.meta = meta;
+    }
+    let empty = BTreeMap::new();
+    let old_files = if reset { &empty } else { &prev.files };
+    for (path, file) in &next.files {
+        let unchanged = old_files
+            .get(path)
+            .is_some_and(|old| old.rev == file.rev && Rc::ptr_eq(&old.content, &file.content));
+        if !unchanged {
+            batch.files_put.push(cached_file(path, file));
+        }
+    }
+    if !reset {
+        batch.files_delete = prev
+            .files
+            .keys()
+            .filter(|path| !next.files.contains_key(*path))
+            .cloned()
+            .collect();
+    }
+    let newest_old = if reset {
+        0
+    } else {
+        prev.events.back().map_or(0, |e| e.rev)
+    };
+    batch.events_put = new_events(&next.events, newest_old);
+    for (path, draft) in &next.drafts {
+        if prev.drafts.get(path) != Some(draft) {
+            batch.drafts_put.push(CachedDraft {
+                path: path.clone(),
+                draft: draft.clone(),
+            });
+        }
+    }
+    batch.drafts_delete = prev
+        .drafts
+        .keys()
+        .filter(|path| !next.drafts.contains_key(*path))
+        .cloned()
+        .collect();
+    if prev.profile != next.profile {
+        batch.profile = Some(next.profile.clone());
+    }
+    batch
+}
+
+fn new_events(events: &VecDeque<RuntimeEvent>, after_rev: u64) -> Vec<RuntimeEvent> {
+    // Events are in rev order, so the new ones are a suffix.
+    let first_new = events.partition_point(|e| e.rev <= after_rev);
+    events.range(first_new..).cloned().collect()
+}
+
+fn meta_of(state: &RoomState) -> Option<CacheMeta> {
+    state.project.as_ref().map(|project| CacheMeta {
+        project: project.clone(),
+        last_seen_rev: state.last_seen_rev,
+        last_event_ts: state.last_event_ts,
+    })
+}
+
+fn cached_file(path: &str, file: &FileEntry) -> CachedFile {
+    CachedFile {
+        path: path.to_owned(),
+        content: file.content.to_string(),
+        rev: file.rev,
+    }
+}
+
+impl RoomState {
+    /// The state a page starts from, given what its cache holds (and the
+    /// profile to use when this room has none).
+    pub fn from_cache(cached: CachedRoom, default_profile: Option<PeerProfile>) -> Self {
+        let mut state = RoomState {
+            status: ConnectionStatus::Connecting,
+            ..RoomState::default()
+        };
+        if let Some(meta) = cached.meta {
+            state.project = Some(meta.project);
+            state.last_seen_rev = meta.last_seen_rev;
+            state.last_event_ts = meta.last_event_ts;
+            state.files = cached
+                .files
+                .into_iter()
+                .map(|f| {
+                    let entry = FileEntry {
+                        content: f.content.into(),
+                        rev: f.rev,
+                    };
+                    (f.path, entry)
+                })
+                .collect();
+            let mut events = cached.events;
+            events.sort_by_key(|e| e.rev);
+            let excess = events.len().saturating_sub(SNAPSHOT_EVENT_LIMIT);
+            state.events = events.into_iter().skip(excess).collect();
+        }
+        state.drafts = cached
+            .drafts
+            .into_iter()
+            .map(|d| (d.path, d.draft))
+            .collect();
+        if let Some(profile) = cached.profile.or(default_profile) {
+            state.profile = profile;
+        }
+        state
+    }
+}
+
+#[cfg(test)]
+mod tests;

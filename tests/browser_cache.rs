@@ -1,0 +1,452 @@
+//! The IndexedDB cache in headless Chromium, with real IndexedDB and a
+//! fresh database per test.
+
+#![cfg(target_arch = "wasm32")]
+
+use gloo_timers::future::TimeoutFuture;
+use room_client::cache::{
+    database_name, diff, CacheKind, CacheWrite, CachedDraft, CachedFile, IndexedDbCache,
+    IndexedDbOptions, RoomCache, DB_VERSION,
+};
+use room_client::protocol::{
+    FileSnapshot, LogEntry, PeerProfile, ProjectVersion, RuntimeEvent, SyncMode, Welcome,
+};
+use room_client::session::{CacheChoice, Session, SessionConfig};
+use room_client::state::{Action, Draft, DraftStatus, Notice, RoomState};
+use room_client::{CacheError, SessionOptions};
+use serde_json::json;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// A room id no other test (or earlier run) uses.
+fn fresh_room(label: &str) -> String {
+    format!("{label}-{:x}", (js_sys::Math::random() * 1e15) as u64)
+}
+
+fn now() -> f64 {
+    web_sys::window().unwrap().performance().unwrap().now()
+}
+
+async fn open(room: &str) -> IndexedDbCache {
+    IndexedDbCache::open(room, IndexedDbOptions::default())
+        .await
+        .unwrap()
+}
+
+fn event(rev: u64) -> RuntimeEvent {
+    RuntimeEvent {
+        rev,
+        ts: 1_700_000_000_000 + rev,
+        kind: "pulse".into(),
+        data: json!({ "n": rev }),
+    }
+}
+
+fn welcome(generation: &str, rev: u64, files: &[(&str, &str)]) -> Action {
+    Action::Welcome(Welcome {
+        room_id: "r".into(),
+        project: ProjectVersion {
+            id: generation.into(),
+            rev,
+        },
+        head: rev,
+        read_only: false,
+        peer_id: "p".into(),
+        peers: vec![],
+        mode: SyncMode::Snapshot,
+        files: Some(
+            files
+                .iter()
+                .map(|(p, c)| FileSnapshot {
+                    path: (*p).into(),
+                    content: (*c).into(),
+                    rev,
+                })
+                .collect(),
+        ),
+        read_only_token: None,
+    })
+}
+
+fn with(state: &RoomState, actions: impl IntoIterator<Item = Action>) -> RoomState {
+    let mut next = state.clone();
+    for action in actions {
+        next.apply(action);
+    }
+    next
+}
+
+/// A raw IndexedDB open (no versionchange handling: an old, uncooperative
+/// tab). Resolves with the connection once open.
+async fn raw_open(name: &str, version: u32) -> web_sys::IdbDatabase {
+    let factory = web_sys::window().unwrap().indexed_db().unwrap().unwrap();
+    let request = factory.open_with_u32(name, version).unwrap();
+    let (tx, rx) = futures_channel::oneshot::channel();
+    let tx = std::cell::RefCell::new(Some(tx));
+    let req = request.clone();
+    let on_success = Closure::<dyn FnMut()>::new(move || {
+        if let Some(tx) = tx.borrow_mut().take() {
+            let _ = tx.send(
+                req.result()
+                    .unwrap()
+                    .unchecked_into::<web_sys::IdbDatabase>(),
+            );
+        }
+    });
+    request.set_onsuccess(Some(on_success.as_ref().unchecked_ref()));
+    let db = rx.await.unwrap();
+    drop(on_success);
+    db
+}
+
+async fn delete_database(name: &str) {
+    let factory = web_sys::window().unwrap().indexed_db().unwrap().unwrap();
+    let request = factory.delete_database(name).unwrap();
+    let (tx, rx) = futures_channel::oneshot::channel::<()>();
+    let tx = std::cell::RefCell::new(Some(tx));
+    let done = Closure::<dyn FnMut()>::new(move || {
+        if let Some(tx) = tx.borrow_mut().take() {
+            let _ = tx.send(());
+        }
+    });
+    request.set_onsuccess(Some(done.as_ref().unchecked_ref()));
+    // A blocked delete still completes once connections close; don't wait
+    // forever if one never does.
+    let _ = futures_util::future::select(rx, TimeoutFuture::new(2000)).await;
+}
+
+#[wasm_bindgen_test]
+async fn every_store_round_trips() {
+    let room = fresh_room("roundtrip");
+    let cache = open(&room).await;
+    let draft = Draft {
+        content: "unsaved".into(),
+        base_rev: 3,
+        status: DraftStatus::Conflict {
+            theirs: room_client::protocol::FileVersion {
+                rev: 4,
+                content: "theirs".into(),
+            },
+        },
+    };
+    let batch = CacheWrite {
+        meta: Some(room_client::cache::CacheMeta {
+            project: ProjectVersion {
+                id: "g1".into(),
+                rev: 4,
+            },
+            last_seen_rev: 9,
+            last_event_ts: Some(1234),
+        }),
+        files_put: vec![
+            CachedFile {
+                path: "a.txt".into(),
+                content: "alpha ünïcödé".into(),
+                rev: 4,
+            },
+            CachedFile {
+                path: "dir/b.txt".into(),
+                content: "beta".into(),
+                rev: 0,
+            },
+        ],
+        events_put: (1..=9).map(event).collect(),
+        drafts_put: vec![CachedDraft {
+            path: "a.txt".into(),
+            draft: draft.clone(),
+        }],
+        profile: Some(PeerProfile {
+            name: "Ada".into(),
+            color: "#112233".into(),
+        }),
+        ..CacheWrite::default()
+    };
+    cache.write(batch.clone()).await.unwrap();
+    cache.close();
+    drop(cache);
+
+    let reopened = open(&room).await;
+    let room_data = reopened.load().await.unwrap();
+    assert_eq!(room_data.meta, batch.meta);
+    let mut files = room_data.files.clone();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    assert_eq!(files, batch.files_put);
+    assert_eq!(room_data.events, batch.events_put);
+    assert_eq!(room_data.drafts, batch.drafts_put);
+    assert_eq!(room_data.profile, batch.profile);
+    assert_eq!(reopened.kind(), CacheKind::IndexedDb);
+    reopened.close();
+    delete_database(&database_name(&room)).await;
+}
+
+#[wasm_bindgen_test]
+async fn fifteen_hundred_events_leave_exactly_the_newest_thousand() {
+    let room = fresh_room("trim");
+    let cache = open(&room).await;
+    // In three batches, as a live stream would arrive.
+    for chunk in [(1..=700), (701..=1200), (1201..=1500)] {
+        let batch = CacheWrite {
+            events_put: chunk.map(event).collect(),
+            ..CacheWrite::default()
+        };
+        cache.write(batch).await.unwrap();
+    }
+    let loaded = cache.load().await.unwrap();
+    let revs: Vec<u64> = loaded.events.iter().map(|e| e.rev).collect();
+    assert_eq!(revs, (501..=1500).collect::<Vec<_>>());
+    cache.close();
+    delete_database(&database_name(&room)).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_new_project_rev_or_id_evicts_files_and_events_and_keeps_profile_and_drafts() {
+    for (generation, rev) in [("g1", 5), ("g2", 0)] {
+        let room = fresh_room("evict");
+        let cache = open(&room).await;
+        let empty = RoomState::default();
+        let old = with(
+            &empty,
+            [
+                welcome("g1", 0, &[("old.txt", "old")]),
+                Action::Entries((1..=5).map(|r| LogEntry::RuntimeEvent(event(r))).collect()),
+                Action::SetProfile(PeerProfile {
+                    name: "Ada".into(),
+                    color: "#112233".into(),
+                }),
+                Action::Type {
+                    path: "old.txt".into(),
+                    content: "my draft".into(),
+                },
+            ],
+        );
+        cache.write(diff(&empty, &old)).await.unwrap();
+        let new = with(&old, [welcome(generation, rev, &[("new.txt", "new")])]);
+        cache.write(diff(&old, &new)).await.unwrap();
+        let loaded = cache.load().await.unwrap();
+        assert_eq!(
+            loaded
+                .files
+                .iter()
+                .map(|f| f.path.as_str())
+                .collect::<Vec<_>>(),
+            ["new.txt"],
+            "{generation}"
+        );
+        assert!(loaded.events.is_empty(), "{generation}");
+        assert_eq!(
+            loaded.meta.unwrap().project,
+            ProjectVersion {
+                id: generation.into(),
+                rev
+            }
+        );
+        assert_eq!(loaded.profile.unwrap().name, "Ada");
+        assert_eq!(loaded.drafts.len(), 1);
+        assert_eq!(loaded.drafts[0].draft.content, "my draft");
+        cache.close();
+        delete_database(&database_name(&room)).await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn drafts_survive_a_simulated_reload() {
+    let room = fresh_room("reload");
+    // A session that never reaches a hub: only the cache matters here.
+    let config = || SessionConfig {
+        url: "ws://127.0.0.1:9/rooms/x/ws".into(),
+        token: Some(room_client::protocol::Token::new("t".repeat(32))),
+        options: SessionOptions::default(),
+        cache: CacheChoice::IndexedDb {
+            room_id: room.clone(),
+            options: IndexedDbOptions::default(),
+        },
+    };
+    let first = Session::start(config());
+    wait(|| first.hydrated(), "hydrated").await;
+    first.type_text("notes.md", "typed before the tab closed");
+    first.edit("todo.txt", "saved while offline");
+    wait(|| first.cache_transactions() >= 2, "persisted").await;
+    drop(first);
+    TimeoutFuture::new(100).await;
+
+    let second = Session::start(config());
+    wait(|| second.hydrated(), "hydrated again").await;
+    let state = second.state();
+    assert_eq!(
+        state.drafts["notes.md"].content,
+        "typed before the tab closed"
+    );
+    assert_eq!(state.drafts["notes.md"].status, DraftStatus::Editing);
+    assert_eq!(state.drafts["todo.txt"].content, "saved while offline");
+    assert_eq!(
+        state.drafts["todo.txt"].status,
+        DraftStatus::Queued,
+        "still to be sent"
+    );
+    assert_eq!(second.cache_kind(), Some(CacheKind::IndexedDb));
+    drop(second);
+    TimeoutFuture::new(100).await;
+    delete_database(&database_name(&room)).await;
+}
+
+async fn wait(check: impl Fn() -> bool, what: &str) {
+    let deadline = now() + 5000.0;
+    while !check() {
+        assert!(now() < deadline, "timed out waiting for {what}");
+        TimeoutFuture::new(10).await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn an_old_connection_held_open_does_not_hang_a_newer_open() {
+    let room = fresh_room("blocked");
+    let name = database_name(&room);
+    // An old tab holds version DB_VERSION open and ignores versionchange.
+    let old_tab = raw_open(&name, DB_VERSION).await;
+    let started = now();
+    let newer = IndexedDbCache::open(
+        &room,
+        IndexedDbOptions {
+            schema_version: DB_VERSION + 1,
+            ..IndexedDbOptions::default()
+        },
+    )
+    .await;
+    let took = now() - started;
+    assert!(matches!(newer, Err(CacheError::Blocked)), "{newer:?}");
+    assert!(took < 1000.0, "took {took} ms");
+
+    // A session facing the same situation carries on in memory and says so.
+    let session = Session::start(SessionConfig {
+        url: "ws://127.0.0.1:9/rooms/x/ws".into(),
+        token: None,
+        options: SessionOptions::default(),
+        cache: CacheChoice::IndexedDb {
+            room_id: room.clone(),
+            options: IndexedDbOptions {
+                schema_version: DB_VERSION + 1,
+                ..IndexedDbOptions::default()
+            },
+        },
+    });
+    let started = now();
+    wait(|| session.hydrated(), "hydrated despite the block").await;
+    assert!(now() - started < 1000.0);
+    assert_eq!(session.cache_kind(), Some(CacheKind::Memory));
+    assert!(session
+        .state()
+        .notices
+        .iter()
+        .any(|n| matches!(n, Notice::StorageFallback { .. })));
+    old_tab.close();
+    drop(session);
+    delete_database(&name).await;
+}
+
+#[wasm_bindgen_test]
+async fn another_tab_upgrading_closes_this_connection_instead_of_blocking_it() {
+    let room = fresh_room("upgrade");
+    let this_tab = open(&room).await;
+    this_tab
+        .write(CacheWrite {
+            events_put: vec![event(1)],
+            ..CacheWrite::default()
+        })
+        .await
+        .unwrap();
+    // A newer build of the page opens in another tab: it must not be blocked
+    // by us, because our connection closes itself on versionchange.
+    let started = now();
+    let newer_tab = IndexedDbCache::open(
+        &room,
+        IndexedDbOptions {
+            schema_version: DB_VERSION + 1,
+            ..IndexedDbOptions::default()
+        },
+    )
+    .await
+    .expect("the newer tab proceeds");
+    assert!(now() - started < 1000.0);
+    assert_eq!(
+        newer_tab.load().await.unwrap().events.len(),
+        1,
+        "upgraded in place, data kept"
+    );
+    // Our next write cannot reopen an older schema: a clear error, not a hang.
+    let result = this_tab
+        .write(CacheWrite {
+            events_put: vec![event(2)],
+            ..CacheWrite::default()
+        })
+        .await;
+    assert!(
+        matches!(result, Err(CacheError::Unavailable(_))),
+        "{result:?}"
+    );
+    newer_tab.close();
+    delete_database(&database_name(&room)).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_connection_closed_by_another_tab_is_reopened_lazily() {
+    let room = fresh_room("reopen");
+    let cache = open(&room).await;
+    cache
+        .write(CacheWrite {
+            events_put: vec![event(1)],
+            ..CacheWrite::default()
+        })
+        .await
+        .unwrap();
+    // Another tab deletes the database (e.g. "clear site data" in a tab):
+    // versionchange closes our connection, the delete goes through.
+    delete_database(&database_name(&room)).await;
+    cache
+        .write(CacheWrite {
+            events_put: vec![event(2)],
+            ..CacheWrite::default()
+        })
+        .await
+        .expect("reopened");
+    let loaded = cache.load().await.unwrap();
+    assert_eq!(loaded.events.iter().map(|e| e.rev).collect::<Vec<_>>(), [2]);
+    cache.close();
+    delete_database(&database_name(&room)).await;
+}
+
+#[wasm_bindgen_test]
+async fn when_indexeddb_cannot_be_opened_the_session_falls_back_to_memory_and_says_so() {
+    let room = fresh_room("unavailable");
+    let name = database_name(&room);
+    // A database from a far newer build: ours cannot open it (VersionError).
+    raw_open(&name, DB_VERSION + 5).await.close();
+    let direct = IndexedDbCache::open(&room, IndexedDbOptions::default()).await;
+    assert!(
+        matches!(direct, Err(CacheError::Unavailable(_))),
+        "{direct:?}"
+    );
+
+    let session = Session::start(SessionConfig {
+        url: "ws://127.0.0.1:9/rooms/x/ws".into(),
+        token: None,
+        options: SessionOptions::default(),
+        cache: CacheChoice::IndexedDb {
+            room_id: room.clone(),
+            options: IndexedDbOptions::default(),
+        },
+    });
+    wait(|| session.hydrated(), "hydrated").await;
+    assert_eq!(session.cache_kind(), Some(CacheKind::Memory));
+    let state = session.state();
+    assert!(state
+        .notices
+        .iter()
+        .any(|n| matches!(n, Notice::StorageFallback { .. })));
+    // The room still works in memory.
+    session.type_text("a.txt", "still editable");
+    wait(|| session.state().drafts.contains_key("a.txt"), "the draft").await;
+    drop(session);
+    delete_database(&name).await;
+}
