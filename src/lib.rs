@@ -40,13 +40,16 @@
 //! ```
 
 pub mod cache;
+pub mod chart;
 pub mod error;
 mod options;
 pub mod reconnect;
 pub mod session;
 pub mod state;
 pub mod token;
+#[cfg(target_arch = "wasm32")]
+pub mod ui;
 
 pub use error::{CacheError, ClientError};
-pub use options::SessionOptions;
+pub use options::{socket_url, RoomOptions, SessionOptions};
 pub use room_protocol as protocol;

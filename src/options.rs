@@ -27,3 +27,68 @@ impl Default for SessionOptions {
         }
     }
 }
+
+/// Everything an embedding app can set on `RoomClient`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoomOptions {
+    /// Base URL of the hub, e.g. `http://127.0.0.1:8787`. The WebSocket is
+    /// `{hub}/rooms/{roomId}/ws` with `ws`/`wss` for `http`/`https`.
+    /// Default `None`: the page's own origin (the hub serves the app).
+    pub hub_url: Option<String>,
+    /// The room to join. Default `None`: taken from the page path
+    /// `/rooms/{id}/`.
+    pub room_id: Option<String>,
+    /// Keep the room in IndexedDB for instant paint after a refresh and
+    /// drafts that survive a closed tab. Default `true`; `false` keeps
+    /// everything in memory.
+    pub cache: bool,
+    /// Heartbeat and backoff settings. Default: ping every 10 s, dead after
+    /// 20 s of silence, backoff 0.5 → 8 s for up to 2 minutes.
+    pub session: SessionOptions,
+}
+
+impl Default for RoomOptions {
+    fn default() -> Self {
+        Self {
+            hub_url: None,
+            room_id: None,
+            cache: true,
+            session: SessionOptions::default(),
+        }
+    }
+}
+
+/// The WebSocket URL of `room_id` on the hub at `base` (`http(s)://host`).
+pub fn socket_url(base: &str, room_id: &str) -> String {
+    let base = base.trim_end_matches('/');
+    let ws_base = if let Some(rest) = base.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = base.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        base.to_owned()
+    };
+    format!("{ws_base}/rooms/{room_id}/ws")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_urls_follow_the_page_scheme() {
+        assert_eq!(socket_url("http://h:8787", "r"), "ws://h:8787/rooms/r/ws");
+        assert_eq!(socket_url("https://h/", "r"), "wss://h/rooms/r/ws");
+        assert_eq!(socket_url("ws://h:1", "r"), "ws://h:1/rooms/r/ws");
+    }
+
+    #[test]
+    fn room_options_default_to_the_page_and_the_cache() {
+        let options = RoomOptions::default();
+        assert_eq!(
+            (options.hub_url, options.room_id, options.cache),
+            (None, None, true)
+        );
+        assert_eq!(options.session, SessionOptions::default());
+    }
+}

@@ -5,8 +5,12 @@
 #![cfg(target_arch = "wasm32")]
 
 use gloo_timers::future::TimeoutFuture;
-use room_client::cache::{database_name, diff, CacheWrite, CachedFile, IndexedDbCache, IndexedDbOptions, RoomCache};
-use room_client::protocol::{FileSnapshot, LogEntry, ProjectVersion, RuntimeEvent, SyncMode, Welcome};
+use room_client::cache::{
+    database_name, diff, CacheWrite, CachedFile, IndexedDbCache, IndexedDbOptions, RoomCache,
+};
+use room_client::protocol::{
+    FileSnapshot, LogEntry, ProjectVersion, RuntimeEvent, SyncMode, Welcome,
+};
 use room_client::state::{Action, RoomState};
 use serde_json::json;
 use wasm_bindgen_test::*;
@@ -55,11 +59,16 @@ async fn cache_benchmark() {
     let room = format!("bench-{:x}", (js_sys::Math::random() * 1e15) as u64);
 
     // 1. Load 50 files + 1000 events.
-    let cache = IndexedDbCache::open(&room, IndexedDbOptions::default()).await.unwrap();
+    let cache = IndexedDbCache::open(&room, IndexedDbOptions::default())
+        .await
+        .unwrap();
     cache
         .write(CacheWrite {
             meta: Some(room_client::cache::CacheMeta {
-                project: ProjectVersion { id: "g".into(), rev: 49 },
+                project: ProjectVersion {
+                    id: "g".into(),
+                    rev: 49,
+                },
                 last_seen_rev: 1000,
                 last_event_ts: Some(1),
             }),
@@ -74,7 +83,9 @@ async fn cache_benchmark() {
     let mut opens = Vec::new();
     for _ in 0..10 {
         let t0 = now();
-        let fresh = IndexedDbCache::open(&room, IndexedDbOptions::default()).await.unwrap();
+        let fresh = IndexedDbCache::open(&room, IndexedDbOptions::default())
+            .await
+            .unwrap();
         let t1 = now();
         let loaded = fresh.load().await.unwrap();
         let t2 = now();
@@ -88,24 +99,45 @@ async fn cache_benchmark() {
 
     // 2. Persist a 5000-entry replay: one diff, one transaction...
     let room = format!("{room}-replay");
-    let cache = IndexedDbCache::open(&room, IndexedDbOptions::default()).await.unwrap();
+    let cache = IndexedDbCache::open(&room, IndexedDbOptions::default())
+        .await
+        .unwrap();
     let mut base = RoomState::default();
     base.apply(Action::Welcome(Welcome {
         room_id: "r".into(),
-        project: ProjectVersion { id: "g".into(), rev: 0 },
+        project: ProjectVersion {
+            id: "g".into(),
+            rev: 0,
+        },
         head: 0,
         read_only: false,
         peer_id: "p".into(),
         peers: vec![],
         mode: SyncMode::Snapshot,
-        files: Some(files().into_iter().map(|f| FileSnapshot { path: f.path, content: f.content, rev: 0 }).collect()),
+        files: Some(
+            files()
+                .into_iter()
+                .map(|f| FileSnapshot {
+                    path: f.path,
+                    content: f.content,
+                    rev: 0,
+                })
+                .collect(),
+        ),
         read_only_token: None,
     }));
-    cache.write(diff(&RoomState::default(), &base)).await.unwrap();
+    cache
+        .write(diff(&RoomState::default(), &base))
+        .await
+        .unwrap();
     let before = cache.transactions();
     let t0 = now();
     let mut replayed = base.clone();
-    replayed.apply(Action::Entries((1..=5000).map(|r| LogEntry::RuntimeEvent(event(r))).collect()));
+    replayed.apply(Action::Entries(
+        (1..=5000)
+            .map(|r| LogEntry::RuntimeEvent(event(r)))
+            .collect(),
+    ));
     cache.write(diff(&base, &replayed)).await.unwrap();
     let batched_ms = now() - t0;
     let batched_tx = cache.transactions() - before;
@@ -115,11 +147,19 @@ async fn cache_benchmark() {
 
     // ...against the naive baseline: one transaction per entry.
     let room = format!("{room}-naive");
-    let cache = IndexedDbCache::open(&room, IndexedDbOptions::default()).await.unwrap();
+    let cache = IndexedDbCache::open(&room, IndexedDbOptions::default())
+        .await
+        .unwrap();
     let before = cache.transactions();
     let t0 = now();
     for rev in 1..=5000 {
-        cache.write(CacheWrite { events_put: vec![event(rev)], ..CacheWrite::default() }).await.unwrap();
+        cache
+            .write(CacheWrite {
+                events_put: vec![event(rev)],
+                ..CacheWrite::default()
+            })
+            .await
+            .unwrap();
     }
     let naive_ms = now() - t0;
     let naive_tx = cache.transactions() - before;
@@ -128,9 +168,26 @@ async fn cache_benchmark() {
 
     console_log!("cache benchmark (headless Chromium, real IndexedDB, one run)");
     console_log!("  files: 50 ({} KB), events: 1000", bytes / 1024);
-    console_log!("  open database:            median {:.1} ms over 10", median(opens));
-    console_log!("  load (1 read transaction): median {:.1} ms over 10", median(loads));
-    console_log!("  persist 5000-entry replay: {:.1} ms in {} transaction(s)", batched_ms, batched_tx);
-    console_log!("  naive, one tx per entry:   {:.1} ms in {} transactions", naive_ms, naive_tx);
-    console_log!("  batched is {:.1}x faster than naive", naive_ms / batched_ms);
+    console_log!(
+        "  open database:            median {:.1} ms over 10",
+        median(opens)
+    );
+    console_log!(
+        "  load (1 read transaction): median {:.1} ms over 10",
+        median(loads)
+    );
+    console_log!(
+        "  persist 5000-entry replay: {:.1} ms in {} transaction(s)",
+        batched_ms,
+        batched_tx
+    );
+    console_log!(
+        "  naive, one tx per entry:   {:.1} ms in {} transactions",
+        naive_ms,
+        naive_tx
+    );
+    console_log!(
+        "  batched is {:.1}x faster than naive",
+        naive_ms / batched_ms
+    );
 }

@@ -290,6 +290,7 @@ impl RoomState {
     pub fn from_cache(cached: CachedRoom, default_profile: Option<PeerProfile>) -> Self {
         let mut state = RoomState {
             status: ConnectionStatus::Connecting,
+            hydrated: true,
             ..RoomState::default()
         };
         if let Some(meta) = cached.meta {

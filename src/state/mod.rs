@@ -183,6 +183,9 @@ pub struct RoomState {
     /// Bumped whenever files and events are replaced wholesale (a snapshot
     /// or an eviction), so a cache knows to rewrite rather than append.
     pub epoch: u64,
+    /// Whether this state was loaded from the cache (so what it shows was
+    /// painted before the hub answered).
+    pub hydrated: bool,
 }
 
 impl Default for RoomState {
@@ -204,6 +207,7 @@ impl Default for RoomState {
             synced: false,
             sync_mode: None,
             epoch: 0,
+            hydrated: false,
         }
     }
 }

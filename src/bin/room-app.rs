@@ -1,0 +1,19 @@
+//! The page a person opens from a share link: the default room UI, with
+//! the room id taken from the address (`/rooms/{id}/`) and the hub on the
+//! page's own origin. Built by trunk (`index.html`).
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    use room_client::ui::{RoomClient, RoomClientProps};
+    yew::Renderer::<RoomClient>::with_props(RoomClientProps {
+        options: room_client::RoomOptions::default(),
+        children: Default::default(),
+    })
+    .render();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    // The app only runs in a browser; natively this target builds empty so
+    // `cargo build --workspace` keeps working.
+}

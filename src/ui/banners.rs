@@ -1,0 +1,136 @@
+//! The banners that tell a person what the connection and the hub are
+//! doing. Status banners use `role="status"`; problems that need action use
+//! `role="alert"`.
+
+use gloo_timers::callback::Interval;
+use yew::prelude::*;
+
+use super::handle::use_room;
+use crate::state::{ConnectionStatus, Notice};
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+/// Re-renders every second while `active`, for countdowns.
+#[hook]
+fn use_ticker(active: bool) {
+    let force = use_force_update();
+    use_effect_with(active, move |&active| {
+        let interval = active.then(|| Interval::new(1000, move || force.force_update()));
+        move || drop(interval)
+    });
+}
+
+/// Every banner the state calls for.
+#[component]
+pub fn Banners() -> Html {
+    let room = use_room();
+    let state = &room.state;
+    let waiting_at = match &state.status {
+        ConnectionStatus::Reconnecting {
+            next_retry_at: Some(at),
+            ..
+        } => Some(*at),
+        _ => None,
+    };
+    use_ticker(waiting_at.is_some());
+
+    let status = match &state.status {
+        ConnectionStatus::Connecting | ConnectionStatus::Connected => html! {},
+        ConnectionStatus::Reconnecting {
+            attempt,
+            next_retry_at,
+        } => {
+            let when = match next_retry_at {
+                Some(at) => {
+                    let seconds = ((at - now_ms()) / 1000.0).ceil().max(0.0);
+                    format!("retrying in {seconds:.0} s")
+                }
+                None => "connecting now".to_owned(),
+            };
+            let retry = {
+                let room = room.clone();
+                Callback::from(move |_| room.retry())
+            };
+            html! {
+                <div class="room-banner warn" role="status" data-banner="reconnecting">
+                    <span>{ format!("Reconnecting… (attempt {attempt}, {when})") }</span>
+                    <button onclick={retry}>{ "Retry now" }</button>
+                </div>
+            }
+        }
+        ConnectionStatus::Lost => {
+            let retry = {
+                let room = room.clone();
+                Callback::from(move |_| room.retry())
+            };
+            html! {
+                <div class="room-banner alert" role="alert" data-banner="lost">
+                    <span>{ "Lost connection — refresh to retry." }</span>
+                    <button onclick={retry}>{ "Retry" }</button>
+                </div>
+            }
+        }
+        ConnectionStatus::Unauthorized => html! {
+            <div class="room-banner alert" role="alert" data-banner="unauthorized">
+                { "This link is invalid or has expired. Ask the host for a new one." }
+            </div>
+        },
+        ConnectionStatus::RoomGone => html! {
+            <div class="room-banner alert" role="alert" data-banner="room-gone">
+                { "This room has closed." }
+            </div>
+        },
+        ConnectionStatus::NeedsToken => html! {
+            <div class="room-banner alert" role="alert" data-banner="needs-token">
+                { "Open this room with its share link: the link carries the key to the room." }
+            </div>
+        },
+        ConnectionStatus::ProtocolError => html! {
+            <div class="room-banner alert" role="alert" data-banner="protocol-error">
+                { "This page and the hub do not understand each other. Refresh to load the current version." }
+            </div>
+        },
+    };
+
+    let notices = state.notices.iter().enumerate().map(|(index, notice)| {
+        let (kind, text) = match notice {
+            Notice::ReadOnly { .. } => (
+                "read-only",
+                "This link is view-only. Your edit was not saved; it is kept here.".to_owned(),
+            ),
+            Notice::TooLarge { path, bytes } => (
+                "too-large",
+                format!("{path} is {} KiB, over the 1 MiB limit. It was not sent; it is kept here.", bytes / 1024),
+            ),
+            Notice::EditRefused { path, message } => (
+                "edit-refused",
+                format!("The hub refused your edit to {path}: {message}. It is kept here."),
+            ),
+            Notice::StorageFallback { reason } => (
+                "storage-fallback",
+                format!("Offline storage is unavailable ({reason}); this tab works from memory and forgets on close."),
+            ),
+        };
+        let dismiss = {
+            let room = room.clone();
+            Callback::from(move |_| room.dismiss_notice(index))
+        };
+        html! {
+            <div class="room-banner notice" role="status" data-banner={kind}>
+                <span>{ text }</span>
+                <button class="quiet" onclick={dismiss} aria-label="Dismiss">{ "×" }</button>
+            </div>
+        }
+    });
+
+    html! {
+        <div class="room-banners">
+            { status }
+            { for notices }
+        </div>
+    }
+}

@@ -1,0 +1,219 @@
+//! The file list and the editor.
+
+use web_sys::{HtmlInputElement, HtmlTextAreaElement};
+use yew::prelude::*;
+
+use super::handle::{use_file, use_room};
+use crate::state::DraftStatus;
+
+/// Properties of [`FileList`].
+#[derive(Debug, Properties, PartialEq)]
+pub struct FileListProps {
+    /// The open file.
+    #[prop_or_default]
+    pub selected: Option<AttrValue>,
+    /// Called with a path when a file is chosen (or created).
+    pub on_select: Callback<AttrValue>,
+}
+
+/// Every file, with a marker on those that have a draft, and a field to
+/// start a new one.
+#[component]
+pub fn FileList(props: &FileListProps) -> Html {
+    let room = use_room();
+    let state = &room.state;
+    // Files the hub has, plus drafts of files it does not have yet.
+    let mut paths: Vec<&String> = state.files.keys().chain(state.drafts.keys()).collect();
+    paths.sort();
+    paths.dedup();
+    let items = paths.into_iter().map(|path| {
+        let selected = props.selected.as_deref() == Some(path.as_str());
+        let draft = state.drafts.get(path);
+        let marker = draft.map(|d| match d.status {
+            DraftStatus::Conflict { .. } => ("conflict", "conflict: choose a version"),
+            DraftStatus::ReadOnly | DraftStatus::TooLarge | DraftStatus::Refused { .. } => ("refused", "not saved"),
+            _ => ("draft", "unsaved changes"),
+        });
+        let onclick = {
+            let on_select = props.on_select.clone();
+            let path = AttrValue::from(path.clone());
+            Callback::from(move |_| on_select.emit(path.clone()))
+        };
+        html! {
+            <li>
+                <button class={classes!("file", selected.then_some("selected"))} {onclick}
+                    aria-current={selected.then_some("true")}>
+                    <span class="path">{ path.clone() }</span>
+                    if let Some((kind, title)) = marker {
+                        <span class={classes!("marker", kind)} title={title} aria-label={title}>{ "●" }</span>
+                    }
+                </button>
+            </li>
+        }
+    });
+    let new_ref = use_node_ref();
+    let create = {
+        let new_ref = new_ref.clone();
+        let on_select = props.on_select.clone();
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            if let Some(input) = new_ref.cast::<HtmlInputElement>() {
+                let path = input.value().trim().to_owned();
+                if room_protocol::RelPath::parse(&path).is_ok() {
+                    input.set_value("");
+                    on_select.emit(path.into());
+                }
+            }
+        })
+    };
+    html! {
+        <nav class="room-files" aria-label="Files">
+            <ul>{ for items }</ul>
+            <form class="new-file" onsubmit={create}>
+                <input ref={new_ref} type="text" placeholder="new/file.txt" aria-label="New file path" />
+                <button type="submit">{ "Open" }</button>
+            </form>
+        </nav>
+    }
+}
+
+/// Properties of [`Editor`].
+#[derive(Debug, Properties, PartialEq)]
+pub struct EditorProps {
+    /// The file to edit.
+    pub path: AttrValue,
+}
+
+/// A short machine name (for tests and styles) and a sentence.
+fn draft_label(status: &DraftStatus) -> (&'static str, &'static str) {
+    match status {
+        DraftStatus::Editing => ("editing", "Unsaved changes"),
+        DraftStatus::Queued => ("queued", "Saved here; will be sent when connected"),
+        DraftStatus::InFlight { .. } => ("in-flight", "Sending…"),
+        DraftStatus::ReadOnly => ("read-only", "View-only link: not saved, kept here"),
+        DraftStatus::Conflict { .. } => ("conflict", "Changed by someone else meanwhile"),
+        DraftStatus::TooLarge => ("too-large", "Over 1 MiB: not sent, kept here"),
+        DraftStatus::Refused { .. } => ("refused", "Refused by the hub, kept here"),
+    }
+}
+
+/// A monospace editor for one file. Typing keeps a draft; Save (or
+/// Ctrl/Cmd+S) sends it. A conflict shows both versions.
+#[component]
+pub fn Editor(props: &EditorProps) -> Html {
+    let room = use_room();
+    let file = use_file(&props.path);
+    let area = use_node_ref();
+    let text = file.text();
+
+    // The textarea is uncontrolled: its text is replaced only when the file
+    // or the hub's version changes under it, so remote updates to other
+    // files never move the cursor.
+    {
+        let area = area.clone();
+        use_effect_with((props.path.clone(), text.clone()), move |(_, text)| {
+            if let Some(el) = area.cast::<HtmlTextAreaElement>() {
+                if el.value() != *text {
+                    el.set_value(text);
+                }
+            }
+        });
+    }
+
+    let current = {
+        let area = area.clone();
+        move || area.cast::<HtmlTextAreaElement>().map(|el| el.value())
+    };
+    let oninput = {
+        let room = room.clone();
+        let path = props.path.clone();
+        let current = current.clone();
+        Callback::from(move |_: InputEvent| {
+            if let Some(value) = current() {
+                room.type_text(&path, &value);
+            }
+        })
+    };
+    let save = {
+        let room = room.clone();
+        let path = props.path.clone();
+        let current = current.clone();
+        move || {
+            if let Some(value) = current() {
+                room.edit(&path, &value);
+            }
+        }
+    };
+    let onkeydown = {
+        let save = save.clone();
+        Callback::from(move |event: KeyboardEvent| {
+            if (event.ctrl_key() || event.meta_key()) && event.key().eq_ignore_ascii_case("s") {
+                event.prevent_default();
+                save();
+            }
+        })
+    };
+    let onsave = Callback::from(move |_: MouseEvent| save());
+    let discard = {
+        let room = room.clone();
+        let path = props.path.clone();
+        Callback::from(move |_: MouseEvent| room.discard_draft(&path))
+    };
+
+    let conflict = match file.draft.as_ref().map(|d| (&d.status, &d.content)) {
+        Some((DraftStatus::Conflict { theirs }, mine)) => {
+            let keep = {
+                let room = room.clone();
+                let path = props.path.clone();
+                Callback::from(move |_: MouseEvent| room.resolve_conflict(&path, true))
+            };
+            let take = {
+                let room = room.clone();
+                let path = props.path.clone();
+                Callback::from(move |_: MouseEvent| room.resolve_conflict(&path, false))
+            };
+            html! {
+                <section class="conflict" aria-label="Conflict">
+                    <p>{ "Someone changed this file after you started. Choose which version to keep." }</p>
+                    <div class="versions">
+                        <figure><figcaption>{ "Yours" }</figcaption><pre>{ mine.clone() }</pre></figure>
+                        <figure><figcaption>{ format!("Theirs (revision {})", theirs.rev) }</figcaption><pre>{ theirs.content.clone() }</pre></figure>
+                    </div>
+                    <div class="actions">
+                        <button onclick={keep}>{ "Keep mine" }</button>
+                        <button onclick={take}>{ "Take theirs" }</button>
+                    </div>
+                </section>
+            }
+        }
+        _ => html! {},
+    };
+
+    let state_line = match &file.draft {
+        Some(draft) => {
+            let (kind, label) = draft_label(&draft.status);
+            html! { <span class="draft-state" data-draft={kind}>{ label }</span> }
+        }
+        None if file.content.is_some() => {
+            html! { <span class="draft-state">{ format!("Revision {}", file.rev) }</span> }
+        }
+        None => html! { <span class="draft-state">{ "New file" }</span> },
+    };
+
+    html! {
+        <section class="room-editor" aria-label={format!("Editing {}", props.path)}>
+            <div class="editor-bar">
+                <strong class="path">{ props.path.clone() }</strong>
+                { state_line }
+                <span class="spacer"></span>
+                if file.draft.is_some() {
+                    <button class="quiet" onclick={discard}>{ "Discard" }</button>
+                }
+                <button class="primary" onclick={onsave} title="Save (Ctrl/Cmd+S)">{ "Save" }</button>
+            </div>
+            { conflict }
+            <textarea ref={area} class="code" spellcheck="false" {oninput} {onkeydown}
+                aria-label={format!("Content of {}", props.path)} />
+        </section>
+    }
+}
