@@ -15,3 +15,4 @@ case ":$PATH:" in
 esac
 export PATH
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+export NODE_PATH="$TOOLS_DIR/npm/node_modules${NODE_PATH:+:$NODE_PATH}"

@@ -18,6 +18,7 @@ wasm_bindgen_version() {
 
 TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132"
+PLAYWRIGHT_VERSION="1.65.1"
 
 ensure_wasm_target() {
   if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
@@ -86,8 +87,22 @@ ensure_wasm_opt() {
   fi
 }
 
+ensure_playwright() {
+  local have
+  have="$(node -p "require('$TOOLS_DIR/npm/node_modules/playwright-core/package.json').version" 2>/dev/null || true)"
+  if [ "$have" = "$PLAYWRIGHT_VERSION" ]; then
+    log "playwright-core $have: present"
+  else
+    log "playwright-core: installing $PLAYWRIGHT_VERSION (found '${have:-none}'); it drives Debian's Chromium, it downloads no browser"
+    mkdir -p "$TOOLS_DIR/npm"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/npm" \
+      "binaryen@$BINARYEN_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" >/dev/null
+  fi
+}
+
 ensure_wasm_target
 ensure_chromium
 ensure_wasm_bindgen
 ensure_trunk
 ensure_wasm_opt
+ensure_playwright

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, then runs every check
-# and every test. CI runs exactly this (.ci/run).
+# and every test. CI runs exactly this (.ci/run). Screenshots land in
+# out/screenshots/ (not committed).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -8,6 +9,7 @@ cd "$repo"
 source scripts/env.sh
 
 step() { printf '\n==> %s\n' "$*"; }
+wasm_test() { cargo test --locked --target wasm32-unknown-unknown "$@"; }
 
 step "toolchain"
 bash scripts/setup.sh
@@ -19,23 +21,31 @@ step "clippy (native)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "clippy (wasm32: the crates that run in the browser)"
-cargo clippy -p room-protocol -p room-client --all-targets --locked \
+cargo clippy -p room-protocol -p room-client -p room-embed-example --all-targets --locked \
   --target wasm32-unknown-unknown -- -D warnings
 
 step "native tests"
 cargo test --workspace --locked
 
 step "browser tests: protocol codec in headless Chromium"
-cargo test -p room-protocol --locked --target wasm32-unknown-unknown --test frames
+wasm_test -p room-protocol --test frames
 
 step "browser tests: IndexedDB cache"
-cargo test -p room-client --locked --target wasm32-unknown-unknown --test browser_cache
+wasm_test -p room-client --test browser_cache
 
-step "browser tests: client core against a real hub (room-testkit)"
+step "browser tests: client core and components against a real hub (room-testkit)"
 cargo build --locked -p room-hub -p room-testkit
 source scripts/testkit.sh
 start_testkit
-cargo test -p room-client --locked --target wasm32-unknown-unknown --test browser_core
+wasm_test -p room-client --test browser_core
+wasm_test -p room-client --test browser_ui
 stop_testkit
+
+step "examples/embed builds"
+(cd examples/embed && trunk build --offline)
+
+step "demo: the README's demo command, a screenshot, the bundle size"
+source scripts/demo_check.sh
+run_demo_check
 
 step "all checks passed"

@@ -1,0 +1,419 @@
+//! Component tests in headless Chromium: render into a container, flush
+//! the scheduler, look at the DOM. The embedding test talks to the real
+//! hub that `scripts/test.sh` starts (room-testkit).
+
+#![cfg(target_arch = "wasm32")]
+
+use gloo_net::http::Request;
+use gloo_timers::future::TimeoutFuture;
+use room_client::protocol::{FileVersion, PeerInfo};
+use room_client::state::{ConnectionStatus, Draft, DraftStatus, FileEntry, Notice, RoomState};
+use room_client::ui::{use_room, Banners, RoomClient, RoomHandle, RoomView};
+use room_client::RoomOptions;
+use serde_json::Value;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement};
+use yew::prelude::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn now() -> f64 {
+    web_sys::window().unwrap().performance().unwrap().now()
+}
+
+fn container() -> Element {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let div = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&div).unwrap();
+    div
+}
+
+#[derive(Properties, PartialEq)]
+struct PreviewProps {
+    handle: RoomHandle,
+    #[prop_or_default]
+    full: bool,
+}
+
+/// Banners (or the whole view) over a fixed state.
+#[component]
+fn Preview(props: &PreviewProps) -> Html {
+    html! {
+        <ContextProvider<RoomHandle> context={props.handle.clone()}>
+            if props.full { <RoomView /> } else { <Banners /> }
+        </ContextProvider<RoomHandle>>
+    }
+}
+
+async fn render(state: RoomState, full: bool) -> Element {
+    let root = container();
+    yew::Renderer::<Preview>::with_root_and_props(
+        root.clone(),
+        PreviewProps {
+            handle: RoomHandle::preview(state, "demo"),
+            full,
+        },
+    )
+    .render();
+    yew::scheduler::flush().await;
+    root
+}
+
+fn banner(root: &Element, kind: &str) -> Option<Element> {
+    root.query_selector(&format!("[data-banner=\"{kind}\"]"))
+        .unwrap()
+}
+
+fn state_with(status: ConnectionStatus) -> RoomState {
+    RoomState {
+        status,
+        ..RoomState::default()
+    }
+}
+
+#[wasm_bindgen_test]
+async fn reconnecting_shows_the_attempt_and_a_countdown() {
+    let root = render(
+        state_with(ConnectionStatus::Reconnecting {
+            attempt: 3,
+            next_retry_at: Some(now() + 3500.0),
+        }),
+        false,
+    )
+    .await;
+    let el = banner(&root, "reconnecting").expect("the reconnecting banner");
+    assert_eq!(el.get_attribute("role").as_deref(), Some("status"));
+    let text = el.text_content().unwrap();
+    assert!(
+        text.contains("Reconnecting…")
+            && text.contains("attempt 3")
+            && text.contains("retrying in 4 s"),
+        "{text}"
+    );
+    // The countdown ticks down by itself.
+    TimeoutFuture::new(1100).await;
+    yew::scheduler::flush().await;
+    let text = banner(&root, "reconnecting")
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert!(text.contains("retrying in 3 s"), "{text}");
+}
+
+#[wasm_bindgen_test]
+async fn each_state_has_its_banner() {
+    let cases = [
+        (
+            ConnectionStatus::Lost,
+            "lost",
+            "alert",
+            "Lost connection — refresh to retry.",
+        ),
+        (
+            ConnectionStatus::Unauthorized,
+            "unauthorized",
+            "alert",
+            "This link is invalid or has expired",
+        ),
+        (
+            ConnectionStatus::RoomGone,
+            "room-gone",
+            "alert",
+            "This room has closed.",
+        ),
+        (
+            ConnectionStatus::NeedsToken,
+            "needs-token",
+            "alert",
+            "Open this room with its share link",
+        ),
+        (
+            ConnectionStatus::ProtocolError,
+            "protocol-error",
+            "alert",
+            "Refresh to load the current version",
+        ),
+    ];
+    for (status, kind, role, words) in cases {
+        let root = render(state_with(status.clone()), false).await;
+        let el = banner(&root, kind).unwrap_or_else(|| panic!("no {kind} banner for {status:?}"));
+        assert_eq!(el.get_attribute("role").as_deref(), Some(role), "{kind}");
+        assert!(
+            el.text_content().unwrap().contains(words),
+            "{kind}: {:?}",
+            el.text_content()
+        );
+        // Only that status banner.
+        assert_eq!(
+            root.query_selector_all("[role=alert]").unwrap().length(),
+            1,
+            "{kind}"
+        );
+    }
+    let lost = render(state_with(ConnectionStatus::Lost), false).await;
+    assert!(
+        banner(&lost, "lost")
+            .unwrap()
+            .query_selector("button")
+            .unwrap()
+            .is_some(),
+        "Lost has a Retry button"
+    );
+    let fine = render(state_with(ConnectionStatus::Connected), false).await;
+    assert_eq!(
+        fine.query_selector_all("[data-banner]").unwrap().length(),
+        0,
+        "no banner when connected"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn notices_have_their_banners() {
+    let state = RoomState {
+        status: ConnectionStatus::Connected,
+        notices: vec![
+            Notice::ReadOnly {
+                path: "a.txt".into(),
+            },
+            Notice::StorageFallback {
+                reason: "blocked".into(),
+            },
+        ],
+        ..RoomState::default()
+    };
+    let root = render(state, false).await;
+    let read_only = banner(&root, "read-only").expect("read-only banner");
+    assert_eq!(
+        read_only
+            .query_selector("span")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        "This link is view-only. Your edit was not saved; it is kept here."
+    );
+    let storage = banner(&root, "storage-fallback").expect("storage banner");
+    assert!(storage
+        .text_content()
+        .unwrap()
+        .contains("works from memory"));
+}
+
+#[wasm_bindgen_test]
+async fn the_default_view_shows_files_drafts_peers_and_a_conflict() {
+    let mut state = RoomState {
+        status: ConnectionStatus::Connected,
+        peer_id: Some("p1".into()),
+        peers: vec![
+            PeerInfo {
+                peer_id: "p1".into(),
+                name: "Ada".into(),
+                color: "#112233".into(),
+                read_only: false,
+            },
+            PeerInfo {
+                peer_id: "p2".into(),
+                name: "Bo".into(),
+                color: "#445566".into(),
+                read_only: true,
+            },
+        ],
+        ..RoomState::default()
+    };
+    state.files.insert(
+        "a.txt".into(),
+        FileEntry {
+            content: "hub text".into(),
+            rev: 4,
+        },
+    );
+    state.files.insert(
+        "b.txt".into(),
+        FileEntry {
+            content: "other".into(),
+            rev: 1,
+        },
+    );
+    state.drafts.insert(
+        "a.txt".into(),
+        Draft {
+            content: "my text".into(),
+            base_rev: 2,
+            status: DraftStatus::Conflict {
+                theirs: FileVersion {
+                    rev: 4,
+                    content: "their text".into(),
+                },
+            },
+        },
+    );
+    let root = render(state, true).await;
+    let files: Vec<String> = node_texts(&root, ".room-files .path");
+    assert_eq!(files, ["a.txt", "b.txt"]);
+    assert!(
+        root.query_selector(".room-files .marker.conflict")
+            .unwrap()
+            .is_some(),
+        "draft marker"
+    );
+    let peers = node_texts(&root, ".room-peers .name");
+    assert_eq!(peers, ["Ada (you)", "Bo"]);
+    let area: web_sys::HtmlTextAreaElement = root
+        .query_selector("textarea")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert_eq!(area.value(), "my text", "the editor shows the draft");
+    let versions = node_texts(&root, ".conflict pre");
+    assert_eq!(versions, ["my text", "their text"]);
+    let buttons = node_texts(&root, ".conflict button");
+    assert_eq!(buttons, ["Keep mine", "Take theirs"]);
+}
+
+fn node_texts(root: &Element, selector: &str) -> Vec<String> {
+    let list = root.query_selector_all(selector).unwrap();
+    (0..list.length())
+        .map(|i| list.item(i).unwrap().text_content().unwrap_or_default())
+        .collect()
+}
+
+// --- Embedding, against the real hub ------------------------------------
+
+fn kit(path: &str) -> String {
+    let Some(base) = option_env!("ROOM_TESTKIT_URL") else {
+        panic!("ROOM_TESTKIT_URL is set by scripts/test.sh, which starts room-testkit");
+    };
+    format!("{base}{path}")
+}
+
+/// What an embedding app renders inside `RoomClient`, using only the
+/// public hooks.
+#[component]
+fn Probe() -> Html {
+    let room = use_room();
+    let onclick = {
+        let room = room.clone();
+        Callback::from(move |_| room.edit("embed/probe.txt", "written by an embedding app"))
+    };
+    html! {
+        <div>
+            <p id="probe-status">{ format!("{:?}", room.state.status) }</p>
+            <p id="probe-files">{ room.state.files.len() }</p>
+            <button id="probe-edit" {onclick}>{ "edit" }</button>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct EmbedProps {
+    options: RoomOptions,
+}
+
+#[component]
+fn EmbedApp(props: &EmbedProps) -> Html {
+    html! { <RoomClient options={props.options.clone()}><Probe /></RoomClient> }
+}
+
+async fn wait_for_text(root: &Element, selector: &str, want: &str) {
+    let deadline = now() + 10_000.0;
+    loop {
+        yew::scheduler::flush().await;
+        let text = root
+            .query_selector(selector)
+            .unwrap()
+            .and_then(|e| e.text_content())
+            .unwrap_or_default();
+        if text == want {
+            return;
+        }
+        assert!(
+            now() < deadline,
+            "{selector} is {text:?}, waited for {want:?}"
+        );
+        TimeoutFuture::new(25).await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn use_room_inside_an_embedding_app_follows_the_room_and_its_edit_reaches_the_hub() {
+    let config: Value = Request::get(&kit("/config"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let room_id = config["roomId"].as_str().unwrap();
+    let proxy_http = config["proxyWs"]
+        .as_str()
+        .unwrap()
+        .replace("ws://", "http://");
+    let hub_url = proxy_http.split("/rooms/").next().unwrap().to_owned();
+    // The embedding app's page already holds the token (as after a share
+    // link was opened once).
+    let storage = web_sys::window()
+        .unwrap()
+        .session_storage()
+        .unwrap()
+        .unwrap();
+    storage
+        .set_item(
+            &room_client::token::storage_key(room_id),
+            config["editToken"].as_str().unwrap(),
+        )
+        .unwrap();
+
+    let root = container();
+    yew::Renderer::<EmbedApp>::with_root_and_props(
+        root.clone(),
+        EmbedProps {
+            options: RoomOptions {
+                hub_url: Some(hub_url),
+                room_id: Some(room_id.into()),
+                cache: false,
+                ..RoomOptions::default()
+            },
+        },
+    )
+    .render();
+    wait_for_text(&root, "#probe-status", "Connected").await;
+    let files: usize = root
+        .query_selector("#probe-files")
+        .unwrap()
+        .unwrap()
+        .text_content()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(files >= 4, "the sample project's files arrived: {files}");
+
+    root.query_selector("#probe-edit")
+        .unwrap()
+        .unwrap()
+        .dyn_into::<HtmlElement>()
+        .unwrap()
+        .click();
+    let deadline = now() + 10_000.0;
+    loop {
+        let response = Request::get(&kit("/file/embed/probe.txt"))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 200 {
+            assert_eq!(
+                response.text().await.unwrap(),
+                "written by an embedding app"
+            );
+            break;
+        }
+        assert!(now() < deadline, "the edit never reached the hub's disk");
+        TimeoutFuture::new(50).await;
+    }
+    // And the state the app sees follows: the new file is there.
+    wait_for_text(&root, "#probe-files", &(files + 1).to_string()).await;
+    storage
+        .remove_item(&room_client::token::storage_key(room_id))
+        .unwrap();
+}
