@@ -48,4 +48,9 @@ step "demo: the README's demo command, a screenshot, the bundle size"
 source scripts/demo_check.sh
 run_demo_check
 
+step "end to end: the promises in Chromium, through the fault proxy"
+start_testkit --web dist --pulse 1000
+node --test --test-concurrency=1 e2e/
+stop_testkit
+
 step "all checks passed"

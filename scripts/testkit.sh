@@ -1,5 +1,5 @@
 # Sourced by test.sh: starts target/debug/room-testkit (a real room-hub
-# behind a fault proxy) and exports its control URL as ROOM_TESTKIT_URL,
+# behind a fault proxy; extra arguments go to room-testkit) and exports its control URL as ROOM_TESTKIT_URL,
 # which the browser tests read at compile time. The kit stops when its
 # stdin closes, so it cannot outlive this shell even if a test hangs.
 
@@ -7,7 +7,7 @@ start_testkit() {
   local dir
   dir="$(mktemp -d)"
   mkfifo "$dir/in"
-  target/debug/room-testkit --hub-bin target/debug/room-hub --project sample-project \
+  target/debug/room-testkit --hub-bin target/debug/room-hub --project sample-project "$@" \
     < "$dir/in" > "$dir/out" &
   TESTKIT_PID=$!
   exec 7> "$dir/in"

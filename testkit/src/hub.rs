@@ -19,6 +19,7 @@ pub struct HubProcess {
     /// The hub's port (fixed across restarts).
     pub port: u16,
     pulse_ms: Option<u64>,
+    web: Option<PathBuf>,
     child: Option<Child>,
 }
 
@@ -29,6 +30,7 @@ impl HubProcess {
         project: PathBuf,
         token_file: PathBuf,
         pulse_ms: Option<u64>,
+        web: Option<PathBuf>,
     ) -> std::io::Result<Self> {
         // Find a free port, release it, and keep using it for every start.
         let port = std::net::TcpListener::bind(("127.0.0.1", 0))?
@@ -40,6 +42,7 @@ impl HubProcess {
             token_file,
             port,
             pulse_ms,
+            web,
             child: None,
         })
     }
@@ -81,6 +84,9 @@ impl HubProcess {
             .kill_on_drop(true);
         if let Some(ms) = self.pulse_ms {
             command.args(["--pulse", &ms.to_string()]);
+        }
+        if let Some(web) = &self.web {
+            command.arg("--web").arg(web);
         }
         self.child = Some(command.spawn()?);
         let deadline = Instant::now() + Duration::from_secs(20);

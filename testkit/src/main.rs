@@ -44,6 +44,9 @@ struct Cli {
     /// Also emit a pulse event every MS milliseconds.
     #[arg(long)]
     pulse: Option<u64>,
+    /// Serve this built web app from the hub (`room-hub --web`).
+    #[arg(long)]
+    web: Option<PathBuf>,
 }
 
 struct Kit {
@@ -66,6 +69,7 @@ async fn main() -> std::io::Result<()> {
         project,
         scratch.path().join("tokens.json"),
         cli.pulse,
+        cli.web,
     )?;
     hub.start().await?;
     let hub_port = hub.port;
@@ -82,9 +86,10 @@ async fn main() -> std::io::Result<()> {
         .route("/hub/{action}", post(hub_action))
         .route("/proxy/mode/{mode}", post(proxy_mode))
         .route("/proxy/delay/{ms}", post(proxy_delay))
+        .route("/proxy/socket-delay/{ms}", post(proxy_socket_delay))
         .route("/proxy/reset", post(proxy_reset))
         .route("/events/{count}", post(post_events))
-        .route("/file/{*path}", get(read_file))
+        .route("/file/{*path}", get(read_file).put(write_file))
         .layer(CorsLayer::permissive())
         .with_state(Arc::clone(&kit));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
@@ -125,6 +130,7 @@ async fn config(State(kit): Shared) -> Response {
         "editToken": tokens["editToken"],
         "readOnlyToken": tokens["readOnlyToken"],
         "proxyWs": format!("ws://127.0.0.1:{}/rooms/{ROOM_ID}/ws", kit.proxy.port),
+        "proxyHttp": format!("http://127.0.0.1:{}", kit.proxy.port),
         "directWs": format!("ws://127.0.0.1:{}/rooms/{ROOM_ID}/ws", kit.hub_port),
         "hubHttp": format!("http://127.0.0.1:{}", kit.hub_port),
     }))
@@ -153,7 +159,8 @@ async fn stats(State(kit): Shared) -> Response {
             "mode": format!("{:?}", kit.proxy.mode()),
             "accepted": s.accepted.load(Ordering::Relaxed),
             "forwarded": s.forwarded.load(Ordering::Relaxed),
-            "lastFirstHubByteMs": s.last_first_hub_byte_ms.load(Ordering::Relaxed),
+            "socketAttempts": s.socket_attempts.load(Ordering::Relaxed),
+            "socketFirstByteMs": s.socket_first_byte_ms.load(Ordering::Relaxed),
         },
     }))
     .into_response()
@@ -180,8 +187,16 @@ async fn proxy_mode(State(kit): Shared, Path(mode): Path<String>) -> Response {
     let mode = match mode.as_str() {
         "pass" => Mode::Pass,
         "blackhole" => Mode::Blackhole,
+        "blackhole-sockets" => Mode::BlackholeSockets,
         "refuse" => Mode::Refuse,
-        _ => return (StatusCode::NOT_FOUND, "pass, blackhole or refuse").into_response(),
+        "refuse-sockets" => Mode::RefuseSockets,
+        _ => {
+            return (
+                StatusCode::NOT_FOUND,
+                "pass, blackhole, blackhole-sockets, refuse or refuse-sockets",
+            )
+                .into_response()
+        }
     };
     kit.proxy.set_mode(mode);
     Json(json!({ "ok": true })).into_response()
@@ -189,6 +204,11 @@ async fn proxy_mode(State(kit): Shared, Path(mode): Path<String>) -> Response {
 
 async fn proxy_delay(State(kit): Shared, Path(ms): Path<u64>) -> Response {
     kit.proxy.set_delay(ms);
+    Json(json!({ "ok": true })).into_response()
+}
+
+async fn proxy_socket_delay(State(kit): Shared, Path(ms): Path<u64>) -> Response {
+    kit.proxy.set_socket_delay(ms);
     Json(json!({ "ok": true })).into_response()
 }
 
@@ -236,8 +256,28 @@ async fn post_events(
     Json(json!({ "revs": revs })).into_response()
 }
 
+fn plain(path: &str) -> bool {
+    !path.split('/').any(|c| c == ".." || c.is_empty())
+}
+
+/// Writes a file straight to the project folder, as another editor would
+/// (also while the hub is stopped, to change the project between runs).
+async fn write_file(State(kit): Shared, Path(path): Path<String>, body: String) -> Response {
+    if !plain(&path) {
+        return (StatusCode::BAD_REQUEST, "plain relative paths only").into_response();
+    }
+    let full = kit.hub.lock().await.project().join(&path);
+    if let Some(parent) = full.parent() {
+        let _ = tokio::fs::create_dir_all(parent).await;
+    }
+    match tokio::fs::write(full, body).await {
+        Ok(()) => Json(json!({ "ok": true })).into_response(),
+        Err(e) => failure(e),
+    }
+}
+
 async fn read_file(State(kit): Shared, Path(path): Path<String>) -> Response {
-    if path.split('/').any(|c| c == ".." || c.is_empty()) {
+    if !plain(&path) {
         return (StatusCode::BAD_REQUEST, "plain relative paths only").into_response();
     }
     let full = kit.hub.lock().await.project().join(&path);

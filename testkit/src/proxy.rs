@@ -19,8 +19,23 @@ pub enum Mode {
     /// Forward nothing in either direction and close nothing; bytes are
     /// held and flow again when the mode changes.
     Blackhole,
+    /// Like `Blackhole`, but only for WebSocket connections: pages and
+    /// assets still load, the room's socket is dead.
+    BlackholeSockets,
     /// Close new connections at once; open ones keep working.
     Refuse,
+    /// Close new WebSocket connections at once.
+    RefuseSockets,
+}
+
+impl Mode {
+    fn holds(self, socket: bool) -> bool {
+        self == Mode::Blackhole || (socket && self == Mode::BlackholeSockets)
+    }
+
+    fn refuses(self, socket: bool) -> bool {
+        self == Mode::Refuse || (socket && self == Mode::RefuseSockets)
+    }
 }
 
 /// Counters and timestamps, for assertions.
@@ -30,8 +45,11 @@ pub struct ProxyStats {
     pub accepted: AtomicU64,
     /// Connections forwarded to the hub.
     pub forwarded: AtomicU64,
-    /// Unix ms of the first byte from the hub on the newest connection.
-    pub last_first_hub_byte_ms: AtomicU64,
+    /// WebSocket upgrade requests seen (refused ones included).
+    pub socket_attempts: AtomicU64,
+    /// Unix ms at which the first byte from the hub was passed on to the
+    /// browser, on the newest WebSocket connection.
+    pub socket_first_byte_ms: AtomicU64,
 }
 
 /// The running proxy.
@@ -39,6 +57,7 @@ pub struct ProxyStats {
 pub struct Proxy {
     mode: watch::Sender<Mode>,
     delay_ms: Arc<AtomicU64>,
+    socket_delay_ms: Arc<AtomicU64>,
     upstream_port: u16,
     /// Counters.
     pub stats: Arc<ProxyStats>,
@@ -61,6 +80,7 @@ impl Proxy {
         let proxy = Arc::new(Self {
             mode: watch::Sender::new(Mode::Pass),
             delay_ms: Arc::new(AtomicU64::new(0)),
+            socket_delay_ms: Arc::new(AtomicU64::new(0)),
             upstream_port,
             stats: Arc::new(ProxyStats::default()),
             connections: Arc::new(Mutex::new(Vec::new())),
@@ -70,11 +90,6 @@ impl Proxy {
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 accept.stats.accepted.fetch_add(1, Ordering::Relaxed);
-                if *accept.mode.borrow() == Mode::Refuse {
-                    let _ = client.set_zero_linger();
-                    drop(client);
-                    continue;
-                }
                 let task = tokio::spawn(Arc::clone(&accept).forward(client));
                 let mut open = accept.connections.lock().unwrap_or_else(|e| e.into_inner());
                 open.retain(|t| !t.is_finished());
@@ -99,6 +114,11 @@ impl Proxy {
         self.delay_ms.store(ms, Ordering::Relaxed);
     }
 
+    /// Like [`Self::set_delay`], for WebSocket connections only.
+    pub fn set_socket_delay(&self, ms: u64) {
+        self.socket_delay_ms.store(ms, Ordering::Relaxed);
+    }
+
     /// Resets every open connection (RST), as a crashed router would.
     pub fn reset_all(&self) -> usize {
         let mut open = self.connections.lock().unwrap_or_else(|e| e.into_inner());
@@ -109,25 +129,47 @@ impl Proxy {
         n
     }
 
-    async fn forward(self: Arc<Self>, client: TcpStream) {
+    async fn forward(self: Arc<Self>, mut client: TcpStream) {
+        let _ = client.set_zero_linger();
+        // The first chunk tells a WebSocket upgrade from a page or asset
+        // request, so faults can target the room's socket alone.
+        let mut first = vec![0_u8; 16 * 1024];
+        let n = match client.read(&mut first).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        first.truncate(n);
+        let socket = String::from_utf8_lossy(&first)
+            .to_ascii_lowercase()
+            .contains("upgrade: websocket");
+        if socket {
+            self.stats.socket_attempts.fetch_add(1, Ordering::Relaxed);
+        }
+        if self.mode().refuses(socket) {
+            return;
+        }
         let Ok(upstream) = TcpStream::connect(("127.0.0.1", self.upstream_port)).await else {
-            let _ = client.set_zero_linger();
             return;
         };
         self.stats.forwarded.fetch_add(1, Ordering::Relaxed);
         // Aborting this task drops both sockets; linger 0 turns that into
         // a reset rather than an orderly close.
-        let _ = client.set_zero_linger();
         let _ = upstream.set_zero_linger();
         let (client_read, client_write) = client.into_split();
-        let (hub_read, hub_write) = upstream.into_split();
-        let up = pump(client_read, hub_write, self.mode.subscribe(), None, None);
+        let (hub_read, mut hub_write) = upstream.into_split();
+        let mut mode = self.mode.subscribe();
+        if mode.wait_for(|m| !m.holds(socket)).await.is_err() || hub_write.write_all(&first).await.is_err() {
+            return;
+        }
+        let delay = if socket { &self.socket_delay_ms } else { &self.delay_ms };
+        let up = pump(client_read, hub_write, self.mode.subscribe(), socket, None, None);
         let down = pump(
             hub_read,
             client_write,
             self.mode.subscribe(),
-            Some(Arc::clone(&self.delay_ms)),
-            Some(Arc::clone(&self.stats)),
+            socket,
+            Some(Arc::clone(delay)),
+            socket.then(|| Arc::clone(&self.stats)),
         );
         tokio::select! {
             () = up => {}
@@ -140,6 +182,7 @@ async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     mut mode: watch::Receiver<Mode>,
+    socket: bool,
     delay_ms: Option<Arc<AtomicU64>>,
     first_byte: Option<Arc<ProxyStats>>,
 ) {
@@ -148,22 +191,13 @@ async fn pump(
     loop {
         // In a blackhole nothing is read, so nothing is acknowledged
         // upstream either: the sender's buffers fill, as on a dead link.
-        if mode.wait_for(|m| *m != Mode::Blackhole).await.is_err() {
+        if mode.wait_for(|m| !m.holds(socket)).await.is_err() {
             return;
         }
         let n = match from.read(&mut buf).await {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
-        let received = now_ms();
-        if first {
-            first = false;
-            if let Some(stats) = &first_byte {
-                stats
-                    .last_first_hub_byte_ms
-                    .store(received, Ordering::Relaxed);
-            }
-        }
         if let Some(delay) = &delay_ms {
             let ms = delay.load(Ordering::Relaxed);
             if ms > 0 {
@@ -171,11 +205,17 @@ async fn pump(
             }
         }
         // Bytes read just before a blackhole began are held too.
-        if mode.wait_for(|m| *m != Mode::Blackhole).await.is_err() {
+        if mode.wait_for(|m| !m.holds(socket)).await.is_err() {
             return;
         }
         if to.write_all(&buf[..n]).await.is_err() {
             return;
+        }
+        if first {
+            first = false;
+            if let Some(stats) = &first_byte {
+                stats.socket_first_byte_ms.store(now_ms(), Ordering::Relaxed);
+            }
         }
     }
 }

@@ -1,0 +1,64 @@
+// Helpers shared by the scenarios: the room-testkit control API, and page
+// helpers for the demo UI.
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const fs = require('node:fs');
+
+const KIT = process.env.ROOM_TESTKIT_URL;
+if (!KIT) throw new Error('ROOM_TESTKIT_URL is not set: run through scripts/test.sh');
+
+async function kit(p, method = 'GET', body) {
+  const response = await fetch(`${KIT}${p}`, { method, body });
+  if (!response.ok && response.status !== 404) {
+    throw new Error(`${method} ${p}: ${response.status} ${await response.text()}`);
+  }
+  return response;
+}
+const kitJson = async (p, method) => (await kit(p, method)).json();
+const kitPost = (p) => kitJson(p, 'POST');
+async function kitFile(p) {
+  const response = await kit(`/file/${p}`);
+  return response.status === 404 ? null : response.text();
+}
+
+const SHOTS = path.resolve(__dirname, '..', 'out', 'screenshots');
+fs.mkdirSync(SHOTS, { recursive: true });
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, `e2e-${name}.png`) });
+}
+
+function status(page, value, timeout = 20000) {
+  return page.waitForSelector(`.room-status[data-status="${value}"]`, { timeout });
+}
+
+async function openFile(page, file) {
+  await page.click(`.room-files .file:has(.path:text-is("${file}"))`);
+  await page.waitForSelector(`.room-editor[aria-label="Editing ${file}"]`);
+}
+
+const editorText = (page) => page.$eval('textarea.code', (el) => el.value);
+
+async function typeAndSave(page, file, text) {
+  await openFile(page, file);
+  await page.fill('textarea.code', text);
+  await page.focus('textarea.code');
+  await page.keyboard.press('Control+s');
+}
+
+async function eventRevs(page) {
+  return page.$$eval('.room-events li[data-rev]', (items) => items.map((li) => Number(li.dataset.rev)));
+}
+
+async function until(check, what, timeout = 20000, every = 100) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+module.exports = { kit, kitJson, kitPost, kitFile, shot, status, openFile, editorText, typeAndSave, eventRevs, until, sleep };

@@ -1,0 +1,222 @@
+// The product's promises, end to end: Debian's Chromium (driven by
+// playwright-core) opens the trunk-built demo page served by a real
+// room-hub, through room-testkit's fault-injecting proxy.
+// Run by scripts/test.sh (`node --test e2e/`).
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { chromium } = require('playwright-core');
+const { launchOptions } = require('./browser.cjs');
+const k = require('./kit.cjs');
+
+let browser;
+let config;
+const link = (token) => `${config.proxyHttp}/rooms/${config.roomId}/?token=${token}`;
+const bare = () => `${config.proxyHttp}/rooms/${config.roomId}/`;
+
+before(async () => {
+  browser = await chromium.launch(launchOptions());
+  config = await k.kitJson('/config');
+});
+
+after(async () => {
+  await k.kitPost('/proxy/mode/pass');
+  await k.kitPost('/proxy/socket-delay/0');
+  await browser?.close();
+});
+
+async function fresh() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  return { context, page };
+}
+
+test('1. a share link joins, leaves no token behind, and survives a reload', async () => {
+  const { context, page } = await fresh();
+  const entriesBefore = await page.evaluate(() => history.length);
+  await page.goto(link(config.editToken));
+  await k.status(page, 'connected');
+  const seen = await page.evaluate((room) => ({
+    href: location.href,
+    entries: history.length,
+    stored: sessionStorage.getItem(`room-client.token.${room}`),
+  }), config.roomId);
+  assert.ok(!seen.href.includes('token'), seen.href);
+  assert.ok(!page.url().includes(config.editToken));
+  // One entry for the visit: the share link's entry was replaced in place.
+  assert.equal(seen.entries, entriesBefore + 1, 'the share link was replaced, not pushed');
+  assert.equal(seen.stored, config.editToken);
+  await page.reload();
+  await k.status(page, 'connected');
+  assert.ok(!page.url().includes('token'));
+  await k.shot(page, '1-share-link');
+  await context.close();
+});
+
+test('2. a read-only link: the hub refuses the edit, the page says so, the text stays', async () => {
+  const before = await k.kitFile('todo.txt');
+  const { context, page } = await fresh();
+  await page.goto(link(config.readOnlyToken));
+  await k.status(page, 'connected');
+  await k.typeAndSave(page, 'todo.txt', 'a viewer typed this');
+  await page.waitForSelector('[data-banner="read-only"]');
+  const banner = await page.textContent('[data-banner="read-only"] span');
+  assert.equal(banner, 'This link is view-only. Your edit was not saved; it is kept here.');
+  assert.equal(await page.getAttribute('[data-banner="read-only"]', 'role'), 'status');
+  assert.equal(await k.editorText(page), 'a viewer typed this');
+  assert.equal(await k.kitFile('todo.txt'), before, 'the file on disk is unchanged');
+  await k.shot(page, '2-read-only');
+  await context.close();
+});
+
+test('3. a 30 s network cut: reconnecting, the edit is kept, then it lands; events once each', async () => {
+  const { context, page } = await fresh();
+  await page.goto(link(config.editToken));
+  await k.status(page, 'connected');
+  const cutAt = Date.now();
+  await k.kitPost('/proxy/mode/blackhole');
+  await page.waitForSelector('[data-banner="reconnecting"]', { timeout: 30000 });
+  const noticed = Date.now() - cutAt;
+  assert.ok(noticed <= 21500, `"Reconnecting…" after ${noticed} ms; the dead window is 20 s`);
+  await k.typeAndSave(page, 'docs/notes.md', 'written during the outage\n');
+  const missed = (await k.kitPost('/events/5?kind=outage')).revs;
+  await k.shot(page, '3-outage');
+  await k.sleep(Math.max(0, 30000 - (Date.now() - cutAt)));
+  assert.notEqual(await k.kitFile('docs/notes.md'), 'written during the outage\n', 'nothing crossed the cut');
+  const banner = await page.textContent('[data-banner="reconnecting"] span');
+  const attempt = Number(/attempt (\d+)/.exec(banner)[1]);
+  const step = Math.min(500 * 2 ** (attempt - 1), 8000);
+  const restoredAt = Date.now();
+  await k.kitPost('/proxy/mode/pass');
+  await k.status(page, 'connected', 15000);
+  const back = Date.now() - restoredAt;
+  assert.ok(back <= step + 1000, `connected ${back} ms after the network returned; the step in force was ${step} ms`);
+  await k.until(async () => (await k.kitFile('docs/notes.md')) === 'written during the outage\n', 'the edit on disk');
+  const revs = await k.until(async () => {
+    const r = await k.eventRevs(page);
+    return missed.every((m) => r.includes(m)) && r;
+  }, 'the missed events');
+  for (const m of missed) assert.equal(revs.filter((r) => r === m).length, 1, `event ${m} once`);
+  assert.equal(new Set(revs).size, revs.length, 'no event twice');
+  console.log(`scenario 3: reconnecting after ${noticed} ms, connected ${back} ms after the network returned (step in force ${step} ms)`);
+  await k.shot(page, '3-recovered');
+  await context.close();
+});
+
+test('4. a hard refresh paints from IndexedDB before the hub answers, and even without it', async () => {
+  const { context, page } = await fresh();
+  await page.goto(link(config.editToken));
+  await k.status(page, 'connected');
+  await k.kitPost('/events/3?kind=before-refresh');
+  await k.until(async () => (await k.eventRevs(page)).length >= 3, 'events');
+  await k.sleep(500); // the persister writes after each change
+
+  await k.kitPost('/proxy/socket-delay/2000');
+  await page.reload();
+  await page.waitForSelector('.room-files .path');
+  assert.equal(await page.getAttribute('.room-status', 'data-status'), 'connecting', 'files came from the cache');
+  assert.ok((await k.eventRevs(page)).length >= 3, 'history came from the cache');
+  await k.status(page, 'connected');
+  const marks = await page.evaluate(() => {
+    const at = (name) => performance.timeOrigin + performance.getEntriesByName(name)[0].startTime;
+    return { painted: at('room:cache-painted'), synced: at('room:synced') };
+  });
+  const firstByte = (await k.kitJson('/stats')).proxy.socketFirstByteMs;
+  await k.kitPost('/proxy/socket-delay/0');
+  assert.ok(marks.painted < firstByte, `painted ${marks.painted} before the hub's first byte ${firstByte}`);
+  assert.ok(marks.painted < marks.synced);
+  console.log(`scenario 4: painted ${Math.round(firstByte - marks.painted)} ms before the hub's first byte, ${Math.round(marks.synced - marks.painted)} ms before synced`);
+
+  await k.kitPost('/proxy/mode/blackhole-sockets');
+  await page.reload();
+  await page.waitForSelector('.room-files .path');
+  await page.waitForSelector('[data-banner="reconnecting"]', { timeout: 30000 });
+  assert.ok((await page.$$('.room-files .path')).length >= 4, 'cached files under the banner');
+  assert.ok((await k.eventRevs(page)).length >= 3, 'cached history under the banner');
+  await k.shot(page, '4-cached-while-reconnecting');
+  await k.kitPost('/proxy/mode/pass');
+  await k.status(page, 'connected', 30000);
+  await context.close();
+});
+
+test('5. a new generation evicts and refills the cache and keeps the profile', async () => {
+  const { context, page } = await fresh();
+  await page.goto(link(config.editToken));
+  await k.status(page, 'connected');
+  await page.fill('.room-profile input[type="text"]', 'Ada Lovelace');
+  await page.$eval('.room-profile input[type="color"]', (el) => { el.value = '#12b886'; });
+  await page.click('.room-profile button');
+  await page.waitForSelector('.room-peers .name:text-is("Ada Lovelace (you)")');
+  await k.kitPost('/events/2?kind=old-generation');
+  await k.until(async () => (await page.$$('.room-events .kind.old-generation')).length >= 2, 'old events');
+  await k.sleep(500);
+
+  await k.kitPost('/hub/stop');
+  await k.kit('/file/README.md', 'PUT', '# Changed while the hub was down\n');
+  await k.kitPost('/hub/start');
+  await k.status(page, 'connected', 30000);
+  await k.openFile(page, 'README.md');
+  await k.until(async () => (await k.editorText(page)) === '# Changed while the hub was down\n', 'the new README');
+  assert.equal((await page.$$('.room-events .kind.old-generation')).length, 0, 'old-generation events evicted');
+  assert.equal(await page.inputValue('.room-profile input[type="text"]'), 'Ada Lovelace');
+  assert.equal(await page.inputValue('.room-profile input[type="color"]'), '#12b886');
+  await page.waitForSelector('.room-peers .name:text-is("Ada Lovelace (you)")');
+  // And after a reload, from IndexedDB too.
+  await page.reload();
+  await k.status(page, 'connected');
+  assert.equal(await page.inputValue('.room-profile input[type="text"]'), 'Ada Lovelace');
+  await k.shot(page, '5-new-generation');
+  await context.close();
+});
+
+test('6. with the hub unreachable the page gives up after 2 minutes; Retry reconnects', { timeout: 240000 }, async () => {
+  const { context, page } = await fresh();
+  await page.goto(link(config.editToken));
+  await k.status(page, 'connected');
+  await k.kitPost('/proxy/mode/refuse-sockets');
+  const cutAt = Date.now();
+  await k.kitPost('/proxy/reset');
+  await page.waitForSelector('[data-banner="reconnecting"]', { timeout: 5000 });
+  await k.shot(page, '6-reconnecting');
+  await page.waitForSelector('[data-banner="lost"]', { timeout: 135000 });
+  const gaveUp = Date.now() - cutAt;
+  assert.ok(gaveUp >= 115000 && gaveUp <= 125000, `gave up after ${gaveUp} ms`);
+  assert.equal(await page.textContent('[data-banner="lost"] span'), 'Lost connection — refresh to retry.');
+  await k.shot(page, '6-lost');
+  await k.kitPost('/proxy/mode/pass');
+  await page.click('[data-banner="lost"] button');
+  await k.status(page, 'connected', 10000);
+  console.log(`scenario 6: gave up ${gaveUp} ms after the hub became unreachable`);
+  await context.close();
+});
+
+test('7. a bad token: the page says the link is invalid after exactly one attempt', async () => {
+  const before = (await k.kitJson('/stats')).proxy.socketAttempts;
+  const { context, page } = await fresh();
+  await page.goto(link('W'.repeat(32)));
+  await page.waitForSelector('[data-banner="unauthorized"]');
+  await k.sleep(2500); // longer than the first two backoff steps
+  const after = (await k.kitJson('/stats')).proxy.socketAttempts;
+  assert.equal(after - before, 1);
+  assert.ok(!page.url().includes('W'.repeat(32)));
+  await k.shot(page, '7-bad-token');
+  await context.close();
+});
+
+test('8. two tabs: edits cross, and a tab without the token borrows it from the other', async () => {
+  const { context, page: first } = await fresh();
+  await first.goto(link(config.editToken));
+  await k.status(first, 'connected');
+  const second = await context.newPage();
+  await second.goto(bare());
+  await k.status(second, 'connected');
+  assert.equal(
+    await second.evaluate((room) => sessionStorage.getItem(`room-client.token.${room}`), config.roomId),
+    config.editToken,
+  );
+  await k.openFile(second, 'src/main.rs');
+  const text = `// edited in the first tab at ${Date.now()}\nfn main() {}\n`;
+  await k.typeAndSave(first, 'src/main.rs', text);
+  await k.until(async () => (await k.editorText(second)) === text, 'the edit in the second tab');
+  await k.shot(second, '8-second-tab');
+  await context.close();
+});
