@@ -20,6 +20,8 @@ pub struct HubProcess {
     pub port: u16,
     pulse_ms: Option<u64>,
     web: Option<PathBuf>,
+    /// More arguments for room-hub (benchmarks).
+    pub extra_args: Vec<String>,
     child: Option<Child>,
 }
 
@@ -43,6 +45,7 @@ impl HubProcess {
             port,
             pulse_ms,
             web,
+            extra_args: Vec::new(),
             child: None,
         })
     }
@@ -50,6 +53,11 @@ impl HubProcess {
     /// The project folder on disk.
     pub fn project(&self) -> &Path {
         &self.project
+    }
+
+    /// The process id, while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(Child::id)
     }
 
     /// Whether the process is running.
@@ -88,6 +96,7 @@ impl HubProcess {
         if let Some(web) = &self.web {
             command.arg("--web").arg(web);
         }
+        command.args(&self.extra_args);
         self.child = Some(command.spawn()?);
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {

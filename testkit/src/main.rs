@@ -145,7 +145,10 @@ async fn hub_health(port: u16) -> Value {
 }
 
 async fn stats(State(kit): Shared) -> Response {
-    let running = kit.hub.lock().await.running();
+    let (running, pid) = {
+        let mut hub = kit.hub.lock().await;
+        (hub.running(), hub.pid())
+    };
     let health = if running {
         hub_health(kit.hub_port).await
     } else {
@@ -154,6 +157,7 @@ async fn stats(State(kit): Shared) -> Response {
     let s = &kit.proxy.stats;
     Json(json!({
         "hubRunning": running,
+        "hubPid": pid,
         "hub": health["rooms"][ROOM_ID],
         "proxy": {
             "mode": format!("{:?}", kit.proxy.mode()),

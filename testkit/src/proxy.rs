@@ -158,11 +158,24 @@ impl Proxy {
         let (client_read, client_write) = client.into_split();
         let (hub_read, mut hub_write) = upstream.into_split();
         let mut mode = self.mode.subscribe();
-        if mode.wait_for(|m| !m.holds(socket)).await.is_err() || hub_write.write_all(&first).await.is_err() {
+        if mode.wait_for(|m| !m.holds(socket)).await.is_err()
+            || hub_write.write_all(&first).await.is_err()
+        {
             return;
         }
-        let delay = if socket { &self.socket_delay_ms } else { &self.delay_ms };
-        let up = pump(client_read, hub_write, self.mode.subscribe(), socket, None, None);
+        let delay = if socket {
+            &self.socket_delay_ms
+        } else {
+            &self.delay_ms
+        };
+        let up = pump(
+            client_read,
+            hub_write,
+            self.mode.subscribe(),
+            socket,
+            None,
+            None,
+        );
         let down = pump(
             hub_read,
             client_write,
@@ -214,7 +227,9 @@ async fn pump(
         if first {
             first = false;
             if let Some(stats) = &first_byte {
-                stats.socket_first_byte_ms.store(now_ms(), Ordering::Relaxed);
+                stats
+                    .socket_first_byte_ms
+                    .store(now_ms(), Ordering::Relaxed);
             }
         }
     }
