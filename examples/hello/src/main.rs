@@ -1,0 +1,17 @@
+//! A yew hello-world, built with the same profile, trunk and wasm-opt
+//! settings as the demo page, so `scripts/bench.sh` can show how much of
+//! the demo's bundle is yew itself.
+
+#[cfg(target_arch = "wasm32")]
+#[yew::component]
+fn App() -> yew::Html {
+    yew::html! { <h1>{ "Hello, world" }</h1> }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    yew::Renderer::<App>::new().render();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {}
