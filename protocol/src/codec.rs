@@ -31,12 +31,31 @@ pub const SERVER_FRAME_TYPES: &[&str] = &[
 
 /// Decodes a frame sent by a client.
 pub fn decode_client_frame(text: &str) -> Result<ClientFrame, DecodeError> {
-    decode(text, CLIENT_FRAME_TYPES)
+    let kind = frame_type(text)?;
+    let frame = match kind.as_str() {
+        "hello" => ClientFrame::Hello(fields(text)?),
+        "file-edit" => ClientFrame::FileEdit(fields(text)?),
+        "peer-update" => ClientFrame::PeerUpdate(fields(text)?),
+        "ping" => ClientFrame::Ping(fields(text)?),
+        _ => return Err(DecodeError::UnknownType(truncate(&kind))),
+    };
+    Ok(frame)
 }
 
 /// Decodes a frame sent by a hub.
 pub fn decode_server_frame(text: &str) -> Result<ServerFrame, DecodeError> {
-    decode(text, SERVER_FRAME_TYPES)
+    let kind = frame_type(text)?;
+    let frame = match kind.as_str() {
+        "welcome" => ServerFrame::Welcome(fields(text)?),
+        "file-changed" => ServerFrame::FileChanged(fields(text)?),
+        "runtime-event" => ServerFrame::RuntimeEvent(fields(text)?),
+        "synced" => ServerFrame::Synced(fields(text)?),
+        "peers" => ServerFrame::Peers(fields(text)?),
+        "pong" => ServerFrame::Pong(fields(text)?),
+        "error" => ServerFrame::Error(fields(text)?),
+        _ => return Err(DecodeError::UnknownType(truncate(&kind))),
+    };
+    Ok(frame)
 }
 
 /// Encodes any frame as a JSON text frame.
@@ -46,24 +65,24 @@ pub fn encode<T: Serialize>(frame: &T) -> String {
     serde_json::to_string(frame).unwrap_or_else(|_| String::from("{}"))
 }
 
-fn decode<T: DeserializeOwned>(text: &str, known: &[&str]) -> Result<T, DecodeError> {
-    match serde_json::from_str::<T>(text) {
-        Ok(frame) => Ok(frame),
-        Err(full_error) => {
-            // Only on failure look at `type` alone, to classify the error.
-            #[derive(Deserialize)]
-            struct TypeOnly {
-                #[serde(rename = "type")]
-                kind: String,
-            }
-            match serde_json::from_str::<TypeOnly>(text) {
-                Ok(t) if !known.contains(&t.kind.as_str()) => {
-                    Err(DecodeError::UnknownType(truncate(&t.kind)))
-                }
-                _ => Err(DecodeError::Malformed(truncate(&full_error.to_string()))),
-            }
-        }
+/// The frame's `type`. Decoding reads the type first and then the fields
+/// straight into the payload struct (which ignores `type`), rather than
+/// through serde's internally-tagged enum support: that path buffers every
+/// frame in an intermediate tree, which costs time on large frames and
+/// tens of kilobytes of wasm.
+fn frame_type(text: &str) -> Result<String, DecodeError> {
+    #[derive(Deserialize)]
+    struct TypeOnly {
+        #[serde(rename = "type")]
+        kind: String,
     }
+    serde_json::from_str::<TypeOnly>(text)
+        .map(|t| t.kind)
+        .map_err(|e| DecodeError::Malformed(truncate(&e.to_string())))
+}
+
+fn fields<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
+    serde_json::from_str(text).map_err(|e| DecodeError::Malformed(truncate(&e.to_string())))
 }
 
 fn truncate(s: &str) -> String {

@@ -75,6 +75,10 @@ struct Shared {
     cache_kind: std::cell::Cell<Option<CacheKind>>,
     /// Cache transactions so far.
     cache_transactions: std::cell::Cell<u64>,
+    /// `last_seen_rev` of the newest state written to the cache.
+    persisted_rev: std::cell::Cell<u64>,
+    /// States published so far (each is at most one render).
+    publications: std::cell::Cell<u64>,
 }
 
 /// A live session. Dropping it closes the socket and stops every timer.
@@ -101,6 +105,8 @@ impl Session {
             hydrated: std::cell::Cell::new(false),
             cache_kind: std::cell::Cell::new(None),
             cache_transactions: std::cell::Cell::new(0),
+            persisted_rev: std::cell::Cell::new(0),
+            publications: std::cell::Cell::new(0),
         });
         let (tx, rx) = mpsc::unbounded();
         let first = if config.token.is_some() {
@@ -126,6 +132,16 @@ impl Session {
     /// Cache transactions committed so far (loads and writes).
     pub fn cache_transactions(&self) -> u64 {
         self.shared.cache_transactions.get()
+    }
+
+    /// `last_seen_rev` of the newest state the cache holds.
+    pub fn persisted_rev(&self) -> u64 {
+        self.shared.persisted_rev.get()
+    }
+
+    /// How many states have been published (each is at most one render).
+    pub fn publications(&self) -> u64 {
+        self.shared.publications.get()
     }
 
     /// The latest state.
@@ -310,6 +326,7 @@ async fn persister(
             let _ = failures.unbounded_send(e);
             return;
         }
+        shared.persisted_rev.set(latest.last_seen_rev);
         persisted = latest;
     }
 }
@@ -475,6 +492,9 @@ impl Shell {
             return;
         }
         let state = self.core.state();
+        self.shared
+            .publications
+            .set(self.shared.publications.get() + 1);
         *self.shared.state.borrow_mut() = Rc::clone(&state);
         let _ = self.persist.unbounded_send(Rc::clone(&state));
         let listeners: Vec<Listener> = self.shared.listeners.borrow().clone();

@@ -322,7 +322,7 @@ impl SessionCore {
                     // gone even if the browser has not noticed.
                     out.push(Command::Log(format!(
                         "no frame for {} ms; treating the connection as dead",
-                        (now_ms - self.last_heard_ms).round()
+                        (now_ms - self.last_heard_ms) as u64
                     )));
                     out.push(Command::Disconnect);
                     self.fail(now_ms);

@@ -46,8 +46,10 @@ pub fn Banners() -> Html {
         } => {
             let when = match next_retry_at {
                 Some(at) => {
-                    let seconds = ((at - now_ms()) / 1000.0).ceil().max(0.0);
-                    format!("retrying in {seconds:.0} s")
+                    // Whole seconds, formatted as an integer (float
+                    // formatting would pull kilobytes into the bundle).
+                    let seconds = ((at - now_ms()) / 1000.0).ceil().max(0.0) as u64;
+                    format!("retrying in {seconds} s")
                 }
                 None => "connecting now".to_owned(),
             };

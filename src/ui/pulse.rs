@@ -62,7 +62,7 @@ fn draw(canvas: &NodeRef, bins: &[u32]) {
     }
     ctx.set_fill_style_str("#868e96");
     ctx.set_font("11px system-ui, sans-serif");
-    let _ = ctx.fill_text(&format!("max {max:.0}/s"), 4.0, 12.0);
+    let _ = ctx.fill_text(&format!("max {}/s", max as u64), 4.0, 12.0);
 }
 
 /// The newest events, newest first.
