@@ -1,12 +1,68 @@
 #!/usr/bin/env bash
-# The benchmark command (not part of CI): figures measured in one run.
+# The benchmark command (not part of CI). Every figure is measured in this
+# one run, as a ratio or a pair where a baseline exists, because the
+# machines are noisy. Prints a table and writes out/bench/results.json.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
-bash scripts/setup.sh
+bash scripts/setup.sh >&2
 
-echo "==> IndexedDB cache (release build, headless Chromium)"
+out=out/bench
+rm -rf "$out"
+mkdir -p "$out"
+json_lines="$out/lines.jsonl"
+: > "$json_lines"
+keep_json() { grep -E '^\{"' | tee -a "$json_lines" >/dev/null; }
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "build: demo and hello-world pages (release, wasm-opt -Oz), hub, testkit"
+trunk build --release --offline >&2
+(cd examples/hello && trunk build --release --offline >&2)
+cargo build --release --locked -p room-hub -p room-testkit >&2
+cargo build --locked -p room-hub -p room-testkit >&2
+
+step "bundle size (gzip -9)"
+size() { local dir=$1; echo $(( $(gzip -9 -c "$dir"/*_bg.wasm | wc -c) + $(cat "$dir"/*.js | gzip -9 | wc -c) )); }
+demo=$(size dist)
+hello=$(size examples/hello/dist)
+echo "demo page: $demo bytes; yew hello-world built the same way: $hello bytes; demo/hello = $(awk "BEGIN{printf \"%.2f\", $demo/$hello}")"
+echo "{\"bundle\":{\"demoBytes\":$demo,\"helloWorldBytes\":$hello}}" | keep_json
+
+step "hub fan-out and replay memory (release hub on loopback)"
+target/release/room-bench-hub --hub-bin target/release/room-hub --project sample-project \
+  | tee /dev/stderr | keep_json
+
+step "IndexedDB cache (release wasm in headless Chromium)"
 cargo test --release --locked -p room-client --target wasm32-unknown-unknown --test cache_bench -- --nocapture 2>&1 \
   | grep -E "^ {0,2}(cache|files|open|load|persist|naive|batched)" || true
+
+# A project of 50 files of about 4 KB for the first-paint figure.
+mkdir -p "$out/project/src"
+for i in $(seq -w 1 50); do
+  awk -v i="$i" 'BEGIN { for (n = 0; n < 50; n++) printf "fn item_%s_%d() -> u32 { let total = %d * 2; total + 1 } // filler\n", i, n, n }' \
+    > "$out/project/src/module_$i.rs"
+done
+
+source scripts/testkit.sh
+step "replay ingest: 5000 entries after a reconnect (release wasm, loopback hub)"
+start_testkit
+cargo test --release --locked -p room-client --target wasm32-unknown-unknown --test replay_bench -- --nocapture 2>&1 \
+  | grep -E '^ {0,2}(replay ingest|ours|naive|\{"replayIngest)' | tee /dev/stderr | keep_json
+stop_testkit
+
+step "cached first paint: 10 hard reloads of a 50-file, 1000-event room"
+TESTKIT_PROJECT="$out/project" start_testkit --web dist
+node e2e/bench-first-paint.cjs | tee /dev/stderr | keep_json
+stop_testkit
+
+python3 - "$json_lines" "$out/results.json" <<'PY'
+import json, sys
+merged = {}
+for line in open(sys.argv[1]):
+    merged.update(json.loads(line))
+json.dump(merged, open(sys.argv[2], "w"), indent=2)
+print(f"\nwrote {sys.argv[2]}")
+PY

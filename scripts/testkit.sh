@@ -7,7 +7,7 @@ start_testkit() {
   local dir
   dir="$(mktemp -d)"
   mkfifo "$dir/in"
-  target/debug/room-testkit --hub-bin target/debug/room-hub --project sample-project "$@" \
+  target/debug/room-testkit --hub-bin target/debug/room-hub --project "${TESTKIT_PROJECT:-sample-project}" "$@" \
     < "$dir/in" > "$dir/out" &
   TESTKIT_PID=$!
   exec 7> "$dir/in"

@@ -450,3 +450,58 @@ async fn when_indexeddb_cannot_be_opened_the_session_falls_back_to_memory_and_sa
     drop(session);
     delete_database(&name).await;
 }
+
+#[wasm_bindgen_test]
+async fn a_write_failure_falls_back_to_memory_and_the_session_keeps_working() {
+    let room = fresh_room("writefail");
+    let session = Session::start(SessionConfig {
+        url: "ws://127.0.0.1:9/rooms/x/ws".into(),
+        token: Some(room_client::protocol::Token::new("t".repeat(32))),
+        options: SessionOptions::default(),
+        cache: CacheChoice::IndexedDb {
+            room_id: room.clone(),
+            options: IndexedDbOptions::default(),
+        },
+    });
+    wait(|| session.hydrated(), "hydrated").await;
+    assert_eq!(session.cache_kind(), Some(CacheKind::IndexedDb));
+    // A newer build of the page upgrades the database in another tab: our
+    // connection closes itself and cannot reopen the older schema.
+    let newer = IndexedDbCache::open(
+        &room,
+        IndexedDbOptions {
+            schema_version: DB_VERSION + 1,
+            ..IndexedDbOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    session.type_text("a.txt", "typed after the upgrade");
+    wait(
+        || {
+            session
+                .state()
+                .notices
+                .iter()
+                .any(|n| matches!(n, Notice::StorageFallback { .. }))
+        },
+        "the storage notice",
+    )
+    .await;
+    assert_eq!(session.cache_kind(), Some(CacheKind::Memory));
+    // The session still works (a regression: once the persister stopped,
+    // the shell polled its closed channel in a loop and froze the page).
+    session.type_text("b.txt", "still editable");
+    wait(
+        || session.state().drafts.contains_key("b.txt"),
+        "the next draft",
+    )
+    .await;
+    assert_eq!(
+        session.state().drafts["a.txt"].content,
+        "typed after the upgrade"
+    );
+    drop(session);
+    newer.close();
+    delete_database(&database_name(&room)).await;
+}

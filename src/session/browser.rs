@@ -229,9 +229,17 @@ struct Shell {
     shared: Rc<Shared>,
     /// New states for the persister.
     persist: UnboundedSender<Rc<RoomState>>,
-    /// The persister's failures.
-    cache_failures: UnboundedReceiver<CacheError>,
+    /// The persister's failures; `None` once the persister has stopped.
+    cache_failures: Option<UnboundedReceiver<CacheError>>,
+    /// When the last state was published, and when the next is due: bursts
+    /// (a replay arrives as thousands of messages, each its own browser
+    /// task) are published at most every [`PUBLISH_EVERY_MS`].
+    last_publish_ms: f64,
+    publish_due_ms: Option<f64>,
 }
+
+/// Shortest time between two publications (one display frame).
+const PUBLISH_EVERY_MS: f64 = 16.0;
 
 /// Opens the cache, paints what it holds, then runs the shell.
 async fn run(
@@ -290,10 +298,16 @@ async fn run(
         socket: None,
         shared: Rc::clone(&shared),
         persist: persist_tx,
-        cache_failures: fail_rx,
+        cache_failures: Some(fail_rx),
+        last_publish_ms: f64::NEG_INFINITY,
+        publish_due_ms: None,
     };
     shell.publish();
     shared.hydrated.set(true);
+    // One browser task before the first connection: the page renders the
+    // cached state (Yew renders in microtasks) before any hub byte can
+    // arrive, however fast the hub is.
+    TimeoutFuture::new(0).await;
     shell.run(inputs, tx).await;
 }
 
@@ -357,6 +371,7 @@ fn now_ms() -> f64 {
 enum Woke {
     Input(Input),
     Socket(SocketEvent),
+    PersisterStopped,
 }
 
 /// What the socket did.
@@ -372,10 +387,11 @@ impl Shell {
         let _listeners = browser_listeners(&tx);
         drop(tx);
         loop {
-            let wait = self
-                .core
-                .next_deadline()
-                .map(|at| (at - now_ms()).clamp(0.0, f64::from(u32::MAX)) as u32);
+            let deadline = match (self.core.next_deadline(), self.publish_due_ms) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let wait = deadline.map(|at| (at - now_ms()).clamp(0.0, f64::from(u32::MAX)) as u32);
             let woke = {
                 let timer = async {
                     match wait {
@@ -386,7 +402,13 @@ impl Shell {
                 .fuse();
                 let socket = next_socket_event(self.socket.as_mut()).fuse();
                 let next_input = inputs.next().fuse();
-                let failure = self.cache_failures.next().fuse();
+                let failure = async {
+                    match self.cache_failures.as_mut() {
+                        Some(failures) => failures.next().await,
+                        None => futures_util::future::pending().await,
+                    }
+                }
+                .fuse();
                 futures_util::pin_mut!(timer, socket, next_input, failure);
                 futures_util::select_biased! {
                     input = next_input => match input {
@@ -395,7 +417,7 @@ impl Shell {
                     },
                     failure = failure => match failure {
                         Some(e) => Woke::Input(Input::Act(Action::Notify(Notice::StorageFallback { reason: e.to_string() }))),
-                        None => Woke::Input(Input::Tick),
+                        None => Woke::PersisterStopped,
                     },
                     event = socket => Woke::Socket(event),
                     () = timer => Woke::Input(Input::Tick),
@@ -404,12 +426,17 @@ impl Shell {
             let input = match woke {
                 Woke::Input(input) => Some(input),
                 Woke::Socket(event) => self.socket_input(event),
+                Woke::PersisterStopped => {
+                    // Never poll a closed channel again: it would be ready
+                    // forever and the loop would spin.
+                    self.cache_failures = None;
+                    None
+                }
             };
             if let Some(input) = input {
                 self.handle(input);
             }
-            // Frames that arrived together (a replay) are applied before
-            // anyone renders, so a burst costs one publication.
+            // Frames already delivered are applied before anyone renders.
             while let Some(event) = self
                 .socket
                 .as_mut()
@@ -427,7 +454,11 @@ impl Shell {
                     self.handle(input);
                 }
             }
-            self.publish();
+            if self.publish_due_ms.is_some_and(|due| now_ms() >= due) {
+                self.publish();
+            } else {
+                self.maybe_publish();
+            }
         }
     }
 
@@ -487,10 +518,26 @@ impl Shell {
         }
     }
 
+    /// Publishes now, or schedules it when the last publication was less
+    /// than a frame ago.
+    fn maybe_publish(&mut self) {
+        if !self.core.changed() {
+            return;
+        }
+        let now = now_ms();
+        if now - self.last_publish_ms >= PUBLISH_EVERY_MS {
+            self.publish();
+        } else if self.publish_due_ms.is_none() {
+            self.publish_due_ms = Some(self.last_publish_ms + PUBLISH_EVERY_MS);
+        }
+    }
+
     fn publish(&mut self) {
+        self.publish_due_ms = None;
         if !self.core.take_changed() {
             return;
         }
+        self.last_publish_ms = now_ms();
         let state = self.core.state();
         self.shared
             .publications

@@ -114,6 +114,12 @@ impl SessionCore {
         Rc::clone(&self.state)
     }
 
+    /// Whether the state changed since [`Self::take_changed`] was last
+    /// called.
+    pub fn changed(&self) -> bool {
+        self.changed
+    }
+
     /// Whether the state changed since the last call.
     pub fn take_changed(&mut self) -> bool {
         std::mem::take(&mut self.changed)
