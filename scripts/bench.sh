@@ -53,6 +53,11 @@ cargo test --release --locked -p room-client --target wasm32-unknown-unknown --t
   | grep -E '^ {0,2}(replay ingest|ours|naive|\{"replayIngest)' | tee /dev/stderr | keep_json
 stop_testkit
 
+step "recovery after a blackhole ends (real timings, about 1.5 minutes)"
+start_testkit --web dist --pulse 1000
+node e2e/bench-recovery.cjs | tee /dev/stderr | keep_json
+stop_testkit
+
 step "cached first paint: 10 hard reloads of a 50-file, 1000-event room"
 TESTKIT_PROJECT="$out/project" start_testkit --web dist
 node e2e/bench-first-paint.cjs | tee /dev/stderr | keep_json
