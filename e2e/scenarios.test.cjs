@@ -48,6 +48,17 @@ test('1. a share link joins, leaves no token behind, and survives a reload', asy
   await page.reload();
   await k.status(page, 'connected');
   assert.ok(!page.url().includes('token'));
+  // The snapshot link is signed in the page (Web Crypto HMAC) and carries
+  // no token; the hub accepts it and streams a tar.
+  const href = await page.getAttribute('.room-share a[download]', 'href');
+  assert.ok(href.includes('/snapshot.tar?exp=') && href.includes('&sig='), href);
+  assert.ok(!href.includes(config.editToken));
+  const download = await page.evaluate(async (h) => {
+    const r = await fetch(h);
+    return { status: r.status, type: r.headers.get('content-type'), bytes: (await r.arrayBuffer()).byteLength };
+  }, href);
+  assert.deepEqual([download.status, download.type], [200, 'application/x-tar']);
+  assert.ok(download.bytes >= 5 * 512, `a tar of the project: ${download.bytes} bytes`);
   await k.shot(page, '1-share-link');
   await context.close();
 });
