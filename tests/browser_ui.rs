@@ -417,3 +417,82 @@ async fn use_room_inside_an_embedding_app_follows_the_room_and_its_edit_reaches_
         .remove_item(&room_client::token::storage_key(room_id))
         .unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn a_remote_update_to_another_file_keeps_the_cursor_and_the_typed_text() {
+    let mut state = RoomState {
+        status: ConnectionStatus::Connected,
+        ..RoomState::default()
+    };
+    state.files.insert(
+        "a.txt".into(),
+        FileEntry {
+            content: "hello world".into(),
+            rev: 1,
+        },
+    );
+    state.files.insert(
+        "b.txt".into(),
+        FileEntry {
+            content: "other".into(),
+            rev: 1,
+        },
+    );
+    let root = container();
+    let mut app = yew::Renderer::<Preview>::with_root_and_props(
+        root.clone(),
+        PreviewProps {
+            handle: RoomHandle::preview(state.clone(), "demo"),
+            full: true,
+        },
+    )
+    .render();
+    yew::scheduler::flush().await;
+    let area: web_sys::HtmlTextAreaElement = root
+        .query_selector("textarea")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert_eq!(area.value(), "hello world");
+    area.focus().unwrap();
+    area.set_selection_range(5, 5).unwrap();
+
+    // Someone else changes b.txt: the open editor (a.txt) is re-rendered
+    // with a new state, and its cursor must not move.
+    state.files.insert(
+        "b.txt".into(),
+        FileEntry {
+            content: "changed remotely".into(),
+            rev: 2,
+        },
+    );
+    app.update(PreviewProps {
+        handle: RoomHandle::preview(state.clone(), "demo"),
+        full: true,
+    });
+    yew::scheduler::flush().await;
+    assert_eq!(area.value(), "hello world");
+    assert_eq!(
+        (
+            area.selection_start().unwrap(),
+            area.selection_end().unwrap()
+        ),
+        (Some(5), Some(5))
+    );
+
+    // A remote change to the open file with no draft does replace the text.
+    state.files.insert(
+        "a.txt".into(),
+        FileEntry {
+            content: "hello there".into(),
+            rev: 3,
+        },
+    );
+    app.update(PreviewProps {
+        handle: RoomHandle::preview(state, "demo"),
+        full: true,
+    });
+    yew::scheduler::flush().await;
+    assert_eq!(area.value(), "hello there");
+}
