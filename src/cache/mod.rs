@@ -297,17 +297,8 @@ impl RoomState {
             state.project = Some(meta.project);
             state.last_seen_rev = meta.last_seen_rev;
             state.last_event_ts = meta.last_event_ts;
-            state.files = cached
-                .files
-                .into_iter()
-                .map(|f| {
-                    let entry = FileEntry {
-                        content: f.content.into(),
-                        rev: f.rev,
-                    };
-                    (f.path, entry)
-                })
-                .collect();
+            state.files =
+                FileEntry::table(cached.files.into_iter().map(|f| (f.path, f.content, f.rev)));
             let mut events = cached.events;
             events.sort_by_key(|e| e.rev);
             let excess = events.len().saturating_sub(SNAPSHOT_EVENT_LIMIT);

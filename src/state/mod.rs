@@ -59,6 +59,24 @@ pub struct FileEntry {
     pub rev: u64,
 }
 
+impl FileEntry {
+    /// A file table from `(path, content, rev)` triples.
+    pub(crate) fn table(
+        files: impl IntoIterator<Item = (String, String, u64)>,
+    ) -> BTreeMap<String, FileEntry> {
+        files
+            .into_iter()
+            .map(|(path, content, rev)| {
+                let entry = FileEntry {
+                    content: content.into(),
+                    rev,
+                };
+                (path, entry)
+            })
+            .collect()
+    }
+}
+
 /// Where a local edit stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(
@@ -357,18 +375,13 @@ impl RoomState {
             self.last_seen_rev = 0;
             self.last_event_ts = None;
             self.epoch += 1;
-            self.files = welcome
-                .files
-                .unwrap_or_default()
-                .into_iter()
-                .map(|f| {
-                    let entry = FileEntry {
-                        content: f.content.into(),
-                        rev: f.rev,
-                    };
-                    (f.path, entry)
-                })
-                .collect();
+            self.files = FileEntry::table(
+                welcome
+                    .files
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|f| (f.path, f.content, f.rev)),
+            );
             self.settle_drafts_against_files();
         }
         self.project = Some(welcome.project);

@@ -74,62 +74,62 @@ impl RoomHandle {
         )
     }
 
-    fn dispatch(&self, action: Action) {
-        if let Some(session) = &self.session {
-            session.dispatch(action);
-        }
+    /// The session behind this handle, if any (none in previews).
+    fn session(&self) -> Option<&Session> {
+        self.session.as_deref()
     }
 
     /// Saves `content` as the new text of `path`.
     pub fn edit(&self, path: &str, content: &str) {
-        self.dispatch(Action::Save {
-            path: path.to_owned(),
-            content: content.to_owned(),
-        });
+        if let Some(session) = self.session() {
+            session.edit(path, content);
+        }
     }
 
     /// Keeps unsaved text of `path` as a draft (survives reconnects and
     /// refreshes).
     pub fn type_text(&self, path: &str, content: &str) {
-        self.dispatch(Action::Type {
-            path: path.to_owned(),
-            content: content.to_owned(),
-        });
+        if let Some(session) = self.session() {
+            session.type_text(path, content);
+        }
     }
 
     /// Drops the draft of `path`.
     pub fn discard_draft(&self, path: &str) {
-        self.dispatch(Action::Discard {
-            path: path.to_owned(),
-        });
+        if let Some(session) = self.session() {
+            session.discard_draft(path);
+        }
     }
 
     /// Settles a conflict: resend the local text, or take the hub's.
     pub fn resolve_conflict(&self, path: &str, keep_mine: bool) {
-        self.dispatch(Action::ResolveConflict {
-            path: path.to_owned(),
-            keep_mine,
-        });
+        if let Some(session) = self.session() {
+            session.resolve_conflict(path, keep_mine);
+        }
     }
 
     /// Changes how this person appears to others (and saves it).
     pub fn set_profile(&self, name: &str, color: &str) {
-        self.dispatch(Action::SetProfile(PeerProfile {
-            name: name.to_owned(),
-            color: color.to_owned(),
-        }));
+        if let Some(session) = self.session() {
+            session.set_profile(PeerProfile {
+                name: name.to_owned(),
+                color: color.to_owned(),
+            });
+        }
     }
 
     /// Tries to reconnect now.
     pub fn retry(&self) {
-        if let Some(session) = &self.session {
+        if let Some(session) = self.session() {
             session.retry();
         }
     }
 
     /// Hides the notice at `index`.
     pub fn dismiss_notice(&self, index: usize) {
-        self.dispatch(Action::DismissNotice(index));
+        if let Some(session) = self.session() {
+            session.dispatch(Action::DismissNotice(index));
+        }
     }
 
     /// The share link with this page's token, if it has one.
