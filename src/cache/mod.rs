@@ -166,7 +166,8 @@ impl RoomCache for MemoryCache {
 }
 
 /// Applies a batch to an in-memory copy, with the same rules an IndexedDB
-/// transaction follows.
+/// transaction follows. Plain vectors: this is the fallback and the test
+/// fake, and maps here would add kilobytes of wasm for no gain.
 pub fn apply_write(room: &mut CachedRoom, batch: CacheWrite) {
     if batch.reset {
         room.files.clear();
@@ -175,31 +176,23 @@ pub fn apply_write(room: &mut CachedRoom, batch: CacheWrite) {
     if let Some(meta) = batch.meta {
         room.meta = Some(meta);
     }
-    let mut files: BTreeMap<String, CachedFile> =
-        room.files.drain(..).map(|f| (f.path.clone(), f)).collect();
-    for path in batch.files_delete {
-        files.remove(&path);
-    }
-    for file in batch.files_put {
-        files.insert(file.path.clone(), file);
-    }
-    room.files = files.into_values().collect();
-    let mut events: BTreeMap<u64, RuntimeEvent> =
-        room.events.drain(..).map(|e| (e.rev, e)).collect();
-    for event in batch.events_put {
-        events.insert(event.rev, event);
-    }
-    let excess = events.len().saturating_sub(SNAPSHOT_EVENT_LIMIT);
-    room.events = events.into_values().skip(excess).collect();
-    let mut drafts: BTreeMap<String, CachedDraft> =
-        room.drafts.drain(..).map(|d| (d.path.clone(), d)).collect();
-    for path in batch.drafts_delete {
-        drafts.remove(&path);
-    }
-    for draft in batch.drafts_put {
-        drafts.insert(draft.path.clone(), draft);
-    }
-    room.drafts = drafts.into_values().collect();
+    room.files.retain(|f| {
+        !batch.files_delete.contains(&f.path) && !batch.files_put.iter().any(|p| p.path == f.path)
+    });
+    room.files.extend(batch.files_put);
+    // A later write of the same rev replaces the earlier one.
+    let mut new_revs: Vec<u64> = batch.events_put.iter().map(|e| e.rev).collect();
+    new_revs.sort_unstable();
+    room.events
+        .retain(|e| new_revs.binary_search(&e.rev).is_err());
+    room.events.extend(batch.events_put);
+    room.events.sort_unstable_by_key(|e| e.rev);
+    let excess = room.events.len().saturating_sub(SNAPSHOT_EVENT_LIMIT);
+    room.events.drain(..excess);
+    room.drafts.retain(|d| {
+        !batch.drafts_delete.contains(&d.path) && !batch.drafts_put.iter().any(|p| p.path == d.path)
+    });
+    room.drafts.extend(batch.drafts_put);
     if let Some(profile) = batch.profile {
         room.profile = Some(profile);
     }
@@ -300,15 +293,16 @@ impl RoomState {
             state.files =
                 FileEntry::table(cached.files.into_iter().map(|f| (f.path, f.content, f.rev)));
             let mut events = cached.events;
-            events.sort_by_key(|e| e.rev);
+            // IndexedDB returns them in key order already; this only guards
+            // against a cache written by something else. Revs are unique.
+            events.sort_unstable_by_key(|e| e.rev);
             let excess = events.len().saturating_sub(SNAPSHOT_EVENT_LIMIT);
             state.events = events.into_iter().skip(excess).collect();
         }
-        state.drafts = cached
-            .drafts
-            .into_iter()
-            .map(|d| (d.path, d.draft))
-            .collect();
+        // `insert` rather than `collect()`: see `FileEntry::table`.
+        for cached_draft in cached.drafts {
+            state.drafts.insert(cached_draft.path, cached_draft.draft);
+        }
         if let Some(profile) = cached.profile.or(default_profile) {
             state.profile = profile;
         }

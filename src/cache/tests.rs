@@ -292,3 +292,43 @@ fn a_cache_without_meta_paints_no_files_but_keeps_drafts() {
     );
     assert_eq!(state.drafts["a"].content, "keep");
 }
+
+#[test]
+fn later_writes_replace_earlier_ones_and_deletes_apply() {
+    let mut room = CachedRoom::default();
+    let event = |rev: u64, n: u64| RuntimeEvent {
+        rev,
+        ts: rev,
+        kind: "k".into(),
+        data: json!(n),
+    };
+    let file = |path: &str, content: &str| CachedFile {
+        path: path.into(),
+        content: content.into(),
+        rev: 1,
+    };
+    apply_write(
+        &mut room,
+        CacheWrite {
+            events_put: vec![event(4, 1), event(5, 1)],
+            files_put: vec![file("a", "one"), file("b", "bee")],
+            ..CacheWrite::default()
+        },
+    );
+    apply_write(
+        &mut room,
+        CacheWrite {
+            events_put: vec![event(5, 2), event(6, 2)],
+            files_put: vec![file("a", "two")],
+            files_delete: vec!["b".into()],
+            ..CacheWrite::default()
+        },
+    );
+    let events: Vec<(u64, serde_json::Value)> = room
+        .events
+        .iter()
+        .map(|e| (e.rev, e.data.clone()))
+        .collect();
+    assert_eq!(events, [(4, json!(1)), (5, json!(2)), (6, json!(2))]);
+    assert_eq!(room.files, [file("a", "two")]);
+}

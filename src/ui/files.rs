@@ -24,7 +24,9 @@ pub fn FileList(props: &FileListProps) -> Html {
     let state = &room.state;
     // Files the hub has, plus drafts of files it does not have yet.
     let mut paths: Vec<&String> = state.files.keys().chain(state.drafts.keys()).collect();
-    paths.sort();
+    // Unstable sort: same result for distinct keys, and a fraction of the
+    // code size of the stable one.
+    paths.sort_unstable();
     paths.dedup();
     let items = paths.into_iter().map(|path| {
         let selected = props.selected.as_deref() == Some(path.as_str());
