@@ -14,7 +14,15 @@ rm -rf "$out"
 mkdir -p "$out"
 json_lines="$out/lines.jsonl"
 : > "$json_lines"
-keep_json() { grep -E '^\{"' | tee -a "$json_lines" >/dev/null; }
+# Passes lines through and keeps the JSON ones (no `tee /dev/stderr`: when
+# stderr is a file, reopening it truncates the file).
+keep_json() {
+  local line
+  while IFS= read -r line; do
+    printf '%s\n' "$line"
+    case "$line" in '{"'*) printf '%s\n' "$line" >> "$json_lines" ;; esac
+  done
+}
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -33,7 +41,7 @@ echo "{\"bundle\":{\"demoBytes\":$demo,\"helloWorldBytes\":$hello}}" | keep_json
 
 step "hub fan-out and replay memory (release hub on loopback)"
 target/release/room-bench-hub --hub-bin target/release/room-hub --project sample-project \
-  | tee /dev/stderr | keep_json
+  | keep_json
 
 step "IndexedDB cache (release wasm in headless Chromium)"
 cargo test --release --locked -p room-client --target wasm32-unknown-unknown --test cache_bench -- --nocapture 2>&1 \
@@ -50,17 +58,17 @@ source scripts/testkit.sh
 step "replay ingest: 5000 entries after a reconnect (release wasm, loopback hub)"
 start_testkit
 cargo test --release --locked -p room-client --target wasm32-unknown-unknown --test replay_bench -- --nocapture 2>&1 \
-  | grep -E '^ {0,2}(replay ingest|ours|naive|\{"replayIngest)' | tee /dev/stderr | keep_json
+  | grep -E '^ {0,2}(replay ingest|ours|naive|\{"replayIngest)' | keep_json
 stop_testkit
 
 step "recovery after a blackhole ends (real timings, about 1.5 minutes)"
 start_testkit --web dist --pulse 1000
-node e2e/bench-recovery.cjs | tee /dev/stderr | keep_json
+node e2e/bench-recovery.cjs | keep_json
 stop_testkit
 
 step "cached first paint: 10 hard reloads of a 50-file, 1000-event room"
 TESTKIT_PROJECT="$out/project" start_testkit --web dist
-node e2e/bench-first-paint.cjs | tee /dev/stderr | keep_json
+node e2e/bench-first-paint.cjs | keep_json
 stop_testkit
 
 python3 - "$json_lines" "$out/results.json" <<'PY'
