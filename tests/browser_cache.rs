@@ -101,6 +101,29 @@ async fn raw_open(name: &str, version: u32) -> web_sys::IdbDatabase {
     db
 }
 
+/// Writes events with these revs in one batch.
+async fn write_events(cache: &IndexedDbCache, revs: &[u64]) -> Result<(), CacheError> {
+    cache
+        .write(CacheWrite {
+            events_put: revs.iter().copied().map(event).collect(),
+            ..CacheWrite::default()
+        })
+        .await
+}
+
+/// A session whose hub is unreachable: only its cache matters.
+fn offline_session(room: &str, options: IndexedDbOptions, token: bool) -> Session {
+    Session::start(SessionConfig {
+        url: "ws://127.0.0.1:9/rooms/x/ws".into(),
+        token: token.then(|| room_client::protocol::Token::new("t".repeat(32))),
+        options: SessionOptions::default(),
+        cache: CacheChoice::IndexedDb {
+            room_id: room.to_owned(),
+            options,
+        },
+    })
+}
+
 async fn delete_database(name: &str) {
     let factory = web_sys::window().unwrap().indexed_db().unwrap().unwrap();
     let request = factory.delete_database(name).unwrap();
@@ -253,17 +276,7 @@ async fn a_new_project_rev_or_id_evicts_files_and_events_and_keeps_profile_and_d
 #[wasm_bindgen_test]
 async fn drafts_survive_a_simulated_reload() {
     let room = fresh_room("reload");
-    // A session that never reaches a hub: only the cache matters here.
-    let config = || SessionConfig {
-        url: "ws://127.0.0.1:9/rooms/x/ws".into(),
-        token: Some(room_client::protocol::Token::new("t".repeat(32))),
-        options: SessionOptions::default(),
-        cache: CacheChoice::IndexedDb {
-            room_id: room.clone(),
-            options: IndexedDbOptions::default(),
-        },
-    };
-    let first = Session::start(config());
+    let first = offline_session(&room, IndexedDbOptions::default(), true);
     wait(|| first.hydrated(), "hydrated").await;
     first.type_text("notes.md", "typed before the tab closed");
     first.edit("todo.txt", "saved while offline");
@@ -271,7 +284,7 @@ async fn drafts_survive_a_simulated_reload() {
     drop(first);
     TimeoutFuture::new(100).await;
 
-    let second = Session::start(config());
+    let second = offline_session(&room, IndexedDbOptions::default(), true);
     wait(|| second.hydrated(), "hydrated again").await;
     let state = second.state();
     assert_eq!(
@@ -319,18 +332,14 @@ async fn an_old_connection_held_open_does_not_hang_a_newer_open() {
     assert!(took < 1000.0, "took {took} ms");
 
     // A session facing the same situation carries on in memory and says so.
-    let session = Session::start(SessionConfig {
-        url: "ws://127.0.0.1:9/rooms/x/ws".into(),
-        token: None,
-        options: SessionOptions::default(),
-        cache: CacheChoice::IndexedDb {
-            room_id: room.clone(),
-            options: IndexedDbOptions {
-                schema_version: DB_VERSION + 1,
-                ..IndexedDbOptions::default()
-            },
+    let session = offline_session(
+        &room,
+        IndexedDbOptions {
+            schema_version: DB_VERSION + 1,
+            ..IndexedDbOptions::default()
         },
-    });
+        false,
+    );
     let started = now();
     wait(|| session.hydrated(), "hydrated despite the block").await;
     assert!(now() - started < 1000.0);
@@ -349,13 +358,7 @@ async fn an_old_connection_held_open_does_not_hang_a_newer_open() {
 async fn another_tab_upgrading_closes_this_connection_instead_of_blocking_it() {
     let room = fresh_room("upgrade");
     let this_tab = open(&room).await;
-    this_tab
-        .write(CacheWrite {
-            events_put: vec![event(1)],
-            ..CacheWrite::default()
-        })
-        .await
-        .unwrap();
+    write_events(&this_tab, &[1]).await.unwrap();
     // A newer build of the page opens in another tab: it must not be blocked
     // by us, because our connection closes itself on versionchange.
     let started = now();
@@ -375,12 +378,7 @@ async fn another_tab_upgrading_closes_this_connection_instead_of_blocking_it() {
         "upgraded in place, data kept"
     );
     // Our next write cannot reopen an older schema: a clear error, not a hang.
-    let result = this_tab
-        .write(CacheWrite {
-            events_put: vec![event(2)],
-            ..CacheWrite::default()
-        })
-        .await;
+    let result = write_events(&this_tab, &[2]).await;
     assert!(
         matches!(result, Err(CacheError::Unavailable(_))),
         "{result:?}"
@@ -393,23 +391,11 @@ async fn another_tab_upgrading_closes_this_connection_instead_of_blocking_it() {
 async fn a_connection_closed_by_another_tab_is_reopened_lazily() {
     let room = fresh_room("reopen");
     let cache = open(&room).await;
-    cache
-        .write(CacheWrite {
-            events_put: vec![event(1)],
-            ..CacheWrite::default()
-        })
-        .await
-        .unwrap();
+    write_events(&cache, &[1]).await.unwrap();
     // Another tab deletes the database (e.g. "clear site data" in a tab):
     // versionchange closes our connection, the delete goes through.
     delete_database(&database_name(&room)).await;
-    cache
-        .write(CacheWrite {
-            events_put: vec![event(2)],
-            ..CacheWrite::default()
-        })
-        .await
-        .expect("reopened");
+    write_events(&cache, &[2]).await.expect("reopened");
     let loaded = cache.load().await.unwrap();
     assert_eq!(loaded.events.iter().map(|e| e.rev).collect::<Vec<_>>(), [2]);
     cache.close();
@@ -428,15 +414,7 @@ async fn when_indexeddb_cannot_be_opened_the_session_falls_back_to_memory_and_sa
         "{direct:?}"
     );
 
-    let session = Session::start(SessionConfig {
-        url: "ws://127.0.0.1:9/rooms/x/ws".into(),
-        token: None,
-        options: SessionOptions::default(),
-        cache: CacheChoice::IndexedDb {
-            room_id: room.clone(),
-            options: IndexedDbOptions::default(),
-        },
-    });
+    let session = offline_session(&room, IndexedDbOptions::default(), false);
     wait(|| session.hydrated(), "hydrated").await;
     assert_eq!(session.cache_kind(), Some(CacheKind::Memory));
     let state = session.state();
@@ -454,15 +432,7 @@ async fn when_indexeddb_cannot_be_opened_the_session_falls_back_to_memory_and_sa
 #[wasm_bindgen_test]
 async fn a_write_failure_falls_back_to_memory_and_the_session_keeps_working() {
     let room = fresh_room("writefail");
-    let session = Session::start(SessionConfig {
-        url: "ws://127.0.0.1:9/rooms/x/ws".into(),
-        token: Some(room_client::protocol::Token::new("t".repeat(32))),
-        options: SessionOptions::default(),
-        cache: CacheChoice::IndexedDb {
-            room_id: room.clone(),
-            options: IndexedDbOptions::default(),
-        },
-    });
+    let session = offline_session(&room, IndexedDbOptions::default(), true);
     wait(|| session.hydrated(), "hydrated").await;
     assert_eq!(session.cache_kind(), Some(CacheKind::IndexedDb));
     // A newer build of the page upgrades the database in another tab: our

@@ -69,6 +69,33 @@ fn joined() -> RoomState {
     s
 }
 
+/// Saves `content` to `path` and marks it sent as `edit_id`, as the session
+/// does while live.
+fn save_and_send(s: &mut RoomState, path: &str, content: &str, edit_id: &str) {
+    s.apply(Action::Save {
+        path: path.into(),
+        content: content.into(),
+    });
+    s.apply(Action::Sent {
+        path: path.into(),
+        edit_id: edit_id.into(),
+    });
+}
+
+/// The hub refuses the edit `edit_id` with `code`.
+fn refuse(
+    s: &mut RoomState,
+    edit_id: &str,
+    code: ErrorCode,
+    message: &str,
+    current: Option<FileVersion>,
+) {
+    let mut error = ErrorFrame::new(code, message);
+    error.edit_id = Some(edit_id.into());
+    error.current = current;
+    s.apply(Action::HubError(error));
+}
+
 fn event_revs(s: &RoomState) -> Vec<u64> {
     s.events.iter().map(|e| e.rev).collect()
 }
@@ -218,14 +245,7 @@ fn a_saved_draft_is_acknowledged_by_its_edit_id() {
 #[test]
 fn typing_after_sending_keeps_the_newer_text_on_the_acknowledged_base() {
     let mut s = joined();
-    s.apply(Action::Save {
-        path: "a.txt".into(),
-        content: "v1".into(),
-    });
-    s.apply(Action::Sent {
-        path: "a.txt".into(),
-        edit_id: "e1".into(),
-    });
+    save_and_send(&mut s, "a.txt", "v1", "e1");
     s.apply(Action::Type {
         path: "a.txt".into(),
         content: "v1 and more".into(),
@@ -255,17 +275,8 @@ fn typing_back_to_the_hub_text_leaves_no_draft() {
 #[test]
 fn read_only_keeps_the_draft_and_raises_a_notice() {
     let mut s = joined();
-    s.apply(Action::Save {
-        path: "a.txt".into(),
-        content: "nope".into(),
-    });
-    s.apply(Action::Sent {
-        path: "a.txt".into(),
-        edit_id: "e1".into(),
-    });
-    let mut error = ErrorFrame::new(ErrorCode::ReadOnly, "view-only");
-    error.edit_id = Some("e1".into());
-    s.apply(Action::HubError(error));
+    save_and_send(&mut s, "a.txt", "nope", "e1");
+    refuse(&mut s, "e1", ErrorCode::ReadOnly, "view-only", None);
     assert_eq!(s.drafts["a.txt"].status, DraftStatus::ReadOnly);
     assert_eq!(s.drafts["a.txt"].content, "nope");
     assert_eq!(
@@ -284,21 +295,17 @@ fn read_only_keeps_the_draft_and_raises_a_notice() {
 fn a_conflict_keeps_both_versions_and_resolves_either_way() {
     let mut s = joined();
     for keep_mine in [true, false] {
-        s.apply(Action::Save {
-            path: "a.txt".into(),
-            content: "mine".into(),
-        });
-        s.apply(Action::Sent {
-            path: "a.txt".into(),
-            edit_id: "e1".into(),
-        });
-        let mut error = ErrorFrame::new(ErrorCode::Conflict, "changed");
-        error.edit_id = Some("e1".into());
-        error.current = Some(FileVersion {
-            rev: 9,
-            content: "theirs".into(),
-        });
-        s.apply(Action::HubError(error));
+        save_and_send(&mut s, "a.txt", "mine", "e1");
+        refuse(
+            &mut s,
+            "e1",
+            ErrorCode::Conflict,
+            "changed",
+            Some(FileVersion {
+                rev: 9,
+                content: "theirs".into(),
+            }),
+        );
         let theirs = FileVersion {
             rev: 9,
             content: "theirs".into(),
@@ -329,43 +336,25 @@ fn a_conflict_keeps_both_versions_and_resolves_either_way() {
 #[test]
 fn a_conflict_with_our_own_text_is_an_acknowledgement() {
     let mut s = joined();
-    s.apply(Action::Save {
-        path: "a.txt".into(),
-        content: "same".into(),
-    });
-    s.apply(Action::Sent {
-        path: "a.txt".into(),
-        edit_id: "e1".into(),
-    });
-    let mut error = ErrorFrame::new(ErrorCode::Conflict, "changed");
-    error.edit_id = Some("e1".into());
-    error.current = Some(FileVersion {
-        rev: 4,
-        content: "same".into(),
-    });
-    s.apply(Action::HubError(error));
+    save_and_send(&mut s, "a.txt", "same", "e1");
+    refuse(
+        &mut s,
+        "e1",
+        ErrorCode::Conflict,
+        "changed",
+        Some(FileVersion {
+            rev: 4,
+            content: "same".into(),
+        }),
+    );
     assert!(s.drafts.is_empty());
 }
 
 #[test]
 fn an_in_flight_draft_already_in_a_snapshot_is_settled() {
     let mut s = joined();
-    s.apply(Action::Save {
-        path: "a.txt".into(),
-        content: "landed".into(),
-    });
-    s.apply(Action::Sent {
-        path: "a.txt".into(),
-        edit_id: "e1".into(),
-    });
-    s.apply(Action::Save {
-        path: "b.txt".into(),
-        content: "did not".into(),
-    });
-    s.apply(Action::Sent {
-        path: "b.txt".into(),
-        edit_id: "e2".into(),
-    });
+    save_and_send(&mut s, "a.txt", "landed", "e1");
+    save_and_send(&mut s, "b.txt", "did not", "e2");
     s.apply(Action::Welcome(welcome(
         "g1",
         4,
@@ -399,9 +388,7 @@ fn oversize_content_is_kept_locally_with_a_notice() {
 #[test]
 fn errors_for_unknown_edits_and_notices_are_handled() {
     let mut s = joined();
-    let mut error = ErrorFrame::new(ErrorCode::BadPath, "no");
-    error.edit_id = Some("unknown".into());
-    s.apply(Action::HubError(error));
+    refuse(&mut s, "unknown", ErrorCode::BadPath, "no", None);
     assert!(s.notices.is_empty());
     s.apply(Action::Notify(Notice::StorageFallback {
         reason: "quota".into(),
@@ -415,17 +402,14 @@ fn errors_for_unknown_edits_and_notices_are_handled() {
 #[test]
 fn other_refusals_keep_the_draft_with_the_hubs_reason() {
     let mut s = joined();
-    s.apply(Action::Save {
-        path: "../x".into(),
-        content: "x".into(),
-    });
-    s.apply(Action::Sent {
-        path: "../x".into(),
-        edit_id: "e1".into(),
-    });
-    let mut error = ErrorFrame::new(ErrorCode::BadPath, "the path must be relative");
-    error.edit_id = Some("e1".into());
-    s.apply(Action::HubError(error));
+    save_and_send(&mut s, "../x", "x", "e1");
+    refuse(
+        &mut s,
+        "e1",
+        ErrorCode::BadPath,
+        "the path must be relative",
+        None,
+    );
     assert!(matches!(
         &s.drafts["../x"].status,
         DraftStatus::Refused {
