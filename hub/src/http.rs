@@ -74,6 +74,15 @@ pub fn app(state: Arc<HubState>) -> Router {
     router.with_state(state)
 }
 
+/// What every HTTP endpoint answers for a room this hub does not have.
+fn unknown_room() -> Response {
+    json_error(
+        StatusCode::NOT_FOUND,
+        "unknown-room",
+        "no room with that id",
+    )
+}
+
 fn json_error(status: StatusCode, error: &str, message: &str) -> Response {
     (status, Json(json!({ "error": error, "message": message }))).into_response()
 }
@@ -154,11 +163,7 @@ async fn post_event(
     body: Bytes,
 ) -> Response {
     let Some(room) = hub.rooms.get(&room_id) else {
-        return json_error(
-            StatusCode::NOT_FOUND,
-            "unknown-room",
-            "no room with that id",
-        );
+        return unknown_room();
     };
     let bearer = headers
         .get(header::AUTHORIZATION)
@@ -222,11 +227,7 @@ async fn snapshot(
     State(hub): State<Arc<HubState>>,
 ) -> Response {
     let Some(room) = hub.rooms.get(&room_id) else {
-        return json_error(
-            StatusCode::NOT_FOUND,
-            "unknown-room",
-            "no room with that id",
-        );
+        return unknown_room();
     };
     let (Some(exp), Some(sig)) = (query.exp, query.sig) else {
         return json_error(

@@ -24,6 +24,13 @@ fn use_ticker(active: bool) {
     });
 }
 
+/// A terminal problem: nothing to do but read it.
+fn alert(kind: &'static str, text: &'static str) -> Html {
+    html! {
+        <div class="room-banner alert" role="alert" data-banner={kind}>{ text }</div>
+    }
+}
+
 /// Every banner the state calls for.
 #[component]
 pub fn Banners() -> Html {
@@ -76,26 +83,19 @@ pub fn Banners() -> Html {
                 </div>
             }
         }
-        ConnectionStatus::Unauthorized => html! {
-            <div class="room-banner alert" role="alert" data-banner="unauthorized">
-                { "This link is invalid or has expired. Ask the host for a new one." }
-            </div>
-        },
-        ConnectionStatus::RoomGone => html! {
-            <div class="room-banner alert" role="alert" data-banner="room-gone">
-                { "This room has closed." }
-            </div>
-        },
-        ConnectionStatus::NeedsToken => html! {
-            <div class="room-banner alert" role="alert" data-banner="needs-token">
-                { "Open this room with its share link: the link carries the key to the room." }
-            </div>
-        },
-        ConnectionStatus::ProtocolError => html! {
-            <div class="room-banner alert" role="alert" data-banner="protocol-error">
-                { "This page and the hub do not understand each other. Refresh to load the current version." }
-            </div>
-        },
+        ConnectionStatus::Unauthorized => alert(
+            "unauthorized",
+            "This link is invalid or has expired. Ask the host for a new one.",
+        ),
+        ConnectionStatus::RoomGone => alert("room-gone", "This room has closed."),
+        ConnectionStatus::NeedsToken => alert(
+            "needs-token",
+            "Open this room with its share link: the link carries the key to the room.",
+        ),
+        ConnectionStatus::ProtocolError => alert(
+            "protocol-error",
+            "This page and the hub do not understand each other. Refresh to load the current version.",
+        ),
     };
 
     let notices = state.notices.iter().enumerate().map(|(index, notice)| {
