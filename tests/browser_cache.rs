@@ -124,20 +124,14 @@ fn offline_session(room: &str, options: IndexedDbOptions, token: bool) -> Sessio
     })
 }
 
-async fn delete_database(name: &str) {
-    let factory = web_sys::window().unwrap().indexed_db().unwrap().unwrap();
-    let request = factory.delete_database(name).unwrap();
-    let (tx, rx) = futures_channel::oneshot::channel::<()>();
-    let tx = std::cell::RefCell::new(Some(tx));
-    let done = Closure::<dyn FnMut()>::new(move || {
-        if let Some(tx) = tx.borrow_mut().take() {
-            let _ = tx.send(());
-        }
-    });
-    request.set_onsuccess(Some(done.as_ref().unchecked_ref()));
-    // A blocked delete still completes once connections close; don't wait
-    // forever if one never does.
-    let _ = futures_util::future::select(rx, TimeoutFuture::new(2000)).await;
+/// Deletes a test's database; a blocked delete still completes once
+/// connections close, but the test does not wait for that forever.
+async fn delete_database(room: &str) {
+    let _ = futures_util::future::select(
+        Box::pin(IndexedDbCache::delete(room)),
+        TimeoutFuture::new(2000),
+    )
+    .await;
 }
 
 #[wasm_bindgen_test]
@@ -201,7 +195,7 @@ async fn every_store_round_trips() {
     assert_eq!(room_data.profile, batch.profile);
     assert_eq!(reopened.kind(), CacheKind::IndexedDb);
     reopened.close();
-    delete_database(&database_name(&room)).await;
+    delete_database(&room).await;
 }
 
 #[wasm_bindgen_test]
@@ -220,7 +214,7 @@ async fn fifteen_hundred_events_leave_exactly_the_newest_thousand() {
     let revs: Vec<u64> = loaded.events.iter().map(|e| e.rev).collect();
     assert_eq!(revs, (501..=1500).collect::<Vec<_>>());
     cache.close();
-    delete_database(&database_name(&room)).await;
+    delete_database(&room).await;
 }
 
 #[wasm_bindgen_test]
@@ -269,7 +263,7 @@ async fn a_new_project_rev_or_id_evicts_files_and_events_and_keeps_profile_and_d
         assert_eq!(loaded.drafts.len(), 1);
         assert_eq!(loaded.drafts[0].draft.content, "my draft");
         cache.close();
-        delete_database(&database_name(&room)).await;
+        delete_database(&room).await;
     }
 }
 
@@ -301,7 +295,7 @@ async fn drafts_survive_a_simulated_reload() {
     assert_eq!(second.cache_kind(), Some(CacheKind::IndexedDb));
     drop(second);
     TimeoutFuture::new(100).await;
-    delete_database(&database_name(&room)).await;
+    delete_database(&room).await;
 }
 
 async fn wait(check: impl Fn() -> bool, what: &str) {
@@ -384,7 +378,7 @@ async fn another_tab_upgrading_closes_this_connection_instead_of_blocking_it() {
         "{result:?}"
     );
     newer_tab.close();
-    delete_database(&database_name(&room)).await;
+    delete_database(&room).await;
 }
 
 #[wasm_bindgen_test]
@@ -394,12 +388,12 @@ async fn a_connection_closed_by_another_tab_is_reopened_lazily() {
     write_events(&cache, &[1]).await.unwrap();
     // Another tab deletes the database (e.g. "clear site data" in a tab):
     // versionchange closes our connection, the delete goes through.
-    delete_database(&database_name(&room)).await;
+    delete_database(&room).await;
     write_events(&cache, &[2]).await.expect("reopened");
     let loaded = cache.load().await.unwrap();
     assert_eq!(loaded.events.iter().map(|e| e.rev).collect::<Vec<_>>(), [2]);
     cache.close();
-    delete_database(&database_name(&room)).await;
+    delete_database(&room).await;
 }
 
 #[wasm_bindgen_test]
@@ -473,5 +467,33 @@ async fn a_write_failure_falls_back_to_memory_and_the_session_keeps_working() {
     );
     drop(session);
     newer.close();
-    delete_database(&database_name(&room)).await;
+    delete_database(&room).await;
+}
+
+#[wasm_bindgen_test]
+async fn records_written_by_an_earlier_build_load_and_damaged_ones_are_skipped() {
+    let room = fresh_room("compat");
+    open(&room).await.close();
+    // What the previous build stored (plain objects from its own
+    // serializer), beside two records no build can read.
+    let db = raw_open(&database_name(&room), DB_VERSION).await;
+    let tx = db
+        .transaction_with_str_and_mode("events", web_sys::IdbTransactionMode::Readwrite)
+        .unwrap();
+    let events = tx.object_store("events").unwrap();
+    for record in [
+        r#"{"rev":7,"ts":1700000000007,"kind":"pulse","data":{"n":7}}"#,
+        r#"{"rev":8,"kind":"no ts"}"#,
+        r#"{"rev":9,"ts":"not a number","kind":"pulse","data":null}"#,
+    ] {
+        events.put(&js_sys::JSON::parse(record).unwrap()).unwrap();
+    }
+    TimeoutFuture::new(50).await;
+    db.close();
+
+    let cache = open(&room).await;
+    let loaded = cache.load().await.unwrap();
+    assert_eq!(loaded.events, vec![event(7)]);
+    cache.close();
+    delete_database(&room).await;
 }

@@ -6,7 +6,7 @@
 
 use gloo_timers::future::TimeoutFuture;
 use room_client::cache::{
-    database_name, diff, CacheWrite, CachedFile, IndexedDbCache, IndexedDbOptions, RoomCache,
+    diff, CacheWrite, CachedFile, IndexedDbCache, IndexedDbOptions, RoomCache,
 };
 use room_client::protocol::{
     FileSnapshot, LogEntry, ProjectVersion, RuntimeEvent, SyncMode, Welcome,
@@ -48,7 +48,7 @@ fn files() -> Vec<CachedFile> {
 
 async fn delete(room: &str) {
     let _ = futures_util::future::select(
-        Box::pin(rexie::Rexie::delete(&database_name(room))),
+        Box::pin(IndexedDbCache::delete(room)),
         TimeoutFuture::new(2000),
     )
     .await;
