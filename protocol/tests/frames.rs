@@ -158,6 +158,24 @@ both! {
         assert!(matches!(frame, ServerFrame::Error(e) if e.error == ErrorCode::Other));
     }
 
+    fn every_error_code_decodes_to_itself() {
+        for code in [
+            ErrorCode::BadFrame,
+            ErrorCode::UnknownType,
+            ErrorCode::HelloFirst,
+            ErrorCode::ReadOnly,
+            ErrorCode::Conflict,
+            ErrorCode::BadPath,
+            ErrorCode::TooLarge,
+            ErrorCode::WriteFailed,
+        ] {
+            let wire = serde_json::to_string(&code).unwrap();
+            assert_eq!(wire, format!("\"{}\"", code.as_str()));
+            assert_eq!(serde_json::from_str::<ErrorCode>(&wire).unwrap(), code, "{wire}");
+        }
+        assert!(serde_json::from_str::<ErrorCode>("7").is_err(), "only strings are codes");
+    }
+
     fn synced_peers_and_pong_round_trip() {
         for frame in [
             ServerFrame::Synced(Synced { head: 42 }),

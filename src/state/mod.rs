@@ -79,8 +79,11 @@ impl FileEntry {
     }
 }
 
-/// Where a local edit stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a local edit stands. Stored in the cache as `{"state": …}` plus
+/// the variant's fields; a state this version cannot read comes back as
+/// [`DraftStatus::Editing`], so the text is kept and nothing is sent
+/// until the person saves it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(
     tag = "state",
     rename_all = "kebab-case",
@@ -112,6 +115,43 @@ pub enum DraftStatus {
         /// The hub's sentence.
         message: String,
     },
+}
+
+/// The stored form of a [`DraftStatus`], read field by field. By hand
+/// because serde's derived reader for internally tagged enums buffers the
+/// whole value first and costs the browser bundle 9 KB.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredStatus {
+    state: String,
+    edit_id: Option<String>,
+    theirs: Option<FileVersion>,
+    code: Option<ErrorCode>,
+    message: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for DraftStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let StoredStatus {
+            state,
+            edit_id,
+            theirs,
+            code,
+            message,
+        } = StoredStatus::deserialize(deserializer)?;
+        Ok(match (state.as_str(), edit_id, theirs, code) {
+            ("queued", ..) => Self::Queued,
+            ("in-flight", Some(edit_id), ..) => Self::InFlight { edit_id },
+            ("read-only", ..) => Self::ReadOnly,
+            ("conflict", _, Some(theirs), _) => Self::Conflict { theirs },
+            ("too-large", ..) => Self::TooLarge,
+            ("refused", _, _, Some(code)) => Self::Refused {
+                code,
+                message: message.unwrap_or_default(),
+            },
+            _ => Self::Editing,
+        })
+    }
 }
 
 /// A local edit that the hub has not acknowledged. Drafts survive

@@ -433,3 +433,54 @@ fn the_reducer_is_a_yew_reducible() {
         "the old state is untouched"
     );
 }
+
+#[test]
+fn every_draft_status_reads_back_as_stored() {
+    for status in [
+        DraftStatus::Editing,
+        DraftStatus::Queued,
+        DraftStatus::InFlight {
+            edit_id: "e1".into(),
+        },
+        DraftStatus::ReadOnly,
+        DraftStatus::Conflict {
+            theirs: FileVersion {
+                rev: 4,
+                content: "theirs".into(),
+            },
+        },
+        DraftStatus::TooLarge,
+        DraftStatus::Refused {
+            code: ErrorCode::BadPath,
+            message: "no".into(),
+        },
+    ] {
+        let stored = serde_json::to_value(&status).unwrap();
+        let read: DraftStatus = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(read, status, "{stored}");
+    }
+    // The stored shape, which earlier builds wrote too.
+    assert_eq!(
+        serde_json::to_value(DraftStatus::InFlight {
+            edit_id: "e1".into()
+        })
+        .unwrap(),
+        json!({"state": "in-flight", "editId": "e1"})
+    );
+}
+
+#[test]
+fn an_unreadable_draft_status_keeps_the_text_as_editing() {
+    for stored in [
+        json!({"state": "from-a-newer-build"}),
+        json!({"state": "in-flight"}),
+        json!({"state": "conflict", "theirs": null}),
+    ] {
+        let draft: Draft = serde_json::from_value(json!({
+            "content": "unsaved", "baseRev": 2, "status": stored
+        }))
+        .unwrap();
+        assert_eq!(draft.status, DraftStatus::Editing);
+        assert_eq!(draft.content, "unsaved");
+    }
+}
