@@ -131,6 +131,10 @@ impl Proxy {
 
     async fn forward(self: Arc<Self>, mut client: TcpStream) {
         let _ = client.set_zero_linger();
+        // Relayed chunks go out at once, as the hub's own writes do: with
+        // Nagle on, a small frame can wait ~40 ms for a delayed ACK, which
+        // would show up as hub latency in every timing taken through here.
+        let _ = client.set_nodelay(true);
         // The first chunk tells a WebSocket upgrade from a page or asset
         // request, so faults can target the room's socket alone.
         let mut first = vec![0_u8; 16 * 1024];
@@ -155,6 +159,7 @@ impl Proxy {
         // Aborting this task drops both sockets; linger 0 turns that into
         // a reset rather than an orderly close.
         let _ = upstream.set_zero_linger();
+        let _ = upstream.set_nodelay(true);
         let (client_read, client_write) = client.into_split();
         let (hub_read, mut hub_write) = upstream.into_split();
         let mut mode = self.mode.subscribe();
