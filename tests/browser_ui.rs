@@ -177,7 +177,7 @@ async fn notices_have_their_banners() {
                 path: "a.txt".into(),
             },
             Notice::StorageFallback {
-                reason: "blocked".into(),
+                reason: room_client::CacheError::QuotaExceeded.to_string(),
             },
         ],
         ..RoomState::default()
@@ -194,10 +194,15 @@ async fn notices_have_their_banners() {
         "This link is view-only. Your edit was not saved; it is kept here."
     );
     let storage = banner(&root, "storage-fallback").expect("storage banner");
-    assert!(storage
-        .text_content()
-        .unwrap()
-        .contains("works from memory"));
+    assert_eq!(
+        storage
+            .query_selector("span")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        "Offline storage is full; this tab works from memory and forgets on close."
+    );
 }
 
 #[wasm_bindgen_test]

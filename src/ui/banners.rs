@@ -106,7 +106,10 @@ pub fn Banners() -> Html {
             ),
             Notice::TooLarge { path, bytes } => (
                 "too-large",
-                format!("{path} is {} KiB, over the 1 MiB limit. It was not sent; it is kept here.", bytes / 1024),
+                format!(
+                    "{path} is {} KiB, over the 1 MiB limit. It was not sent; it is kept here.",
+                    bytes / 1024
+                ),
             ),
             Notice::EditRefused { path, message } => (
                 "edit-refused",
@@ -114,7 +117,11 @@ pub fn Banners() -> Html {
             ),
             Notice::StorageFallback { reason } => (
                 "storage-fallback",
-                format!("Offline storage is unavailable ({reason}); this tab works from memory and forgets on close."),
+                // The reason is a whole clause ("offline storage is full").
+                format!(
+                    "{}; this tab works from memory and forgets on close.",
+                    capitalized(reason)
+                ),
             ),
         };
         let dismiss = {
@@ -134,5 +141,14 @@ pub fn Banners() -> Html {
             { status }
             { for notices }
         </div>
+    }
+}
+
+/// The sentence with its first letter in upper case.
+fn capitalized(sentence: &str) -> String {
+    let mut chars = sentence.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }

@@ -29,7 +29,7 @@ pub fn PulseChart() -> Html {
     let total = room.state.events.len();
     html! {
         <figure class="room-pulse">
-            <figcaption>{ format!("Events per second, last {} minutes ({total} cached)", CHART_SECONDS / 60) }</figcaption>
+            <figcaption>{ format!("Events per second, last {} minutes ({total} in history)", CHART_SECONDS / 60) }</figcaption>
             <canvas ref={canvas} width="720" height="120" role="img"
                 aria-label="Chart of runtime events per second"></canvas>
         </figure>
