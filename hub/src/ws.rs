@@ -30,6 +30,11 @@ pub struct Heartbeat {
     /// How long a connection may send nothing at all (not even a pong)
     /// before the hub drops it. Default 45 s.
     pub idle_timeout: Duration,
+    /// How long a new connection may take to send `hello` before the hub
+    /// closes it with 4408. Default 10 s: the client sends it as soon as
+    /// the socket opens, so only a stuck or hostile peer waits longer, and
+    /// it should not hold a connection slot meanwhile.
+    pub hello_within: Duration,
 }
 
 impl Default for Heartbeat {
@@ -37,6 +42,7 @@ impl Default for Heartbeat {
         Self {
             ping_every: Duration::from_secs(15),
             idle_timeout: Duration::from_secs(45),
+            hello_within: Duration::from_secs(10),
         }
     }
 }
@@ -76,8 +82,8 @@ pub async fn serve_connection(socket: WebSocket, admission: Admission, heartbeat
         }
     };
 
-    // The first frame must be hello; allow the idle timeout for it.
-    let hello = match tokio::time::timeout(heartbeat.idle_timeout, stream.next()).await {
+    // The first frame must be hello, and soon.
+    let hello = match tokio::time::timeout(heartbeat.hello_within, stream.next()).await {
         Err(_) => {
             close(&mut sink, &mut stream, CLOSE_IDLE, "no hello").await;
             return;

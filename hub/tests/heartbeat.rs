@@ -10,6 +10,30 @@ use room_hub::Heartbeat;
 use room_protocol::{ClientFrame, Ping, ServerFrame, CLOSE_IDLE};
 
 #[tokio::test]
+async fn a_connection_that_never_says_hello_is_closed_after_hello_within() {
+    let project = sample_project();
+    let hub = hub_with(project.path(), |c| {
+        c.heartbeat.hello_within = Duration::from_millis(300);
+    })
+    .await;
+    let token = edit_token(&hub);
+    let started = Instant::now();
+    let (mut mute, _) = open(&hub, hub.room.id(), Auth::Subprotocol(&token)).await;
+    let (code, _) = read_until_close(&mut mute).await;
+    let waited = started.elapsed();
+    assert_eq!(code, Some(CLOSE_IDLE));
+    assert!(
+        waited >= Duration::from_millis(300) && waited < Duration::from_secs(3),
+        "closed after {waited:?}"
+    );
+    let room = &healthz(&hub).await["rooms"][hub.room.id()];
+    assert_eq!(
+        room["connections"]["welcomed"], 0,
+        "it never joined the room"
+    );
+}
+
+#[tokio::test]
 async fn ping_is_answered_with_pong_carrying_the_same_t() {
     let project = sample_project();
     let hub = hub_over(project.path()).await;
@@ -25,6 +49,7 @@ async fn a_silent_connection_is_dropped_and_its_peer_removed() {
         c.heartbeat = Heartbeat {
             ping_every: Duration::from_millis(100),
             idle_timeout: Duration::from_millis(400),
+            ..Heartbeat::default()
         };
     })
     .await;

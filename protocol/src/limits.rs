@@ -35,5 +35,6 @@ pub const CLOSE_MESSAGE_TOO_BIG: u16 = 1009;
 /// Close code (RFC 6455 "try again later"): the peer fell too far behind the
 /// live stream. The client reconnects and catches up by replay.
 pub const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
-/// Close code: the peer sent nothing, not even a pong, for too long.
+/// Close code: the peer sent nothing, not even a pong, for too long, or
+/// did not send `hello` in time.
 pub const CLOSE_IDLE: u16 = 4408;
