@@ -291,6 +291,9 @@ impl IndexedDbCache {
                 return Err(CacheError::Blocked);
             }
         };
+        // The upgrade step ran (or was not needed) before success; its
+        // handler is dropped with this call, so unhook it first.
+        request.set_onupgradeneeded(None);
         let on_version_change = Closure::<dyn FnMut()>::new({
             let db = db.clone();
             move || db.close()
