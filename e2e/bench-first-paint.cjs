@@ -28,7 +28,17 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     await k.status(page, 'connected');
     const marks = await page.evaluate(() => {
       const start = (n) => performance.getEntriesByName(n)[0].startTime;
-      return { painted: start('room:cache-painted'), synced: start('room:synced'), origin: performance.timeOrigin };
+      const wasm = performance.getEntriesByType('resource').find((r) => r.name.endsWith('_bg.wasm'));
+      return {
+        wasmFetched: wasm.responseEnd,
+        sessionStart: start('room:session-start'),
+        cacheLoaded: start('room:cache-loaded'),
+        painted: start('room:cache-painted'),
+        socketOpen: start('room:socket-open'),
+        firstFrame: start('room:first-frame'),
+        synced: start('room:synced'),
+        origin: performance.timeOrigin,
+      };
     });
     const firstByte = (await k.kitJson('/stats')).proxy.socketFirstByteMs;
     runs.push({ ...marks, beforeHub: marks.origin + marks.painted < firstByte });
@@ -51,6 +61,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(`  page start -> cache painted: median ${painted.toFixed(0)} ms`);
   console.log(`  page start -> synced:        median ${synced.toFixed(0)} ms (painted/synced = ${report.firstPaint.paintedOverSynced})`);
   console.log(`  painted before the hub's first byte: ${report.firstPaint.paintedBeforeHubByte} of ${runs.length}`);
+  // Where the time goes: the median of each mark, page start = 0.
+  const steps = ['wasmFetched', 'sessionStart', 'cacheLoaded', 'painted', 'socketOpen', 'firstFrame', 'synced'];
+  report.firstPaint.timelineMsMedian = Object.fromEntries(steps.map((s) => [s, Math.round(median(runs.map((r) => r[s])))]));
+  console.log(`  timeline (median ms from page start): ${steps.map((s) => `${s} ${report.firstPaint.timelineMsMedian[s]}`).join(', ')}`);
   console.log(JSON.stringify(report));
 })().catch((e) => {
   console.error(`first-paint benchmark failed: ${e.message}`);

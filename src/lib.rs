@@ -42,6 +42,8 @@
 pub mod cache;
 pub mod chart;
 pub mod error;
+#[cfg(target_arch = "wasm32")]
+pub mod marks;
 mod options;
 pub mod reconnect;
 pub mod session;

@@ -18,6 +18,7 @@ use crate::cache::{
     self, CacheKind, CachedRoom, IndexedDbCache, IndexedDbOptions, MemoryCache, RoomCache,
 };
 use crate::error::CacheError;
+use crate::marks::{self, mark_once};
 use crate::options::SessionOptions;
 use crate::state::{Action, Notice, RoomState};
 
@@ -248,6 +249,7 @@ async fn run(
     inputs: UnboundedReceiver<Input>,
     tx: UnboundedSender<Input>,
 ) {
+    mark_once(marks::SESSION_START);
     let (cache, mut trouble): (Rc<dyn RoomCache>, Option<CacheError>) = match &config.cache {
         CacheChoice::Memory => (Rc::new(MemoryCache::new()), None),
         CacheChoice::IndexedDb { room_id, options } => {
@@ -269,6 +271,7 @@ async fn run(
     } else {
         cache
     };
+    mark_once(marks::CACHE_LOADED);
     shared.cache_kind.set(Some(cache.kind()));
     let seed = (js_sys::Math::random() * 2f64.powi(52)) as u64;
     let state = RoomState::from_cache(cached, last_profile());
@@ -465,12 +468,16 @@ impl Shell {
     fn socket_input(&mut self, event: SocketEvent) -> Option<Input> {
         match event {
             SocketEvent::Opened => {
+                mark_once(marks::SOCKET_OPEN);
                 if let Some(socket) = &mut self.socket {
                     socket.opened = true;
                 }
                 Some(Input::Opened)
             }
-            SocketEvent::Text(text) => Some(Input::Text(text)),
+            SocketEvent::Text(text) => {
+                mark_once(marks::FIRST_FRAME);
+                Some(Input::Text(text))
+            }
             SocketEvent::Closed(code) => {
                 self.socket = None;
                 Some(Input::Closed { code })

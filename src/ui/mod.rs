@@ -35,11 +35,3 @@ pub use pulse::{EventLog, PulseChart};
 pub use share::SharePanel;
 pub use topbar::TopBar;
 pub use view::RoomView;
-
-/// Marks a moment on the page's performance timeline (for tests and
-/// benchmarks that compare when the cache painted and when the hub synced).
-pub(crate) fn performance_mark(name: &str) {
-    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
-        let _ = performance.mark(name);
-    }
-}

@@ -8,9 +8,10 @@ use room_protocol::Token;
 use yew::prelude::*;
 
 use super::handle::RoomHandle;
-use super::{performance_mark, RoomView};
+use super::RoomView;
 use crate::cache::IndexedDbOptions;
 use crate::error::ClientError;
+use crate::marks::{self, mark_once};
 use crate::options::{socket_url, RoomOptions};
 use crate::session::{CacheChoice, Session, SessionConfig};
 use crate::state::{ConnectionStatus, RoomState};
@@ -125,20 +126,16 @@ pub fn RoomClient(props: &RoomClientProps) -> Html {
     }
 
     // Timeline marks: when cached content is on screen, and when the hub's
-    // `synced` has been applied.
-    let painted = use_mut_ref(|| false);
-    let synced = use_mut_ref(|| false);
+    // `synced` has been applied (effects run after the render is in the DOM).
     {
         let hydrated = state.hydrated;
         let connected = state.status == ConnectionStatus::Connected;
         use_effect_with((hydrated, connected), move |&(hydrated, connected)| {
-            if hydrated && !*painted.borrow() {
-                *painted.borrow_mut() = true;
-                performance_mark("room:cache-painted");
+            if hydrated {
+                mark_once(marks::CACHE_PAINTED);
             }
-            if connected && !*synced.borrow() {
-                *synced.borrow_mut() = true;
-                performance_mark("room:synced");
+            if connected {
+                mark_once(marks::SYNCED);
             }
         });
     }

@@ -1,0 +1,27 @@
+//! Named moments on the page's performance timeline (User Timing marks).
+//! Each is marked once per page, the first time it happens, so a benchmark
+//! or an embedding app's own profiling can read where start-up time goes:
+//! `performance.getEntriesByName("room:cache-painted")`.
+
+/// The session started (the component mounted and found its token).
+pub const SESSION_START: &str = "room:session-start";
+/// The cache was opened and read (before anything is rendered from it).
+pub const CACHE_LOADED: &str = "room:cache-loaded";
+/// Cached files and history are on screen.
+pub const CACHE_PAINTED: &str = "room:cache-painted";
+/// The first WebSocket opened.
+pub const SOCKET_OPEN: &str = "room:socket-open";
+/// The hub's first frame arrived (its `welcome`).
+pub const FIRST_FRAME: &str = "room:first-frame";
+/// The hub's `synced` has been applied and rendered: the room is live.
+pub const SYNCED: &str = "room:synced";
+
+/// Marks `name` unless this page has already marked it.
+pub(crate) fn mark_once(name: &str) {
+    let Some(performance) = web_sys::window().and_then(|w| w.performance()) else {
+        return;
+    };
+    if performance.get_entries_by_name(name).length() == 0 {
+        let _ = performance.mark(name);
+    }
+}
