@@ -131,6 +131,13 @@ test('4. a hard refresh paints from IndexedDB before the hub answers, and even w
     const at = (name) => performance.timeOrigin + performance.getEntriesByName(name)[0].startTime;
     return { painted: at('room:cache-painted'), synced: at('room:synced') };
   });
+  // Every start-up mark, once, in the order the steps happen (the hub's
+  // bytes are held back, so the socket opens after the paint).
+  const timeline = await page.evaluate(() =>
+    ['session-start', 'cache-loaded', 'cache-painted', 'socket-open', 'first-frame', 'synced']
+      .map((n) => performance.getEntriesByName(`room:${n}`))
+      .map((entries) => (entries.length === 1 ? entries[0].startTime : NaN)));
+  assert.ok(timeline.every((t, i) => i === 0 || t >= timeline[i - 1]), `marks in order: ${timeline}`);
   const firstByte = (await k.kitJson('/stats')).proxy.socketFirstByteMs;
   await k.kitPost('/proxy/socket-delay/0');
   assert.ok(marks.painted < firstByte, `painted ${marks.painted} before the hub's first byte ${firstByte}`);
