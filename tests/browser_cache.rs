@@ -18,16 +18,10 @@ use serde_json::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
+mod common;
+use common::*;
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// A room id no other test (or earlier run) uses.
-fn fresh_room(label: &str) -> String {
-    format!("{label}-{:x}", (js_sys::Math::random() * 1e15) as u64)
-}
-
-fn now() -> f64 {
-    web_sys::window().unwrap().performance().unwrap().now()
-}
 
 async fn open(room: &str) -> IndexedDbCache {
     IndexedDbCache::open(room, IndexedDbOptions::default())
@@ -122,16 +116,6 @@ fn offline_session(room: &str, options: IndexedDbOptions, token: bool) -> Sessio
             options,
         },
     })
-}
-
-/// Deletes a test's database; a blocked delete still completes once
-/// connections close, but the test does not wait for that forever.
-async fn delete_database(room: &str) {
-    let _ = futures_util::future::select(
-        Box::pin(IndexedDbCache::delete(room)),
-        TimeoutFuture::new(2000),
-    )
-    .await;
 }
 
 #[wasm_bindgen_test]
@@ -271,15 +255,15 @@ async fn a_new_project_rev_or_id_evicts_files_and_events_and_keeps_profile_and_d
 async fn drafts_survive_a_simulated_reload() {
     let room = fresh_room("reload");
     let first = offline_session(&room, IndexedDbOptions::default(), true);
-    wait(|| first.hydrated(), "hydrated").await;
+    wait_until("hydrated", 5000.0, || first.hydrated()).await;
     first.type_text("notes.md", "typed before the tab closed");
     first.edit("todo.txt", "saved while offline");
-    wait(|| first.cache_transactions() >= 2, "persisted").await;
+    wait_until("persisted", 5000.0, || first.cache_transactions() >= 2).await;
     drop(first);
     TimeoutFuture::new(100).await;
 
     let second = offline_session(&room, IndexedDbOptions::default(), true);
-    wait(|| second.hydrated(), "hydrated again").await;
+    wait_until("hydrated again", 5000.0, || second.hydrated()).await;
     let state = second.state();
     assert_eq!(
         state.drafts["notes.md"].content,
@@ -296,14 +280,6 @@ async fn drafts_survive_a_simulated_reload() {
     drop(second);
     TimeoutFuture::new(100).await;
     delete_database(&room).await;
-}
-
-async fn wait(check: impl Fn() -> bool, what: &str) {
-    let deadline = now() + 5000.0;
-    while !check() {
-        assert!(now() < deadline, "timed out waiting for {what}");
-        TimeoutFuture::new(10).await;
-    }
 }
 
 #[wasm_bindgen_test]
@@ -335,7 +311,7 @@ async fn an_old_connection_held_open_does_not_hang_a_newer_open() {
         false,
     );
     let started = now();
-    wait(|| session.hydrated(), "hydrated despite the block").await;
+    wait_until("hydrated despite the block", 5000.0, || session.hydrated()).await;
     assert!(now() - started < 1000.0);
     assert_eq!(session.cache_kind(), Some(CacheKind::Memory));
     assert!(session
@@ -409,7 +385,7 @@ async fn when_indexeddb_cannot_be_opened_the_session_falls_back_to_memory_and_sa
     );
 
     let session = offline_session(&room, IndexedDbOptions::default(), false);
-    wait(|| session.hydrated(), "hydrated").await;
+    wait_until("hydrated", 5000.0, || session.hydrated()).await;
     assert_eq!(session.cache_kind(), Some(CacheKind::Memory));
     let state = session.state();
     assert!(state
@@ -418,7 +394,10 @@ async fn when_indexeddb_cannot_be_opened_the_session_falls_back_to_memory_and_sa
         .any(|n| matches!(n, Notice::StorageFallback { .. })));
     // The room still works in memory.
     session.type_text("a.txt", "still editable");
-    wait(|| session.state().drafts.contains_key("a.txt"), "the draft").await;
+    wait_until("the draft", 5000.0, || {
+        session.state().drafts.contains_key("a.txt")
+    })
+    .await;
     drop(session);
     delete_database(&name).await;
 }
@@ -427,7 +406,7 @@ async fn when_indexeddb_cannot_be_opened_the_session_falls_back_to_memory_and_sa
 async fn a_write_failure_falls_back_to_memory_and_the_session_keeps_working() {
     let room = fresh_room("writefail");
     let session = offline_session(&room, IndexedDbOptions::default(), true);
-    wait(|| session.hydrated(), "hydrated").await;
+    wait_until("hydrated", 5000.0, || session.hydrated()).await;
     assert_eq!(session.cache_kind(), Some(CacheKind::IndexedDb));
     // A newer build of the page upgrades the database in another tab: our
     // connection closes itself and cannot reopen the older schema.
@@ -441,25 +420,21 @@ async fn a_write_failure_falls_back_to_memory_and_the_session_keeps_working() {
     .await
     .unwrap();
     session.type_text("a.txt", "typed after the upgrade");
-    wait(
-        || {
-            session
-                .state()
-                .notices
-                .iter()
-                .any(|n| matches!(n, Notice::StorageFallback { .. }))
-        },
-        "the storage notice",
-    )
+    wait_until("the storage notice", 5000.0, || {
+        session
+            .state()
+            .notices
+            .iter()
+            .any(|n| matches!(n, Notice::StorageFallback { .. }))
+    })
     .await;
     assert_eq!(session.cache_kind(), Some(CacheKind::Memory));
     // The session still works (a regression: once the persister stopped,
     // the shell polled its closed channel in a loop and froze the page).
     session.type_text("b.txt", "still editable");
-    wait(
-        || session.state().drafts.contains_key("b.txt"),
-        "the next draft",
-    )
+    wait_until("the next draft", 5000.0, || {
+        session.state().drafts.contains_key("b.txt")
+    })
     .await;
     assert_eq!(
         session.state().drafts["a.txt"].content,

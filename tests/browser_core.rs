@@ -9,51 +9,18 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo_net::http::Request;
 use gloo_timers::future::TimeoutFuture;
 use room_client::protocol::{SyncMode, Token};
 use room_client::session::{CacheChoice, Session, SessionConfig};
 use room_client::state::{ConnectionStatus, DraftStatus, Notice, RoomState};
 use room_client::token::{self, TokenOutcome, TokenResponder, TokenSource};
 use room_client::SessionOptions;
-use serde_json::Value;
 use wasm_bindgen_test::*;
 
+mod common;
+use common::*;
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn kit(path: &str) -> String {
-    let Some(base) = option_env!("ROOM_TESTKIT_URL") else {
-        panic!("ROOM_TESTKIT_URL is set by scripts/test.sh, which starts room-testkit");
-    };
-    format!("{base}{path}")
-}
-
-async fn kit_get(path: &str) -> Value {
-    Request::get(&kit(path))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn kit_post(path: &str) -> Value {
-    let response = Request::post(&kit(path)).send().await.unwrap();
-    assert!(response.ok(), "{path}: {}", response.status());
-    response.json().await.unwrap()
-}
-
-async fn kit_file(path: &str) -> Option<String> {
-    let response = Request::get(&kit(&format!("/file/{path}")))
-        .send()
-        .await
-        .unwrap();
-    if response.status() == 404 {
-        return None;
-    }
-    Some(response.text().await.unwrap())
-}
 
 struct Config {
     room: String,
@@ -70,10 +37,6 @@ async fn config() -> Config {
         read_only: c["readOnlyToken"].as_str().unwrap().into(),
         proxy_ws: c["proxyWs"].as_str().unwrap().into(),
     }
-}
-
-fn now() -> f64 {
-    web_sys::window().unwrap().performance().unwrap().now()
 }
 
 /// Waits until `check` holds for the session's state, or fails after

@@ -4,23 +4,20 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use gloo_net::http::Request;
 use gloo_timers::future::TimeoutFuture;
 use room_client::protocol::{FileVersion, PeerInfo};
 use room_client::state::{ConnectionStatus, Draft, DraftStatus, FileEntry, Notice, RoomState};
 use room_client::ui::{use_room, Banners, RoomClient, RoomHandle, RoomView};
 use room_client::RoomOptions;
-use serde_json::Value;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement};
 use yew::prelude::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
+mod common;
+use common::*;
 
-fn now() -> f64 {
-    web_sys::window().unwrap().performance().unwrap().now()
-}
+wasm_bindgen_test_configure!(run_in_browser);
 
 fn container() -> Element {
     let document = web_sys::window().unwrap().document().unwrap();
@@ -286,13 +283,6 @@ fn node_texts(root: &Element, selector: &str) -> Vec<String> {
 
 // --- Embedding, against the real hub ------------------------------------
 
-fn kit(path: &str) -> String {
-    let Some(base) = option_env!("ROOM_TESTKIT_URL") else {
-        panic!("ROOM_TESTKIT_URL is set by scripts/test.sh, which starts room-testkit");
-    };
-    format!("{base}{path}")
-}
-
 /// What an embedding app renders inside `RoomClient`, using only the
 /// public hooks.
 #[component]
@@ -343,13 +333,7 @@ async fn wait_for_text(root: &Element, selector: &str, want: &str) {
 
 #[wasm_bindgen_test]
 async fn use_room_inside_an_embedding_app_follows_the_room_and_its_edit_reaches_the_hub() {
-    let config: Value = Request::get(&kit("/config"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let config = kit_get("/config").await;
     let room_id = config["roomId"].as_str().unwrap();
     let proxy_http = config["proxyWs"]
         .as_str()
@@ -401,18 +385,7 @@ async fn use_room_inside_an_embedding_app_follows_the_room_and_its_edit_reaches_
         .unwrap()
         .click();
     let deadline = now() + 10_000.0;
-    loop {
-        let response = Request::get(&kit("/file/embed/probe.txt"))
-            .send()
-            .await
-            .unwrap();
-        if response.status() == 200 {
-            assert_eq!(
-                response.text().await.unwrap(),
-                "written by an embedding app"
-            );
-            break;
-        }
+    while kit_file("embed/probe.txt").await.as_deref() != Some("written by an embedding app") {
         assert!(now() < deadline, "the edit never reached the hub's disk");
         TimeoutFuture::new(50).await;
     }

@@ -4,7 +4,6 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use gloo_timers::future::TimeoutFuture;
 use room_client::cache::{
     diff, CacheWrite, CachedFile, IndexedDbCache, IndexedDbOptions, RoomCache,
 };
@@ -15,11 +14,10 @@ use room_client::state::{Action, RoomState};
 use serde_json::json;
 use wasm_bindgen_test::*;
 
-wasm_bindgen_test_configure!(run_in_browser);
+mod common;
+use common::*;
 
-fn now() -> f64 {
-    web_sys::window().unwrap().performance().unwrap().now()
-}
+wasm_bindgen_test_configure!(run_in_browser);
 
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -44,14 +42,6 @@ fn files() -> Vec<CachedFile> {
             rev: i,
         })
         .collect()
-}
-
-async fn delete(room: &str) {
-    let _ = futures_util::future::select(
-        Box::pin(IndexedDbCache::delete(room)),
-        TimeoutFuture::new(2000),
-    )
-    .await;
 }
 
 #[wasm_bindgen_test]
@@ -95,7 +85,7 @@ async fn cache_benchmark() {
         fresh.close();
     }
     cache.close();
-    delete(&room).await;
+    delete_database(&room).await;
 
     // 2. Persist a 5000-entry replay: one diff, one transaction...
     let room = format!("{room}-replay");
@@ -143,7 +133,7 @@ async fn cache_benchmark() {
     let batched_tx = cache.transactions() - before;
     assert_eq!(cache.load().await.unwrap().events.len(), 1000);
     cache.close();
-    delete(&room).await;
+    delete_database(&room).await;
 
     // ...against the naive baseline: one transaction per entry.
     let room = format!("{room}-naive");
@@ -164,7 +154,7 @@ async fn cache_benchmark() {
     let naive_ms = now() - t0;
     let naive_tx = cache.transactions() - before;
     cache.close();
-    delete(&room).await;
+    delete_database(&room).await;
 
     console_log!("cache benchmark (headless Chromium, real IndexedDB, one run)");
     console_log!("  files: 50 ({} KB), events: 1000", bytes / 1024);

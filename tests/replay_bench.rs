@@ -9,49 +9,26 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use gloo_net::http::Request;
 use gloo_timers::future::TimeoutFuture;
 use room_client::cache::{diff, IndexedDbCache, IndexedDbOptions, RoomCache};
 use room_client::protocol::{LogEntry, RuntimeEvent, Token};
 use room_client::session::{CacheChoice, Session, SessionConfig};
 use room_client::state::{Action, ConnectionStatus};
 use room_client::SessionOptions;
-use serde_json::{json, Value};
+use serde_json::json;
 use wasm_bindgen_test::*;
+
+mod common;
+use common::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 const ENTRIES: u64 = 5000;
 
-fn kit(path: &str) -> String {
-    let Some(base) = option_env!("ROOM_TESTKIT_URL") else {
-        panic!("ROOM_TESTKIT_URL is set by scripts/bench.sh, which starts room-testkit");
-    };
-    format!("{base}{path}")
-}
-
-fn now() -> f64 {
-    web_sys::window().unwrap().performance().unwrap().now()
-}
-
-async fn wait(what: &str, timeout_ms: f64, check: impl Fn() -> bool) {
-    let deadline = now() + timeout_ms;
-    while !check() {
-        assert!(now() < deadline, "timed out waiting for {what}");
-        TimeoutFuture::new(1).await;
-    }
-}
-
 #[wasm_bindgen_test]
 async fn replay_benchmark() {
-    let config: Value = Request::get(&kit("/config"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let room = format!("replay-bench-{:x}", (js_sys::Math::random() * 1e15) as u64);
+    let config = kit_get("/config").await;
+    let room = fresh_room("replay-bench");
     let session_config = || SessionConfig {
         url: config["proxyWs"].as_str().unwrap().into(),
         token: Some(Token::new(config["editToken"].as_str().unwrap())),
@@ -63,24 +40,18 @@ async fn replay_benchmark() {
     };
 
     let first = Session::start(session_config());
-    wait("connected", 10_000.0, || {
+    wait_until("connected", 10_000.0, || {
         first.state().status == ConnectionStatus::Connected
     })
     .await;
-    wait("persisted", 5_000.0, || {
+    wait_until("persisted", 5_000.0, || {
         first.persisted_rev() >= first.state().last_seen_rev
     })
     .await;
     drop(first);
     TimeoutFuture::new(200).await;
 
-    let posted: Value = Request::post(&kit(&format!("/events/{ENTRIES}?kind=replay")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let posted = kit_post(&format!("/events/{ENTRIES}?kind=replay")).await;
     let target = posted["revs"]
         .as_array()
         .unwrap()
@@ -91,7 +62,7 @@ async fn replay_benchmark() {
 
     let t0 = now();
     let again = Session::start(session_config());
-    wait("hydrated", 5_000.0, || again.hydrated()).await;
+    wait_until("hydrated", 5_000.0, || again.hydrated()).await;
     let hydrated_at = now();
     let publications_at_hydration = again.publications();
     let transactions_at_hydration = again.cache_transactions();
@@ -104,11 +75,11 @@ async fn replay_benchmark() {
             }
         });
     }
-    wait("synced", 30_000.0, || {
+    wait_until("synced", 30_000.0, || {
         again.state().status == ConnectionStatus::Connected && again.state().last_seen_rev >= target
     })
     .await;
-    wait("persisted", 30_000.0, || again.persisted_rev() >= target).await;
+    wait_until("persisted", 30_000.0, || again.persisted_rev() >= target).await;
     let persisted_at = now();
     let state = again.state();
     assert_eq!(
