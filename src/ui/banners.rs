@@ -144,11 +144,13 @@ pub fn Banners() -> Html {
     }
 }
 
-/// The sentence with its first letter in upper case.
+/// The sentence with its first letter in upper case. ASCII only: the
+/// reasons are this crate's own English sentences, and full Unicode case
+/// mapping would add its tables (about 6 KB gzipped) to the bundle.
 fn capitalized(sentence: &str) -> String {
-    let mut chars = sentence.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
+    let mut text = sentence.to_owned();
+    if let Some(first) = text.get_mut(..1) {
+        first.make_ascii_uppercase();
     }
+    text
 }
