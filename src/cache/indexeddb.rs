@@ -99,7 +99,7 @@ impl Drop for Connection {
 pub struct IndexedDbCache {
     name: String,
     options: IndexedDbOptions,
-    connection: RefCell<Option<Rc<Connection>>>,
+    connection: RefCell<Option<Connection>>,
     transactions: Cell<u64>,
 }
 
@@ -299,10 +299,10 @@ impl IndexedDbCache {
             move || db.close()
         });
         db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
-        *self.connection.borrow_mut() = Some(Rc::new(Connection {
+        *self.connection.borrow_mut() = Some(Connection {
             db: db.clone(),
             _on_version_change: on_version_change,
-        }));
+        });
         Ok(db)
     }
 
