@@ -156,15 +156,16 @@ async fn cache_benchmark() {
     cache.close();
     delete_database(&room).await;
 
+    let (open_ms, load_ms) = (median(opens), median(loads));
     console_log!("cache benchmark (headless Chromium, real IndexedDB, one run)");
     console_log!("  files: 50 ({} KB), events: 1000", bytes / 1024);
     console_log!(
         "  open database:            median {:.1} ms over 10",
-        median(opens)
+        open_ms
     );
     console_log!(
         "  load (1 read transaction): median {:.1} ms over 10",
-        median(loads)
+        load_ms
     );
     console_log!(
         "  persist 5000-entry replay: {:.1} ms in {} transaction(s)",
@@ -180,4 +181,15 @@ async fn cache_benchmark() {
         "  batched is {:.1}x faster than naive",
         naive_ms / batched_ms
     );
+    let figures = json!({ "cache": {
+        "fileBytes": bytes,
+        "events": 1000,
+        "openMsMedian": open_ms,
+        "loadMsMedian": load_ms,
+        "persist5000Ms": batched_ms,
+        "persist5000Transactions": batched_tx,
+        "naive5000Ms": naive_ms,
+        "naive5000Transactions": naive_tx,
+    }});
+    console_log!("{figures}");
 }
