@@ -18,10 +18,22 @@ const k = require('./kit.cjs');
     const banner = await page.textContent('[data-banner="reconnecting"] span');
     const attempt = Number(/attempt (\d+)/.exec(banner)[1]);
     const step = Math.min(500 * 2 ** (attempt - 1), 8000);
+    // The page notes the moment it shows "connected" itself, so the figure
+    // does not include Playwright's polling (both clocks are this machine's).
+    await page.evaluate(() => {
+      window.roomConnectedAt = null;
+      const seen = new MutationObserver(() => {
+        if (document.querySelector('.room-status[data-status="connected"]')) {
+          window.roomConnectedAt = performance.timeOrigin + performance.now();
+          seen.disconnect();
+        }
+      });
+      seen.observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
     const restored = Date.now();
     await k.kitPost('/proxy/mode/pass');
     await k.status(page, 'connected', 30000);
-    const ms = Date.now() - restored;
+    const ms = Math.round((await page.evaluate(() => window.roomConnectedAt)) - restored);
     runs.push({ outageMs: outage, attempt, stepMs: step, recoveryMs: ms, steps: Math.round((ms / step) * 100) / 100 });
   }
   await browser.close();
