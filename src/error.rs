@@ -34,10 +34,8 @@ pub enum CacheError {
     /// The browser's storage quota is exhausted.
     #[error("offline storage is full")]
     QuotaExceeded,
-    /// A read or write failed.
+    /// A read or write failed. (A stored record this version cannot read
+    /// is not an error: it is skipped, and a draft keeps its text.)
     #[error("offline storage failed: {0}")]
     Failed(String),
-    /// Stored data could not be decoded.
-    #[error("offline storage holds data this version cannot read: {0}")]
-    Corrupt(String),
 }
