@@ -364,7 +364,9 @@ fn remember_profile(profile: &PeerProfile) {
     }
 }
 
-fn now_ms() -> f64 {
+/// The session's clock, in milliseconds. Deadlines in the state (the next
+/// attempt's time) are on it, so whatever shows them must read it too.
+pub(crate) fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
         .map_or_else(js_sys::Date::now, |p| p.now())
@@ -440,20 +442,12 @@ impl Shell {
                 self.handle(input);
             }
             // Frames already delivered are applied before anyone renders.
-            while let Some(event) = self
+            while let Some(message) = self
                 .socket
                 .as_mut()
                 .and_then(|s| s.ws.next().now_or_never())
             {
-                let event = match event {
-                    Some(Ok(Message::Text(text))) => SocketEvent::Text(text),
-                    Some(Ok(Message::Bytes(_))) | Some(Err(WebSocketError::ConnectionError)) => {
-                        SocketEvent::Nothing
-                    }
-                    Some(Err(WebSocketError::ConnectionClose(e))) => SocketEvent::Closed(e.code),
-                    Some(Err(_)) | None => SocketEvent::Closed(1006),
-                };
-                if let Some(input) = self.socket_input(event) {
+                if let Some(input) = self.socket_input(SocketEvent::from(message)) {
                     self.handle(input);
                 }
             }
@@ -570,13 +564,20 @@ async fn next_socket_event(socket: Option<&mut Socket>) -> SocketEvent {
             return SocketEvent::Opened;
         }
     }
-    match socket.ws.next().await {
-        Some(Ok(Message::Text(text))) => SocketEvent::Text(text),
-        Some(Ok(Message::Bytes(_))) => SocketEvent::Nothing,
-        // An error event is always followed by a close event.
-        Some(Err(WebSocketError::ConnectionError)) => SocketEvent::Nothing,
-        Some(Err(WebSocketError::ConnectionClose(e))) => SocketEvent::Closed(e.code),
-        Some(Err(_)) | None => SocketEvent::Closed(1006),
+    SocketEvent::from(socket.ws.next().await)
+}
+
+impl From<Option<Result<Message, WebSocketError>>> for SocketEvent {
+    /// What the socket stream's next item means to the shell.
+    fn from(message: Option<Result<Message, WebSocketError>>) -> Self {
+        match message {
+            Some(Ok(Message::Text(text))) => Self::Text(text),
+            Some(Ok(Message::Bytes(_))) => Self::Nothing,
+            // An error event is always followed by a close event.
+            Some(Err(WebSocketError::ConnectionError)) => Self::Nothing,
+            Some(Err(WebSocketError::ConnectionClose(e))) => Self::Closed(e.code),
+            Some(Err(_)) | None => Self::Closed(1006),
+        }
     }
 }
 

@@ -6,13 +6,8 @@ use gloo_timers::callback::Interval;
 use yew::prelude::*;
 
 use super::handle::use_room;
+use crate::session::now_ms;
 use crate::state::{ConnectionStatus, Notice};
-
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
-}
 
 /// Re-renders every second while `active`, for countdowns.
 #[hook]
