@@ -48,6 +48,8 @@ mod options;
 pub mod reconnect;
 pub mod session;
 pub mod state;
+#[cfg(test)]
+mod testing;
 pub mod token;
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

@@ -8,9 +8,7 @@ use room_client::cache::{
     database_name, diff, CacheKind, CacheWrite, CachedDraft, CachedFile, IndexedDbCache,
     IndexedDbOptions, RoomCache, DB_VERSION,
 };
-use room_client::protocol::{
-    FileSnapshot, LogEntry, PeerProfile, ProjectVersion, RuntimeEvent, SyncMode, Welcome,
-};
+use room_client::protocol::{LogEntry, PeerProfile, ProjectVersion, RuntimeEvent, SyncMode};
 use room_client::session::{CacheChoice, Session, SessionConfig};
 use room_client::state::{Action, Draft, DraftStatus, Notice, RoomState};
 use room_client::{CacheError, SessionOptions};
@@ -38,30 +36,18 @@ fn event(rev: u64) -> RuntimeEvent {
     }
 }
 
+/// A snapshot of `files` at `rev` (every file at that rev).
 fn welcome(generation: &str, rev: u64, files: &[(&str, &str)]) -> Action {
-    Action::Welcome(Welcome {
-        room_id: "r".into(),
-        project: ProjectVersion {
-            id: generation.into(),
-            rev,
-        },
-        head: rev,
-        read_only: false,
-        peer_id: "p".into(),
-        peers: vec![],
-        mode: SyncMode::Snapshot,
-        files: Some(
-            files
-                .iter()
-                .map(|(p, c)| FileSnapshot {
-                    path: (*p).into(),
-                    content: (*c).into(),
-                    rev,
-                })
-                .collect(),
-        ),
-        read_only_token: None,
-    })
+    let files: Vec<_> = files
+        .iter()
+        .map(|&(path, content)| (path, content, rev))
+        .collect();
+    Action::Welcome(testing::welcome(
+        generation,
+        rev,
+        SyncMode::Snapshot,
+        &files,
+    ))
 }
 
 fn with(state: &RoomState, actions: impl IntoIterator<Item = Action>) -> RoomState {

@@ -7,9 +7,7 @@
 use room_client::cache::{
     diff, CacheWrite, CachedFile, IndexedDbCache, IndexedDbOptions, RoomCache,
 };
-use room_client::protocol::{
-    FileSnapshot, LogEntry, ProjectVersion, RuntimeEvent, SyncMode, Welcome,
-};
+use room_client::protocol::{LogEntry, ProjectVersion, RuntimeEvent, SyncMode};
 use room_client::state::{Action, RoomState};
 use serde_json::json;
 use wasm_bindgen_test::*;
@@ -93,29 +91,17 @@ async fn cache_benchmark() {
         .await
         .unwrap();
     let mut base = RoomState::default();
-    base.apply(Action::Welcome(Welcome {
-        room_id: "r".into(),
-        project: ProjectVersion {
-            id: "g".into(),
-            rev: 0,
-        },
-        head: 0,
-        read_only: false,
-        peer_id: "p".into(),
-        peers: vec![],
-        mode: SyncMode::Snapshot,
-        files: Some(
-            files()
-                .into_iter()
-                .map(|f| FileSnapshot {
-                    path: f.path,
-                    content: f.content,
-                    rev: 0,
-                })
-                .collect(),
-        ),
-        read_only_token: None,
-    }));
+    let bench_files = files();
+    let snapshot: Vec<_> = bench_files
+        .iter()
+        .map(|f| (f.path.as_str(), f.content.as_str(), 0))
+        .collect();
+    base.apply(Action::Welcome(testing::welcome(
+        "g",
+        0,
+        SyncMode::Snapshot,
+        &snapshot,
+    )));
     cache
         .write(diff(&RoomState::default(), &base))
         .await

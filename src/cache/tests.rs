@@ -2,36 +2,20 @@
 //! and starting a page from what was cached.
 
 use futures_util::FutureExt;
-use room_protocol::{FileSnapshot, LogEntry, SyncMode, Welcome};
+use room_protocol::{LogEntry, SyncMode};
 use serde_json::json;
 
 use super::*;
 use crate::state::{Action, DraftStatus};
+use crate::testing;
 
+/// A snapshot of `files` at rev 0 of project `generation`.
 fn welcome(generation: &str, files: &[(&str, &str)]) -> Action {
-    Action::Welcome(Welcome {
-        room_id: "r".into(),
-        project: ProjectVersion {
-            id: generation.into(),
-            rev: 0,
-        },
-        head: 0,
-        read_only: false,
-        peer_id: "p".into(),
-        peers: vec![],
-        mode: SyncMode::Snapshot,
-        files: Some(
-            files
-                .iter()
-                .map(|(p, c)| FileSnapshot {
-                    path: (*p).into(),
-                    content: (*c).into(),
-                    rev: 0,
-                })
-                .collect(),
-        ),
-        read_only_token: None,
-    })
+    let files: Vec<_> = files
+        .iter()
+        .map(|&(path, content)| (path, content, 0))
+        .collect();
+    Action::Welcome(testing::welcome(generation, 0, SyncMode::Snapshot, &files))
 }
 
 fn events(revs: std::ops::RangeInclusive<u64>) -> Action {

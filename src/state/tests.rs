@@ -1,39 +1,14 @@
 //! The reducer, one behaviour per test.
 
 use room_protocol::{
-    ErrorCode, ErrorFrame, FileChanged, FileSnapshot, FileVersion, LogEntry, PeerProfile,
-    ProjectVersion, RuntimeEvent, SyncMode, Welcome,
+    ErrorCode, ErrorFrame, FileChanged, FileVersion, LogEntry, PeerProfile, ProjectVersion,
+    RuntimeEvent, SyncMode,
 };
 use serde_json::json;
 use yew::Reducible;
 
 use super::*;
-
-fn welcome(generation: &str, rev: u64, mode: SyncMode, files: &[(&str, &str, u64)]) -> Welcome {
-    Welcome {
-        room_id: "r".into(),
-        project: ProjectVersion {
-            id: generation.into(),
-            rev,
-        },
-        head: rev,
-        read_only: false,
-        peer_id: "p1".into(),
-        peers: vec![],
-        mode,
-        files: (mode == SyncMode::Snapshot).then(|| {
-            files
-                .iter()
-                .map(|(p, c, r)| FileSnapshot {
-                    path: (*p).into(),
-                    content: (*c).into(),
-                    rev: *r,
-                })
-                .collect()
-        }),
-        read_only_token: None,
-    }
-}
+use crate::testing::welcome;
 
 fn event(rev: u64) -> LogEntry {
     LogEntry::RuntimeEvent(RuntimeEvent {

@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+#[path = "../../src/testing.rs"]
+pub mod testing;
+
 use gloo_net::http::Request;
 use gloo_timers::future::TimeoutFuture;
 use room_client::cache::IndexedDbCache;

@@ -1,0 +1,35 @@
+//! Builders shared by the unit tests (`#[cfg(test)] mod testing` in
+//! `lib.rs`) and the browser test crates (`tests/common` includes this file
+//! by path). It names only `room_protocol` types, which both can reach, so
+//! the same file compiles in either place.
+
+use room_protocol::{FileSnapshot, ProjectVersion, SyncMode, Welcome};
+
+/// The hub's `welcome` for project `generation` at `rev` (also the head),
+/// as peer `p1`. A snapshot carries `files` as (path, content, rev); a
+/// replay carries none.
+pub fn welcome(generation: &str, rev: u64, mode: SyncMode, files: &[(&str, &str, u64)]) -> Welcome {
+    Welcome {
+        room_id: "r".into(),
+        project: ProjectVersion {
+            id: generation.into(),
+            rev,
+        },
+        head: rev,
+        read_only: false,
+        peer_id: "p1".into(),
+        peers: vec![],
+        mode,
+        files: (mode == SyncMode::Snapshot).then(|| {
+            files
+                .iter()
+                .map(|(path, content, rev)| FileSnapshot {
+                    path: (*path).into(),
+                    content: (*content).into(),
+                    rev: *rev,
+                })
+                .collect()
+        }),
+        read_only_token: None,
+    }
+}
