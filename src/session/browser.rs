@@ -155,7 +155,8 @@ impl Session {
         self.shared.listeners.borrow_mut().push(Rc::new(listener));
     }
 
-    /// How many sockets this session has opened.
+    /// How many connection attempts this session has made (the core's
+    /// count, mirrored after every input).
     pub fn attempts(&self) -> u32 {
         self.shared.attempts.get()
     }
@@ -482,6 +483,7 @@ impl Shell {
 
     fn handle(&mut self, input: Input) {
         let commands = self.core.handle(input, now_ms());
+        self.shared.attempts.set(self.core.attempts());
         for command in commands {
             match command {
                 Command::Connect => self.connect(),
@@ -502,7 +504,6 @@ impl Shell {
 
     fn connect(&mut self) {
         self.socket = None;
-        self.shared.attempts.set(self.shared.attempts.get() + 1);
         let Some(token) = &self.token else { return };
         let protocols = [SUBPROTOCOL.to_owned(), token.subprotocol()];
         match WebSocket::open_with_protocols(&self.url, &protocols) {
