@@ -10,6 +10,13 @@ source "$repo/scripts/env.sh"
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
+apt_install() {
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
 # The wasm-bindgen CLI must equal the crate version in Cargo.lock exactly, so
 # read it from the lock file rather than repeating the number here.
 wasm_bindgen_version() {
@@ -42,10 +49,21 @@ ensure_chromium() {
   else
     log "chromium + chromedriver: installing"
   fi
-  local sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
+  apt_install chromium chromium-driver
+}
+
+# Node runs wasm-opt's npm package and the end-to-end scenarios. Machines of
+# this kind come with Node 20; a bare Debian gets its own (18 or newer,
+# which playwright-core accepts).
+ensure_node() {
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || true)"
+  if [ -n "$major" ] && [ "$major" -ge 18 ] && command -v npm >/dev/null; then
+    log "node $(node --version) + npm $(npm --version): present"
+  else
+    log "node + npm: installing from Debian (found node '${major:-none}')"
+    apt_install nodejs npm
+  fi
 }
 
 ensure_wasm_bindgen() {
@@ -104,5 +122,6 @@ ensure_wasm_target
 ensure_chromium
 ensure_wasm_bindgen
 ensure_trunk
+ensure_node
 ensure_wasm_opt
 ensure_playwright
