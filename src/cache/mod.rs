@@ -26,9 +26,13 @@ use crate::state::{ConnectionStatus, Draft, FileEntry, RoomState};
 
 #[cfg(target_arch = "wasm32")]
 mod indexeddb;
+mod persister;
+mod unload;
 
 #[cfg(target_arch = "wasm32")]
 pub use indexeddb::{database_name, IndexedDbCache, IndexedDbOptions, DB_VERSION};
+pub use persister::{persist_states, PersistHooks};
+pub use unload::{fold_unload_copy, unload_copy, unload_copy_key};
 
 /// Where a room's project stood when it was cached.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,9 +94,14 @@ pub struct CacheWrite {
     pub files_put: Vec<CachedFile>,
     /// Files to remove.
     pub files_delete: Vec<String>,
-    /// Events to add (newest last); the cache keeps only the newest
-    /// [`SNAPSHOT_EVENT_LIMIT`].
+    /// Events to add (newest last).
     pub events_put: Vec<RuntimeEvent>,
+    /// Remove every event whose `rev` is below this one, after adding
+    /// `events_put`. [`diff`] sets it to the oldest event the state still
+    /// holds (the state keeps the newest [`SNAPSHOT_EVENT_LIMIT`] events by
+    /// count), so every cache holds exactly the state's window. Caches
+    /// apply it as given and never trim on their own.
+    pub events_drop_below: Option<u64>,
     /// Drafts to write.
     pub drafts_put: Vec<CachedDraft>,
     /// Drafts to remove.
@@ -165,9 +174,12 @@ impl RoomCache for MemoryCache {
     }
 }
 
-/// Applies a batch to an in-memory copy, with the same rules an IndexedDB
-/// transaction follows. Plain vectors: this is the fallback and the test
-/// fake, and maps here would add kilobytes of wasm for no gain.
+/// Applies a batch to an in-memory copy, step for step as the IndexedDB
+/// cache's transaction does: reset clears files and events; deletes come
+/// before puts; a put replaces the record with the same key; events below
+/// `events_drop_below` go after the puts. Plain vectors: this is the
+/// fallback and the test fake, and maps here would add kilobytes of wasm
+/// for no gain.
 pub fn apply_write(room: &mut CachedRoom, batch: CacheWrite) {
     if batch.reset {
         room.files.clear();
@@ -187,8 +199,9 @@ pub fn apply_write(room: &mut CachedRoom, batch: CacheWrite) {
         .retain(|e| new_revs.binary_search(&e.rev).is_err());
     room.events.extend(batch.events_put);
     room.events.sort_unstable_by_key(|e| e.rev);
-    let excess = room.events.len().saturating_sub(SNAPSHOT_EVENT_LIMIT);
-    room.events.drain(..excess);
+    if let Some(below) = batch.events_drop_below {
+        room.events.retain(|e| e.rev >= below);
+    }
     room.drafts.retain(|d| {
         !batch.drafts_delete.contains(&d.path) && !batch.drafts_put.iter().any(|p| p.path == d.path)
     });
@@ -235,6 +248,12 @@ pub fn diff(prev: &RoomState, next: &RoomState) -> CacheWrite {
         prev.events.back().map_or(0, |e| e.rev)
     };
     batch.events_put = new_events(&next.events, newest_old);
+    // New events push old ones out of the state's window (the newest
+    // SNAPSHOT_EVENT_LIMIT by count, whatever the revs of file changes in
+    // between): the cache drops what the state dropped.
+    if !batch.events_put.is_empty() {
+        batch.events_drop_below = next.events.front().map(|e| e.rev);
+    }
     for (path, draft) in &next.drafts {
         if prev.drafts.get(path) != Some(draft) {
             batch.drafts_put.push(CachedDraft {

@@ -1,6 +1,8 @@
 //! The cache's pure parts: diffing states into batches, applying batches,
 //! and starting a page from what was cached.
 
+use std::cell::Cell;
+
 use futures_util::FutureExt;
 use room_protocol::{LogEntry, SyncMode};
 use serde_json::json;
@@ -131,25 +133,73 @@ fn round_trip_through_the_memory_cache() {
     assert_eq!(restored.status, ConnectionStatus::Connecting);
 }
 
-#[test]
-fn only_the_newest_thousand_events_are_kept() {
-    let cache = MemoryCache::new();
-    let batch = CacheWrite {
-        events_put: (1..=1500)
-            .map(|rev| RuntimeEvent {
-                rev,
-                ts: rev,
-                kind: "k".into(),
-                data: json!(null),
+/// `count` runtime events, each followed by a change of file `a`: events
+/// and file changes share the rev sequence, as in a busy room.
+fn events_between_file_changes(count: u64) -> Action {
+    Action::Entries(
+        (1..=count)
+            .flat_map(|n| {
+                [
+                    LogEntry::RuntimeEvent(RuntimeEvent {
+                        rev: 2 * n - 1,
+                        ts: n,
+                        kind: "k".into(),
+                        data: json!(n),
+                    }),
+                    LogEntry::FileChanged(room_protocol::FileChanged {
+                        rev: 2 * n,
+                        path: "a".into(),
+                        content: format!("v{n}"),
+                        by: None,
+                        edit_id: None,
+                        deleted: false,
+                    }),
+                ]
             })
             .collect(),
-        ..CacheWrite::default()
-    };
-    cache.write(batch).now_or_never().unwrap().unwrap();
-    let room = load(&cache);
-    assert_eq!(room.events.len(), 1000);
-    assert_eq!(room.events.first().unwrap().rev, 501);
-    assert_eq!(room.events.last().unwrap().rev, 1500);
+    )
+}
+
+#[test]
+fn the_cache_keeps_the_newest_thousand_events_by_count_not_by_rev() {
+    let cache = MemoryCache::new();
+    let empty = RoomState::default();
+    let start = with(&empty, [welcome("g", &[("a", "v0")])]);
+    persist(&cache, &empty, &start);
+    // In three batches, as a live stream arrives: 1500 events in all.
+    let mut persisted = start;
+    for count in [700, 1200, 1500] {
+        let mut next = with(&persisted, []);
+        next.apply(events_between_file_changes(count));
+        persist(&cache, &persisted, &next);
+        persisted = next;
+    }
+    let cached = load(&cache);
+    let revs: Vec<u64> = cached.events.iter().map(|e| e.rev).collect();
+    // Events 501..=1500 sit at the odd revs 1001..=2999.
+    assert_eq!(revs, (501..=1500).map(|n| 2 * n - 1).collect::<Vec<_>>());
+    let restored = RoomState::from_cache(cached, None);
+    assert_eq!(restored.events, persisted.events);
+    assert_eq!(restored.files["a"].content.as_ref(), "v1500");
+}
+
+#[test]
+fn the_batch_drops_what_left_the_states_window_and_nothing_else() {
+    let empty = RoomState::default();
+    let a = with(&empty, [welcome("g", &[]), events(1..=1000)]);
+    let batch = diff(&empty, &a);
+    assert_eq!(batch.events_drop_below, Some(1));
+    let b = with(&a, [events(1001..=1003)]);
+    assert_eq!(diff(&a, &b).events_drop_below, Some(4));
+    // No new events: nothing to drop, whatever else changed.
+    let c = with(
+        &b,
+        [Action::Type {
+            path: "x".into(),
+            content: "y".into(),
+        }],
+    );
+    assert_eq!(diff(&b, &c).events_drop_below, None);
 }
 
 #[test]
@@ -217,19 +267,129 @@ fn acknowledged_and_discarded_drafts_are_deleted() {
     assert!(batch.drafts_put.is_empty());
 }
 
+/// A cache whose writes wait until the test lets them through, so the
+/// persister can be caught with a write in flight.
+#[derive(Default)]
+struct GatedCache {
+    inner: MemoryCache,
+    open: Cell<bool>,
+    writes: Cell<u64>,
+}
+
+impl RoomCache for GatedCache {
+    fn load(&self) -> LocalBoxFuture<'_, Result<CachedRoom, CacheError>> {
+        self.inner.load()
+    }
+
+    fn write(&self, batch: CacheWrite) -> LocalBoxFuture<'_, Result<(), CacheError>> {
+        Box::pin(async move {
+            futures_util::future::poll_fn(|cx| {
+                if self.open.get() {
+                    std::task::Poll::Ready(())
+                } else {
+                    cx.waker().wake_by_ref();
+                    std::task::Poll::Pending
+                }
+            })
+            .await;
+            self.writes.set(self.writes.get() + 1);
+            self.inner.write(batch).await
+        })
+    }
+
+    fn kind(&self) -> CacheKind {
+        CacheKind::Memory
+    }
+
+    fn transactions(&self) -> u64 {
+        self.inner.transactions()
+    }
+}
+
+#[derive(Default)]
+struct Recorder {
+    written: Vec<usize>,
+    committed_revs: Vec<u64>,
+}
+
+impl PersistHooks for Recorder {
+    fn writing(&mut self, batch: &CacheWrite) {
+        self.written.push(batch.events_put.len());
+    }
+    fn committed(&mut self, state: &RoomState) {
+        self.committed_revs.push(state.last_seen_rev);
+    }
+}
+
+fn poll_once(future: &mut LocalBoxFuture<'_, Result<(), CacheError>>) -> bool {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    future.as_mut().poll(&mut cx).is_ready()
+}
+
 #[test]
-fn a_replay_of_5000_entries_is_one_batch() {
-    let cache = MemoryCache::new();
-    let empty = RoomState::default();
-    let before = with(&empty, [welcome("g", &[("a", "1")]), events(1..=10)]);
-    persist(&cache, &empty, &before);
-    let after = with(&before, [events(11..=5010)]);
-    let writes_before = cache.transactions();
-    persist(&cache, &before, &after);
-    assert_eq!(cache.transactions() - writes_before, 1);
-    let room = load(&cache);
+fn states_that_arrive_during_a_write_are_covered_by_one_next_write() {
+    let cache = GatedCache::default();
+    let empty = Rc::new(RoomState::default());
+    let start = Rc::new(with(&empty, [welcome("g", &[("a", "1")])]));
+    let (states, received) = futures_channel::mpsc::unbounded::<Rc<RoomState>>();
+    let mut hooks = Recorder::default();
+    {
+        let mut run: LocalBoxFuture<'_, _> = Box::pin(persist_states(
+            &cache,
+            Rc::clone(&empty),
+            received,
+            &mut hooks,
+        ));
+        states.unbounded_send(Rc::clone(&start)).unwrap();
+        assert!(!poll_once(&mut run), "the first write is in flight");
+        // A replay of 5000 entries, published state by state meanwhile.
+        let mut state = (*start).clone();
+        for rev in 1..=5000 {
+            state.apply(events(rev..=rev));
+            states.unbounded_send(Rc::new(state.clone())).unwrap();
+        }
+        cache.open.set(true);
+        states.close_channel();
+        assert!(poll_once(&mut run), "everything written, the stream ended");
+    }
+    assert_eq!(cache.writes.get(), 2, "one write in flight, one for the replay");
+    assert_eq!(hooks.written, [0, 1000]);
+    assert_eq!(hooks.committed_revs, [0, 5000]);
+    let room = load(&cache.inner);
     assert_eq!(room.events.len(), 1000);
-    assert_eq!(room.events.last().unwrap().rev, 5010);
+    assert_eq!(room.events.last().unwrap().rev, 5000);
+}
+
+#[test]
+fn a_failed_write_ends_the_persister_with_its_error() {
+    struct Full;
+    impl RoomCache for Full {
+        fn load(&self) -> LocalBoxFuture<'_, Result<CachedRoom, CacheError>> {
+            Box::pin(ready(Ok(CachedRoom::default())))
+        }
+        fn write(&self, _: CacheWrite) -> LocalBoxFuture<'_, Result<(), CacheError>> {
+            Box::pin(ready(Err(CacheError::QuotaExceeded)))
+        }
+        fn kind(&self) -> CacheKind {
+            CacheKind::IndexedDb
+        }
+        fn transactions(&self) -> u64 {
+            0
+        }
+    }
+    let empty = Rc::new(RoomState::default());
+    let next = Rc::new(with(&empty, [welcome("g", &[("a", "1")])]));
+    let mut hooks = Recorder::default();
+    let result = persist_states(
+        &Full,
+        empty,
+        futures_util::stream::iter([next]),
+        &mut hooks,
+    )
+    .now_or_never()
+    .unwrap();
+    assert_eq!(result, Err(CacheError::QuotaExceeded));
+    assert!(hooks.committed_revs.is_empty());
 }
 
 #[test]

@@ -1,0 +1,147 @@
+//! The synchronous copy of a room's drafts, taken when the page is hidden
+//! for good (`pagehide`: a reload, a closed tab, a navigation away).
+//!
+//! IndexedDB writes are asynchronous and the browser does not promise to
+//! finish one while the page unloads; a draft typed just before a reload
+//! may not even have reached a transaction yet. So at `pagehide` the shell
+//! writes every draft to localStorage (synchronous, and it outlives the tab,
+//! unlike sessionStorage), and the next page of the same room folds that
+//! copy into what IndexedDB returned before it paints. Once the folded
+//! drafts are committed to IndexedDB, the copy is removed.
+//!
+//! The decisions are here, in plain Rust; the shell only reads and writes
+//! the string.
+
+use super::{CachedDraft, CachedRoom};
+use crate::state::RoomState;
+
+/// The localStorage key of a room's copy.
+pub fn unload_copy_key(room_id: &str) -> String {
+    format!("room-client.unsaved.{room_id}")
+}
+
+/// The copy to store at `pagehide`: every draft of `state`, merged over the
+/// copy already stored (`existing`, from another tab of the same room that
+/// closed before this one; this tab's drafts win on the same path). `None`
+/// when there is nothing to store.
+pub fn unload_copy(state: &RoomState, existing: Option<&str>) -> Option<String> {
+    let mut drafts = existing.map(read_copy).unwrap_or_default();
+    drafts.retain(|d| !state.drafts.contains_key(&d.path));
+    drafts.extend(state.drafts.iter().map(|(path, draft)| CachedDraft {
+        path: path.clone(),
+        draft: draft.clone(),
+    }));
+    if drafts.is_empty() {
+        return None;
+    }
+    serde_json::to_string(&drafts).ok()
+}
+
+/// Folds a stored copy into what the cache returned: a draft in the copy
+/// replaces the cached draft of the same path (the copy was taken later).
+/// Returns whether anything was folded in. An unreadable copy is ignored.
+pub fn fold_unload_copy(cached: &mut CachedRoom, copy: &str) -> bool {
+    let drafts = read_copy(copy);
+    if drafts.is_empty() {
+        return false;
+    }
+    cached
+        .drafts
+        .retain(|d| !drafts.iter().any(|copied| copied.path == d.path));
+    cached.drafts.extend(drafts);
+    true
+}
+
+fn read_copy(text: &str) -> Vec<CachedDraft> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{Draft, DraftStatus};
+
+    fn draft(content: &str, base_rev: u64, status: DraftStatus) -> Draft {
+        Draft {
+            content: content.into(),
+            base_rev,
+            status,
+        }
+    }
+
+    fn state_with(drafts: &[(&str, Draft)]) -> RoomState {
+        let mut state = RoomState::default();
+        for (path, d) in drafts {
+            state.drafts.insert((*path).into(), d.clone());
+        }
+        state
+    }
+
+    #[test]
+    fn no_drafts_means_no_copy() {
+        assert_eq!(unload_copy(&RoomState::default(), None), None);
+    }
+
+    #[test]
+    fn a_copy_folds_back_with_path_base_and_status() {
+        let typed = draft("typed just before the reload", 7, DraftStatus::Editing);
+        let saved = draft("saved offline", 3, DraftStatus::Queued);
+        let state = state_with(&[("notes.md", typed.clone()), ("todo.txt", saved.clone())]);
+        let copy = unload_copy(&state, None).unwrap();
+
+        // IndexedDB had an older text of one of them and nothing of the other.
+        let mut cached = CachedRoom {
+            drafts: vec![CachedDraft {
+                path: "notes.md".into(),
+                draft: draft("typed just", 7, DraftStatus::Editing),
+            }],
+            ..CachedRoom::default()
+        };
+        assert!(fold_unload_copy(&mut cached, &copy));
+        let restored = RoomState::from_cache(cached, None);
+        assert_eq!(restored.drafts["notes.md"], typed);
+        assert_eq!(restored.drafts["todo.txt"], saved);
+        assert_eq!(restored.drafts.len(), 2);
+    }
+
+    #[test]
+    fn a_second_tab_closing_merges_over_the_first_ones_copy() {
+        let first = unload_copy(
+            &state_with(&[
+                ("a.txt", draft("first tab", 1, DraftStatus::Editing)),
+                ("b.txt", draft("only in the first tab", 1, DraftStatus::Editing)),
+            ]),
+            None,
+        )
+        .unwrap();
+        let second = unload_copy(
+            &state_with(&[("a.txt", draft("second tab", 2, DraftStatus::Editing))]),
+            Some(&first),
+        )
+        .unwrap();
+        let mut cached = CachedRoom::default();
+        assert!(fold_unload_copy(&mut cached, &second));
+        let restored = RoomState::from_cache(cached, None);
+        assert_eq!(restored.drafts["a.txt"].content, "second tab");
+        assert_eq!(restored.drafts["b.txt"].content, "only in the first tab");
+    }
+
+    #[test]
+    fn an_unreadable_copy_changes_nothing() {
+        let kept = CachedDraft {
+            path: "a".into(),
+            draft: draft("kept", 0, DraftStatus::Editing),
+        };
+        let mut cached = CachedRoom {
+            drafts: vec![kept.clone()],
+            ..CachedRoom::default()
+        };
+        for junk in ["", "not json", "{\"path\":1}", "[{\"path\":\"a\"}]"] {
+            assert!(!fold_unload_copy(&mut cached, junk), "{junk}");
+            assert_eq!(cached.drafts, [kept.clone()]);
+        }
+        // Nor does it stop this tab's copy from being taken.
+        let state = state_with(&[("b", draft("mine", 0, DraftStatus::Editing))]);
+        assert!(unload_copy(&state, Some("not json")).is_some());
+    }
+}
