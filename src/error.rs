@@ -34,6 +34,10 @@ pub enum CacheError {
     /// The browser's storage quota is exhausted.
     #[error("offline storage is full")]
     QuotaExceeded,
+    /// The connection was closed under the page (another tab upgraded or
+    /// deleted the database); the cache reopens it once before giving up.
+    #[error("offline storage was closed by another tab")]
+    Closed,
     /// A read or write failed. (A stored record this version cannot read
     /// is not an error: it is skipped, and a draft keeps its text.)
     #[error("offline storage failed: {0}")]

@@ -168,23 +168,122 @@ async fn every_store_round_trips() {
     delete_database(&room).await;
 }
 
+/// `count` runtime events, each followed by a change of `a.txt`: events
+/// and file changes share the rev sequence, as in a busy room.
+fn events_between_file_changes(count: u64) -> Action {
+    Action::Entries(
+        (1..=count)
+            .flat_map(|n| {
+                [
+                    LogEntry::RuntimeEvent(event(2 * n - 1)),
+                    LogEntry::FileChanged(room_client::protocol::FileChanged {
+                        rev: 2 * n,
+                        path: "a.txt".into(),
+                        content: format!("v{n}"),
+                        by: None,
+                        edit_id: None,
+                        deleted: false,
+                    }),
+                ]
+            })
+            .collect(),
+    )
+}
+
+/// Persists `states` one after the other, as the session's persister does.
+async fn persist_all(cache: &IndexedDbCache, states: &[RoomState]) {
+    for pair in states.windows(2) {
+        cache.write(diff(&pair[0], &pair[1])).await.unwrap();
+    }
+}
+
 #[wasm_bindgen_test]
-async fn fifteen_hundred_events_leave_exactly_the_newest_thousand() {
+async fn events_between_file_changes_leave_the_newest_thousand_events_after_a_reload() {
     let room = fresh_room("trim");
     let cache = open(&room).await;
-    // In three batches, as a live stream would arrive.
-    for chunk in [(1..=700), (701..=1200), (1201..=1500)] {
-        let batch = CacheWrite {
-            events_put: chunk.map(event).collect(),
-            ..CacheWrite::default()
-        };
-        cache.write(batch).await.unwrap();
+    // 1500 events and 1500 file changes, arriving in three batches.
+    let mut states = vec![RoomState::default()];
+    states.push(with(&states[0], [welcome("g", 0, &[("a.txt", "v0")])]));
+    for count in [700, 1200, 1500] {
+        let next = with(states.last().unwrap(), [events_between_file_changes(count)]);
+        states.push(next);
     }
+    persist_all(&cache, &states).await;
+    cache.close();
+    drop(cache);
+
+    let reopened = open(&room).await;
+    let loaded = reopened.load().await.unwrap();
+    let revs: Vec<u64> = loaded.events.iter().map(|e| e.rev).collect();
+    // Events 501..=1500 sit at the odd revs 1001..=2999: all 1000 of them,
+    // where a window of revs would have kept about 500.
+    assert_eq!(revs, (501..=1500).map(|n| 2 * n - 1).collect::<Vec<_>>());
+    let restored = RoomState::from_cache(loaded, None);
+    assert_eq!(restored.events, states.last().unwrap().events);
+    assert_eq!(restored.files["a.txt"].content.as_ref(), "v1500");
+    reopened.close();
+    delete_database(&room).await;
+}
+
+#[wasm_bindgen_test]
+async fn consecutive_events_leave_exactly_the_newest_thousand() {
+    let room = fresh_room("trim-plain");
+    let cache = open(&room).await;
+    let mut states = vec![with(&RoomState::default(), [welcome("g", 0, &[])])];
+    for chunk in [(1..=700), (701..=1200), (1201..=1500)] {
+        let entries = chunk.map(|r| LogEntry::RuntimeEvent(event(r))).collect();
+        let next = with(states.last().unwrap(), [Action::Entries(entries)]);
+        states.push(next);
+    }
+    cache
+        .write(diff(&RoomState::default(), &states[0]))
+        .await
+        .unwrap();
+    persist_all(&cache, &states).await;
     let loaded = cache.load().await.unwrap();
     let revs: Vec<u64> = loaded.events.iter().map(|e| e.rev).collect();
     assert_eq!(revs, (501..=1500).collect::<Vec<_>>());
     cache.close();
     delete_database(&room).await;
+}
+
+#[wasm_bindgen_test]
+async fn two_rooms_caches_stay_apart() {
+    let (one, two) = (fresh_room("apart-one"), fresh_room("apart-two"));
+    let (first, second) = (open(&one).await, open(&two).await);
+    for (cache, name) in [(&first, "one"), (&second, "two")] {
+        let state = with(
+            &RoomState::default(),
+            [
+                welcome(name, 1, &[(&format!("{name}.txt"), name)]),
+                Action::Entries(vec![LogEntry::RuntimeEvent(event(2))]),
+                Action::Type {
+                    path: format!("{name}.txt"),
+                    content: format!("draft in room {name}"),
+                },
+            ],
+        );
+        cache
+            .write(diff(&RoomState::default(), &state))
+            .await
+            .unwrap();
+    }
+    for (cache, name) in [(&first, "one"), (&second, "two")] {
+        let loaded = cache.load().await.unwrap();
+        assert_eq!(loaded.meta.unwrap().project.id, name);
+        let paths: Vec<&str> = loaded.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, [format!("{name}.txt")]);
+        assert_eq!(loaded.drafts.len(), 1);
+        assert_eq!(
+            loaded.drafts[0].draft.content,
+            format!("draft in room {name}")
+        );
+        assert_eq!(loaded.events.len(), 1);
+    }
+    first.close();
+    second.close();
+    delete_database(&one).await;
+    delete_database(&two).await;
 }
 
 #[wasm_bindgen_test]
@@ -455,6 +554,151 @@ async fn records_written_by_an_earlier_build_load_and_damaged_ones_are_skipped()
     let cache = open(&room).await;
     let loaded = cache.load().await.unwrap();
     assert_eq!(loaded.events, vec![event(7)]);
+    cache.close();
+    delete_database(&room).await;
+}
+
+/// Creates `name` at version 1 exactly as the build before rexie did (its
+/// `upgradeneeded` step, in raw IndexedDB), and fills every store with
+/// records in the shapes it wrote.
+async fn create_as_the_previous_build(name: &str) {
+    let factory = web_sys::window().unwrap().indexed_db().unwrap().unwrap();
+    let request = factory.open_with_u32(name, 1).unwrap();
+    let req = request.clone();
+    let on_upgrade = Closure::<dyn FnMut()>::new(move || {
+        let db: web_sys::IdbDatabase = req.result().unwrap().unchecked_into();
+        for (store, key_path) in [
+            ("files", Some("path")),
+            ("events", Some("rev")),
+            ("drafts", Some("path")),
+            ("meta", None),
+            ("profile", None),
+        ] {
+            let parameters = web_sys::IdbObjectStoreParameters::new();
+            if let Some(key_path) = key_path {
+                parameters.set_key_path(&JsValue::from_str(key_path));
+            }
+            db.create_object_store_with_optional_parameters(store, &parameters)
+                .unwrap();
+        }
+    });
+    request.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
+    let db = settled(&request)
+        .await
+        .unchecked_into::<web_sys::IdbDatabase>();
+    drop(on_upgrade);
+    let stores = js_sys::Array::of5(
+        &"files".into(),
+        &"events".into(),
+        &"drafts".into(),
+        &"meta".into(),
+        &"profile".into(),
+    );
+    let tx = db
+        .transaction_with_str_sequence_and_mode(&stores, web_sys::IdbTransactionMode::Readwrite)
+        .unwrap();
+    let put = |store: &str, json: &str, key: Option<&str>| {
+        let store = tx.object_store(store).unwrap();
+        let value = js_sys::JSON::parse(json).unwrap();
+        match key {
+            Some(key) => store.put_with_key(&value, &JsValue::from_str(key)),
+            None => store.put(&value),
+        }
+        .unwrap();
+    };
+    put(
+        "files",
+        r#"{"path":"a.txt","content":"alpha","rev":4}"#,
+        None,
+    );
+    put(
+        "events",
+        r#"{"rev":3,"ts":1700000000003,"kind":"pulse","data":{"n":3}}"#,
+        None,
+    );
+    put(
+        "drafts",
+        r#"{"path":"a.txt","draft":{"content":"unsaved","baseRev":4,"status":{"state":"queued"}}}"#,
+        None,
+    );
+    put(
+        "meta",
+        r#"{"project":{"id":"g1","rev":4},"lastSeenRev":4,"lastEventTs":1700000000003}"#,
+        Some("meta"),
+    );
+    put(
+        "profile",
+        r##"{"name":"Ada","color":"#112233"}"##,
+        Some("profile"),
+    );
+    let (done_tx, done_rx) = futures_channel::oneshot::channel::<()>();
+    let done_tx = std::cell::RefCell::new(Some(done_tx));
+    let on_complete = Closure::<dyn FnMut()>::new(move || {
+        if let Some(done) = done_tx.borrow_mut().take() {
+            let _ = done.send(());
+        }
+    });
+    tx.set_oncomplete(Some(on_complete.as_ref().unchecked_ref()));
+    done_rx.await.unwrap();
+    db.close();
+}
+
+/// The result of a raw request, once it succeeds.
+async fn settled(request: &web_sys::IdbRequest) -> JsValue {
+    let (tx, rx) = futures_channel::oneshot::channel();
+    let tx = std::cell::RefCell::new(Some(tx));
+    let req = request.clone();
+    let on_success = Closure::<dyn FnMut()>::new(move || {
+        if let Some(tx) = tx.borrow_mut().take() {
+            let _ = tx.send(req.result().unwrap());
+        }
+    });
+    request.set_onsuccess(Some(on_success.as_ref().unchecked_ref()));
+    rx.await.unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn a_database_written_by_the_previous_build_opens_and_loads() {
+    let room = fresh_room("previous-build");
+    create_as_the_previous_build(&database_name(&room)).await;
+    let cache = open(&room).await;
+    let loaded = cache.load().await.unwrap();
+    assert_eq!(
+        loaded.meta,
+        Some(room_client::cache::CacheMeta {
+            project: ProjectVersion {
+                id: "g1".into(),
+                rev: 4
+            },
+            last_seen_rev: 4,
+            last_event_ts: Some(1_700_000_000_003),
+        })
+    );
+    assert_eq!(
+        loaded.files,
+        [CachedFile {
+            path: "a.txt".into(),
+            content: "alpha".into(),
+            rev: 4
+        }]
+    );
+    assert_eq!(loaded.events, [event(3)]);
+    assert_eq!(loaded.drafts.len(), 1);
+    assert_eq!(loaded.drafts[0].draft.content, "unsaved");
+    assert_eq!(loaded.drafts[0].draft.base_rev, 4);
+    assert_eq!(loaded.drafts[0].draft.status, DraftStatus::Queued);
+    assert_eq!(loaded.profile.unwrap().name, "Ada");
+    // And the new build writes on into it.
+    write_events(&cache, &[5]).await.unwrap();
+    let revs: Vec<u64> = cache
+        .load()
+        .await
+        .unwrap()
+        .events
+        .iter()
+        .map(|e| e.rev)
+        .collect();
+    assert_eq!(revs, [3, 5]);
     cache.close();
     delete_database(&room).await;
 }

@@ -1,4 +1,4 @@
-//! [`RoomCache`] on IndexedDB, through web-sys directly.
+//! [`RoomCache`] on IndexedDB, through rexie.
 //!
 //! One database per room, `solaro-room-{roomId}`, with the stores `files`
 //! (key: path), `events` (key: rev), `drafts` (key: path), and the single
@@ -7,36 +7,44 @@
 //!
 //! Robustness:
 //! - opening waits at most `open_timeout_ms`: a tab holding an old version
-//!   open (a `blocked` upgrade) must not hang start-up;
-//! - when another tab upgrades the schema, the `versionchange` handler
-//!   closes this connection, and the next call reopens it;
-//! - an older schema is upgraded in place by recreating the stores that
-//!   are missing and dropping unknown ones.
+//!   open (a `blocked` upgrade) must not hang start-up. rexie has no
+//!   `onblocked` hook, so the open runs as a task of its own, bounded by a
+//!   timer; should it succeed after the page gave up, that connection is
+//!   closed at once so it blocks no other tab;
+//! - when another tab upgrades the schema, rexie (its `idb` layer) closes
+//!   this connection on `versionchange`; the next load or write reopens it;
+//! - rexie's builder upgrades an older schema in place: it creates the
+//!   stores that are missing and drops the ones this version does not know.
 //!
-//! Why no wrapper crate: the cache needs six IndexedDB calls, and every
-//! request is turned into a promise the moment it is made (so no success
-//! event can fire before its handler is attached). A wrapper crate cost
-//! about 20 KB of wasm for the same.
+//! Transactions and futures (the pitfalls rexie's and idb's users report):
+//! - a transaction commits as soon as its task waits on anything but its
+//!   own requests, so nothing here awaits a timer or a channel inside one;
+//! - rexie makes a request only when its future is first polled, and
+//!   attaches the transaction's completion handlers only when `done()` is
+//!   first polled (awaiting it after the commit would hang). So every
+//!   request and `done()` are polled together, in order, in the first poll
+//!   of one future ([`in_order`] and `join!`): all requests are made, in
+//!   the order the batch lists them, and the handlers are attached before
+//!   the browser can run any event of this transaction.
+//!
+//! Errors: rexie's own text is the bare "idb error"; [`failure`] builds a
+//! typed [`CacheError`] from the DOM exception underneath, in one place.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::task::Poll;
 
 use futures_util::future::{select, Either, LocalBoxFuture};
+use futures_util::FutureExt;
 use gloo_timers::future::TimeoutFuture;
-use js_sys::{Array, Promise};
+use rexie::{KeyRange, ObjectStore, Rexie, Store, Transaction, TransactionMode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    DomException, IdbDatabase, IdbKeyRange, IdbObjectStoreParameters, IdbOpenDbRequest, IdbRequest,
-    IdbTransaction, IdbTransactionMode,
-};
+use web_sys::DomException;
 
 use super::{CacheKind, CacheMeta, CacheWrite, CachedDraft, CachedFile, CachedRoom, RoomCache};
 use crate::error::CacheError;
-use room_protocol::{PeerProfile, RuntimeEvent, SNAPSHOT_EVENT_LIMIT};
+use room_protocol::{PeerProfile, RuntimeEvent};
 
 /// The schema version. Bump it when the stores change; older databases are
 /// upgraded in place on open.
@@ -47,7 +55,8 @@ const EVENTS: &str = "events";
 const DRAFTS: &str = "drafts";
 const META: &str = "meta";
 const PROFILE: &str = "profile";
-/// Every store with its key path (`None`: keys are given on `put`).
+/// Every store with its key path (`None`: keys are given on `put`; `meta`
+/// and `profile` hold one record each, keyed by the store's name).
 const STORES: [(&str, Option<&str>); 5] = [
     (FILES, Some("path")),
     (EVENTS, Some("rev")),
@@ -55,6 +64,7 @@ const STORES: [(&str, Option<&str>); 5] = [
     (META, None),
     (PROFILE, None),
 ];
+const STORE_NAMES: [&str; 5] = [FILES, EVENTS, DRAFTS, META, PROFILE];
 
 /// The database name of a room.
 pub fn database_name(room_id: &str) -> String {
@@ -81,25 +91,13 @@ impl Default for IndexedDbOptions {
     }
 }
 
-/// An open database and the handler that lets it go when another tab
-/// upgrades the schema.
-struct Connection {
-    db: IdbDatabase,
-    _on_version_change: Closure<dyn FnMut()>,
-}
-
-impl Drop for Connection {
-    fn drop(&mut self) {
-        self.db.set_onversionchange(None);
-        self.db.close();
-    }
-}
-
 /// A room's cache in IndexedDB. Dropping it closes the connection.
 pub struct IndexedDbCache {
     name: String,
     options: IndexedDbOptions,
-    connection: RefCell<Option<Connection>>,
+    /// The open connection; `None` before the first use and after
+    /// [`Self::close`] or a connection lost to another tab's upgrade.
+    db: RefCell<Option<Rexie>>,
     transactions: Cell<u64>,
 }
 
@@ -107,20 +105,30 @@ impl std::fmt::Debug for IndexedDbCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IndexedDbCache")
             .field("name", &self.name)
-            .field("open", &self.connection.borrow().is_some())
+            .field("open", &self.db.borrow().is_some())
             .finish()
+    }
+}
+
+impl Drop for IndexedDbCache {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
 // Records go through serde_json and the browser's own `JSON`, not through a
 // second serde backend such as serde-wasm-bindgen: serde_json is in the
 // bundle anyway for the wire, and each extra backend repeats the
-// (de)serializers of every record type. The stored shape is the same plain
-// object either way, so key paths resolve and revs stay numbers.
+// (de)serializers of every record type. rexie takes and returns plain
+// `JsValue`s, so the stored shape is the same plain object either way: key
+// paths resolve and revs stay numbers.
 
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, CacheError> {
+/// A record as a plain JS object, and the length of its JSON text.
+fn to_js<T: Serialize>(value: &T) -> Result<(JsValue, usize), CacheError> {
     let text = serde_json::to_string(value).map_err(|e| CacheError::Failed(e.to_string()))?;
-    js_sys::JSON::parse(&text).map_err(|_| CacheError::Failed("a record is not valid JSON".into()))
+    let object = js_sys::JSON::parse(&text)
+        .map_err(|_| CacheError::Failed("a record is not valid JSON".into()))?;
+    Ok((object, text.len()))
 }
 
 /// `None` for a record this build cannot read (written by another
@@ -130,98 +138,139 @@ fn from_js<T: DeserializeOwned>(value: JsValue) -> Option<T> {
     serde_json::from_str(&text).ok()
 }
 
-/// The browser's exception as one line: its name (which says what kind of
-/// failure it is) and its message.
-fn exception_text(error: &JsValue) -> String {
-    match error.dyn_ref::<DomException>() {
-        Some(e) => format!("{}: {}", e.name(), e.message()),
-        None => "unknown error".into(),
+/// The DOM exception behind a rexie error, when the browser gave one.
+fn dom_exception(error: &rexie::Error) -> Option<DomException> {
+    use idb::Error as E;
+    let rexie::Error::IdbError(error) = error else {
+        return None;
+    };
+    let value = match error {
+        E::DomException(exception) => return Some(exception.clone()),
+        E::AddFailed(v)
+        | E::ClearFailed(v)
+        | E::DeleteFailed(v)
+        | E::GetAllFailed(v)
+        | E::GetFailed(v)
+        | E::IndexedDbDeleteFailed(v)
+        | E::IndexedDbNotFound(v)
+        | E::IndexedDbOpenFailed(v)
+        | E::KeyRangeCreateFailed(v)
+        | E::ObjectStoreNotFound(v)
+        | E::TransactionAbortError(v)
+        | E::TransactionCommitError(v)
+        | E::TransactionOpenFailed(v)
+        | E::UpdateFailed(v) => v,
+        _ => return None,
+    };
+    value.dyn_ref::<DomException>().cloned()
+}
+
+/// A failed load or write, as the cache reports it: typed by the DOM
+/// exception's name, the one place that reads it.
+fn failure(error: &rexie::Error) -> CacheError {
+    let Some(exception) = dom_exception(error) else {
+        return CacheError::Failed("the browser gave no reason".into());
+    };
+    match exception.name().as_str() {
+        "QuotaExceededError" => CacheError::QuotaExceeded,
+        // The connection is closing or closed: another tab's upgrade (or
+        // deletion) made rexie close it.
+        "InvalidStateError" => CacheError::Closed,
+        name => CacheError::Failed(format!("{name}: {}", exception.message())),
     }
 }
 
-/// A failed call or request, as the cache reports it.
-fn failure(error: &JsValue) -> CacheError {
-    let text = exception_text(error);
-    if text.starts_with("QuotaExceededError") {
-        CacheError::QuotaExceeded
-    } else {
-        CacheError::Failed(text)
-    }
-}
-
-/// Whether the error means the connection was closed under us (another
-/// tab's upgrade): worth one reopen.
-fn is_closed_connection(error: &CacheError) -> bool {
-    matches!(error, CacheError::Failed(text) if text.starts_with("InvalidStateError"))
-}
-
-/// The request's outcome. The promise is made (and the handlers attached)
-/// now, before the caller awaits anything, so no event is missed.
-fn settle(request: &IdbRequest) -> impl std::future::Future<Output = Result<JsValue, CacheError>> {
-    let promise = Promise::new(&mut |resolve, reject| {
-        request.set_onsuccess(Some(&resolve));
-        request.set_onerror(Some(&reject));
-    });
-    let request = request.clone();
-    async move {
-        match JsFuture::from(promise).await {
-            Ok(_) => request.result().map_err(|e| failure(&e)),
-            Err(_) => Err(match request.error() {
-                Ok(Some(e)) => failure(&e.into()),
-                _ => CacheError::Failed("a request failed".into()),
-            }),
+/// A failed open: the room carries on in memory whatever the reason.
+fn open_failure(error: &rexie::Error) -> CacheError {
+    match dom_exception(error) {
+        Some(e) if e.name() == "VersionError" => {
+            CacheError::Unavailable("another tab uses a newer version of this page".into())
         }
+        Some(e) if e.name() == "QuotaExceededError" => CacheError::QuotaExceeded,
+        Some(e) => CacheError::Unavailable(format!("{}: {}", e.name(), e.message())),
+        None => CacheError::Unavailable("this browser offers no IndexedDB here".into()),
     }
 }
 
-/// Resolves when the transaction commits; an abort (a failed request, a
-/// full disk) is an error carrying the browser's reason. Made eagerly, like
-/// [`settle`].
-fn committed(tx: &IdbTransaction) -> impl std::future::Future<Output = Result<(), CacheError>> {
-    let promise = Promise::new(&mut |resolve, reject| {
-        tx.set_oncomplete(Some(&resolve));
-        tx.set_onabort(Some(&reject));
-    });
-    let tx = tx.clone();
-    async move {
-        match JsFuture::from(promise).await {
-            Ok(_) => Ok(()),
-            Err(_) => Err(match tx.error() {
-                Some(e) => failure(&e.into()),
-                None => CacheError::Failed("the transaction was aborted".into()),
-            }),
-        }
+/// Of the errors of one transaction's requests, the one that says why: a
+/// failed request aborts the transaction, and every later request then
+/// fails with `AbortError`, which says nothing.
+fn first_cause(errors: &[rexie::Error]) -> Option<&rexie::Error> {
+    errors
+        .iter()
+        .find(|e| dom_exception(e).is_none_or(|d| d.name() != "AbortError"))
+        .or(errors.first())
+}
+
+/// Why a transaction whose requests all succeeded was aborted. The browser
+/// puts the reason on the transaction, which rexie does not expose; in
+/// practice it is the quota check at commit. So ask the storage manager
+/// (secure contexts only): when usage plus this batch reaches the quota,
+/// storage is full.
+async fn abort_reason(batch_bytes: usize) -> CacheError {
+    match storage_estimate().await {
+        Some((usage, quota)) if usage + batch_bytes as f64 >= quota => CacheError::QuotaExceeded,
+        _ => CacheError::Failed("the browser aborted the write".into()),
     }
 }
 
-/// Creates the stores a database lacks and drops the ones this version
-/// does not know (the `upgradeneeded` step).
-fn upgrade(request: &IdbOpenDbRequest) {
-    let Ok(db) = request.result() else { return };
-    let db: IdbDatabase = db.unchecked_into();
-    let names = db.object_store_names();
-    let existing: Vec<String> = (0..names.length()).filter_map(|i| names.item(i)).collect();
-    for name in &existing {
-        if !STORES.iter().any(|(known, _)| known == name) {
-            let _ = db.delete_object_store(name);
-        }
+/// `navigator.storage.estimate()` as (usage, quota) in bytes; `None` where
+/// the page has no storage manager (plain http) or it gave no figures.
+async fn storage_estimate() -> Option<(f64, f64)> {
+    let navigator = web_sys::window()?.navigator();
+    let storage = js_sys::Reflect::get(&navigator, &"storage".into()).ok()?;
+    if storage.is_undefined() || storage.is_null() {
+        return None;
     }
-    for (name, key_path) in STORES {
-        if existing.iter().any(|e| e == name) {
-            continue;
-        }
-        let parameters = IdbObjectStoreParameters::new();
-        if let Some(key_path) = key_path {
-            parameters.set_key_path(&JsValue::from_str(key_path));
-        }
-        let _ = db.create_object_store_with_optional_parameters(name, &parameters);
-    }
+    let estimate = js_sys::Reflect::get(&storage, &"estimate".into())
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?
+        .call0(&storage)
+        .ok()?
+        .dyn_into::<js_sys::Promise>()
+        .ok()?;
+    let estimate = wasm_bindgen_futures::JsFuture::from(estimate).await.ok()?;
+    let number = |key: &str| js_sys::Reflect::get(&estimate, &key.into()).ok()?.as_f64();
+    Some((number("usage")?, number("quota")?))
 }
 
-fn factory() -> Result<web_sys::IdbFactory, CacheError> {
-    web_sys::window()
-        .and_then(|w| w.indexed_db().ok().flatten())
-        .ok_or_else(|| CacheError::Unavailable("this browser offers no IndexedDB here".into()))
+/// The room's schema, for rexie's builder.
+fn schema(name: &str, version: u32) -> rexie::RexieBuilder {
+    STORES.iter().fold(
+        Rexie::builder(name).version(version),
+        |builder, &(store, key_path)| {
+            let store = ObjectStore::new(store);
+            builder.add_object_store(match key_path {
+                Some(key_path) => store.key_path(key_path),
+                None => store,
+            })
+        },
+    )
+}
+
+/// Polls every step on each poll, in order, until all have finished: on
+/// the first poll each step makes its request, in the order of `steps`
+/// (requests of a transaction run in the order they are made), before
+/// anything waits. Returns every step's error.
+async fn in_order(mut steps: Vec<LocalBoxFuture<'_, rexie::Result<()>>>) -> Vec<rexie::Error> {
+    let mut errors = Vec::new();
+    futures_util::future::poll_fn(|cx| {
+        steps.retain_mut(|step| match step.as_mut().poll(cx) {
+            Poll::Ready(result) => {
+                errors.extend(result.err());
+                false
+            }
+            Poll::Pending => true,
+        });
+        if steps.is_empty() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    errors
 }
 
 impl IndexedDbCache {
@@ -230,10 +279,10 @@ impl IndexedDbCache {
         let cache = Self {
             name: database_name(room_id),
             options,
-            connection: RefCell::new(None),
+            db: RefCell::new(None),
             transactions: Cell::new(0),
         };
-        cache.connection().await?;
+        cache.connect().await?;
         Ok(cache)
     }
 
@@ -241,209 +290,227 @@ impl IndexedDbCache {
     /// as a "forget this room" button would. While another tab holds the
     /// database open, the browser waits for it to close first.
     pub async fn delete(room_id: &str) -> Result<(), CacheError> {
-        let request = factory()?
-            .delete_database(&database_name(room_id))
-            .map_err(|e| failure(&e))?;
-        settle(&request).await.map(drop)
-    }
-
-    async fn connection(&self) -> Result<IdbDatabase, CacheError> {
-        if let Some(connection) = self.connection.borrow().as_ref() {
-            return Ok(connection.db.clone());
-        }
-        let request = factory()?
-            .open_with_u32(&self.name, self.options.schema_version)
-            .map_err(|e| CacheError::Unavailable(exception_text(&e)))?;
-        let on_upgrade = Closure::<dyn FnMut()>::new({
-            let request = request.clone();
-            move || upgrade(&request)
-        });
-        request.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
-        let timeout = TimeoutFuture::new(self.options.open_timeout_ms);
-        let db: IdbDatabase = match select(Box::pin(settle(&request)), timeout).await {
-            Either::Left((Ok(db), _)) => db.unchecked_into(),
-            Either::Left((Err(e), _)) => {
-                return Err(match e {
-                    CacheError::Failed(text) if text.starts_with("VersionError") => {
-                        CacheError::Unavailable(
-                            "another tab uses a newer version of this page".into(),
-                        )
-                    }
-                    CacheError::Failed(text) => CacheError::Unavailable(text),
-                    other => other,
-                })
-            }
-            Either::Right(((), _)) => {
-                // The open stays pending in the browser. Should it succeed
-                // later, close that connection at once so this page does
-                // not block other tabs; the upgrade step may still run
-                // before that, so its handler must outlive this call.
-                on_upgrade.forget();
-                let close_late = Closure::once_into_js({
-                    let request = request.clone();
-                    move || {
-                        if let Ok(db) = request.result() {
-                            db.unchecked_into::<IdbDatabase>().close();
-                        }
-                    }
-                });
-                request.set_onsuccess(Some(close_late.unchecked_ref()));
-                return Err(CacheError::Blocked);
-            }
-        };
-        // The upgrade step ran (or was not needed) before success; its
-        // handler is dropped with this call, so unhook it first.
-        request.set_onupgradeneeded(None);
-        let on_version_change = Closure::<dyn FnMut()>::new({
-            let db = db.clone();
-            move || db.close()
-        });
-        db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
-        *self.connection.borrow_mut() = Some(Connection {
-            db: db.clone(),
-            _on_version_change: on_version_change,
-        });
-        Ok(db)
-    }
-
-    /// Runs `op` on the connection, reopening once if another tab's
-    /// upgrade closed it.
-    async fn with_connection<T>(
-        &self,
-        op: impl Fn(IdbDatabase) -> LocalBoxFuture<'static, Result<T, CacheError>>,
-    ) -> Result<T, CacheError> {
-        let db = self.connection().await?;
-        self.transactions.set(self.transactions.get() + 1);
-        match op(db).await {
-            Err(e) if is_closed_connection(&e) => {
-                self.connection.borrow_mut().take();
-                let db = self.connection().await?;
-                op(db).await
-            }
-            other => other,
-        }
+        Rexie::delete(&database_name(room_id))
+            .await
+            .map_err(|e| open_failure(&e))
     }
 
     /// Closes this page's connection (as another tab's upgrade would); the
     /// next load or write reopens it.
     pub fn close(&self) {
-        self.connection.borrow_mut().take();
+        if let Some(db) = self.db.borrow_mut().take() {
+            db.close();
+        }
+    }
+
+    /// Opens the connection unless it is open.
+    async fn connect(&self) -> Result<(), CacheError> {
+        if self.db.borrow().is_some() {
+            return Ok(());
+        }
+        let (opened, result) = futures_channel::oneshot::channel();
+        let build = schema(&self.name, self.options.schema_version).build();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(Ok(late)) = opened.send(build.await) {
+                // The page gave up waiting and carries on in memory.
+                late.close();
+            }
+        });
+        let timeout = TimeoutFuture::new(self.options.open_timeout_ms);
+        match select(result, timeout).await {
+            Either::Left((Ok(Ok(db)), _)) => {
+                *self.db.borrow_mut() = Some(db);
+                Ok(())
+            }
+            Either::Left((Ok(Err(e)), _)) => Err(open_failure(&e)),
+            Either::Left((Err(_canceled), _)) => Err(CacheError::Unavailable(
+                "the database open was dropped".into(),
+            )),
+            Either::Right(((), _)) => Err(CacheError::Blocked),
+        }
+    }
+
+    /// A transaction over every store, reopening the connection once if
+    /// another tab's upgrade closed it.
+    async fn begin(&self, mode: TransactionMode) -> Result<Transaction, CacheError> {
+        self.transactions.set(self.transactions.get() + 1);
+        match self.try_begin(mode).await {
+            Err(CacheError::Closed) => {
+                self.close();
+                self.try_begin(mode).await
+            }
+            other => other,
+        }
+    }
+
+    async fn try_begin(&self, mode: TransactionMode) -> Result<Transaction, CacheError> {
+        self.connect().await?;
+        let db = self.db.borrow();
+        let db = db.as_ref().ok_or(CacheError::Closed)?;
+        db.transaction(&STORE_NAMES, mode).map_err(|e| failure(&e))
     }
 }
 
-/// A transaction over every store.
-fn transaction(db: &IdbDatabase, mode: IdbTransactionMode) -> Result<IdbTransaction, CacheError> {
-    let names: Array = STORES
-        .iter()
-        .map(|(name, _)| JsValue::from_str(name))
-        .collect();
-    db.transaction_with_str_sequence_and_mode(&names, mode)
-        .map_err(|e| failure(&e))
+fn store(tx: &Transaction, name: &str) -> Result<Store, CacheError> {
+    tx.store(name).map_err(|e| failure(&e))
 }
 
-fn records<T: DeserializeOwned>(all: JsValue) -> Vec<T> {
-    Array::from(&all).iter().filter_map(from_js).collect()
+fn records<T: DeserializeOwned>(all: Vec<JsValue>) -> Vec<T> {
+    all.into_iter().filter_map(from_js).collect()
 }
 
-async fn load(db: IdbDatabase) -> Result<CachedRoom, CacheError> {
-    let tx = transaction(&db, IdbTransactionMode::Readonly)?;
-    let done = committed(&tx);
-    let store = |name: &str| tx.object_store(name).map_err(|e| failure(&e));
-    let get_all = |name: &str| store(name)?.get_all().map_err(|e| failure(&e));
-    let get = |name: &str| {
-        store(name)?
-            .get(&JsValue::from_str(name))
-            .map_err(|e| failure(&e))
-    };
-    // Every request is made before the first await.
-    let files = settle(&get_all(FILES)?);
-    let events = settle(&get_all(EVENTS)?);
-    let drafts = settle(&get_all(DRAFTS)?);
-    let meta = settle(&get(META)?);
-    let profile = settle(&get(PROFILE)?);
+async fn load(tx: Transaction) -> Result<CachedRoom, CacheError> {
+    let [files, events, drafts, meta, profile] = STORE_NAMES.map(|name| store(&tx, name));
+    let (files, events, drafts, meta, profile) = (files?, events?, drafts?, meta?, profile?);
+    // Every request, then the completion handlers, in one first poll.
+    let (files, events, drafts, meta, profile, done) = futures_util::join!(
+        files.get_all(None, None),
+        events.get_all(None, None),
+        drafts.get_all(None, None),
+        meta.get(JsValue::from_str(META)),
+        profile.get(JsValue::from_str(PROFILE)),
+        tx.done(),
+    );
+    let fail = |e: rexie::Error| failure(&e);
     let room = CachedRoom {
-        files: records::<CachedFile>(files.await?),
-        events: records::<RuntimeEvent>(events.await?),
-        drafts: records::<CachedDraft>(drafts.await?),
-        meta: from_js::<CacheMeta>(meta.await?),
-        profile: from_js::<PeerProfile>(profile.await?),
+        files: records::<CachedFile>(files.map_err(fail)?),
+        events: records::<RuntimeEvent>(events.map_err(fail)?),
+        drafts: records::<CachedDraft>(drafts.map_err(fail)?),
+        meta: meta.map_err(fail)?.and_then(from_js::<CacheMeta>),
+        profile: profile.map_err(fail)?.and_then(from_js::<PeerProfile>),
     };
-    done.await?;
+    done.map_err(fail)?;
     Ok(room)
 }
 
-/// Queues every change of `batch` in one transaction, in order (requests of
-/// a transaction run in the order they are made), then waits for the
-/// commit: a failing request aborts the whole batch.
-async fn write(db: IdbDatabase, batch: Rc<CacheWrite>) -> Result<(), CacheError> {
-    let tx = transaction(&db, IdbTransactionMode::Readwrite)?;
-    let done = committed(&tx);
-    let queued = queue_write(&tx, &batch);
-    if let Err(e) = queued {
-        let _ = tx.abort();
-        return Err(e);
-    }
-    done.await
+/// A batch with every record already a JS object: made once per write
+/// (and reused by the retry after a reopen), before any transaction, so
+/// nothing can fail between a transaction's first request and its last.
+struct Records {
+    reset: bool,
+    meta: Option<JsValue>,
+    files_put: Vec<JsValue>,
+    files_delete: Vec<String>,
+    events_put: Vec<JsValue>,
+    events_drop_below: Option<JsValue>,
+    drafts_put: Vec<JsValue>,
+    drafts_delete: Vec<String>,
+    profile: Option<JsValue>,
+    /// Bytes of JSON in all, for telling a full disk from other aborts.
+    bytes: usize,
 }
 
-fn queue_write(tx: &IdbTransaction, batch: &CacheWrite) -> Result<(), CacheError> {
-    let store = |name: &str| tx.object_store(name).map_err(|e| failure(&e));
-    let files = store(FILES)?;
-    let events = store(EVENTS)?;
-    let drafts = store(DRAFTS)?;
-    let fail = |e: JsValue| failure(&e);
-    if batch.reset {
-        files.clear().map_err(fail)?;
-        events.clear().map_err(fail)?;
+impl Records {
+    fn new(batch: CacheWrite) -> Result<Self, CacheError> {
+        let mut bytes = 0;
+        Ok(Self {
+            reset: batch.reset,
+            meta: batch
+                .meta
+                .as_ref()
+                .map(|m| one(m, &mut bytes))
+                .transpose()?,
+            files_put: all(&batch.files_put, &mut bytes)?,
+            files_delete: batch.files_delete,
+            events_put: all(&batch.events_put, &mut bytes)?,
+            // Revs are integers far below 2^53: exact as JS numbers.
+            events_drop_below: batch
+                .events_drop_below
+                .map(|rev| JsValue::from_f64(rev as f64)),
+            drafts_put: all(&batch.drafts_put, &mut bytes)?,
+            drafts_delete: batch.drafts_delete,
+            profile: batch
+                .profile
+                .as_ref()
+                .map(|p| one(p, &mut bytes))
+                .transpose()?,
+            bytes,
+        })
     }
-    if let Some(meta) = &batch.meta {
-        store(META)?
-            .put_with_key(&to_js(meta)?, &JsValue::from_str(META))
-            .map_err(fail)?;
+}
+
+fn one<T: Serialize>(record: &T, bytes: &mut usize) -> Result<JsValue, CacheError> {
+    let (object, len) = to_js(record)?;
+    *bytes += len;
+    Ok(object)
+}
+
+fn all<T: Serialize>(records: &[T], bytes: &mut usize) -> Result<Vec<JsValue>, CacheError> {
+    records.iter().map(|record| one(record, bytes)).collect()
+}
+
+/// Commits every change of the batch in one transaction, in the order
+/// [`super::apply_write`] applies them: reset, meta, file deletes then
+/// puts, event puts then the drop, draft deletes then puts, profile.
+async fn write(tx: Transaction, records: &Records) -> Result<(), CacheError> {
+    let [files, events, drafts, meta, profile] = STORE_NAMES.map(|name| store(&tx, name));
+    let (files, events, drafts, meta, profile) = (files?, events?, drafts?, meta?, profile?);
+    let (meta_key, profile_key) = (JsValue::from_str(META), JsValue::from_str(PROFILE));
+    let unkeyed = |values: &[JsValue]| -> Vec<(JsValue, Option<JsValue>)> {
+        values.iter().map(|v| (v.clone(), None)).collect()
+    };
+    let mut steps: Vec<LocalBoxFuture<'_, rexie::Result<()>>> = Vec::new();
+    if records.reset {
+        steps.push(Box::pin(files.clear()));
+        steps.push(Box::pin(events.clear()));
     }
-    for path in &batch.files_delete {
-        files.delete(&JsValue::from_str(path)).map_err(fail)?;
+    if let Some(value) = &records.meta {
+        steps.push(Box::pin(
+            meta.put(value, Some(&meta_key)).map(|r| r.map(drop)),
+        ));
     }
-    for file in &batch.files_put {
-        files.put(&to_js(file)?).map_err(fail)?;
+    for path in &records.files_delete {
+        steps.push(Box::pin(files.delete(JsValue::from_str(path))));
     }
-    for event in &batch.events_put {
-        events.put(&to_js(event)?).map_err(fail)?;
+    if !records.files_put.is_empty() {
+        steps.push(Box::pin(
+            files.put_all(unkeyed(&records.files_put).into_iter()),
+        ));
     }
-    if let Some(newest) = batch.events_put.iter().map(|e| e.rev).max() {
-        // Keep the newest SNAPSHOT_EVENT_LIMIT: one range delete, whatever
-        // the excess.
-        let keep_from = newest.saturating_sub(SNAPSHOT_EVENT_LIMIT as u64 - 1);
-        if keep_from > 1 {
-            let older =
-                IdbKeyRange::upper_bound_with_open(&JsValue::from_f64(keep_from as f64), true)
-                    .map_err(fail)?;
-            events.delete(&older).map_err(fail)?;
-        }
+    if !records.events_put.is_empty() {
+        steps.push(Box::pin(
+            events.put_all(unkeyed(&records.events_put).into_iter()),
+        ));
     }
-    for path in &batch.drafts_delete {
-        drafts.delete(&JsValue::from_str(path)).map_err(fail)?;
+    if let Some(below) = &records.events_drop_below {
+        // One range delete: its cost is the number of events it drops.
+        let older = KeyRange::upper_bound(below, Some(true)).map_err(|e| failure(&e.into()))?;
+        steps.push(Box::pin(events.delete(older.into())));
     }
-    for draft in &batch.drafts_put {
-        drafts.put(&to_js(draft)?).map_err(fail)?;
+    for path in &records.drafts_delete {
+        steps.push(Box::pin(drafts.delete(JsValue::from_str(path))));
     }
-    if let Some(profile) = &batch.profile {
-        store(PROFILE)?
-            .put_with_key(&to_js(profile)?, &JsValue::from_str(PROFILE))
-            .map_err(fail)?;
+    if !records.drafts_put.is_empty() {
+        steps.push(Box::pin(
+            drafts.put_all(unkeyed(&records.drafts_put).into_iter()),
+        ));
     }
-    Ok(())
+    if let Some(value) = &records.profile {
+        steps.push(Box::pin(
+            profile.put(value, Some(&profile_key)).map(|r| r.map(drop)),
+        ));
+    }
+    let (errors, done) = futures_util::join!(in_order(steps), tx.done());
+    if let Some(cause) = first_cause(&errors) {
+        return Err(failure(cause));
+    }
+    match done {
+        Ok(result) if result.is_committed() => Ok(()),
+        Ok(_aborted) => Err(abort_reason(records.bytes).await),
+        Err(e) => Err(failure(&e)),
+    }
 }
 
 impl RoomCache for IndexedDbCache {
     fn load(&self) -> LocalBoxFuture<'_, Result<CachedRoom, CacheError>> {
-        Box::pin(self.with_connection(|db| Box::pin(load(db))))
+        Box::pin(async move { load(self.begin(TransactionMode::ReadOnly).await?).await })
     }
 
     fn write(&self, batch: CacheWrite) -> LocalBoxFuture<'_, Result<(), CacheError>> {
-        // Shared, not cloned, for the rare retry after another tab's upgrade.
-        let batch = Rc::new(batch);
-        Box::pin(self.with_connection(move |db| Box::pin(write(db, Rc::clone(&batch)))))
+        Box::pin(async move {
+            let records = Records::new(batch)?;
+            write(self.begin(TransactionMode::ReadWrite).await?, &records).await
+        })
     }
 
     fn kind(&self) -> CacheKind {

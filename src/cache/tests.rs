@@ -352,7 +352,11 @@ fn states_that_arrive_during_a_write_are_covered_by_one_next_write() {
         states.close_channel();
         assert!(poll_once(&mut run), "everything written, the stream ended");
     }
-    assert_eq!(cache.writes.get(), 2, "one write in flight, one for the replay");
+    assert_eq!(
+        cache.writes.get(),
+        2,
+        "one write in flight, one for the replay"
+    );
     assert_eq!(hooks.written, [0, 1000]);
     assert_eq!(hooks.committed_revs, [0, 5000]);
     let room = load(&cache.inner);
@@ -380,14 +384,9 @@ fn a_failed_write_ends_the_persister_with_its_error() {
     let empty = Rc::new(RoomState::default());
     let next = Rc::new(with(&empty, [welcome("g", &[("a", "1")])]));
     let mut hooks = Recorder::default();
-    let result = persist_states(
-        &Full,
-        empty,
-        futures_util::stream::iter([next]),
-        &mut hooks,
-    )
-    .now_or_never()
-    .unwrap();
+    let result = persist_states(&Full, empty, futures_util::stream::iter([next]), &mut hooks)
+        .now_or_never()
+        .unwrap();
     assert_eq!(result, Err(CacheError::QuotaExceeded));
     assert!(hooks.committed_revs.is_empty());
 }

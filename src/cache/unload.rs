@@ -109,7 +109,10 @@ mod tests {
         let first = unload_copy(
             &state_with(&[
                 ("a.txt", draft("first tab", 1, DraftStatus::Editing)),
-                ("b.txt", draft("only in the first tab", 1, DraftStatus::Editing)),
+                (
+                    "b.txt",
+                    draft("only in the first tab", 1, DraftStatus::Editing),
+                ),
             ]),
             None,
         )
@@ -138,7 +141,7 @@ mod tests {
         };
         for junk in ["", "not json", "{\"path\":1}", "[{\"path\":\"a\"}]"] {
             assert!(!fold_unload_copy(&mut cached, junk), "{junk}");
-            assert_eq!(cached.drafts, [kept.clone()]);
+            assert_eq!(cached.drafts, std::slice::from_ref(&kept));
         }
         // Nor does it stop this tab's copy from being taken.
         let state = state_with(&[("b", draft("mine", 0, DraftStatus::Editing))]);

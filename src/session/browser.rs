@@ -233,6 +233,9 @@ struct Shell {
     persist: UnboundedSender<Rc<RoomState>>,
     /// The persister's failures; `None` once the persister has stopped.
     cache_failures: Option<UnboundedReceiver<CacheError>>,
+    /// Where the drafts' copy goes at `pagehide`; `None` for a memory-only
+    /// session.
+    unload_key: Option<String>,
     /// When the last state was published, and when the next is due: bursts
     /// (a replay arrives as thousands of messages, each its own browser
     /// task) are published at most every [`PUBLISH_EVERY_MS`].
@@ -260,7 +263,7 @@ async fn run(
             }
         }
     };
-    let cached = match cache.load().await {
+    let mut cached = match cache.load().await {
         Ok(cached) => cached,
         Err(e) => {
             trouble = Some(e);
@@ -272,10 +275,30 @@ async fn run(
     } else {
         cache
     };
+    // What the cache holds, before the pagehide copy is folded in: the
+    // persister's starting point, so the folded drafts are written.
+    let unload_key = match &config.cache {
+        CacheChoice::IndexedDb { room_id, .. } => Some(cache::unload_copy_key(room_id)),
+        CacheChoice::Memory => None,
+    };
+    let copy = unload_key.as_deref().and_then(local_get);
+    let persisted = copy.as_deref().map(|copy| {
+        let before = RoomState::from_cache(cached.clone(), None);
+        (cache::fold_unload_copy(&mut cached, copy), before)
+    });
     mark_once(marks::CACHE_LOADED);
     shared.cache_kind.set(Some(cache.kind()));
     let seed = (js_sys::Math::random() * 2f64.powi(52)) as u64;
     let state = RoomState::from_cache(cached, last_profile());
+    let persisted = match persisted {
+        // Everything the persister compares is the drafts, files and events
+        // the cache holds; the rest comes from the state it starts from.
+        Some((true, before)) => Rc::new(RoomState {
+            drafts: before.drafts,
+            ..state.clone()
+        }),
+        _ => Rc::new(state.clone()),
+    };
     let mut core = SessionCore::new(config.options, state, seed);
     if let Some(e) = trouble {
         web_sys::console::warn_1(&format!("room-client: {e}; continuing in memory").into());
@@ -288,13 +311,13 @@ async fn run(
     }
     let (persist_tx, persist_rx) = mpsc::unbounded();
     let (fail_tx, fail_rx) = mpsc::unbounded();
-    wasm_bindgen_futures::spawn_local(persister(
-        cache,
-        core.state(),
-        persist_rx,
-        fail_tx,
-        Rc::clone(&shared),
-    ));
+    let hooks = PersisterHooks {
+        shared: Rc::clone(&shared),
+        cache: Rc::clone(&cache),
+        // The copy is folded in: once the cache holds it, it can go.
+        copy_to_remove: unload_key.clone().filter(|_| copy.is_some()),
+    };
+    wasm_bindgen_futures::spawn_local(persister(cache, persisted, persist_rx, fail_tx, hooks));
     let mut shell = Shell {
         core,
         url: config.url,
@@ -303,6 +326,7 @@ async fn run(
         shared: Rc::clone(&shared),
         persist: persist_tx,
         cache_failures: Some(fail_rx),
+        unload_key,
         last_publish_ms: f64::NEG_INFINITY,
         publish_due_ms: None,
     };
@@ -315,37 +339,76 @@ async fn run(
     shell.run(inputs, tx).await;
 }
 
-/// Writes state changes to the cache, one batch per write: while a write
-/// is in flight, newer states pile up and the next write covers them all.
+/// Writes published states to the cache ([`cache::persist_states`]); on a
+/// failure, tells the shell and stops: the room carries on in memory,
+/// which already holds everything.
 async fn persister(
     cache: Rc<dyn RoomCache>,
-    mut persisted: Rc<RoomState>,
-    mut states: UnboundedReceiver<Rc<RoomState>>,
+    persisted: Rc<RoomState>,
+    states: UnboundedReceiver<Rc<RoomState>>,
     failures: UnboundedSender<CacheError>,
-    shared: Rc<Shared>,
+    mut hooks: PersisterHooks,
 ) {
-    while let Some(mut latest) = states.next().await {
-        while let Some(Some(newer)) = states.next().now_or_never() {
-            latest = newer;
-        }
-        let batch = cache::diff(&persisted, &latest);
-        if batch.is_empty() {
-            continue;
-        }
+    let result = cache::persist_states(&*cache, persisted, states, &mut hooks).await;
+    hooks.shared.cache_transactions.set(cache.transactions());
+    if let Err(e) = result {
+        hooks.shared.cache_kind.set(Some(CacheKind::Memory));
+        let _ = failures.unbounded_send(e);
+    }
+}
+
+struct PersisterHooks {
+    shared: Rc<Shared>,
+    cache: Rc<dyn RoomCache>,
+    /// The localStorage key of a pagehide copy folded into this page's
+    /// state, removed once the cache holds what it held.
+    copy_to_remove: Option<String>,
+}
+
+impl cache::PersistHooks for PersisterHooks {
+    fn writing(&mut self, batch: &cache::CacheWrite) {
         if let Some(profile) = &batch.profile {
             remember_profile(profile);
         }
-        let result = cache.write(batch).await;
-        shared.cache_transactions.set(cache.transactions());
-        if let Err(e) = result {
-            // Quota, or the database went away: the room carries on in
-            // memory, which already holds everything.
-            shared.cache_kind.set(Some(CacheKind::Memory));
-            let _ = failures.unbounded_send(e);
-            return;
+    }
+
+    fn committed(&mut self, state: &RoomState) {
+        self.shared
+            .cache_transactions
+            .set(self.cache.transactions());
+        self.shared.persisted_rev.set(state.last_seen_rev);
+        if let Some(key) = self.copy_to_remove.take() {
+            local_remove(&key);
         }
-        shared.persisted_rev.set(latest.last_seen_rev);
-        persisted = latest;
+    }
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn local_get(key: &str) -> Option<String> {
+    local_storage()?.get_item(key).ok().flatten()
+}
+
+fn local_remove(key: &str) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.remove_item(key);
+    }
+}
+
+/// Stores the synchronous copy of the drafts (see `cache::unload_copy`).
+fn keep_unload_copy(key: &str, state: &RoomState) {
+    let Some(storage) = local_storage() else {
+        return;
+    };
+    let existing = storage.get_item(key).ok().flatten();
+    if let Some(copy) = cache::unload_copy(state, existing.as_deref()) {
+        if storage.set_item(key, &copy).is_err() {
+            web_sys::console::warn_1(
+                &"room-client: no room in localStorage for the drafts' copy".into(),
+            );
+        }
     }
 }
 
@@ -353,14 +416,11 @@ const LAST_PROFILE_KEY: &str = "room-client.last-profile";
 
 /// The profile last used in any room of this origin.
 fn last_profile() -> Option<PeerProfile> {
-    let storage = web_sys::window()?.local_storage().ok().flatten()?;
-    let text = storage.get_item(LAST_PROFILE_KEY).ok().flatten()?;
-    serde_json::from_str(&text).ok()
+    serde_json::from_str(&local_get(LAST_PROFILE_KEY)?).ok()
 }
 
 fn remember_profile(profile: &PeerProfile) {
-    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
-    if let (Some(storage), Ok(text)) = (storage, serde_json::to_string(profile)) {
+    if let (Some(storage), Ok(text)) = (local_storage(), serde_json::to_string(profile)) {
         let _ = storage.set_item(LAST_PROFILE_KEY, &text);
     }
 }
@@ -390,8 +450,17 @@ enum SocketEvent {
 
 impl Shell {
     async fn run(mut self, mut inputs: UnboundedReceiver<Input>, tx: UnboundedSender<Input>) {
-        let _listeners = browser_listeners(&tx);
+        let mut _listeners = browser_listeners(&tx);
         drop(tx);
+        if let (Some(window), Some(key)) = (web_sys::window(), self.unload_key.clone()) {
+            // Synchronous, at the last moment the page runs: the published
+            // state is current for everything the person did (their actions
+            // are published at once, see below).
+            let shared = Rc::clone(&self.shared);
+            _listeners.push(EventListener::new(&window, "pagehide", move |_| {
+                keep_unload_copy(&key, &shared.state.borrow());
+            }));
+        }
         loop {
             let deadline = match (self.core.next_deadline(), self.publish_due_ms) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -439,6 +508,10 @@ impl Shell {
                     None
                 }
             };
+            // The person's own actions are published at once (they come at
+            // a human pace), so the published state, which `pagehide`
+            // copies, never lags behind what they typed.
+            let personal = matches!(input, Some(Input::Act(_)));
             if let Some(input) = input {
                 self.handle(input);
             }
@@ -452,7 +525,7 @@ impl Shell {
                     self.handle(input);
                 }
             }
-            if self.publish_due_ms.is_some_and(|due| now_ms() >= due) {
+            if personal || self.publish_due_ms.is_some_and(|due| now_ms() >= due) {
                 self.publish();
             } else {
                 self.maybe_publish();
