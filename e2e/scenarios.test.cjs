@@ -256,3 +256,70 @@ test('9. a full disk: the page says offline storage is full, works from memory, 
   await k.shot(page, '9-storage-full');
   await context.close();
 });
+
+// The draft of `file` as IndexedDB holds it (null while there is none).
+function storedDraft(page, file) {
+  return page.evaluate(([room, path]) => new Promise((resolve, reject) => {
+    const open = indexedDB.open(`solaro-room-${room}`);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const get = db.transaction('drafts').objectStore('drafts').get(path);
+      get.onsuccess = () => { db.close(); resolve(get.result ? get.result.draft : null); };
+      get.onerror = () => { db.close(); reject(get.error); };
+    };
+  }), [config.roomId, file]);
+}
+
+async function fileRev(page, file) {
+  await k.openFile(page, file);
+  const line = await page.textContent('.room-editor .draft-state');
+  return Number(/^Revision (\d+)$/.exec(line)[1]);
+}
+
+// After a reload or a reopened link: the draft is in the editor, on its
+// file, and IndexedDB holds it with the revision it started from.
+async function draftIsBack(page, file, text, baseRev, what) {
+  await page.waitForSelector('.room-files .path');
+  await k.openFile(page, file);
+  assert.equal(await k.editorText(page), text, `${what}: the text`);
+  assert.equal(await page.getAttribute('.room-editor .draft-state', 'data-draft'), 'editing', what);
+  const stored = await k.until(() => storedDraft(page, file), `${what}: the draft in IndexedDB`, 5000);
+  assert.equal(stored.content, text, `${what}: stored text`);
+  assert.equal(stored.baseRev, baseRev, `${what}: base revision`);
+}
+
+test('10. a draft typed just before a reload, or before the tab closed, is back on its file', async () => {
+  const file = 'docs/notes.md';
+  for (const delay of [0, 50, 500]) {
+    const { context, page } = await fresh();
+    await page.goto(link(config.editToken));
+    await k.status(page, 'connected');
+    const baseRev = await fileRev(page, file);
+    const text = `typed ${delay} ms before a reload, ${Date.now()}`;
+    // Key by key, as a person types: each keystroke is a new state while
+    // the previous one may still be on its way into IndexedDB.
+    await page.fill('textarea.code', '');
+    await page.keyboard.type(text);
+    if (delay) await k.sleep(delay);
+    await page.reload();
+    await draftIsBack(page, file, text, baseRev, `reload after ${delay} ms`);
+    await k.status(page, 'connected');
+    assert.notEqual(await k.kitFile(file), text, 'a draft is not saved');
+    await context.close();
+  }
+  // The tab closes; the link opens again in a new tab.
+  const { context, page } = await fresh();
+  await page.goto(link(config.editToken));
+  await k.status(page, 'connected');
+  const baseRev = await fileRev(page, file);
+  const text = `typed just before the tab closed, ${Date.now()}`;
+  await page.fill('textarea.code', '');
+  await page.keyboard.type(text);
+  await page.close();
+  const reopened = await context.newPage();
+  await reopened.goto(link(config.editToken));
+  await draftIsBack(reopened, file, text, baseRev, 'closed and reopened');
+  await k.shot(reopened, '10-draft-after-reopen');
+  await context.close();
+});
