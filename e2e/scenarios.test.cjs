@@ -242,13 +242,18 @@ test('8. two tabs: edits cross, and a tab without the token borrows it from the 
 test('9. a full disk: the page says offline storage is full, works from memory, and edits still land', async () => {
   const { context, page } = await fresh();
   // Chromium's own quota check, set to 1 KiB for this origin: the first
-  // cache write (the room's files) is refused with QuotaExceededError.
+  // cache write (the room's files) is refused at commit with
+  // QuotaExceededError. rexie does not expose the reason of a refused
+  // commit, so the page names the likely causes.
   const cdp = await context.newCDPSession(page);
   await cdp.send('Storage.overrideQuotaForOrigin', { origin: config.proxyHttp, quotaSize: 1024 });
   await page.goto(link(config.editToken));
   await k.status(page, 'connected');
   const banner = await page.waitForSelector('[data-banner="storage-fallback"]');
-  assert.match(await banner.textContent(), /Offline storage is full; this tab works from memory/);
+  assert.match(
+    await banner.textContent(),
+    /^Offline storage refused to save \(the disk or this site's storage quota may be full\); this tab works from memory/,
+  );
   const text = `written with a full disk ${Date.now()}\n`;
   await k.typeAndSave(page, 'todo.txt', text);
   await k.until(async () => (await k.kitFile('todo.txt')) === text, 'the edit on disk');

@@ -34,6 +34,12 @@ pub enum CacheError {
     /// The browser's storage quota is exhausted.
     #[error("offline storage is full")]
     QuotaExceeded,
+    /// The browser refused to commit a write whose every request had
+    /// succeeded. Its reason (a `QuotaExceededError` from the quota check at
+    /// commit, or a disk error) sits on the transaction, which rexie does
+    /// not expose; in practice the disk or the site's quota is full.
+    #[error("offline storage refused to save (the disk or this site's storage quota may be full)")]
+    CommitRefused,
     /// The connection was closed under the page (another tab upgraded or
     /// deleted the database); the cache reopens it once before giving up.
     #[error("offline storage was closed by another tab")]

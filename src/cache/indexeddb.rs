@@ -123,12 +123,10 @@ impl Drop for IndexedDbCache {
 // `JsValue`s, so the stored shape is the same plain object either way: key
 // paths resolve and revs stay numbers.
 
-/// A record as a plain JS object, and the length of its JSON text.
-fn to_js<T: Serialize>(value: &T) -> Result<(JsValue, usize), CacheError> {
+/// A record as a plain JS object.
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, CacheError> {
     let text = serde_json::to_string(value).map_err(|e| CacheError::Failed(e.to_string()))?;
-    let object = js_sys::JSON::parse(&text)
-        .map_err(|_| CacheError::Failed("a record is not valid JSON".into()))?;
-    Ok((object, text.len()))
+    js_sys::JSON::parse(&text).map_err(|_| CacheError::Failed("a record is not valid JSON".into()))
 }
 
 /// `None` for a record this build cannot read (written by another
@@ -200,39 +198,6 @@ fn first_cause(errors: &[rexie::Error]) -> Option<&rexie::Error> {
         .iter()
         .find(|e| dom_exception(e).is_none_or(|d| d.name() != "AbortError"))
         .or(errors.first())
-}
-
-/// Why a transaction whose requests all succeeded was aborted. The browser
-/// puts the reason on the transaction, which rexie does not expose; in
-/// practice it is the quota check at commit. So ask the storage manager
-/// (secure contexts only): when usage plus this batch reaches the quota,
-/// storage is full.
-async fn abort_reason(batch_bytes: usize) -> CacheError {
-    match storage_estimate().await {
-        Some((usage, quota)) if usage + batch_bytes as f64 >= quota => CacheError::QuotaExceeded,
-        _ => CacheError::Failed("the browser aborted the write".into()),
-    }
-}
-
-/// `navigator.storage.estimate()` as (usage, quota) in bytes; `None` where
-/// the page has no storage manager (plain http) or it gave no figures.
-async fn storage_estimate() -> Option<(f64, f64)> {
-    let navigator = web_sys::window()?.navigator();
-    let storage = js_sys::Reflect::get(&navigator, &"storage".into()).ok()?;
-    if storage.is_undefined() || storage.is_null() {
-        return None;
-    }
-    let estimate = js_sys::Reflect::get(&storage, &"estimate".into())
-        .ok()?
-        .dyn_into::<js_sys::Function>()
-        .ok()?
-        .call0(&storage)
-        .ok()?
-        .dyn_into::<js_sys::Promise>()
-        .ok()?;
-    let estimate = wasm_bindgen_futures::JsFuture::from(estimate).await.ok()?;
-    let number = |key: &str| js_sys::Reflect::get(&estimate, &key.into()).ok()?.as_f64();
-    Some((number("usage")?, number("quota")?))
 }
 
 /// The room's schema, for rexie's builder.
@@ -396,47 +361,29 @@ struct Records {
     drafts_put: Vec<JsValue>,
     drafts_delete: Vec<String>,
     profile: Option<JsValue>,
-    /// Bytes of JSON in all, for telling a full disk from other aborts.
-    bytes: usize,
 }
 
 impl Records {
     fn new(batch: CacheWrite) -> Result<Self, CacheError> {
-        let mut bytes = 0;
         Ok(Self {
             reset: batch.reset,
-            meta: batch
-                .meta
-                .as_ref()
-                .map(|m| one(m, &mut bytes))
-                .transpose()?,
-            files_put: all(&batch.files_put, &mut bytes)?,
+            meta: batch.meta.as_ref().map(to_js).transpose()?,
+            files_put: all(&batch.files_put)?,
             files_delete: batch.files_delete,
-            events_put: all(&batch.events_put, &mut bytes)?,
+            events_put: all(&batch.events_put)?,
             // Revs are integers far below 2^53: exact as JS numbers.
             events_drop_below: batch
                 .events_drop_below
                 .map(|rev| JsValue::from_f64(rev as f64)),
-            drafts_put: all(&batch.drafts_put, &mut bytes)?,
+            drafts_put: all(&batch.drafts_put)?,
             drafts_delete: batch.drafts_delete,
-            profile: batch
-                .profile
-                .as_ref()
-                .map(|p| one(p, &mut bytes))
-                .transpose()?,
-            bytes,
+            profile: batch.profile.as_ref().map(to_js).transpose()?,
         })
     }
 }
 
-fn one<T: Serialize>(record: &T, bytes: &mut usize) -> Result<JsValue, CacheError> {
-    let (object, len) = to_js(record)?;
-    *bytes += len;
-    Ok(object)
-}
-
-fn all<T: Serialize>(records: &[T], bytes: &mut usize) -> Result<Vec<JsValue>, CacheError> {
-    records.iter().map(|record| one(record, bytes)).collect()
+fn all<T: Serialize>(records: &[T]) -> Result<Vec<JsValue>, CacheError> {
+    records.iter().map(to_js).collect()
 }
 
 /// Commits every change of the batch in one transaction, in the order
@@ -496,7 +443,10 @@ async fn write(tx: Transaction, records: &Records) -> Result<(), CacheError> {
     }
     match done {
         Ok(result) if result.is_committed() => Ok(()),
-        Ok(_aborted) => Err(abort_reason(records.bytes).await),
+        // Every request succeeded, yet the commit was refused. The browser
+        // gives the reason on the transaction, which rexie does not expose;
+        // at commit it is the quota check or a disk error.
+        Ok(_aborted) => Err(CacheError::CommitRefused),
         Err(e) => Err(failure(&e)),
     }
 }
