@@ -239,7 +239,7 @@ test('8. two tabs: edits cross, and a tab without the token borrows it from the 
   await context.close();
 });
 
-test('9. a full disk: the page says offline storage is full, works from memory, and edits still land', async () => {
+test('9. a full disk: the page says offline storage refused to save, works from memory, and edits still land', async () => {
   const { context, page } = await fresh();
   // Chromium's own quota check, set to 1 KiB for this origin: the first
   // cache write (the room's files) is refused at commit with
