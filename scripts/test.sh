@@ -21,7 +21,7 @@ step "clippy (native)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "clippy (wasm32: the crates that run in the browser)"
-cargo clippy -p room-protocol -p room-client -p room-embed-example --all-targets --locked \
+cargo clippy -p room-protocol -p room-client -p room-app -p room-embed-example --all-targets --locked \
   --target wasm32-unknown-unknown -- -D warnings
 
 step "native tests"

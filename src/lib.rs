@@ -41,8 +41,9 @@
 
 pub mod cache;
 pub mod chart;
+mod clock;
 pub mod error;
-#[cfg(target_arch = "wasm32")]
+pub mod intent;
 pub mod marks;
 mod options;
 pub mod reconnect;
@@ -51,7 +52,6 @@ pub mod state;
 #[cfg(test)]
 mod testing;
 pub mod token;
-#[cfg(target_arch = "wasm32")]
 pub mod ui;
 
 pub use error::{CacheError, ClientError};

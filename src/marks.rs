@@ -16,7 +16,13 @@ pub const FIRST_FRAME: &str = "room:first-frame";
 /// The hub's `synced` has been applied and rendered: the room is live.
 pub const SYNCED: &str = "room:synced";
 
+/// Marks `name` unless this page has already marked it (in the browser;
+/// elsewhere there is no timeline).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn mark_once(_name: &str) {}
+
 /// Marks `name` unless this page has already marked it.
+#[cfg(target_arch = "wasm32")]
 pub(crate) fn mark_once(name: &str) {
     let Some(performance) = web_sys::window().and_then(|w| w.performance()) else {
         return;

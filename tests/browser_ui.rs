@@ -7,7 +7,9 @@
 use gloo_timers::future::TimeoutFuture;
 use room_client::protocol::{FileVersion, PeerInfo};
 use room_client::state::{ConnectionStatus, Draft, DraftStatus, FileEntry, Notice, RoomState};
-use room_client::ui::{use_room, Banners, RoomClient, RoomHandle, RoomView};
+use room_client::ui::{
+    use_file, use_room, use_room_status, Banners, RoomClient, RoomHandle, RoomView,
+};
 use room_client::RoomOptions;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -331,17 +333,16 @@ async fn wait_for_text(root: &Element, selector: &str, want: &str) {
     }
 }
 
-#[wasm_bindgen_test]
-async fn use_room_inside_an_embedding_app_follows_the_room_and_its_edit_reaches_the_hub() {
+/// Options for an app embedding the testkit's room, and the session
+/// storage holding its token (as after a share link was opened once).
+async fn embedding_the_kits_room() -> (RoomOptions, web_sys::Storage, String) {
     let config = kit_get("/config").await;
-    let room_id = config["roomId"].as_str().unwrap();
+    let room_id = config["roomId"].as_str().unwrap().to_owned();
     let proxy_http = config["proxyWs"]
         .as_str()
         .unwrap()
         .replace("ws://", "http://");
     let hub_url = proxy_http.split("/rooms/").next().unwrap().to_owned();
-    // The embedding app's page already holds the token (as after a share
-    // link was opened once).
     let storage = web_sys::window()
         .unwrap()
         .session_storage()
@@ -349,24 +350,64 @@ async fn use_room_inside_an_embedding_app_follows_the_room_and_its_edit_reaches_
         .unwrap();
     storage
         .set_item(
-            &room_client::token::storage_key(room_id),
+            &room_client::token::storage_key(&room_id),
             config["editToken"].as_str().unwrap(),
         )
         .unwrap();
+    let options = RoomOptions {
+        hub_url: Some(hub_url),
+        room_id: Some(room_id.clone()),
+        cache: false,
+        ..RoomOptions::default()
+    };
+    (options, storage, room_id)
+}
 
+/// Saves a file the moment it mounts: before the session exists.
+#[component]
+fn EarlyEdit() -> Html {
+    let room = use_room();
+    let before_session = use_mut_ref(|| None::<bool>);
+    {
+        let room = room.clone();
+        let before_session = before_session.clone();
+        use_effect_with((), move |_| {
+            *before_session.borrow_mut() = Some(!room.state.hydrated);
+            room.edit("embed/early.txt", "sent before the session existed");
+        });
+    }
+    let sent_early = *before_session.borrow();
+    html! { <p id="early">{ format!("{sent_early:?} {:?}", room.state.status) }</p> }
+}
+
+#[component]
+fn EarlyApp(props: &EmbedProps) -> Html {
+    html! { <RoomClient options={props.options.clone()}><EarlyEdit /></RoomClient> }
+}
+
+#[wasm_bindgen_test]
+async fn an_intent_sent_before_the_session_exists_waits_and_is_applied() {
+    let (options, storage, room_id) = embedding_the_kits_room().await;
     let root = container();
-    yew::Renderer::<EmbedApp>::with_root_and_props(
-        root.clone(),
-        EmbedProps {
-            options: RoomOptions {
-                hub_url: Some(hub_url),
-                room_id: Some(room_id.into()),
-                cache: false,
-                ..RoomOptions::default()
-            },
-        },
-    )
-    .render();
+    yew::Renderer::<EarlyApp>::with_root_and_props(root.clone(), EmbedProps { options }).render();
+    // The edit was sent while nothing was hydrated yet...
+    wait_for_text(&root, "#early", "Some(true) Connected").await;
+    // ...and still reaches the hub's disk.
+    let deadline = now() + 10_000.0;
+    while kit_file("embed/early.txt").await.as_deref() != Some("sent before the session existed") {
+        assert!(now() < deadline, "the early edit was dropped");
+        TimeoutFuture::new(50).await;
+    }
+    storage
+        .remove_item(&room_client::token::storage_key(&room_id))
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn use_room_inside_an_embedding_app_follows_the_room_and_its_edit_reaches_the_hub() {
+    let (options, storage, room_id) = embedding_the_kits_room().await;
+    let root = container();
+    yew::Renderer::<EmbedApp>::with_root_and_props(root.clone(), EmbedProps { options }).render();
     wait_for_text(&root, "#probe-status", "Connected").await;
     let files: usize = root
         .query_selector("#probe-files")
@@ -392,7 +433,7 @@ async fn use_room_inside_an_embedding_app_follows_the_room_and_its_edit_reaches_
     // And the state the app sees follows: the new file is there.
     wait_for_text(&root, "#probe-files", &(files + 1).to_string()).await;
     storage
-        .remove_item(&room_client::token::storage_key(room_id))
+        .remove_item(&room_client::token::storage_key(&room_id))
         .unwrap();
 }
 
@@ -473,4 +514,100 @@ async fn a_remote_update_to_another_file_keeps_the_cursor_and_the_typed_text() {
     });
     yew::scheduler::flush().await;
     assert_eq!(area.value(), "hello there");
+}
+
+// --- Selective hooks: renders counted while the room changes ------------
+
+thread_local! {
+    static FILE_RENDERS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    static STATUS_RENDERS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Shows one file; counts its renders.
+#[component]
+fn OneFile() -> Html {
+    FILE_RENDERS.with(|n| n.set(n.get() + 1));
+    let file = use_file("README.md");
+    html! { <p id="one-file">{ format!("rev {}", file.rev) }</p> }
+}
+
+/// Shows the status; counts its renders.
+#[component]
+fn StatusOnly() -> Html {
+    STATUS_RENDERS.with(|n| n.set(n.get() + 1));
+    let status = use_room_status();
+    html! { <p id="status-only">{ format!("{status:?}") }</p> }
+}
+
+/// Follows everything, to know when the changes have arrived.
+#[component]
+fn Everything() -> Html {
+    let room = use_room();
+    let newest = room.state.events.back().map_or(0, |e| e.rev);
+    let todo = room
+        .state
+        .files
+        .get("todo.txt")
+        .map(|f| f.content.to_string())
+        .unwrap_or_default();
+    html! { <><p id="newest-event">{ newest }</p><p id="todo">{ todo }</p></> }
+}
+
+#[component]
+fn SelectiveApp(props: &EmbedProps) -> Html {
+    html! {
+        <RoomClient options={props.options.clone()}>
+            <OneFile /><StatusOnly /><Everything />
+        </RoomClient>
+    }
+}
+
+fn renders() -> (u32, u32) {
+    (
+        FILE_RENDERS.with(|n| n.get()),
+        STATUS_RENDERS.with(|n| n.get()),
+    )
+}
+
+#[wasm_bindgen_test]
+async fn use_file_and_use_room_status_do_not_re_render_for_events_or_other_files() {
+    let (options, storage, room_id) = embedding_the_kits_room().await;
+    let root = container();
+    yew::Renderer::<SelectiveApp>::with_root_and_props(root.clone(), EmbedProps { options })
+        .render();
+    wait_for_text(&root, "#status-only", "Connected").await;
+    TimeoutFuture::new(200).await;
+    yew::scheduler::flush().await;
+    let before = renders();
+
+    // 100 runtime events and an external change to another file.
+    let revs = kit_post("/events/100?kind=selective").await;
+    let newest = revs["revs"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    let text = format!("changed beside README.md at {}\n", now());
+    let response = gloo_net::http::Request::put(&kit("/file/todo.txt"))
+        .body(text.clone())
+        .unwrap()
+        .send()
+        .await
+        .unwrap();
+    assert!(response.ok());
+    wait_for_text(&root, "#newest-event", &newest.to_string()).await;
+    wait_for_text(&root, "#todo", &text).await;
+    TimeoutFuture::new(100).await;
+    yew::scheduler::flush().await;
+
+    assert_eq!(
+        renders(),
+        before,
+        "(use_file, use_room_status) renders before and after the changes"
+    );
+    storage
+        .remove_item(&room_client::token::storage_key(&room_id))
+        .unwrap();
 }

@@ -17,6 +17,7 @@ use super::core::{Command, Input, SessionCore};
 use crate::cache::{
     self, CacheKind, CachedRoom, IndexedDbCache, IndexedDbOptions, MemoryCache, RoomCache,
 };
+use crate::clock::now_ms;
 use crate::error::CacheError;
 use crate::marks::{self, mark_once};
 use crate::options::SessionOptions;
@@ -159,6 +160,11 @@ impl Session {
     /// count, mirrored after every input).
     pub fn attempts(&self) -> u32 {
         self.shared.attempts.get()
+    }
+
+    /// Carries out what the person asked for.
+    pub fn apply(&self, intent: crate::intent::Intent) {
+        let _ = self.inputs.unbounded_send(intent.into_input());
     }
 
     /// Applies a room action (typing, saving, discarding, …).
@@ -423,14 +429,6 @@ fn remember_profile(profile: &PeerProfile) {
     if let (Some(storage), Ok(text)) = (local_storage(), serde_json::to_string(profile)) {
         let _ = storage.set_item(LAST_PROFILE_KEY, &text);
     }
-}
-
-/// The session's clock, in milliseconds. Deadlines in the state (the next
-/// attempt's time) are on it, so whatever shows them must read it too.
-pub(crate) fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or_else(js_sys::Date::now, |p| p.now())
 }
 
 /// Why the loop woke up.

@@ -6,7 +6,7 @@ use gloo_timers::callback::Interval;
 use yew::prelude::*;
 
 use super::handle::use_room;
-use crate::session::now_ms;
+use crate::clock::now_ms;
 use crate::state::{ConnectionStatus, Notice};
 
 /// Re-renders every second while `active`, for countdowns.

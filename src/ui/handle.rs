@@ -1,15 +1,23 @@
 //! The handle an embedding app gets from `use_room()`.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use room_protocol::{PeerProfile, Token};
 use yew::prelude::*;
 
-use crate::session::Session;
-use crate::state::{Action, ConnectionStatus, Draft, RoomState};
+use super::store::RoomStore;
+use crate::intent::Intent;
+use crate::state::{ConnectionStatus, Draft, RoomState};
 
 /// The room as a component sees it: the current state, and methods that
 /// act on it. Cheap to clone; compares equal while nothing changed.
+///
+/// Get it from [`use_room`] (or read less with [`use_room_status`],
+/// [`use_file`], [`use_room_select`]): the hooks subscribe to the room and
+/// re-render with a fresh handle. The context value itself never changes,
+/// so a component that reads it with `use_context` sees the state of
+/// when the room started.
 #[derive(Clone)]
 pub struct RoomHandle {
     /// Everything the page shows.
@@ -18,8 +26,7 @@ pub struct RoomHandle {
     pub room_id: Rc<str>,
     /// The hub's HTTP base URL (for links), e.g. `http://127.0.0.1:8787`.
     pub hub_url: Rc<str>,
-    token: Option<Token>,
-    session: Option<Rc<Session>>,
+    store: Rc<RoomStore>,
 }
 
 impl std::fmt::Debug for RoomHandle {
@@ -33,32 +40,20 @@ impl std::fmt::Debug for RoomHandle {
 
 impl PartialEq for RoomHandle {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.state, &other.state)
+        Rc::ptr_eq(&self.store, &other.store)
+            && Rc::ptr_eq(&self.state, &other.state)
             && self.room_id == other.room_id
             && self.hub_url == other.hub_url
-            && self.token == other.token
-            && match (&self.session, &other.session) {
-                (Some(a), Some(b)) => Rc::ptr_eq(a, b),
-                (None, None) => true,
-                _ => false,
-            }
     }
 }
 
 impl RoomHandle {
-    pub(crate) fn new(
-        state: Rc<RoomState>,
-        room_id: Rc<str>,
-        hub_url: Rc<str>,
-        token: Option<Token>,
-        session: Option<Rc<Session>>,
-    ) -> Self {
+    pub(crate) fn new(store: Rc<RoomStore>, room_id: Rc<str>, hub_url: Rc<str>) -> Self {
         Self {
-            state,
+            state: store.state(),
             room_id,
             hub_url,
-            token,
-            session,
+            store,
         }
     }
 
@@ -66,75 +61,82 @@ impl RoomHandle {
     /// style guides and component tests. Its methods do nothing.
     pub fn preview(state: RoomState, room_id: &str) -> Self {
         Self::new(
-            Rc::new(state),
+            Rc::new(RoomStore::preview(state)),
             room_id.into(),
             "http://localhost".into(),
-            None,
-            None,
         )
     }
 
-    /// The session behind this handle, if any (none in previews).
-    fn session(&self) -> Option<&Session> {
-        self.session.as_deref()
+    /// This handle with the room's state as it is now.
+    fn refreshed(&self) -> Self {
+        Self {
+            state: self.store.state(),
+            ..self.clone()
+        }
+    }
+
+    /// Asks the room for `intent`. Before the session has started (the
+    /// token and the cache are read asynchronously) it waits, and is
+    /// applied in order once the session exists. A preview ignores it.
+    pub fn send(&self, intent: Intent) {
+        if let Some(intents) = self.store.intents() {
+            intents.send(intent);
+        }
     }
 
     /// Saves `content` as the new text of `path`.
     pub fn edit(&self, path: &str, content: &str) {
-        if let Some(session) = self.session() {
-            session.edit(path, content);
-        }
+        self.send(Intent::Save {
+            path: path.to_owned(),
+            content: content.to_owned(),
+        });
     }
 
     /// Keeps unsaved text of `path` as a draft (survives reconnects and
     /// refreshes).
     pub fn type_text(&self, path: &str, content: &str) {
-        if let Some(session) = self.session() {
-            session.type_text(path, content);
-        }
+        self.send(Intent::Type {
+            path: path.to_owned(),
+            content: content.to_owned(),
+        });
     }
 
     /// Drops the draft of `path`.
     pub fn discard_draft(&self, path: &str) {
-        if let Some(session) = self.session() {
-            session.discard_draft(path);
-        }
+        self.send(Intent::Discard {
+            path: path.to_owned(),
+        });
     }
 
     /// Settles a conflict: resend the local text, or take the hub's.
     pub fn resolve_conflict(&self, path: &str, keep_mine: bool) {
-        if let Some(session) = self.session() {
-            session.resolve_conflict(path, keep_mine);
-        }
+        self.send(Intent::ResolveConflict {
+            path: path.to_owned(),
+            keep_mine,
+        });
     }
 
     /// Changes how this person appears to others (and saves it).
     pub fn set_profile(&self, name: &str, color: &str) {
-        if let Some(session) = self.session() {
-            session.set_profile(PeerProfile {
-                name: name.to_owned(),
-                color: color.to_owned(),
-            });
-        }
+        self.send(Intent::SetProfile(PeerProfile {
+            name: name.to_owned(),
+            color: color.to_owned(),
+        }));
     }
 
     /// Tries to reconnect now.
     pub fn retry(&self) {
-        if let Some(session) = self.session() {
-            session.retry();
-        }
+        self.send(Intent::Retry);
     }
 
     /// Hides the notice at `index`.
     pub fn dismiss_notice(&self, index: usize) {
-        if let Some(session) = self.session() {
-            session.dispatch(Action::DismissNotice(index));
-        }
+        self.send(Intent::DismissNotice(index));
     }
 
     /// The share link with this page's token, if it has one.
     pub fn share_link(&self) -> Option<String> {
-        let token = self.token.as_ref()?;
+        let token = self.token()?;
         Some(self.link_with(token.expose()))
     }
 
@@ -153,25 +155,96 @@ impl RoomHandle {
         )
     }
 
-    pub(crate) fn token(&self) -> Option<&Token> {
-        self.token.as_ref()
+    pub(crate) fn token(&self) -> Option<Token> {
+        self.store.token()
     }
 }
 
-/// The room handle from the nearest `RoomClient`.
+/// What `select` picks from the room of the nearest `RoomClient`. The
+/// component re-renders when that selection changes, and only then: a
+/// component that shows one file does not re-render while events stream in
+/// or other files change.
+///
+/// # Panics
+///
+/// Outside a `RoomClient` (or a context holding a [`RoomHandle`]).
+#[hook]
+pub fn use_room_select<T, F>(select: F) -> T
+where
+    T: PartialEq + Clone + 'static,
+    F: Fn(&RoomHandle) -> T + 'static,
+{
+    let context =
+        use_context::<RoomHandle>().expect("room hooks must be called inside <RoomClient>");
+    use_handle_select(&context, select)
+}
+
+/// [`use_room_select`] over a given handle (the provider has no context
+/// above it).
+#[hook]
+pub(crate) fn use_handle_select<T, F>(handle: &RoomHandle, select: F) -> T
+where
+    T: PartialEq + Clone + 'static,
+    F: Fn(&RoomHandle) -> T + 'static,
+{
+    let value = select(&handle.refreshed());
+    let rendered: Rc<RefCell<Option<T>>> = use_mut_ref(|| None);
+    *rendered.borrow_mut() = Some(value.clone());
+    use_rerender_when(
+        handle,
+        Rc::new(move |room| rendered.borrow().as_ref() != Some(&select(room))),
+    );
+    value
+}
+
+/// Re-renders the component whenever `changed` says the room's change
+/// concerns it. Not generic, so each selection adds only its comparison to
+/// the bundle.
+#[hook]
+fn use_rerender_when(handle: &RoomHandle, changed: Rc<dyn Fn(&RoomHandle) -> bool>) {
+    let latest = use_mut_ref(|| Rc::clone(&changed));
+    *latest.borrow_mut() = changed;
+    let force = use_force_update();
+    let handle = handle.clone();
+    use_effect_with(StoreRef(Rc::clone(&handle.store)), move |store| {
+        let store = Rc::clone(&store.0);
+        let check = move || {
+            if (latest.borrow())(&handle.refreshed()) {
+                force.force_update();
+            }
+        };
+        // Whatever changed between the render and now counts too.
+        check();
+        let subscription = RoomStore::subscribe(&store, check);
+        move || drop(subscription)
+    });
+}
+
+/// A store compared by identity, for effect dependencies.
+#[derive(Clone)]
+struct StoreRef(Rc<RoomStore>);
+
+impl PartialEq for StoreRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// The room handle from the nearest `RoomClient`; the component re-renders
+/// on every change of the room.
 ///
 /// # Panics
 ///
 /// Outside a `RoomClient`.
 #[hook]
 pub fn use_room() -> RoomHandle {
-    use_context::<RoomHandle>().expect("use_room() must be called inside <RoomClient>")
+    use_room_select(RoomHandle::clone)
 }
 
-/// Just the connection status.
+/// Just the connection status; re-renders only when it changes.
 #[hook]
 pub fn use_room_status() -> ConnectionStatus {
-    use_room().state.status.clone()
+    use_room_select(|room| room.state.status.clone())
 }
 
 /// A file as the page shows it: the hub's content and any local draft.
@@ -197,14 +270,21 @@ impl FileView {
     }
 }
 
-/// One file of the room, with its draft.
+impl FileView {
+    fn of(state: &RoomState, path: &str) -> Self {
+        let file = state.files.get(path);
+        FileView {
+            content: file.map(|f| Rc::clone(&f.content)),
+            rev: file.map_or(0, |f| f.rev),
+            draft: state.drafts.get(path).cloned(),
+        }
+    }
+}
+
+/// One file of the room, with its draft; re-renders only when that file
+/// or its draft changes.
 #[hook]
 pub fn use_file(path: &str) -> FileView {
-    let room = use_room();
-    let file = room.state.files.get(path);
-    FileView {
-        content: file.map(|f| Rc::clone(&f.content)),
-        rev: file.map_or(0, |f| f.rev),
-        draft: room.state.drafts.get(path).cloned(),
-    }
+    let path = path.to_owned();
+    use_room_select(move |room| FileView::of(&room.state, &path))
 }

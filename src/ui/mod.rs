@@ -2,7 +2,7 @@
 //! provides a [`RoomHandle`] as context; [`use_room`] and smaller hooks
 //! read it; [`RoomView`] is the default room UI.
 //!
-//! ```ignore
+//! ```
 //! use room_client::ui::{use_room, RoomClient};
 //! use yew::prelude::*;
 //!
@@ -24,12 +24,13 @@ mod handle;
 mod provider;
 mod pulse;
 mod share;
+mod store;
 mod topbar;
 mod view;
 
 pub use banners::Banners;
 pub use files::{Editor, FileList};
-pub use handle::{use_file, use_room, use_room_status, FileView, RoomHandle};
+pub use handle::{use_file, use_room, use_room_select, use_room_status, FileView, RoomHandle};
 pub use provider::{RoomClient, RoomClientProps};
 pub use pulse::{EventLog, PulseChart};
 pub use share::SharePanel;

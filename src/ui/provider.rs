@@ -1,21 +1,17 @@
 //! `RoomClient`: resolves the room and token, runs the session and the
 //! cache, and provides a [`RoomHandle`] to everything inside it.
 
-use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use room_protocol::Token;
 use yew::prelude::*;
 
-use super::handle::RoomHandle;
+use super::handle::{use_handle_select, RoomHandle};
+use super::store::RoomStore;
 use super::RoomView;
-use crate::cache::IndexedDbOptions;
 use crate::error::ClientError;
 use crate::marks::{self, mark_once};
-use crate::options::{socket_url, RoomOptions};
-use crate::session::{CacheChoice, Session, SessionConfig};
+use crate::options::RoomOptions;
 use crate::state::{ConnectionStatus, RoomState};
-use crate::token::{self, TokenOutcome, TokenResponder};
 
 /// Properties of [`RoomClient`].
 #[derive(Debug, Properties, PartialEq)]
@@ -38,19 +34,14 @@ struct Target {
 }
 
 fn resolve(options: &RoomOptions) -> Result<Target, ClientError> {
-    let location = web_sys::window().ok_or(ClientError::NoWindow)?.location();
     let room_id = match &options.room_id {
         Some(id) if room_protocol::is_valid_room_id(id) => id.clone(),
         Some(_) => return Err(ClientError::NoRoomId),
-        None => location
-            .pathname()
-            .ok()
-            .and_then(|p| token::room_id_from_path(&p))
-            .ok_or(ClientError::NoRoomId)?,
+        None => page::room_id()?,
     };
     let hub_url = match &options.hub_url {
         Some(url) => url.clone(),
-        None => location.origin().map_err(|_| ClientError::NoWindow)?,
+        None => page::origin()?,
     };
     Ok(Target {
         room_id: room_id.into(),
@@ -58,90 +49,186 @@ fn resolve(options: &RoomOptions) -> Result<Target, ClientError> {
     })
 }
 
-struct Running {
-    _session: Rc<Session>,
-    _responder: Option<TokenResponder>,
+/// What the page's address says, where there is a page.
+#[cfg(target_arch = "wasm32")]
+mod page {
+    use crate::error::ClientError;
+    use crate::token;
+
+    fn location() -> Result<web_sys::Location, ClientError> {
+        Ok(web_sys::window().ok_or(ClientError::NoWindow)?.location())
+    }
+
+    pub(super) fn room_id() -> Result<String, ClientError> {
+        location()?
+            .pathname()
+            .ok()
+            .and_then(|p| token::room_id_from_path(&p))
+            .ok_or(ClientError::NoRoomId)
+    }
+
+    pub(super) fn origin() -> Result<String, ClientError> {
+        location()?.origin().map_err(|_| ClientError::NoWindow)
+    }
+}
+
+/// Rendering without a browser (on a server, in an app's native tests):
+/// there is no page address to read.
+#[cfg(not(target_arch = "wasm32"))]
+mod page {
+    use crate::error::ClientError;
+
+    pub(super) fn room_id() -> Result<String, ClientError> {
+        Err(ClientError::NoWindow)
+    }
+
+    pub(super) fn origin() -> Result<String, ClientError> {
+        Err(ClientError::NoWindow)
+    }
+}
+
+/// What the room shows before the session has read its cache, and where
+/// there is no browser to run one (server rendering).
+fn placeholder() -> Html {
+    html! {
+        <div class="room-placeholder" role="status" aria-live="polite">{ "Connecting…" }</div>
+    }
+}
+
+/// Starts the session for `target` in the browser: token bootstrap, then
+/// the session, whose states go to the store and which takes the store's
+/// queued intents. Returns the effect's cleanup, which stops it all.
+#[cfg(target_arch = "wasm32")]
+fn start(target: Target, options: RoomOptions, store: Rc<RoomStore>) -> impl FnOnce() {
+    use std::cell::{Cell, RefCell};
+
+    use crate::cache::IndexedDbOptions;
+    use crate::options::socket_url;
+    use crate::session::{CacheChoice, Session, SessionConfig};
+    use crate::token::{self, TokenOutcome, TokenResponder};
+
+    struct Running {
+        _session: Rc<Session>,
+        _responder: Option<TokenResponder>,
+    }
+
+    let cancelled = Rc::new(Cell::new(false));
+    let running: Rc<RefCell<Option<Running>>> = Rc::default();
+    {
+        let cancelled = Rc::clone(&cancelled);
+        let running = Rc::clone(&running);
+        let store = Rc::clone(&store);
+        wasm_bindgen_futures::spawn_local(async move {
+            // Before any network request: the token leaves the URL.
+            let found = match token::bootstrap(&target.room_id).await {
+                Ok(TokenOutcome::Found(t, _)) => Some(t),
+                Ok(TokenOutcome::NeedsToken) | Err(_) => None,
+            };
+            if cancelled.get() {
+                return;
+            }
+            let responder = found
+                .as_ref()
+                .and_then(|t| TokenResponder::start(&target.room_id, t).ok());
+            let cache = if options.cache {
+                CacheChoice::IndexedDb {
+                    room_id: target.room_id.to_string(),
+                    options: IndexedDbOptions::default(),
+                }
+            } else {
+                CacheChoice::Memory
+            };
+            let live = Rc::new(Session::start(SessionConfig {
+                url: socket_url(&target.hub_url, &target.room_id),
+                token: found.clone(),
+                options: options.session,
+                cache,
+            }));
+            {
+                let store = Rc::clone(&store);
+                live.subscribe(move |s| store.publish(s));
+            }
+            store.set_token(found);
+            let session = Rc::downgrade(&live);
+            if let Some(intents) = store.intents() {
+                intents.attach(move |intent| {
+                    if let Some(session) = session.upgrade() {
+                        session.apply(intent);
+                    }
+                });
+            }
+            *running.borrow_mut() = Some(Running {
+                _session: live,
+                _responder: responder,
+            });
+        });
+    }
+    move || {
+        cancelled.set(true);
+        if let Some(intents) = store.intents() {
+            intents.detach();
+        }
+        running.borrow_mut().take();
+    }
 }
 
 /// Joins a room and keeps the page in it; see the crate docs.
 #[component]
 pub fn RoomClient(props: &RoomClientProps) -> Html {
     let target = use_memo(props.options.clone(), resolve);
-    let state = use_state(|| Rc::new(RoomState::default()));
-    let session = use_state(|| None::<Rc<Session>>);
-    let token = use_state(|| None::<Token>);
+    // One store for the component's life: intents sent before the session
+    // exists (or between two sessions, when the options change) wait in it.
+    let store: Rc<RoomStore> = use_memo((), |()| RoomStore::live(RoomState::default()));
+    let (room_id, hub_url) = match &*target {
+        Ok(target) => (Rc::clone(&target.room_id), Rc::clone(&target.hub_url)),
+        Err(_) => (Rc::from(""), Rc::from("")),
+    };
+    // The context value: made once per store and place, so it never
+    // changes under the components; the hooks subscribe to what they read.
+    let handle = (*use_memo(
+        (StorePtr(Rc::clone(&store)), room_id, hub_url),
+        |(store, room_id, hub_url)| {
+            RoomHandle::new(Rc::clone(&store.0), Rc::clone(room_id), Rc::clone(hub_url))
+        },
+    ))
+    .clone();
+    // The provider itself re-renders only for what it decides on.
+    let (hydrated, connected) = use_handle_select(&handle, |room| {
+        (
+            room.state.hydrated,
+            room.state.status == ConnectionStatus::Connected,
+        )
+    });
 
+    #[cfg(target_arch = "wasm32")]
     {
-        let state = state.setter();
-        let session = session.setter();
-        let token = token.setter();
         let target = (*target).clone();
+        let store = Rc::clone(&store);
         use_effect_with(props.options.clone(), move |options| {
-            let cancelled = Rc::new(Cell::new(false));
-            let running: Rc<RefCell<Option<Running>>> = Rc::default();
-            if let Ok(target) = target {
-                let options = options.clone();
-                let cancelled = Rc::clone(&cancelled);
-                let running = Rc::clone(&running);
-                wasm_bindgen_futures::spawn_local(async move {
-                    // Before any network request: the token leaves the URL.
-                    let found = match token::bootstrap(&target.room_id).await {
-                        Ok(TokenOutcome::Found(t, _)) => Some(t),
-                        Ok(TokenOutcome::NeedsToken) | Err(_) => None,
-                    };
-                    if cancelled.get() {
-                        return;
-                    }
-                    let responder = found
-                        .as_ref()
-                        .and_then(|t| TokenResponder::start(&target.room_id, t).ok());
-                    let cache = if options.cache {
-                        CacheChoice::IndexedDb {
-                            room_id: target.room_id.to_string(),
-                            options: IndexedDbOptions::default(),
-                        }
-                    } else {
-                        CacheChoice::Memory
-                    };
-                    let live = Rc::new(Session::start(SessionConfig {
-                        url: socket_url(&target.hub_url, &target.room_id),
-                        token: found.clone(),
-                        options: options.session,
-                        cache,
-                    }));
-                    live.subscribe(move |s| state.set(s));
-                    token.set(found);
-                    session.set(Some(Rc::clone(&live)));
-                    *running.borrow_mut() = Some(Running {
-                        _session: live,
-                        _responder: responder,
-                    });
-                });
-            }
+            let stop = target.map(|target| start(target, options.clone(), store));
             move || {
-                cancelled.set(true);
-                running.borrow_mut().take();
+                if let Ok(stop) = stop {
+                    stop();
+                }
             }
         });
     }
 
     // Timeline marks: when cached content is on screen, and when the hub's
     // `synced` has been applied (effects run after the render is in the DOM).
-    {
-        let hydrated = state.hydrated;
-        let connected = state.status == ConnectionStatus::Connected;
-        use_effect_with((hydrated, connected), move |&(hydrated, connected)| {
-            if hydrated {
-                mark_once(marks::CACHE_PAINTED);
-            }
-            if connected {
-                mark_once(marks::SYNCED);
-            }
-        });
-    }
+    use_effect_with((hydrated, connected), move |&(hydrated, connected)| {
+        if hydrated {
+            mark_once(marks::CACHE_PAINTED);
+        }
+        if connected {
+            mark_once(marks::SYNCED);
+        }
+    });
 
-    let target = match &*target {
-        Ok(target) => target.clone(),
+    match &*target {
+        Ok(_) => {}
+        // No page to read the room from: a server render.
+        Err(ClientError::NoWindow) => return placeholder(),
         Err(error) => {
             return html! {
                 <div class="room-banner alert" role="alert">
@@ -149,22 +236,27 @@ pub fn RoomClient(props: &RoomClientProps) -> Html {
                 </div>
             };
         }
-    };
-    let handle = RoomHandle::new(
-        Rc::clone(&state),
-        target.room_id,
-        target.hub_url,
-        (*token).clone(),
-        (*session).clone(),
-    );
-    let content = if props.children.is_empty() {
+    }
+    let content = if !props.children.is_empty() {
+        html! { { props.children.clone() } }
+    } else if hydrated {
         html! { <RoomView /> }
     } else {
-        html! { { props.children.clone() } }
+        placeholder()
     };
     html! {
         <ContextProvider<RoomHandle> context={handle}>
             { content }
         </ContextProvider<RoomHandle>>
+    }
+}
+
+/// A store compared by identity, for memo dependencies.
+#[derive(Clone)]
+struct StorePtr(Rc<RoomStore>);
+
+impl PartialEq for StorePtr {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
     }
 }

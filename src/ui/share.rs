@@ -6,6 +6,8 @@ use gloo_timers::callback::Interval;
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+use crate::clock::unix_secs;
 use yew::prelude::*;
 
 use super::handle::use_room;
@@ -43,10 +45,6 @@ fn copy_to_clipboard(text: String) {
     }
 }
 
-fn now_secs() -> u64 {
-    (js_sys::Date::now() / 1000.0) as u64
-}
-
 /// Copy links and download a snapshot.
 #[component]
 pub fn SharePanel() -> Html {
@@ -67,14 +65,14 @@ pub fn SharePanel() -> Html {
         let key = room.token().map(|t| t.expose().to_owned());
         let room_id = room.room_id.to_string();
         let hub = room.hub_url.trim_end_matches('/').to_owned();
-        let minute = now_secs() / (SNAPSHOT_LINK_SECONDS / 2);
+        let minute = unix_secs() / (SNAPSHOT_LINK_SECONDS / 2);
         use_effect_with(
             (key, room_id, hub, minute),
             move |(key, room_id, hub, _)| {
                 if let Some(key) = key.clone() {
                     let (room_id, hub) = (room_id.clone(), hub.clone());
                     wasm_bindgen_futures::spawn_local(async move {
-                        let exp = now_secs() + SNAPSHOT_LINK_SECONDS;
+                        let exp = unix_secs() + SNAPSHOT_LINK_SECONDS;
                         let message = room_protocol::snapshot_signing_message(&room_id, exp);
                         if let Ok(sig) = hmac_sha256_hex(&key, &message).await {
                             snapshot_href.set(Some(format!("{hub}{message}&sig={sig}")));
