@@ -59,17 +59,10 @@ impl Intent {
     /// The session core's input for this intent.
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn into_input(self) -> Input {
-        Input::Act(match self {
-            Intent::Save { path, content } => Action::Save { path, content },
-            Intent::Type { path, content } => Action::Type { path, content },
-            Intent::Discard { path } => Action::Discard { path },
-            Intent::ResolveConflict { path, keep_mine } => {
-                Action::ResolveConflict { path, keep_mine }
-            }
-            Intent::SetProfile(profile) => Action::SetProfile(profile),
-            Intent::DismissNotice(index) => Action::DismissNotice(index),
-            Intent::Retry => return Input::Retry,
-        })
+        match self {
+            Intent::Retry => Input::Retry,
+            intent => Input::Act(Action::Person(intent)),
+        }
     }
 }
 
@@ -165,23 +158,6 @@ mod tests {
     #[test]
     fn each_intent_is_the_matching_input() {
         assert_eq!(Intent::Retry.into_input(), Input::Retry);
-        assert_eq!(
-            typed(1).into_input(),
-            Input::Act(Action::Type {
-                path: "a.txt".into(),
-                content: "v1".into()
-            })
-        );
-        assert_eq!(
-            Intent::Save {
-                path: "b".into(),
-                content: "x".into()
-            }
-            .into_input(),
-            Input::Act(Action::Save {
-                path: "b".into(),
-                content: "x".into()
-            })
-        );
+        assert_eq!(typed(1).into_input(), Input::Act(Action::Person(typed(1))));
     }
 }

@@ -19,6 +19,7 @@
 //! The core can be driven by hand, which is how its tests work:
 //!
 //! ```
+//! use room_client::intent::Intent;
 //! use room_client::session::{Command, Input, SessionCore};
 //! use room_client::state::{Action, ConnectionStatus, RoomState};
 //! use room_client::SessionOptions;
@@ -35,7 +36,8 @@
 //! core.handle(Input::Text(r#"{"type":"synced","head":0}"#.into()), 21.0);
 //! assert_eq!(core.state().status, ConnectionStatus::Connected);
 //! // Saving sends the edit at once while live.
-//! let sent = core.handle(Input::Act(Action::Save { path: "a.txt".into(), content: "hello".into() }), 30.0);
+//! let save = Intent::Save { path: "a.txt".into(), content: "hello".into() };
+//! let sent = core.handle(Input::Act(Action::Person(save)), 30.0);
 //! assert!(matches!(&sent[0], Command::Send(text) if text.contains(r#""type":"file-edit""#)));
 //! ```
 

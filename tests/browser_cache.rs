@@ -8,6 +8,7 @@ use room_client::cache::{
     database_name, diff, CacheKind, CacheWrite, CachedDraft, CachedFile, IndexedDbCache,
     IndexedDbOptions, RoomCache, DB_VERSION,
 };
+use room_client::intent::Intent;
 use room_client::protocol::{LogEntry, PeerProfile, ProjectVersion, RuntimeEvent, SyncMode};
 use room_client::session::{CacheChoice, Session, SessionConfig};
 use room_client::state::{Action, Draft, DraftStatus, Notice, RoomState};
@@ -257,10 +258,10 @@ async fn two_rooms_caches_stay_apart() {
             [
                 welcome(name, 1, &[(&format!("{name}.txt"), name)]),
                 Action::Entries(vec![LogEntry::RuntimeEvent(event(2))]),
-                Action::Type {
+                Action::Person(Intent::Type {
                     path: format!("{name}.txt"),
                     content: format!("draft in room {name}"),
-                },
+                }),
             ],
         );
         cache
@@ -297,14 +298,14 @@ async fn a_new_project_rev_or_id_evicts_files_and_events_and_keeps_profile_and_d
             [
                 welcome("g1", 0, &[("old.txt", "old")]),
                 Action::Entries((1..=5).map(|r| LogEntry::RuntimeEvent(event(r))).collect()),
-                Action::SetProfile(PeerProfile {
+                Action::Person(Intent::SetProfile(PeerProfile {
                     name: "Ada".into(),
                     color: "#112233".into(),
-                }),
-                Action::Type {
+                })),
+                Action::Person(Intent::Type {
                     path: "old.txt".into(),
                     content: "my draft".into(),
-                },
+                }),
             ],
         );
         cache.write(diff(&empty, &old)).await.unwrap();
@@ -341,8 +342,14 @@ async fn drafts_survive_a_simulated_reload() {
     let room = fresh_room("reload");
     let first = offline_session(&room, IndexedDbOptions::default(), true);
     wait_until("hydrated", 5000.0, || first.hydrated()).await;
-    first.type_text("notes.md", "typed before the tab closed");
-    first.edit("todo.txt", "saved while offline");
+    first.apply(Intent::Type {
+        path: "notes.md".into(),
+        content: "typed before the tab closed".into(),
+    });
+    first.apply(Intent::Save {
+        path: "todo.txt".into(),
+        content: "saved while offline".into(),
+    });
     wait_until("persisted", 5000.0, || first.cache_transactions() >= 2).await;
     drop(first);
     TimeoutFuture::new(100).await;
@@ -484,7 +491,10 @@ async fn when_indexeddb_cannot_be_opened_the_session_falls_back_to_memory_and_sa
         .iter()
         .any(|n| matches!(n, Notice::StorageFallback { .. })));
     // The room still works in memory.
-    session.type_text("a.txt", "still editable");
+    session.apply(Intent::Type {
+        path: "a.txt".into(),
+        content: "still editable".into(),
+    });
     wait_until("the draft", 5000.0, || {
         session.state().drafts.contains_key("a.txt")
     })
@@ -510,7 +520,10 @@ async fn a_write_failure_falls_back_to_memory_and_the_session_keeps_working() {
     )
     .await
     .unwrap();
-    session.type_text("a.txt", "typed after the upgrade");
+    session.apply(Intent::Type {
+        path: "a.txt".into(),
+        content: "typed after the upgrade".into(),
+    });
     wait_until("the storage notice", 5000.0, || {
         session
             .state()
@@ -522,7 +535,10 @@ async fn a_write_failure_falls_back_to_memory_and_the_session_keeps_working() {
     assert_eq!(session.cache_kind(), Some(CacheKind::Memory));
     // The session still works (a regression: once the persister stopped,
     // the shell polled its closed channel in a loop and froze the page).
-    session.type_text("b.txt", "still editable");
+    session.apply(Intent::Type {
+        path: "b.txt".into(),
+        content: "still editable".into(),
+    });
     wait_until("the next draft", 5000.0, || {
         session.state().drafts.contains_key("b.txt")
     })

@@ -10,6 +10,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_timers::future::TimeoutFuture;
+use room_client::intent::Intent;
 use room_client::protocol::{SyncMode, Token};
 use room_client::session::{CacheChoice, Session, SessionConfig};
 use room_client::state::{ConnectionStatus, DraftStatus, Notice, RoomState};
@@ -390,7 +391,10 @@ async fn a_read_only_edit_comes_back_refused_and_the_draft_stays() {
     let before = kit_file("todo.txt").await.unwrap();
     let session = connected(&c.proxy_ws, &c.read_only).await;
     assert!(session.state().read_only);
-    session.edit("todo.txt", "a viewer's vandalism");
+    session.apply(Intent::Save {
+        path: "todo.txt".into(),
+        content: "a viewer's vandalism".into(),
+    });
     until(&session, 5000.0, "the read-only refusal", |s| {
         s.drafts
             .get("todo.txt")
@@ -418,7 +422,10 @@ async fn an_edit_made_while_the_hub_is_down_lands_after_reconnect() {
         matches!(s.status, ConnectionStatus::Reconnecting { .. })
     })
     .await;
-    session.edit("offline/note.txt", "written while the hub was down");
+    session.apply(Intent::Save {
+        path: "offline/note.txt".into(),
+        content: "written while the hub was down".into(),
+    });
     TimeoutFuture::new(300).await;
     assert_eq!(
         session.state().drafts["offline/note.txt"].status,

@@ -1,6 +1,7 @@
 //! The cache's pure parts: diffing states into batches, applying batches,
 //! and starting a page from what was cached.
 
+use crate::intent::Intent;
 use std::cell::Cell;
 
 use futures_util::FutureExt;
@@ -111,14 +112,14 @@ fn round_trip_through_the_memory_cache() {
             welcome("g", &[("a.txt", "alpha"), ("dir/b.txt", "beta")]),
             events(1..=3),
             Action::Synced { head: 3 },
-            Action::SetProfile(PeerProfile {
+            Action::Person(Intent::SetProfile(PeerProfile {
                 name: "Ada".into(),
                 color: "#112233".into(),
-            }),
-            Action::Type {
+            })),
+            Action::Person(Intent::Type {
                 path: "a.txt".into(),
                 content: "draft".into(),
-            },
+            }),
         ],
     );
     persist(&cache, &empty, &s);
@@ -194,10 +195,10 @@ fn the_batch_drops_what_left_the_states_window_and_nothing_else() {
     // No new events: nothing to drop, whatever else changed.
     let c = with(
         &b,
-        [Action::Type {
+        [Action::Person(Intent::Type {
             path: "x".into(),
             content: "y".into(),
-        }],
+        })],
     );
     assert_eq!(diff(&b, &c).events_drop_below, None);
 }
@@ -211,14 +212,14 @@ fn eviction_clears_files_and_events_but_keeps_profile_and_drafts() {
         [
             welcome("g1", &[("old.txt", "old")]),
             events(1..=5),
-            Action::SetProfile(PeerProfile {
+            Action::Person(Intent::SetProfile(PeerProfile {
                 name: "Ada".into(),
                 color: "#112233".into(),
-            }),
-            Action::Save {
+            })),
+            Action::Person(Intent::Save {
                 path: "old.txt".into(),
                 content: "mine".into(),
-            },
+            }),
         ],
     );
     persist(&cache, &empty, &old);
@@ -251,17 +252,17 @@ fn acknowledged_and_discarded_drafts_are_deleted() {
         &empty,
         [
             welcome("g", &[("a", "1")]),
-            Action::Type {
+            Action::Person(Intent::Type {
                 path: "a".into(),
                 content: "x".into(),
-            },
-            Action::Type {
+            }),
+            Action::Person(Intent::Type {
                 path: "b".into(),
                 content: "y".into(),
-            },
+            }),
         ],
     );
-    let b = with(&a, [Action::Discard { path: "a".into() }]);
+    let b = with(&a, [Action::Person(Intent::Discard { path: "a".into() })]);
     let batch = diff(&a, &b);
     assert_eq!(batch.drafts_delete, ["a"]);
     assert!(batch.drafts_put.is_empty());

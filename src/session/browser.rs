@@ -166,54 +166,6 @@ impl Session {
     pub fn apply(&self, intent: crate::intent::Intent) {
         let _ = self.inputs.unbounded_send(intent.into_input());
     }
-
-    /// Applies a room action (typing, saving, discarding, …).
-    pub fn dispatch(&self, action: Action) {
-        let _ = self.inputs.unbounded_send(Input::Act(action));
-    }
-
-    /// Saves `content` as the new text of `path`: sent now when connected,
-    /// after the next `synced` otherwise. It stays a draft until the hub
-    /// acknowledges it.
-    pub fn edit(&self, path: &str, content: &str) {
-        self.dispatch(Action::Save {
-            path: path.to_owned(),
-            content: content.to_owned(),
-        });
-    }
-
-    /// Keeps unsaved text of `path` as a draft.
-    pub fn type_text(&self, path: &str, content: &str) {
-        self.dispatch(Action::Type {
-            path: path.to_owned(),
-            content: content.to_owned(),
-        });
-    }
-
-    /// Drops the draft of `path`.
-    pub fn discard_draft(&self, path: &str) {
-        self.dispatch(Action::Discard {
-            path: path.to_owned(),
-        });
-    }
-
-    /// Settles a conflict on `path`.
-    pub fn resolve_conflict(&self, path: &str, keep_mine: bool) {
-        self.dispatch(Action::ResolveConflict {
-            path: path.to_owned(),
-            keep_mine,
-        });
-    }
-
-    /// Changes how this person appears to others.
-    pub fn set_profile(&self, profile: PeerProfile) {
-        self.dispatch(Action::SetProfile(profile));
-    }
-
-    /// Tries again now (after `Lost`, or to skip a backoff wait).
-    pub fn retry(&self) {
-        let _ = self.inputs.unbounded_send(Input::Retry);
-    }
 }
 
 impl Drop for Session {

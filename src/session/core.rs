@@ -10,6 +10,7 @@ use room_protocol::{
     decode_server_frame, encode, ClientFrame, DecodeError, FileEdit, Hello, Ping, ServerFrame,
 };
 
+use crate::intent::Intent;
 use crate::options::SessionOptions;
 use crate::reconnect::{classify_close, CloseClass, Decision, ReconnectPolicy};
 use crate::state::{Action, ConnectionStatus, RoomState};
@@ -344,7 +345,7 @@ impl SessionCore {
 
     fn on_action(&mut self, action: Action, out: &mut Vec<Command>) {
         let profile = match &action {
-            Action::SetProfile(p) => Some(p.clone()),
+            Action::Person(Intent::SetProfile(p)) => Some(p.clone()),
             _ => None,
         };
         self.act(action);

@@ -1,5 +1,6 @@
 //! The session state machine driven by hand with a fake clock.
 
+use crate::intent::Intent;
 use room_protocol::{decode_client_frame, ClientFrame};
 
 use super::*;
@@ -268,10 +269,10 @@ fn an_edit_made_while_disconnected_is_sent_after_synced() {
     let mut core = live();
     core.handle(Input::Closed { code: 1006 }, 1000.0);
     let out = core.handle(
-        Input::Act(Action::Save {
+        Input::Act(Action::Person(Intent::Save {
             path: "a.txt".into(),
             content: "offline edit".into(),
-        }),
+        })),
         1100.0,
     );
     assert!(sent(&out).is_empty(), "nothing is sent while disconnected");
@@ -303,10 +304,10 @@ fn an_edit_made_while_disconnected_is_sent_after_synced() {
 fn an_unacknowledged_edit_is_resent_with_the_same_id_after_a_drop() {
     let mut core = live();
     let out = core.handle(
-        Input::Act(Action::Save {
+        Input::Act(Action::Person(Intent::Save {
             path: "a.txt".into(),
             content: "x".into(),
-        }),
+        })),
         200.0,
     );
     let [ClientFrame::FileEdit(first)] = &sent(&out)[..] else {
@@ -327,17 +328,17 @@ fn an_unacknowledged_edit_is_resent_with_the_same_id_after_a_drop() {
 fn edit_ids_are_unique_and_carry_the_seed() {
     let mut core = live();
     let a = sent(&core.handle(
-        Input::Act(Action::Save {
+        Input::Act(Action::Person(Intent::Save {
             path: "a.txt".into(),
             content: "1".into(),
-        }),
+        })),
         200.0,
     ));
     let b = sent(&core.handle(
-        Input::Act(Action::Save {
+        Input::Act(Action::Person(Intent::Save {
             path: "b.txt".into(),
             content: "2".into(),
-        }),
+        })),
         201.0,
     ));
     let (ClientFrame::FileEdit(a), ClientFrame::FileEdit(b)) = (&a[0], &b[0]) else {
@@ -376,7 +377,10 @@ fn profile_changes_are_sent_while_live_and_ride_in_the_next_hello() {
         name: "Ada".into(),
         color: "#112233".into(),
     };
-    let out = core.handle(Input::Act(Action::SetProfile(profile.clone())), 200.0);
+    let out = core.handle(
+        Input::Act(Action::Person(Intent::SetProfile(profile.clone()))),
+        200.0,
+    );
     assert_eq!(sent(&out), [ClientFrame::PeerUpdate(profile.clone())]);
     core.handle(Input::Closed { code: 1006 }, 300.0);
     core.handle(Input::Tick, 800.0);

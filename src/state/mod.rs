@@ -7,6 +7,8 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::intent::Intent;
+
 use room_protocol::{
     ErrorCode, ErrorFrame, FileChanged, FileVersion, LogEntry, PeerInfo, PeerProfile,
     ProjectVersion, RuntimeEvent, SyncMode, Welcome, MAX_CONTENT_BYTES, SNAPSHOT_EVENT_LIMIT,
@@ -272,7 +274,8 @@ impl Default for RoomState {
     }
 }
 
-/// Everything that can happen to a room.
+/// Everything that can happen to a room: what the hub and the session
+/// report, and what the person asked for ([`Action::Person`]).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// The connection changed state. Leaving `Connected` ends the current
@@ -291,20 +294,10 @@ pub enum Action {
     Peers(Vec<PeerInfo>),
     /// The hub refused something; edits are matched by `editId`.
     HubError(ErrorFrame),
-    /// The person typed: keep the text as an unsaved draft.
-    Type {
-        /// The file.
-        path: String,
-        /// The whole text.
-        content: String,
-    },
-    /// The person saved: queue the text for sending.
-    Save {
-        /// The file.
-        path: String,
-        /// The whole text.
-        content: String,
-    },
+    /// What the person asked for (typing, saving, discarding, settling a
+    /// conflict, their profile, dismissing a notice). [`Intent::Retry`] is
+    /// the session's business and leaves the state as it is.
+    Person(Intent),
     /// The session sent the draft of `path` as `edit_id`.
     Sent {
         /// The file.
@@ -312,24 +305,8 @@ pub enum Action {
         /// The `editId` used.
         edit_id: String,
     },
-    /// Drop the draft of `path`.
-    Discard {
-        /// The file.
-        path: String,
-    },
-    /// Settle a conflict: resend on the hub's revision, or take theirs.
-    ResolveConflict {
-        /// The file.
-        path: String,
-        /// Keep the local text (resend) rather than the hub's.
-        keep_mine: bool,
-    },
-    /// Change how this person appears.
-    SetProfile(PeerProfile),
     /// Tell the person something.
     Notify(Notice),
-    /// Forget the notice at this index.
-    DismissNotice(usize),
 }
 
 impl yew::Reducible for RoomState {
@@ -365,24 +342,31 @@ impl RoomState {
             }
             Action::Peers(peers) => self.peers = peers,
             Action::HubError(error) => self.apply_error(error),
-            Action::Type { path, content } => self.type_text(path, content),
-            Action::Save { path, content } => self.save(path, content),
             Action::Sent { path, edit_id } => {
                 if let Some(draft) = self.drafts.get_mut(&path) {
                     draft.status = DraftStatus::InFlight { edit_id };
                 }
             }
-            Action::Discard { path } => {
+            Action::Person(intent) => self.apply_intent(intent),
+            Action::Notify(notice) => self.notices.push(notice),
+        }
+    }
+
+    fn apply_intent(&mut self, intent: Intent) {
+        match intent {
+            Intent::Type { path, content } => self.type_text(path, content),
+            Intent::Save { path, content } => self.save(path, content),
+            Intent::Discard { path } => {
                 self.drafts.remove(&path);
             }
-            Action::ResolveConflict { path, keep_mine } => self.resolve(path, keep_mine),
-            Action::SetProfile(profile) => self.profile = profile,
-            Action::Notify(notice) => self.notices.push(notice),
-            Action::DismissNotice(index) => {
+            Intent::ResolveConflict { path, keep_mine } => self.resolve(path, keep_mine),
+            Intent::SetProfile(profile) => self.profile = profile,
+            Intent::DismissNotice(index) => {
                 if index < self.notices.len() {
                     self.notices.remove(index);
                 }
             }
+            Intent::Retry => {}
         }
     }
 

@@ -1,5 +1,6 @@
 //! The reducer, one behaviour per test.
 
+use crate::intent::Intent;
 use room_protocol::{
     ErrorCode, ErrorFrame, FileChanged, FileVersion, LogEntry, PeerProfile, ProjectVersion,
     RuntimeEvent, SyncMode,
@@ -47,10 +48,10 @@ fn joined() -> RoomState {
 /// Saves `content` to `path` and marks it sent as `edit_id`, as the session
 /// does while live.
 fn save_and_send(s: &mut RoomState, path: &str, content: &str, edit_id: &str) {
-    s.apply(Action::Save {
+    s.apply(Action::Person(Intent::Save {
         path: path.into(),
         content: content.into(),
-    });
+    }));
     s.apply(Action::Sent {
         path: path.into(),
         edit_id: edit_id.into(),
@@ -118,14 +119,14 @@ fn replayed_entries_are_applied_and_duplicates_ignored() {
 #[test]
 fn a_new_generation_evicts_files_and_history_but_keeps_drafts_and_profile() {
     let mut s = joined();
-    s.apply(Action::SetProfile(PeerProfile {
+    s.apply(Action::Person(Intent::SetProfile(PeerProfile {
         name: "Ada".into(),
         color: "#112233".into(),
-    }));
-    s.apply(Action::Type {
+    })));
+    s.apply(Action::Person(Intent::Type {
         path: "a.txt".into(),
         content: "mine".into(),
-    });
+    }));
     s.apply(Action::Welcome(welcome(
         "g2",
         0,
@@ -188,10 +189,10 @@ fn file_changes_update_files_and_project_rev_and_deletions_remove() {
 #[test]
 fn a_saved_draft_is_acknowledged_by_its_edit_id() {
     let mut s = joined();
-    s.apply(Action::Save {
+    s.apply(Action::Person(Intent::Save {
         path: "a.txt".into(),
         content: "hello".into(),
-    });
+    }));
     assert_eq!(s.drafts["a.txt"].status, DraftStatus::Queued);
     assert_eq!(s.drafts["a.txt"].base_rev, 0);
     assert_eq!(s.drafts_to_send(), ["a.txt"]);
@@ -221,10 +222,10 @@ fn a_saved_draft_is_acknowledged_by_its_edit_id() {
 fn typing_after_sending_keeps_the_newer_text_on_the_acknowledged_base() {
     let mut s = joined();
     save_and_send(&mut s, "a.txt", "v1", "e1");
-    s.apply(Action::Type {
+    s.apply(Action::Person(Intent::Type {
         path: "a.txt".into(),
         content: "v1 and more".into(),
-    });
+    }));
     s.apply(Action::Entries(vec![change(4, "a.txt", "v1", Some("e1"))]));
     let draft = &s.drafts["a.txt"];
     assert_eq!(draft.content, "v1 and more");
@@ -235,15 +236,15 @@ fn typing_after_sending_keeps_the_newer_text_on_the_acknowledged_base() {
 #[test]
 fn typing_back_to_the_hub_text_leaves_no_draft() {
     let mut s = joined();
-    s.apply(Action::Type {
+    s.apply(Action::Person(Intent::Type {
         path: "a.txt".into(),
         content: "hix".into(),
-    });
+    }));
     assert!(s.drafts.contains_key("a.txt"));
-    s.apply(Action::Type {
+    s.apply(Action::Person(Intent::Type {
         path: "a.txt".into(),
         content: "hi".into(),
-    });
+    }));
     assert!(s.drafts.is_empty());
 }
 
@@ -287,19 +288,19 @@ fn a_conflict_keeps_both_versions_and_resolves_either_way() {
         };
         assert_eq!(s.drafts["a.txt"].status, DraftStatus::Conflict { theirs });
         assert_eq!(s.drafts["a.txt"].content, "mine");
-        s.apply(Action::ResolveConflict {
+        s.apply(Action::Person(Intent::ResolveConflict {
             path: "a.txt".into(),
             keep_mine,
-        });
+        }));
         if keep_mine {
             let draft = &s.drafts["a.txt"];
             assert_eq!(
                 (draft.status.clone(), draft.base_rev),
                 (DraftStatus::Queued, 9)
             );
-            s.apply(Action::Discard {
+            s.apply(Action::Person(Intent::Discard {
                 path: "a.txt".into(),
-            });
+            }));
         } else {
             assert!(s.drafts.is_empty());
             assert_eq!(&*s.files["a.txt"].content, "theirs");
@@ -344,10 +345,10 @@ fn an_in_flight_draft_already_in_a_snapshot_is_settled() {
 fn oversize_content_is_kept_locally_with_a_notice() {
     let mut s = joined();
     let big = "x".repeat(MAX_CONTENT_BYTES + 1);
-    s.apply(Action::Save {
+    s.apply(Action::Person(Intent::Save {
         path: "a.txt".into(),
         content: big.clone(),
-    });
+    }));
     assert_eq!(s.drafts["a.txt"].status, DraftStatus::TooLarge);
     assert_eq!(s.drafts["a.txt"].content, big);
     assert!(s.drafts_to_send().is_empty());
@@ -368,9 +369,9 @@ fn errors_for_unknown_edits_and_notices_are_handled() {
     s.apply(Action::Notify(Notice::StorageFallback {
         reason: "quota".into(),
     }));
-    s.apply(Action::DismissNotice(5));
+    s.apply(Action::Person(Intent::DismissNotice(5)));
     assert_eq!(s.notices.len(), 1);
-    s.apply(Action::DismissNotice(0));
+    s.apply(Action::Person(Intent::DismissNotice(0)));
     assert!(s.notices.is_empty());
 }
 
