@@ -24,6 +24,11 @@ step "clippy (wasm32: the crates that run in the browser)"
 cargo clippy -p room-protocol -p room-client -p room-app -p room-embed-example --all-targets --locked \
   --target wasm32-unknown-unknown -- -D warnings
 
+step "clippy (room-client without its default UI, as an app with its own UI builds it)"
+cargo clippy -p room-client --no-default-features --all-targets --locked -- -D warnings
+cargo clippy -p room-client --no-default-features --all-targets --locked \
+  --target wasm32-unknown-unknown -- -D warnings
+
 step "native tests"
 cargo test --workspace --locked
 

@@ -6,6 +6,10 @@
 
 /// Milliseconds on the session's clock. Deadlines in the state (the next
 /// attempt's time) are on it, so whatever shows them must read it too.
+#[cfg_attr(
+    not(any(target_arch = "wasm32", feature = "default-ui")),
+    allow(dead_code)
+)]
 pub(crate) fn now_ms() -> f64 {
     #[cfg(target_arch = "wasm32")]
     {
@@ -25,6 +29,7 @@ pub(crate) fn now_ms() -> f64 {
 }
 
 /// Seconds since the Unix epoch.
+#[cfg(feature = "default-ui")]
 pub(crate) fn unix_secs() -> u64 {
     #[cfg(target_arch = "wasm32")]
     {

@@ -57,5 +57,24 @@ pub mod token;
 pub mod ui;
 
 pub use error::{CacheError, ClientError};
+
+// The README's embedding example compiles, as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
+
+/// What an app needs, in one import: `use room_client::prelude::*;`.
+pub mod prelude {
+    pub use crate::error::{CacheError, ClientError};
+    pub use crate::intent::Intent;
+    pub use crate::options::{RoomOptions, SessionOptions};
+    pub use crate::state::{ConnectionStatus, Draft, DraftStatus, FileEntry, Notice, RoomState};
+    #[cfg(feature = "default-ui")]
+    pub use crate::ui::RoomView;
+    pub use crate::ui::{
+        use_file, use_room, use_room_select, use_room_status, FileView, RoomClient,
+        RoomClientProps, RoomHandle,
+    };
+}
 pub use options::{socket_url, RoomOptions, SessionOptions};
 pub use room_protocol as protocol;

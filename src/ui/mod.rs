@@ -18,21 +18,31 @@
 //! }
 //! ```
 
-mod banners;
-mod files;
 mod handle;
 mod provider;
-mod pulse;
-mod share;
 mod store;
-mod topbar;
-mod view;
 
-pub use banners::Banners;
-pub use files::{Editor, FileList};
 pub use handle::{use_file, use_room, use_room_select, use_room_status, FileView, RoomHandle};
 pub use provider::{RoomClient, RoomClientProps};
-pub use pulse::{EventLog, PulseChart};
-pub use share::SharePanel;
-pub use topbar::TopBar;
-pub use view::RoomView;
+
+/// The default room UI and its parts (feature `default-ui`, on by
+/// default).
+#[cfg(feature = "default-ui")]
+mod default_ui {
+    pub(super) mod banners;
+    pub(super) mod files;
+    pub(super) mod pulse;
+    pub(super) mod share;
+    pub(super) mod topbar;
+    pub(super) mod view;
+}
+
+#[cfg(feature = "default-ui")]
+pub use default_ui::{
+    banners::Banners,
+    files::{Editor, FileList},
+    pulse::{EventLog, PulseChart},
+    share::SharePanel,
+    topbar::TopBar,
+    view::RoomView,
+};

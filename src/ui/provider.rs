@@ -7,7 +7,6 @@ use yew::prelude::*;
 
 use super::handle::{use_handle_select, RoomHandle};
 use super::store::RoomStore;
-use super::RoomView;
 use crate::error::ClientError;
 use crate::marks::{self, mark_once};
 use crate::options::RoomOptions;
@@ -21,7 +20,8 @@ pub struct RoomClientProps {
     #[prop_or_default]
     pub options: RoomOptions,
     /// What to render inside the room's context. Without children, the
-    /// default room UI ([`RoomView`]).
+    /// default room UI (`RoomView`, feature `default-ui`), or nothing
+    /// when that feature is off.
     #[prop_or_default]
     pub children: Children,
 }
@@ -239,16 +239,28 @@ pub fn RoomClient(props: &RoomClientProps) -> Html {
     }
     let content = if !props.children.is_empty() {
         html! { { props.children.clone() } }
-    } else if hydrated {
-        html! { <RoomView /> }
-    } else {
+    } else if !hydrated {
         placeholder()
+    } else {
+        default_view()
     };
     html! {
         <ContextProvider<RoomHandle> context={handle}>
             { content }
         </ContextProvider<RoomHandle>>
     }
+}
+
+#[cfg(feature = "default-ui")]
+fn default_view() -> Html {
+    html! { <super::RoomView /> }
+}
+
+/// Without the default UI, a `RoomClient` without children shows nothing
+/// once the room is there.
+#[cfg(not(feature = "default-ui"))]
+fn default_view() -> Html {
+    Html::default()
 }
 
 /// A store compared by identity, for memo dependencies.

@@ -3,11 +3,15 @@
 //! `RoomClient` does the hard parts (token, reconnects, cache); this app
 //! only reads the room through `use_room()` and acts on it. Serve it from a
 //! hub (`room-hub --web examples/embed/dist`) and open a share link.
+//!
+//! It brings its own UI, so it depends on room-client without the
+//! `default-ui` feature. The components compile on every target; only
+//! mounting the app needs the browser (and yew's `csr`).
 
-#[cfg(target_arch = "wasm32")]
+// Natively nothing mounts the app, so it is unused there.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod app {
-    use room_client::state::ConnectionStatus;
-    use room_client::ui::{use_room, RoomClient};
+    use room_client::prelude::*;
     use yew::prelude::*;
 
     /// A one-line summary of the room and a button that appends to a
@@ -31,7 +35,7 @@ mod app {
                 .map(|f| f.content.to_string())
                 .unwrap_or_default();
             Callback::from(move |_| {
-                let line = format!("- visited at {}\n", js_sys::Date::new_0().to_iso_string());
+                let line = format!("- visited at {}\n", visited_at());
                 room.edit("NOTES.md", &format!("{current}{line}"));
             })
         };
@@ -47,6 +51,16 @@ mod app {
                 }
             </main>
         }
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn visited_at() -> String {
+        String::from(js_sys::Date::new_0().to_iso_string())
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn visited_at() -> String {
+        "an unknown time".into()
     }
 
     #[component]

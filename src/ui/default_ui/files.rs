@@ -3,8 +3,8 @@
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use super::handle::{use_file, use_room};
 use crate::state::DraftStatus;
+use crate::ui::{use_file, use_room};
 
 /// Properties of [`FileList`].
 #[derive(Debug, Properties, PartialEq)]

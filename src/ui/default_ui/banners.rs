@@ -5,9 +5,9 @@
 use gloo_timers::callback::Interval;
 use yew::prelude::*;
 
-use super::handle::use_room;
 use crate::clock::now_ms;
 use crate::state::{ConnectionStatus, Notice};
+use crate::ui::use_room;
 
 /// Re-renders every second while `active`, for countdowns.
 #[hook]

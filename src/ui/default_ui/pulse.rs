@@ -4,8 +4,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use yew::prelude::*;
 
-use super::handle::use_room;
 use crate::chart::per_second;
+use crate::ui::use_room;
 
 /// Seconds the chart covers.
 pub const CHART_SECONDS: u64 = 180;

@@ -10,7 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 use crate::clock::unix_secs;
 use yew::prelude::*;
 
-use super::handle::use_room;
+use crate::ui::use_room;
 
 /// How long a snapshot link stays valid, in seconds.
 pub const SNAPSHOT_LINK_SECONDS: u64 = 600;

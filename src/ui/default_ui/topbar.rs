@@ -3,8 +3,8 @@
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::handle::use_room;
 use crate::state::ConnectionStatus;
+use crate::ui::use_room;
 
 fn status_text(status: &ConnectionStatus) -> (&'static str, &'static str) {
     match status {

@@ -2,8 +2,8 @@
 
 use yew::prelude::*;
 
-use super::handle::use_room;
-use super::{Banners, Editor, EventLog, FileList, PulseChart, SharePanel, TopBar};
+use crate::ui::use_room;
+use crate::ui::{Banners, Editor, EventLog, FileList, PulseChart, SharePanel, TopBar};
 
 /// Top bar, banners, files and editor, the pulse, and sharing.
 #[component]
