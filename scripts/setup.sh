@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every tool the demo and the tests need, idempotently: each step
 # checks the installed version first and does nothing when it already matches.
-# Facts behind each step are in ../shared/TOOLCHAIN.md (versions, flags, why).
+# Facts behind each step are in docs/TOOLCHAIN.md (versions, flags, why).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -76,7 +76,7 @@ ensure_wasm_bindgen() {
   else
     log "wasm-bindgen-cli: installing $want (found '${have:-none}')"
     # Without --locked: the CLI's own lock file asks for a webpki-roots
-    # release the registry here does not serve (TOOLCHAIN.md).
+    # release the registry here does not serve (docs/TOOLCHAIN.md).
     cargo install wasm-bindgen-cli --version "$want" --force
   fi
 }

@@ -2,60 +2,95 @@
 # The README's test command: installs what is missing, then runs every check
 # and every test. CI runs exactly this (.ci/run). Screenshots land in
 # out/screenshots/ (not committed).
+#
+#   bash scripts/test.sh            every stage, in order
+#   bash scripts/test.sh STAGE...   only these (toolchain first, always):
+#                                   lint native browser embed demo e2e
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 
+STAGES=(lint native browser embed demo e2e)
 step() { printf '\n==> %s\n' "$*"; }
 wasm_test() { cargo test --locked --target wasm32-unknown-unknown "$@"; }
 
+stage_lint() {
+  step "format"
+  cargo fmt --all --check
+
+  step "clippy (native)"
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+
+  step "clippy (wasm32: the crates that run in the browser)"
+  cargo clippy -p room-protocol -p room-client -p room-app -p room-embed-example --all-targets --locked \
+    --target wasm32-unknown-unknown -- -D warnings
+
+  step "clippy (room-client without its default UI, as an app with its own UI builds it)"
+  cargo clippy -p room-client --no-default-features --all-targets --locked -- -D warnings
+  cargo clippy -p room-client --no-default-features --all-targets --locked \
+    --target wasm32-unknown-unknown -- -D warnings
+}
+
+stage_native() {
+  step "native tests"
+  cargo test --workspace --locked
+}
+
+stage_browser() {
+  step "browser tests: protocol codec in headless Chromium"
+  wasm_test -p room-protocol --test frames
+
+  step "browser tests: IndexedDB cache"
+  wasm_test -p room-client --test browser_cache
+
+  step "browser tests: client core and components against a real hub (room-testkit)"
+  cargo build --locked -p room-hub -p room-testkit
+  source scripts/testkit.sh
+  start_testkit
+  wasm_test -p room-client --test browser_core
+  wasm_test -p room-client --test browser_ui
+  stop_testkit
+}
+
+stage_embed() {
+  step "examples/embed builds"
+  (cd examples/embed && trunk build --offline)
+}
+
+DEMO_BUILT=""
+stage_demo() {
+  step "demo: the README's demo command, a screenshot, the bundle size"
+  source scripts/demo_check.sh
+  run_demo_check
+  DEMO_BUILT=1
+}
+
+stage_e2e() {
+  step "end to end: the promises in Chromium, through the fault proxy"
+  # Run without the demo stage, the page must be built here.
+  [ -n "$DEMO_BUILT" ] || trunk build --release --offline
+  cargo build --locked -p room-hub -p room-testkit
+  source scripts/testkit.sh
+  start_testkit --web dist --pulse 1000
+  node --test --test-concurrency=1 e2e/
+  stop_testkit
+}
+
+chosen=("$@")
+[ ${#chosen[@]} -gt 0 ] || chosen=("${STAGES[@]}")
+for stage in "${chosen[@]}"; do
+  case " ${STAGES[*]} " in
+    *" $stage "*) ;;
+    *) echo "unknown stage '$stage'; stages: ${STAGES[*]}" >&2; exit 2 ;;
+  esac
+done
+
 step "toolchain"
 bash scripts/setup.sh
+for stage in "${chosen[@]}"; do
+  "stage_$stage"
+done
 
-step "format"
-cargo fmt --all --check
-
-step "clippy (native)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
-
-step "clippy (wasm32: the crates that run in the browser)"
-cargo clippy -p room-protocol -p room-client -p room-app -p room-embed-example --all-targets --locked \
-  --target wasm32-unknown-unknown -- -D warnings
-
-step "clippy (room-client without its default UI, as an app with its own UI builds it)"
-cargo clippy -p room-client --no-default-features --all-targets --locked -- -D warnings
-cargo clippy -p room-client --no-default-features --all-targets --locked \
-  --target wasm32-unknown-unknown -- -D warnings
-
-step "native tests"
-cargo test --workspace --locked
-
-step "browser tests: protocol codec in headless Chromium"
-wasm_test -p room-protocol --test frames
-
-step "browser tests: IndexedDB cache"
-wasm_test -p room-client --test browser_cache
-
-step "browser tests: client core and components against a real hub (room-testkit)"
-cargo build --locked -p room-hub -p room-testkit
-source scripts/testkit.sh
-start_testkit
-wasm_test -p room-client --test browser_core
-wasm_test -p room-client --test browser_ui
-stop_testkit
-
-step "examples/embed builds"
-(cd examples/embed && trunk build --offline)
-
-step "demo: the README's demo command, a screenshot, the bundle size"
-source scripts/demo_check.sh
-run_demo_check
-
-step "end to end: the promises in Chromium, through the fault proxy"
-start_testkit --web dist --pulse 1000
-node --test --test-concurrency=1 e2e/
-stop_testkit
-
-step "all checks passed"
+step "all checks passed: ${chosen[*]}"
