@@ -1,6 +1,8 @@
 # Sourced by test.sh: starts target/debug/room-testkit (a real room-hub
-# behind a fault proxy; extra arguments go to room-testkit) and exports its control URL as ROOM_TESTKIT_URL,
-# which the browser tests read at compile time. The kit stops when its
+# behind a fault proxy; extra arguments go to room-testkit), exports its
+# control URL as ROOM_TESTKIT_URL (the e2e scenarios read it) and writes it
+# to out/testkit.json, which the browser tests fetch at run time (the wasm
+# test runner serves the package directory beside the test page). The kit stops when its
 # stdin closes, so it cannot outlive this shell even if a test hangs.
 
 start_testkit() {
@@ -23,10 +25,13 @@ start_testkit() {
     return 1
   fi
   export ROOM_TESTKIT_URL
+  mkdir -p out
+  printf '{"control":"%s"}\n' "$ROOM_TESTKIT_URL" > out/testkit.json
   echo "room-testkit at $ROOM_TESTKIT_URL"
 }
 
 stop_testkit() {
+  rm -f out/testkit.json
   exec 7>&- 2>/dev/null || true
   if [ -n "${TESTKIT_PID:-}" ]; then
     wait "$TESTKIT_PID" 2>/dev/null || true

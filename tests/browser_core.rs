@@ -1,8 +1,9 @@
 //! The browser core against a real room-hub process, in headless Chromium.
 //!
-//! `scripts/test.sh` starts `room-testkit` (hub + fault proxy) and passes
-//! its control URL at compile time as `ROOM_TESTKIT_URL`. The tests share
-//! one hub and run one after another; each leaves the proxy passing.
+//! `scripts/test.sh` starts `room-testkit` (hub + fault proxy), whose
+//! control URL the tests read at run time (`tests/common`: `kit`). The
+//! tests share one hub and run one after another; each leaves the proxy
+//! passing.
 
 #![cfg(target_arch = "wasm32")]
 

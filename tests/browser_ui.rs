@@ -590,7 +590,7 @@ async fn use_file_and_use_room_status_do_not_re_render_for_events_or_other_files
         .as_u64()
         .unwrap();
     let text = format!("changed beside README.md at {}\n", now());
-    let response = gloo_net::http::Request::put(&kit("/file/todo.txt"))
+    let response = gloo_net::http::Request::put(&kit("/file/todo.txt").await)
         .body(text.clone())
         .unwrap()
         .send()

@@ -42,17 +42,30 @@ pub async fn delete_database(room: &str) {
     .await;
 }
 
-/// A URL on room-testkit's control API. `scripts/test.sh` (and
-/// `scripts/bench.sh`) start the kit and pass its address at compile time.
-pub fn kit(path: &str) -> String {
-    let Some(base) = option_env!("ROOM_TESTKIT_URL") else {
-        panic!("ROOM_TESTKIT_URL is set by scripts/test.sh, which starts room-testkit");
-    };
+/// A URL on room-testkit's control API. The kit's address is read at run
+/// time: `scripts/testkit.sh` writes it to `out/testkit.json`, and
+/// wasm-bindgen's test runner serves the package directory beside the test
+/// page, so the page fetches it from its own origin.
+pub async fn kit(path: &str) -> String {
+    thread_local! {
+        static BASE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+    }
+    if let Some(base) = BASE.with(|b| b.borrow().clone()) {
+        return format!("{base}{path}");
+    }
+    let response = Request::get("/out/testkit.json").send().await.unwrap();
+    assert!(
+        response.ok(),
+        "out/testkit.json is written by scripts/testkit.sh, which starts room-testkit"
+    );
+    let found: Value = response.json().await.unwrap();
+    let base = found["control"].as_str().unwrap().to_owned();
+    BASE.with(|b| *b.borrow_mut() = Some(base.clone()));
     format!("{base}{path}")
 }
 
 pub async fn kit_get(path: &str) -> Value {
-    Request::get(&kit(path))
+    Request::get(&kit(path).await)
         .send()
         .await
         .unwrap()
@@ -62,14 +75,14 @@ pub async fn kit_get(path: &str) -> Value {
 }
 
 pub async fn kit_post(path: &str) -> Value {
-    let response = Request::post(&kit(path)).send().await.unwrap();
+    let response = Request::post(&kit(path).await).send().await.unwrap();
     assert!(response.ok(), "{path}: {}", response.status());
     response.json().await.unwrap()
 }
 
 /// A file of the kit's project folder as it is on disk now.
 pub async fn kit_file(path: &str) -> Option<String> {
-    let response = Request::get(&kit(&format!("/file/{path}")))
+    let response = Request::get(&kit(&format!("/file/{path}")).await)
         .send()
         .await
         .unwrap();
