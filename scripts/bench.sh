@@ -54,7 +54,7 @@ target/release/room-bench-hub --hub-bin target/release/room-hub --project sample
   | keep_json
 
 step "IndexedDB cache (release wasm in headless Chromium)"
-cargo test --release --locked -p room-client --target wasm32-unknown-unknown --test cache_bench -- --nocapture 2>&1 \
+cargo test --release --locked -p room-client --features testing --target wasm32-unknown-unknown --test cache_bench -- --nocapture 2>&1 \
   | grep -E '^ {0,2}(cache|files|open|load|floor|persist|naive|batched|\{"cache)' | keep_json || true
 
 # A project of 50 files of about 4 KB for the first-paint figure.
@@ -67,7 +67,7 @@ done
 source scripts/testkit.sh
 step "replay ingest: 5000 entries after a reconnect (release wasm, loopback hub)"
 start_testkit
-cargo test --release --locked -p room-client --target wasm32-unknown-unknown --test replay_bench -- --nocapture 2>&1 \
+cargo test --release --locked -p room-client --features testing --target wasm32-unknown-unknown --test replay_bench -- --nocapture 2>&1 \
   | grep -E '^ {0,2}(replay ingest|ours|naive|\{"replayIngest)' | keep_json
 stop_testkit
 

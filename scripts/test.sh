@@ -27,6 +27,17 @@ stage_lint() {
   cargo clippy -p room-protocol -p room-client -p room-app -p room-embed-example --all-targets --locked \
     --target wasm32-unknown-unknown -- -D warnings
 
+  step "clippy (wasm32, feature testing: the browser tests and benchmarks)"
+  cargo clippy -p room-client --features testing --all-targets --locked \
+    --target wasm32-unknown-unknown -- -D warnings
+
+  step "docs without warnings (native and wasm32)"
+  RUSTDOCFLAGS="-D warnings" cargo doc -p room-protocol -p room-client --no-deps --locked
+  RUSTDOCFLAGS="-D warnings" cargo doc -p room-client --no-deps --locked --target wasm32-unknown-unknown
+
+  step "the crates package (cargo package, built from the packaged files; nothing is published)"
+  cargo package -p room-protocol -p room-client --locked --allow-dirty
+
   step "clippy (room-client without its default UI, as an app with its own UI builds it)"
   cargo clippy -p room-client --no-default-features --all-targets --locked -- -D warnings
   cargo clippy -p room-client --no-default-features --all-targets --locked \
@@ -43,14 +54,14 @@ stage_browser() {
   wasm_test -p room-protocol --test frames
 
   step "browser tests: IndexedDB cache"
-  wasm_test -p room-client --test browser_cache
+  wasm_test -p room-client --features testing --test browser_cache
 
   step "browser tests: client core and components against a real hub (room-testkit)"
   cargo build --locked -p room-hub -p room-testkit
   source scripts/testkit.sh
   start_testkit
-  wasm_test -p room-client --test browser_core
-  wasm_test -p room-client --test browser_ui
+  wasm_test -p room-client --features testing --test browser_core
+  wasm_test -p room-client --features testing --test browser_ui
   stop_testkit
 }
 

@@ -5,7 +5,7 @@
 //!
 //! The handle exists from the first render, while the session starts
 //! asynchronously (token bootstrap, cache open). Intents issued before the
-//! session exists wait in the [`IntentQueue`] and are applied, in order,
+//! session exists wait in a queue and are applied, in order,
 //! the moment it attaches; none is dropped.
 
 use std::cell::RefCell;

@@ -2,61 +2,116 @@
 //! collaborative room hosted by `room-hub`, and stay in it through flaky
 //! networks, refreshes and outages without losing work.
 //!
-//! The crate is a pure core with a thin browser shell:
+//! An app puts [`ui::RoomClient`] around its components. It finds the
+//! room's token (the share link, this tab's sessionStorage, or another
+//! tab), opens the room's IndexedDB cache and paints from it, connects,
+//! reconnects with backoff, and keeps every unsaved edit. Components read
+//! the room through hooks and act on it through [`ui::RoomHandle`], whose
+//! methods send the person's [`intent::Intent`]s; what the hub says never
+//! passes through the public API.
 //!
-//! - [`reconnect`]: when to retry (backoff, give-up window, close codes);
-//! - [`state`]: the room as the page sees it, a yew `Reducible`;
-//! - [`session::SessionCore`]: the session as a state machine that turns
-//!   socket events, timer ticks and the person's actions into commands;
-//! - [`token`]: where the share-link token comes from and where it goes;
-//!
-//! all plain Rust with native tests. In the browser (wasm32),
-//! `session::Session` runs the core over a real WebSocket and timers, and
-//! `token::bootstrap` moves the token from the URL into sessionStorage.
+//! Everything an app needs is in [`prelude`]. The app picks yew's renderer
+//! (`csr` in the browser); the components and hooks also compile and render
+//! natively (server rendering, an app's own unit tests), where they show a
+//! calm "Connecting…". Feature `default-ui` (on by default) brings the
+//! room UI a share link opens ([`ui::RoomView`]).
 //!
 //! # Walkthrough
 //!
-//! The core can be driven by hand, which is how its tests work:
-//!
 //! ```
-//! use room_client::intent::Intent;
-//! use room_client::session::{Command, Input, SessionCore};
-//! use room_client::state::{Action, ConnectionStatus, RoomState};
-//! use room_client::SessionOptions;
+//! use room_client::prelude::*;
+//! use yew::prelude::*;
 //!
-//! let mut core = SessionCore::new(SessionOptions::default(), RoomState::default(), 7);
-//! assert_eq!(core.handle(Input::Start, 0.0), [Command::Connect]);
-//! // The socket opened: the core says hello.
-//! let sent = core.handle(Input::Opened, 10.0);
-//! assert!(matches!(&sent[0], Command::Send(text) if text.contains(r#""type":"hello""#)));
-//! // The hub answers; after `synced` the room is live.
-//! core.handle(Input::Text(r#"{"type":"welcome","roomId":"r","project":{"id":"g","rev":0},
-//!     "head":0,"readOnly":false,"peerId":"p1","peers":[],"mode":"snapshot",
-//!     "files":[{"path":"a.txt","content":"hi","rev":0}]}"#.into()), 20.0);
-//! core.handle(Input::Text(r#"{"type":"synced","head":0}"#.into()), 21.0);
-//! assert_eq!(core.state().status, ConnectionStatus::Connected);
-//! // Saving sends the edit at once while live.
-//! let save = Intent::Save { path: "a.txt".into(), content: "hello".into() };
-//! let sent = core.handle(Input::Act(Action::Person(save)), 30.0);
-//! assert!(matches!(&sent[0], Command::Send(text) if text.contains(r#""type":"file-edit""#)));
+//! /// The room's status and one file; re-renders only when they change,
+//! /// not for every runtime event.
+//! #[component]
+//! fn Notes() -> Html {
+//!     let status = use_room_status();
+//!     let notes = use_file("NOTES.md");
+//!     let room = use_room_select(|room| room.clone());
+//!     let sign = Callback::from(move |_| {
+//!         // Sent now when connected; queued (and kept in the cache) until
+//!         // the next connection otherwise, even before the session started.
+//!         room.edit("NOTES.md", &format!("{}- signed\n", notes.text()));
+//!     });
+//!     html! {
+//!         <p>
+//!             { format!("{status:?}") }
+//!             <button onclick={sign}>{ "Sign the notes" }</button>
+//!         </p>
+//!     }
+//! }
+//!
+//! #[component]
+//! fn App() -> Html {
+//!     // A room at a route of the app's own, on a hub elsewhere.
+//!     let options = RoomOptions {
+//!         hub_url: Some("https://hub.example:8787".into()),
+//!         room_id: Some("team".into()),
+//!         ..RoomOptions::default()
+//!     };
+//!     html! { <RoomClient {options}><Notes /></RoomClient> }
+//! }
+//!
+//! // In the browser the app mounts it (`yew::Renderer::<App>::new().render()`,
+//! // with yew's `csr`). Rendered anywhere else, before any connection:
+//! let html = futures_executor::block_on(yew::ServerRenderer::<App>::new().render());
+//! assert!(html.contains("Connecting"));
 //! ```
 
-pub mod cache;
-pub mod chart;
+#![deny(missing_docs)]
+// Natively there is no browser shell to drive the core (the components
+// render their placeholder), so what only the shell uses is unused there.
+// Dead code is found on wasm32, the target the product runs on.
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code, unused_imports))]
+
+/// `pub` for the project's own tests and benchmarks (feature `testing`),
+/// crate-private otherwise: modules, and single functions.
+macro_rules! internal {
+    ($($(#[$attr:meta])* mod $name:ident;)*) => {$(
+        $(#[$attr])*
+        #[cfg(feature = "testing")]
+        #[doc(hidden)]
+        pub mod $name;
+        $(#[$attr])*
+        #[cfg(not(feature = "testing"))]
+        mod $name;
+    )*};
+    ($(#[$attr:meta])* fn $($rest:tt)*) => {
+        $(#[$attr])*
+        #[cfg(feature = "testing")]
+        pub fn $($rest)*
+        $(#[$attr])*
+        #[cfg(not(feature = "testing"))]
+        pub(crate) fn $($rest)*
+    };
+}
+pub(crate) use internal;
+
 mod clock;
 pub mod error;
 pub mod intent;
 pub mod marks;
 mod options;
-pub mod reconnect;
-pub mod session;
 pub mod state;
 #[cfg(test)]
 mod testing;
-pub mod token;
 pub mod ui;
 
+internal! {
+    mod cache;
+    /// Events per second, for the default UI's pulse chart.
+    #[cfg(feature = "default-ui")]
+    mod chart;
+    mod reconnect;
+    mod session;
+    mod token;
+}
+
 pub use error::{CacheError, ClientError};
+pub use options::{RoomOptions, SessionOptions};
+pub use reconnect::ReconnectOptions;
+pub use room_protocol as protocol;
 
 // The README's embedding example compiles, as a doc test.
 #[cfg(doctest)]
@@ -68,6 +123,7 @@ pub mod prelude {
     pub use crate::error::{CacheError, ClientError};
     pub use crate::intent::Intent;
     pub use crate::options::{RoomOptions, SessionOptions};
+    pub use crate::reconnect::ReconnectOptions;
     pub use crate::state::{ConnectionStatus, Draft, DraftStatus, FileEntry, Notice, RoomState};
     #[cfg(feature = "default-ui")]
     pub use crate::ui::RoomView;
@@ -76,5 +132,3 @@ pub mod prelude {
         RoomClientProps, RoomHandle,
     };
 }
-pub use options::{socket_url, RoomOptions, SessionOptions};
-pub use room_protocol as protocol;

@@ -96,11 +96,6 @@ impl ReconnectPolicy {
         }
     }
 
-    /// The options in force.
-    pub fn options(&self) -> &ReconnectOptions {
-        &self.options
-    }
-
     /// How many retries have been scheduled since the connection was lost.
     pub fn retries(&self) -> u32 {
         self.retries

@@ -254,6 +254,7 @@ impl IndexedDbCache {
     /// Deletes a room's database (its files, history, drafts and profile),
     /// as a "forget this room" button would. While another tab holds the
     /// database open, the browser waits for it to close first.
+    #[cfg(feature = "testing")]
     pub async fn delete(room_id: &str) -> Result<(), CacheError> {
         Rexie::delete(&database_name(room_id))
             .await

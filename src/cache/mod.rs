@@ -30,7 +30,9 @@ mod persister;
 mod unload;
 
 #[cfg(target_arch = "wasm32")]
-pub use indexeddb::{database_name, IndexedDbCache, IndexedDbOptions, DB_VERSION};
+pub use indexeddb::{IndexedDbCache, IndexedDbOptions};
+#[cfg(all(target_arch = "wasm32", feature = "testing"))]
+pub use indexeddb::{database_name, DB_VERSION};
 pub use persister::{persist_states, PersistHooks};
 pub use unload::{fold_unload_copy, unload_copy, unload_copy_key};
 

@@ -13,7 +13,7 @@ use gloo_net::websocket::{Message, State, WebSocketError};
 use gloo_timers::future::TimeoutFuture;
 use room_protocol::{PeerProfile, Token, SUBPROTOCOL};
 
-use super::core::{Command, Input, SessionCore};
+use super::{Command, Input, SessionCore};
 use crate::cache::{
     self, CacheKind, CachedRoom, IndexedDbCache, IndexedDbOptions, MemoryCache, RoomCache,
 };
@@ -51,23 +51,12 @@ pub struct SessionConfig {
     pub cache: CacheChoice,
 }
 
-/// The WebSocket URL for `room_id` on the page's own host:
-/// `ws://` for `http:` pages, `wss://` for `https:`.
-pub fn page_socket_url(room_id: &str) -> Option<String> {
-    let location = web_sys::window()?.location();
-    let scheme = if location.protocol().ok()? == "https:" {
-        "wss"
-    } else {
-        "ws"
-    };
-    Some(format!(
-        "{scheme}://{}/rooms/{room_id}/ws",
-        location.host().ok()?
-    ))
-}
-
 type Listener = Rc<dyn Fn(Rc<RoomState>)>;
 
+/// What the shell shares with the `Session` handle. Besides the state
+/// and its listeners, counters that only the project's tests and
+/// benchmarks read (feature `testing`).
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
 struct Shared {
     state: RefCell<Rc<RoomState>>,
     listeners: RefCell<Vec<Listener>>,
@@ -122,31 +111,37 @@ impl Session {
     }
 
     /// Whether the cached state has been loaded (and published).
+    #[cfg(feature = "testing")]
     pub fn hydrated(&self) -> bool {
         self.shared.hydrated.get()
     }
 
     /// Which cache is in use, once opened.
+    #[cfg(feature = "testing")]
     pub fn cache_kind(&self) -> Option<CacheKind> {
         self.shared.cache_kind.get()
     }
 
     /// Cache transactions committed so far (loads and writes).
+    #[cfg(feature = "testing")]
     pub fn cache_transactions(&self) -> u64 {
         self.shared.cache_transactions.get()
     }
 
     /// `last_seen_rev` of the newest state the cache holds.
+    #[cfg(feature = "testing")]
     pub fn persisted_rev(&self) -> u64 {
         self.shared.persisted_rev.get()
     }
 
     /// How many states have been published (each is at most one render).
+    #[cfg(feature = "testing")]
     pub fn publications(&self) -> u64 {
         self.shared.publications.get()
     }
 
     /// The latest state.
+    #[cfg(feature = "testing")]
     pub fn state(&self) -> Rc<RoomState> {
         Rc::clone(&self.shared.state.borrow())
     }
@@ -158,6 +153,7 @@ impl Session {
 
     /// How many connection attempts this session has made (the core's
     /// count, mirrored after every input).
+    #[cfg(feature = "testing")]
     pub fn attempts(&self) -> u32 {
         self.shared.attempts.get()
     }

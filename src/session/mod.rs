@@ -8,4 +8,4 @@ pub use self::core::{Command, Input, SessionCore};
 mod browser;
 
 #[cfg(target_arch = "wasm32")]
-pub use browser::{page_socket_url, CacheChoice, Session, SessionConfig};
+pub use browser::{CacheChoice, Session, SessionConfig};

@@ -1,5 +1,5 @@
-//! The room as the page sees it: a pure reducer (yew's `Reducible`) over
-//! [`Action`]s. No timers, sockets or storage: the session feeds it frames
+//! The room as the page sees it: a pure reducer over actions (what the hub
+//! and the session report, and the person's intents). No timers, sockets or storage: the session feeds it frames
 //! and the UI reads it.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -274,54 +274,16 @@ impl Default for RoomState {
     }
 }
 
-/// Everything that can happen to a room: what the hub and the session
-/// report, and what the person asked for ([`Action::Person`]).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    /// The connection changed state. Leaving `Connected` ends the current
-    /// connection's sync.
-    Status(ConnectionStatus),
-    /// The hub's `welcome`.
-    Welcome(Welcome),
-    /// Log entries (replayed, snapshot events or live), in order.
-    Entries(Vec<LogEntry>),
-    /// The hub's `synced`.
-    Synced {
-        /// The welcome's head.
-        head: u64,
-    },
-    /// The hub's `peers`.
-    Peers(Vec<PeerInfo>),
-    /// The hub refused something; edits are matched by `editId`.
-    HubError(ErrorFrame),
-    /// What the person asked for (typing, saving, discarding, settling a
-    /// conflict, their profile, dismissing a notice). [`Intent::Retry`] is
-    /// the session's business and leaves the state as it is.
-    Person(Intent),
-    /// The session sent the draft of `path` as `edit_id`.
-    Sent {
-        /// The file.
-        path: String,
-        /// The `editId` used.
-        edit_id: String,
-    },
-    /// Tell the person something.
-    Notify(Notice),
-}
-
-impl yew::Reducible for RoomState {
-    type Action = Action;
-
-    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        let mut next = Rc::unwrap_or_clone(self);
-        next.apply(action);
-        Rc::new(next)
-    }
-}
+mod action;
+#[cfg(feature = "testing")]
+pub use action::Action;
+#[cfg(not(feature = "testing"))]
+pub(crate) use action::Action;
 
 impl RoomState {
+    crate::internal! {
     /// Applies one action in place.
-    pub fn apply(&mut self, action: Action) {
+    fn apply(&mut self, action: Action) {
         match action {
             Action::Status(status) => {
                 if status != ConnectionStatus::Connected {
@@ -351,6 +313,7 @@ impl RoomState {
             Action::Notify(notice) => self.notices.push(notice),
         }
     }
+    }
 
     fn apply_intent(&mut self, intent: Intent) {
         match intent {
@@ -370,13 +333,8 @@ impl RoomState {
         }
     }
 
-    /// The project version the cached files belong to, for `hello`.
-    pub fn cached_version(&self) -> Option<&ProjectVersion> {
-        self.project.as_ref()
-    }
-
     /// Paths of drafts that should be (re)sent after `synced`.
-    pub fn drafts_to_send(&self) -> Vec<String> {
+    pub(crate) fn drafts_to_send(&self) -> Vec<String> {
         self.drafts
             .iter()
             .filter(|(_, d)| d.wants_sending())

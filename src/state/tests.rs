@@ -6,7 +6,6 @@ use room_protocol::{
     RuntimeEvent, SyncMode,
 };
 use serde_json::json;
-use yew::Reducible;
 
 use super::*;
 use crate::testing::welcome;
@@ -395,18 +394,6 @@ fn other_refusals_keep_the_draft_with_the_hubs_reason() {
     ));
     assert!(
         matches!(&s.notices[0], Notice::EditRefused { message, .. } if message.contains("relative"))
-    );
-}
-
-#[test]
-fn the_reducer_is_a_yew_reducible() {
-    let s = Rc::new(RoomState::default());
-    let next = s.clone().reduce(Action::Status(ConnectionStatus::Lost));
-    assert_eq!(next.status, ConnectionStatus::Lost);
-    assert_eq!(
-        s.status,
-        ConnectionStatus::Connecting,
-        "the old state is untouched"
     );
 }
 

@@ -94,6 +94,7 @@ pub async fn request_from_other_tabs(room_id: &str) -> Option<String> {
 }
 
 /// How many requests have been posted on the channel by this page.
+#[cfg(feature = "testing")]
 pub fn requests_posted() -> u32 {
     POSTED.with(Cell::get)
 }

@@ -22,7 +22,9 @@ use serde::{Deserialize, Serialize};
 mod browser;
 
 #[cfg(target_arch = "wasm32")]
-pub use browser::{bootstrap, request_from_other_tabs, requests_posted, TokenResponder};
+pub use browser::{bootstrap, TokenResponder};
+#[cfg(all(target_arch = "wasm32", feature = "testing"))]
+pub use browser::{request_from_other_tabs, requests_posted};
 
 /// Name of the `BroadcastChannel` tabs use to share tokens.
 pub const CHANNEL_NAME: &str = "room-client.tokens";
