@@ -58,29 +58,9 @@ impl Default for RoomOptions {
     }
 }
 
-/// The WebSocket URL of `room_id` on the hub at `base` (`http(s)://host`).
-pub fn socket_url(base: &str, room_id: &str) -> String {
-    let base = base.trim_end_matches('/');
-    let ws_base = if let Some(rest) = base.strip_prefix("https://") {
-        format!("wss://{rest}")
-    } else if let Some(rest) = base.strip_prefix("http://") {
-        format!("ws://{rest}")
-    } else {
-        base.to_owned()
-    };
-    format!("{ws_base}/rooms/{room_id}/ws")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn socket_urls_follow_the_page_scheme() {
-        assert_eq!(socket_url("http://h:8787", "r"), "ws://h:8787/rooms/r/ws");
-        assert_eq!(socket_url("https://h/", "r"), "wss://h/rooms/r/ws");
-        assert_eq!(socket_url("ws://h:1", "r"), "ws://h:1/rooms/r/ws");
-    }
 
     #[test]
     fn room_options_default_to_the_page_and_the_cache() {

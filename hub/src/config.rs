@@ -98,12 +98,7 @@ impl RunningHub {
     /// These contain secrets: print them once, never log them.
     pub fn share_links(&self) -> (String, Option<String>) {
         let link = |token: &room_protocol::Token| {
-            format!(
-                "{}/rooms/{}/?token={}",
-                self.base_url(),
-                self.room.id(),
-                token.expose()
-            )
+            room_protocol::urls::share_link(&self.base_url(), self.room.id(), token.expose())
         };
         let secrets = self.room.secrets();
         (

@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use room_protocol::{token_from_subprotocols, MAX_FRAME_BYTES, SUBPROTOCOL};
+use room_protocol::{token_from_subprotocols, urls, MAX_FRAME_BYTES, SUBPROTOCOL};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio_util::io::ReaderStream;
@@ -58,17 +58,17 @@ impl HubState {
 pub fn app(state: Arc<HubState>) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(healthz))
-        .route("/rooms/{room_id}/ws", get(websocket))
+        .route(urls::SOCKET_ROUTE, get(websocket))
         .route(
-            "/rooms/{room_id}/events",
+            urls::EVENTS_ROUTE,
             post(post_event).layer(DefaultBodyLimit::max(MAX_EVENT_BODY_BYTES)),
         )
-        .route("/rooms/{room_id}/snapshot.tar", get(snapshot));
+        .route(urls::SNAPSHOT_ROUTE, get(snapshot));
     if let Some(dir) = &state.web_dir {
         // A share link opens the app: /rooms/{id}/ is the app's page, and
         // the app's assets are served from the root.
         router = router
-            .route_service("/rooms/{room_id}/", ServeFile::new(dir.join("index.html")))
+            .route_service(urls::PAGE_ROUTE, ServeFile::new(dir.join("index.html")))
             .fallback_service(ServeDir::new(dir));
     }
     router.with_state(state)

@@ -91,7 +91,7 @@ pub fn is_token_shaped(s: &str) -> bool {
 /// the URL, so a signature for one room or expiry is useless for another.
 /// `sig = hex(HMAC-SHA256(key = token, msg = this))`.
 pub fn snapshot_signing_message(room_id: &str, exp: u64) -> String {
-    format!("/rooms/{room_id}/snapshot.tar?exp={exp}")
+    format!("{}?exp={exp}", crate::urls::snapshot_path(room_id))
 }
 
 /// Whether a room id is made of characters that are safe in a URL path and

@@ -48,6 +48,7 @@ mod frames;
 mod limits;
 mod path;
 mod profile;
+pub mod urls;
 
 pub use auth::{
     is_token_shaped, is_valid_room_id, offers_protocol, snapshot_signing_message,

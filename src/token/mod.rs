@@ -57,18 +57,6 @@ pub fn storage_key(room_id: &str) -> String {
     format!("room-client.token.{room_id}")
 }
 
-/// The room id in a page path of the form `/…/rooms/{id}/…`.
-pub fn room_id_from_path(path: &str) -> Option<String> {
-    let mut parts = path.split('/');
-    while let Some(part) = parts.next() {
-        if part == "rooms" {
-            let id = parts.next()?;
-            return room_protocol::is_valid_room_id(id).then(|| id.to_owned());
-        }
-    }
-    None
-}
-
 /// Splits a token out of a URL: returns the token and the same URL without
 /// any `token` parameter (other parameters, their order and the hash are
 /// kept). `None` when the URL has no non-empty token.
@@ -195,18 +183,6 @@ mod tests {
         assert_eq!(token, "ab-c_d");
         let (token, _) = take_token_from_url("http://h/?token=ab%2").unwrap();
         assert_eq!(token, "ab%2");
-    }
-
-    #[test]
-    fn room_ids_come_from_the_path() {
-        assert_eq!(room_id_from_path("/rooms/demo/").as_deref(), Some("demo"));
-        assert_eq!(
-            room_id_from_path("/app/rooms/x_1-y").as_deref(),
-            Some("x_1-y")
-        );
-        assert_eq!(room_id_from_path("/rooms/"), None);
-        assert_eq!(room_id_from_path("/rooms/bad%20id/"), None);
-        assert_eq!(room_id_from_path("/"), None);
     }
 
     #[test]

@@ -148,11 +148,7 @@ impl RoomHandle {
     }
 
     fn link_with(&self, token: &str) -> String {
-        format!(
-            "{}/rooms/{}/?token={token}",
-            self.hub_url.trim_end_matches('/'),
-            self.room_id
-        )
+        room_protocol::urls::share_link(&self.hub_url, &self.room_id, token)
     }
 
     pub(crate) fn token(&self) -> Option<Token> {

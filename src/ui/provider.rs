@@ -53,7 +53,6 @@ fn resolve(options: &RoomOptions) -> Result<Target, ClientError> {
 #[cfg(target_arch = "wasm32")]
 mod page {
     use crate::error::ClientError;
-    use crate::token;
 
     fn location() -> Result<web_sys::Location, ClientError> {
         Ok(web_sys::window().ok_or(ClientError::NoWindow)?.location())
@@ -63,7 +62,7 @@ mod page {
         location()?
             .pathname()
             .ok()
-            .and_then(|p| token::room_id_from_path(&p))
+            .and_then(|p| room_protocol::urls::room_id_from_path(&p))
             .ok_or(ClientError::NoRoomId)
     }
 
@@ -103,9 +102,9 @@ fn start(target: Target, options: RoomOptions, store: Rc<RoomStore>) -> impl FnO
     use std::cell::{Cell, RefCell};
 
     use crate::cache::IndexedDbOptions;
-    use crate::options::socket_url;
     use crate::session::{CacheChoice, Session, SessionConfig};
     use crate::token::{self, TokenOutcome, TokenResponder};
+    use room_protocol::urls::socket_url;
 
     struct Running {
         _session: Rc<Session>,

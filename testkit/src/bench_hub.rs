@@ -140,7 +140,7 @@ async fn main() -> std::io::Result<()> {
     let dropped = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for _ in 0..cli.clients {
-        let url = format!("ws://127.0.0.1:{port}/rooms/{ROOM_ID}/ws");
+        let url = room_protocol::urls::socket_url(&format!("http://127.0.0.1:{port}"), ROOM_ID);
         let mut request = url.into_client_request().map_err(std::io::Error::other)?;
         request.headers_mut().insert(
             "Sec-WebSocket-Protocol",

@@ -14,6 +14,7 @@ mod http1;
 mod hub;
 mod proxy;
 
+use room_protocol::urls;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -129,9 +130,9 @@ async fn config(State(kit): Shared) -> Response {
         "roomId": ROOM_ID,
         "editToken": tokens["editToken"],
         "readOnlyToken": tokens["readOnlyToken"],
-        "proxyWs": format!("ws://127.0.0.1:{}/rooms/{ROOM_ID}/ws", kit.proxy.port),
+        "proxyWs": urls::socket_url(&format!("http://127.0.0.1:{}", kit.proxy.port), ROOM_ID),
         "proxyHttp": format!("http://127.0.0.1:{}", kit.proxy.port),
-        "directWs": format!("ws://127.0.0.1:{}/rooms/{ROOM_ID}/ws", kit.hub_port),
+        "directWs": urls::socket_url(&format!("http://127.0.0.1:{}", kit.hub_port), ROOM_ID),
         "hubHttp": format!("http://127.0.0.1:{}", kit.hub_port),
     }))
     .into_response()
@@ -244,7 +245,7 @@ async fn post_events(
         match http1::request(
             kit.hub_port,
             "POST",
-            &format!("/rooms/{ROOM_ID}/events"),
+            &urls::events_path(ROOM_ID),
             Some(&token),
             Some(&body),
         )

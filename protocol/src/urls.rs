@@ -1,0 +1,107 @@
+//! Every URL shape of a room, in one place: the hub routes them, the client
+//! builds them. Room ids are checked by [`crate::is_valid_room_id`] before
+//! they reach a URL, so nothing here needs escaping.
+
+/// The hub's route of a room's page (a share link opens it).
+pub const PAGE_ROUTE: &str = "/rooms/{room_id}/";
+/// The hub's route of a room's WebSocket.
+pub const SOCKET_ROUTE: &str = "/rooms/{room_id}/ws";
+/// The hub's route for runtime events posted by a local process.
+pub const EVENTS_ROUTE: &str = "/rooms/{room_id}/events";
+/// The hub's route of a room's signed snapshot download.
+pub const SNAPSHOT_ROUTE: &str = "/rooms/{room_id}/snapshot.tar";
+
+/// The path of a room's page: `/rooms/{id}/`.
+pub fn page_path(room_id: &str) -> String {
+    format!("/rooms/{room_id}/")
+}
+
+/// The path a local process posts runtime events to.
+pub fn events_path(room_id: &str) -> String {
+    format!("/rooms/{room_id}/events")
+}
+
+/// The path of a room's snapshot download, before its query.
+pub fn snapshot_path(room_id: &str) -> String {
+    format!("/rooms/{room_id}/snapshot.tar")
+}
+
+/// A share link: the room's page on the hub at `base` (`http(s)://host`),
+/// carrying `token`. It holds a secret: show it to the person, never log it.
+pub fn share_link(base: &str, room_id: &str, token: &str) -> String {
+    format!(
+        "{}{}?{}={token}",
+        base.trim_end_matches('/'),
+        page_path(room_id),
+        crate::TOKEN_QUERY_PARAM
+    )
+}
+
+/// The WebSocket URL of a room on the hub at `base`: `ws://` for an
+/// `http://` hub, `wss://` for `https://` (a `ws(s)://` base is kept).
+pub fn socket_url(base: &str, room_id: &str) -> String {
+    let base = base.trim_end_matches('/');
+    let ws_base = if let Some(rest) = base.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = base.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        base.to_owned()
+    };
+    format!("{ws_base}/rooms/{room_id}/ws")
+}
+
+/// The room id in a page path of the form `/…/rooms/{id}/…` (an app may
+/// mount the page below a prefix). `None` when there is none or it is not a
+/// valid room id.
+pub fn room_id_from_path(path: &str) -> Option<String> {
+    let mut parts = path.split('/');
+    while let Some(part) = parts.next() {
+        if part == "rooms" {
+            let id = parts.next()?;
+            return crate::is_valid_room_id(id).then(|| id.to_owned());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_urls_follow_the_hub_scheme() {
+        assert_eq!(socket_url("http://h:8787", "r"), "ws://h:8787/rooms/r/ws");
+        assert_eq!(socket_url("https://h/", "r"), "wss://h/rooms/r/ws");
+        assert_eq!(socket_url("ws://h:1", "r"), "ws://h:1/rooms/r/ws");
+    }
+
+    #[test]
+    fn share_links_open_the_room_page_with_the_token() {
+        assert_eq!(
+            share_link("http://10.0.0.5:8787/", "demo", "abc"),
+            "http://10.0.0.5:8787/rooms/demo/?token=abc"
+        );
+    }
+
+    #[test]
+    fn the_routes_and_the_builders_agree() {
+        let fill = |route: &str| route.replace("{room_id}", "r");
+        assert_eq!(fill(PAGE_ROUTE), page_path("r"));
+        assert_eq!(fill(SNAPSHOT_ROUTE), snapshot_path("r"));
+        assert_eq!(fill(EVENTS_ROUTE), events_path("r"));
+        assert!(socket_url("http://h", "r").ends_with(&fill(SOCKET_ROUTE)));
+    }
+
+    #[test]
+    fn room_ids_come_from_the_path() {
+        assert_eq!(room_id_from_path("/rooms/demo/").as_deref(), Some("demo"));
+        assert_eq!(
+            room_id_from_path("/app/rooms/x-1/files").as_deref(),
+            Some("x-1")
+        );
+        assert_eq!(room_id_from_path("/rooms/"), None);
+        assert_eq!(room_id_from_path("/rooms/bad%20id/"), None);
+        assert_eq!(room_id_from_path("/elsewhere"), None);
+    }
+}
