@@ -24,8 +24,8 @@ stage_lint() {
   cargo clippy --workspace --all-targets --locked -- -D warnings
 
   step "clippy (wasm32: the crates that run in the browser)"
-  cargo clippy -p room-protocol -p room-client -p room-app -p room-embed-example --all-targets --locked \
-    --target wasm32-unknown-unknown -- -D warnings
+  cargo clippy -p room-protocol -p room-client -p room-app -p room-embed-example -p room-nested-example \
+    --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
 
   step "clippy (wasm32, feature testing: the browser tests and benchmarks)"
   cargo clippy -p room-client --features testing --all-targets --locked \
@@ -66,8 +66,9 @@ stage_browser() {
 }
 
 stage_embed() {
-  step "examples/embed builds"
+  step "examples build: embed (its own UI) and nested (the room at an app's route)"
   (cd examples/embed && trunk build --offline)
+  (cd examples/nested && trunk build --offline)
 }
 
 DEMO_BUILT=""

@@ -1,6 +1,7 @@
 //! The connection to the hub: a pure core and, in the browser, its shell.
 
 mod core;
+mod publish;
 
 pub use self::core::{Command, Input, SessionCore};
 

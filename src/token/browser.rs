@@ -13,8 +13,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{BroadcastChannel, MessageEvent, Storage};
 
 use super::{
-    storage_key, take_token_from_url, ChannelMessage, TokenOutcome, TokenSource, ASK_TIMEOUT_MS,
-    CHANNEL_NAME,
+    first_token_step, storage_key, ChannelMessage, TokenOutcome, TokenSource, TokenStep,
+    ASK_TIMEOUT_MS, CHANNEL_NAME,
 };
 use crate::error::ClientError;
 
@@ -44,26 +44,28 @@ pub async fn bootstrap(room_id: &str) -> Result<TokenOutcome, ClientError> {
     let window = web_sys::window().ok_or(ClientError::NoWindow)?;
     let href = window.location().href().map_err(browser)?;
     let key = storage_key(room_id);
-    if let Some((token, cleaned)) = take_token_from_url(&href) {
-        if let Some(storage) = session_storage() {
-            // Without storage (disabled by policy) the token still works for
-            // this page; a refresh will then need the link again.
-            let _ = storage.set_item(&key, &token);
+    let stored = session_storage().and_then(|s| s.get_item(&key).ok().flatten());
+    match first_token_step(&href, stored) {
+        TokenStep::FromUrl { token, cleaned_url } => {
+            if let Some(storage) = session_storage() {
+                // Without storage (disabled by policy) the token still works
+                // for this page; a refresh will then need the link again.
+                let _ = storage.set_item(&key, &token);
+            }
+            let history = window.history().map_err(browser)?;
+            let state = history.state().unwrap_or(JsValue::NULL);
+            history
+                .replace_state_with_url(&state, "", Some(&cleaned_url))
+                .map_err(browser)?;
+            return Ok(TokenOutcome::Found(Token::new(token), TokenSource::Url));
         }
-        let history = window.history().map_err(browser)?;
-        let state = history.state().unwrap_or(JsValue::NULL);
-        history
-            .replace_state_with_url(&state, "", Some(&cleaned))
-            .map_err(browser)?;
-        return Ok(TokenOutcome::Found(Token::new(token), TokenSource::Url));
-    }
-    if let Some(token) = session_storage().and_then(|s| s.get_item(&key).ok().flatten()) {
-        if !token.is_empty() {
+        TokenStep::Stored(token) => {
             return Ok(TokenOutcome::Found(
                 Token::new(token),
                 TokenSource::SessionStorage,
             ));
         }
+        TokenStep::AskOtherTabs => {}
     }
     match request_from_other_tabs(room_id).await {
         Some(token) => {
@@ -150,6 +152,7 @@ async fn ask_once(room: String) -> Option<String> {
 /// Answers other tabs' requests for a room's token while alive. A page
 /// that holds a token keeps one so a second tab opened from a bookmark
 /// can join without the link.
+#[must_use = "dropping the responder stops answering other tabs at once"]
 pub struct TokenResponder {
     channel: BroadcastChannel,
     _on_message: Closure<dyn FnMut(MessageEvent)>,

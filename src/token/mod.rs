@@ -57,6 +57,36 @@ pub fn storage_key(room_id: &str) -> String {
     format!("room-client.token.{room_id}")
 }
 
+/// Where this page's token comes from, before anything else is tried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenStep {
+    /// A share link was just opened: store `token`, and show `cleaned_url`
+    /// (the address without it) in place of the current entry.
+    FromUrl {
+        /// The token.
+        token: String,
+        /// The page address without the token.
+        cleaned_url: String,
+    },
+    /// This tab had it (a refresh).
+    Stored(String),
+    /// Neither: ask the other tabs of this origin.
+    AskOtherTabs,
+}
+
+/// The precedence of token sources: the URL wins (the person just opened a
+/// link, perhaps a different one), then this tab's sessionStorage; with
+/// neither, other tabs are asked. An empty stored value counts as none.
+pub fn first_token_step(href: &str, stored: Option<String>) -> TokenStep {
+    if let Some((token, cleaned_url)) = take_token_from_url(href) {
+        return TokenStep::FromUrl { token, cleaned_url };
+    }
+    match stored {
+        Some(token) if !token.is_empty() => TokenStep::Stored(token),
+        _ => TokenStep::AskOtherTabs,
+    }
+}
+
 /// Splits a token out of a URL: returns the token and the same URL without
 /// any `token` parameter (other parameters, their order and the hash are
 /// kept). `None` when the URL has no non-empty token.
@@ -203,5 +233,26 @@ mod tests {
     #[test]
     fn storage_keys_are_per_room() {
         assert_ne!(storage_key("a"), storage_key("b"));
+    }
+
+    #[test]
+    fn the_url_wins_then_this_tab_then_the_other_tabs() {
+        let stored = || Some("stored-token".to_owned());
+        assert_eq!(
+            first_token_step("http://h/rooms/r/?token=from-link#x", stored()),
+            TokenStep::FromUrl {
+                token: "from-link".into(),
+                cleaned_url: "http://h/rooms/r/#x".into()
+            }
+        );
+        assert_eq!(
+            first_token_step("http://h/rooms/r/", stored()),
+            TokenStep::Stored("stored-token".into())
+        );
+        assert_eq!(
+            first_token_step("http://h/rooms/r/?token=", Some(String::new())),
+            TokenStep::AskOtherTabs
+        );
+        assert_eq!(first_token_step("http://h/rooms/r/", None), TokenStep::AskOtherTabs);
     }
 }

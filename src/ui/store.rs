@@ -34,6 +34,7 @@ impl std::fmt::Debug for RoomStore {
 }
 
 /// Stops a listener when dropped.
+#[must_use = "dropping the subscription stops the listener at once"]
 pub(crate) struct Subscription {
     store: Weak<RoomStore>,
     id: u64,

@@ -1,18 +1,26 @@
 //! The session's browser shell: runs [`SessionCore`] over a gloo-net
-//! WebSocket, `performance.now()` timers and the `online` /
-//! `visibilitychange` events. It makes no decisions of its own.
+//! WebSocket (`socket.rs`), `performance.now()` timers and the page's
+//! events (`listeners.rs`), and keeps the room in storage (`storage.rs`).
+//! Decisions are the core's, the publisher's and the cache's.
+
+mod listeners;
+mod socket;
+mod storage;
+
+use socket::{next_socket_event, Socket, SocketEvent};
+use storage::{last_profile, local_get, persister, PersisterHooks};
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures_channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use gloo_events::EventListener;
 use gloo_net::websocket::futures::WebSocket;
-use gloo_net::websocket::{Message, State, WebSocketError};
+use gloo_net::websocket::Message;
 use gloo_timers::future::TimeoutFuture;
-use room_protocol::{PeerProfile, Token, SUBPROTOCOL};
+use room_protocol::{Token, SUBPROTOCOL};
 
+use super::publish::Publisher;
 use super::{Command, Input, SessionCore};
 use crate::cache::{
     self, CacheKind, CachedRoom, IndexedDbCache, IndexedDbOptions, MemoryCache, RoomCache,
@@ -73,6 +81,7 @@ struct Shared {
 }
 
 /// A live session. Dropping it closes the socket and stops every timer.
+#[must_use = "dropping the session closes its socket at once"]
 pub struct Session {
     inputs: UnboundedSender<Input>,
     shared: Rc<Shared>,
@@ -172,11 +181,6 @@ impl Drop for Session {
     }
 }
 
-struct Socket {
-    ws: WebSocket,
-    opened: bool,
-}
-
 struct Shell {
     core: SessionCore,
     url: String,
@@ -190,15 +194,9 @@ struct Shell {
     /// Where the drafts' copy goes at `pagehide`; `None` for a memory-only
     /// session.
     unload_key: Option<String>,
-    /// When the last state was published, and when the next is due: bursts
-    /// (a replay arrives as thousands of messages, each its own browser
-    /// task) are published at most every [`PUBLISH_EVERY_MS`].
-    last_publish_ms: f64,
-    publish_due_ms: Option<f64>,
+    /// When states are published.
+    publisher: Publisher,
 }
-
-/// Shortest time between two publications (one display frame).
-const PUBLISH_EVERY_MS: f64 = 16.0;
 
 /// Opens the cache, paints what it holds, then runs the shell.
 async fn run(
@@ -281,102 +279,15 @@ async fn run(
         persist: persist_tx,
         cache_failures: Some(fail_rx),
         unload_key,
-        last_publish_ms: f64::NEG_INFINITY,
-        publish_due_ms: None,
+        publisher: Publisher::default(),
     };
-    shell.publish();
+    shell.publish(true);
     shared.hydrated.set(true);
     // One browser task before the first connection: the page renders the
     // cached state (Yew renders in microtasks) before any hub byte can
     // arrive, however fast the hub is.
     TimeoutFuture::new(0).await;
     shell.run(inputs, tx).await;
-}
-
-/// Writes published states to the cache ([`cache::persist_states`]); on a
-/// failure, tells the shell and stops: the room carries on in memory,
-/// which already holds everything.
-async fn persister(
-    cache: Rc<dyn RoomCache>,
-    persisted: Rc<RoomState>,
-    states: UnboundedReceiver<Rc<RoomState>>,
-    failures: UnboundedSender<CacheError>,
-    mut hooks: PersisterHooks,
-) {
-    let result = cache::persist_states(&*cache, persisted, states, &mut hooks).await;
-    hooks.shared.cache_transactions.set(cache.transactions());
-    if let Err(e) = result {
-        hooks.shared.cache_kind.set(Some(CacheKind::Memory));
-        let _ = failures.unbounded_send(e);
-    }
-}
-
-struct PersisterHooks {
-    shared: Rc<Shared>,
-    cache: Rc<dyn RoomCache>,
-    /// The localStorage key of a pagehide copy folded into this page's
-    /// state, removed once the cache holds what it held.
-    copy_to_remove: Option<String>,
-}
-
-impl cache::PersistHooks for PersisterHooks {
-    fn writing(&mut self, batch: &cache::CacheWrite) {
-        if let Some(profile) = &batch.profile {
-            remember_profile(profile);
-        }
-    }
-
-    fn committed(&mut self, state: &RoomState) {
-        self.shared
-            .cache_transactions
-            .set(self.cache.transactions());
-        self.shared.persisted_rev.set(state.last_seen_rev);
-        if let Some(key) = self.copy_to_remove.take() {
-            local_remove(&key);
-        }
-    }
-}
-
-fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
-
-fn local_get(key: &str) -> Option<String> {
-    local_storage()?.get_item(key).ok().flatten()
-}
-
-fn local_remove(key: &str) {
-    if let Some(storage) = local_storage() {
-        let _ = storage.remove_item(key);
-    }
-}
-
-/// Stores the synchronous copy of the drafts (see `cache::unload_copy`).
-fn keep_unload_copy(key: &str, state: &RoomState) {
-    let Some(storage) = local_storage() else {
-        return;
-    };
-    let existing = storage.get_item(key).ok().flatten();
-    if let Some(copy) = cache::unload_copy(state, existing.as_deref()) {
-        if storage.set_item(key, &copy).is_err() {
-            web_sys::console::warn_1(
-                &"room-client: no room in localStorage for the drafts' copy".into(),
-            );
-        }
-    }
-}
-
-const LAST_PROFILE_KEY: &str = "room-client.last-profile";
-
-/// The profile last used in any room of this origin.
-fn last_profile() -> Option<PeerProfile> {
-    serde_json::from_str(&local_get(LAST_PROFILE_KEY)?).ok()
-}
-
-fn remember_profile(profile: &PeerProfile) {
-    if let (Some(storage), Ok(text)) = (local_storage(), serde_json::to_string(profile)) {
-        let _ = storage.set_item(LAST_PROFILE_KEY, &text);
-    }
 }
 
 /// Why the loop woke up.
@@ -386,29 +297,18 @@ enum Woke {
     PersisterStopped,
 }
 
-/// What the socket did.
-enum SocketEvent {
-    Opened,
-    Text(String),
-    Closed(u16),
-    Nothing,
-}
-
 impl Shell {
     async fn run(mut self, mut inputs: UnboundedReceiver<Input>, tx: UnboundedSender<Input>) {
-        let mut _listeners = browser_listeners(&tx);
+        let mut _listeners = listeners::page_listeners(&tx);
         drop(tx);
-        if let (Some(window), Some(key)) = (web_sys::window(), self.unload_key.clone()) {
-            // Synchronous, at the last moment the page runs: the published
-            // state is current for everything the person did (their actions
-            // are published at once, see below).
+        if let Some(key) = self.unload_key.clone() {
             let shared = Rc::clone(&self.shared);
-            _listeners.push(EventListener::new(&window, "pagehide", move |_| {
-                keep_unload_copy(&key, &shared.state.borrow());
+            _listeners.extend(listeners::on_pagehide(move || {
+                storage::keep_unload_copy(&key, &shared.state.borrow());
             }));
         }
         loop {
-            let deadline = match (self.core.next_deadline(), self.publish_due_ms) {
+            let deadline = match (self.core.next_deadline(), self.publisher.due_ms()) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
@@ -454,9 +354,8 @@ impl Shell {
                     None
                 }
             };
-            // The person's own actions are published at once (they come at
-            // a human pace), so the published state, which `pagehide`
-            // copies, never lags behind what they typed.
+            // The person's own actions are published at once (see
+            // `Publisher`): `pagehide` copies the published state.
             let personal = matches!(input, Some(Input::Act(_)));
             if let Some(input) = input {
                 self.handle(input);
@@ -471,11 +370,7 @@ impl Shell {
                     self.handle(input);
                 }
             }
-            if personal || self.publish_due_ms.is_some_and(|due| now_ms() >= due) {
-                self.publish();
-            } else {
-                self.maybe_publish();
-            }
+            self.publish(personal);
         }
     }
 
@@ -539,26 +434,15 @@ impl Shell {
         }
     }
 
-    /// Publishes now, or schedules it when the last publication was less
-    /// than a frame ago.
-    fn maybe_publish(&mut self) {
-        if !self.core.changed() {
+    /// Publishes the state if the publisher says so now.
+    fn publish(&mut self, personal: bool) {
+        if !self
+            .publisher
+            .decide(self.core.changed(), personal, now_ms())
+        {
             return;
         }
-        let now = now_ms();
-        if now - self.last_publish_ms >= PUBLISH_EVERY_MS {
-            self.publish();
-        } else if self.publish_due_ms.is_none() {
-            self.publish_due_ms = Some(self.last_publish_ms + PUBLISH_EVERY_MS);
-        }
-    }
-
-    fn publish(&mut self) {
-        self.publish_due_ms = None;
-        if !self.core.take_changed() {
-            return;
-        }
-        self.last_publish_ms = now_ms();
+        self.core.take_changed();
         let state = self.core.state();
         self.shared
             .publications
@@ -572,56 +456,3 @@ impl Shell {
     }
 }
 
-/// The next thing the socket does; never resolves without a socket.
-async fn next_socket_event(socket: Option<&mut Socket>) -> SocketEvent {
-    let Some(socket) = socket else {
-        return futures_util::future::pending().await;
-    };
-    if !socket.opened {
-        // Resolves once the socket leaves CONNECTING, open or not.
-        let _ = futures_util::future::poll_fn(|cx| socket.ws.poll_ready_unpin(cx)).await;
-        if matches!(socket.ws.state(), State::Open) {
-            return SocketEvent::Opened;
-        }
-    }
-    SocketEvent::from(socket.ws.next().await)
-}
-
-impl From<Option<Result<Message, WebSocketError>>> for SocketEvent {
-    /// What the socket stream's next item means to the shell.
-    fn from(message: Option<Result<Message, WebSocketError>>) -> Self {
-        match message {
-            Some(Ok(Message::Text(text))) => Self::Text(text),
-            Some(Ok(Message::Bytes(_))) => Self::Nothing,
-            // An error event is always followed by a close event.
-            Some(Err(WebSocketError::ConnectionError)) => Self::Nothing,
-            Some(Err(WebSocketError::ConnectionClose(e))) => Self::Closed(e.code),
-            Some(Err(_)) | None => Self::Closed(1006),
-        }
-    }
-}
-
-/// `online` and `visibilitychange` feed the core; kept alive by the loop.
-fn browser_listeners(tx: &UnboundedSender<Input>) -> Vec<EventListener> {
-    let mut listeners = Vec::new();
-    if let Some(window) = web_sys::window() {
-        let online = tx.clone();
-        listeners.push(EventListener::new(&window, "online", move |_| {
-            let _ = online.unbounded_send(Input::Online);
-        }));
-        if let Some(document) = window.document() {
-            let visible = tx.clone();
-            let doc = document.clone();
-            listeners.push(EventListener::new(
-                &document,
-                "visibilitychange",
-                move |_| {
-                    if doc.visibility_state() == web_sys::VisibilityState::Visible {
-                        let _ = visible.unbounded_send(Input::Visible);
-                    }
-                },
-            ));
-        }
-    }
-    listeners
-}

@@ -1,0 +1,49 @@
+//! The room's WebSocket as the shell sees it: what it did, as one event.
+
+use futures_util::{SinkExt, StreamExt};
+use gloo_net::websocket::futures::WebSocket;
+use gloo_net::websocket::{Message, State, WebSocketError};
+
+/// An open or opening socket.
+pub(super) struct Socket {
+    pub(super) ws: WebSocket,
+    pub(super) opened: bool,
+}
+
+/// What the socket did.
+pub(super) enum SocketEvent {
+    Opened,
+    Text(String),
+    Closed(u16),
+    Nothing,
+}
+
+/// The next thing the socket does; never resolves without a socket.
+pub(super) async fn next_socket_event(socket: Option<&mut Socket>) -> SocketEvent {
+    let Some(socket) = socket else {
+        return futures_util::future::pending().await;
+    };
+    if !socket.opened {
+        // Resolves once the socket leaves CONNECTING, open or not.
+        let _ = futures_util::future::poll_fn(|cx| socket.ws.poll_ready_unpin(cx)).await;
+        if matches!(socket.ws.state(), State::Open) {
+            return SocketEvent::Opened;
+        }
+    }
+    SocketEvent::from(socket.ws.next().await)
+}
+
+impl From<Option<Result<Message, WebSocketError>>> for SocketEvent {
+    /// What the socket stream's next item means to the shell.
+    fn from(message: Option<Result<Message, WebSocketError>>) -> Self {
+        match message {
+            Some(Ok(Message::Text(text))) => Self::Text(text),
+            Some(Ok(Message::Bytes(_))) => Self::Nothing,
+            // An error event is always followed by a close event.
+            Some(Err(WebSocketError::ConnectionError)) => Self::Nothing,
+            Some(Err(WebSocketError::ConnectionClose(e))) => Self::Closed(e.code),
+            Some(Err(_)) | None => Self::Closed(1006),
+        }
+    }
+}
+

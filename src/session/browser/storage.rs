@@ -1,0 +1,99 @@
+//! Where the shell keeps the room: the persister task over the cache, the
+//! drafts' copy taken at `pagehide`, and the last profile used.
+
+use std::rc::Rc;
+
+use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender};
+use room_protocol::PeerProfile;
+
+use super::Shared;
+use crate::cache::{self, CacheKind, RoomCache};
+use crate::error::CacheError;
+use crate::state::RoomState;
+
+/// Writes published states to the cache ([`cache::persist_states`]); on a
+/// failure, tells the shell and stops: the room carries on in memory,
+/// which already holds everything.
+pub(super) async fn persister(
+    cache: Rc<dyn RoomCache>,
+    persisted: Rc<RoomState>,
+    states: UnboundedReceiver<Rc<RoomState>>,
+    failures: UnboundedSender<CacheError>,
+    mut hooks: PersisterHooks,
+) {
+    let result = cache::persist_states(&*cache, persisted, states, &mut hooks).await;
+    hooks.shared.cache_transactions.set(cache.transactions());
+    if let Err(e) = result {
+        hooks.shared.cache_kind.set(Some(CacheKind::Memory));
+        let _ = failures.unbounded_send(e);
+    }
+}
+
+pub(super) struct PersisterHooks {
+    pub(super) shared: Rc<Shared>,
+    pub(super) cache: Rc<dyn RoomCache>,
+    /// The localStorage key of a pagehide copy folded into this page's
+    /// state, removed once the cache holds what it held.
+    pub(super) copy_to_remove: Option<String>,
+}
+
+impl cache::PersistHooks for PersisterHooks {
+    fn writing(&mut self, batch: &cache::CacheWrite) {
+        if let Some(profile) = &batch.profile {
+            remember_profile(profile);
+        }
+    }
+
+    fn committed(&mut self, state: &RoomState) {
+        self.shared
+            .cache_transactions
+            .set(self.cache.transactions());
+        self.shared.persisted_rev.set(state.last_seen_rev);
+        if let Some(key) = self.copy_to_remove.take() {
+            local_remove(&key);
+        }
+    }
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+pub(super) fn local_get(key: &str) -> Option<String> {
+    local_storage()?.get_item(key).ok().flatten()
+}
+
+fn local_remove(key: &str) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.remove_item(key);
+    }
+}
+
+/// Stores the synchronous copy of the drafts (see `cache::unload_copy`).
+pub(super) fn keep_unload_copy(key: &str, state: &RoomState) {
+    let Some(storage) = local_storage() else {
+        return;
+    };
+    let existing = storage.get_item(key).ok().flatten();
+    if let Some(copy) = cache::unload_copy(state, existing.as_deref()) {
+        if storage.set_item(key, &copy).is_err() {
+            web_sys::console::warn_1(
+                &"room-client: no room in localStorage for the drafts' copy".into(),
+            );
+        }
+    }
+}
+
+const LAST_PROFILE_KEY: &str = "room-client.last-profile";
+
+/// The profile last used in any room of this origin.
+pub(super) fn last_profile() -> Option<PeerProfile> {
+    serde_json::from_str(&local_get(LAST_PROFILE_KEY)?).ok()
+}
+
+fn remember_profile(profile: &PeerProfile) {
+    if let (Some(storage), Ok(text)) = (local_storage(), serde_json::to_string(profile)) {
+        let _ = storage.set_item(LAST_PROFILE_KEY, &text);
+    }
+}
+
