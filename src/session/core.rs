@@ -59,8 +59,11 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
-    /// Not started, or stopped for good (terminal status or Lost).
+    /// Not started, or stopped for good (a terminal status).
     Idle,
+    /// Gave up after the reconnect window; a retry (the person's, or the
+    /// browser coming online) starts a new window.
+    Lost,
     /// A socket is being opened.
     Connecting,
     /// Open; `hello` sent, waiting for `welcome` and `synced`.
@@ -131,11 +134,17 @@ impl SessionCore {
         self.attempts
     }
 
+    /// Whether a socket is being opened: the shell waits for it to open
+    /// before reading from it.
+    pub fn awaiting_open(&self) -> bool {
+        self.phase == Phase::Connecting
+    }
+
     /// The next moment [`Input::Tick`] has something to do, if any.
     pub fn next_deadline(&self) -> Option<f64> {
         let dead = self.last_heard_ms + self.options.dead_after_ms;
         match self.phase {
-            Phase::Idle => None,
+            Phase::Idle | Phase::Lost => None,
             Phase::Waiting { at_ms } => Some(at_ms),
             Phase::Connecting => Some(dead),
             Phase::Joining | Phase::Live => Some(dead.min(self.next_ping_ms)),
@@ -159,23 +168,15 @@ impl SessionCore {
             Input::Text(text) => self.on_text(&text, now_ms, &mut out),
             Input::Closed { code } => self.on_closed(code, now_ms, &mut out),
             Input::Tick => self.on_tick(now_ms, &mut out),
-            Input::Online | Input::Visible => {
-                let lost = self.state.status == ConnectionStatus::Lost;
-                if matches!(self.phase, Phase::Waiting { .. }) {
-                    self.connect(now_ms, &mut out);
-                } else if lost && input == Input::Online {
+            // The phase alone says what a retry means.
+            Input::Online | Input::Visible | Input::Retry => match self.phase {
+                Phase::Waiting { .. } => self.connect(now_ms, &mut out),
+                Phase::Lost if input != Input::Visible => {
                     self.policy.rearm(now_ms);
                     self.connect(now_ms, &mut out);
                 }
-            }
-            Input::Retry => {
-                if self.state.status == ConnectionStatus::Lost {
-                    self.policy.rearm(now_ms);
-                    self.connect(now_ms, &mut out);
-                } else if matches!(self.phase, Phase::Waiting { .. }) {
-                    self.connect(now_ms, &mut out);
-                }
-            }
+                _ => {}
+            },
             Input::Act(action) => self.on_action(action, &mut out),
         }
         out
@@ -276,7 +277,7 @@ impl SessionCore {
     }
 
     fn on_closed(&mut self, code: u16, now_ms: f64, out: &mut Vec<Command>) {
-        if matches!(self.phase, Phase::Idle | Phase::Waiting { .. }) {
+        if matches!(self.phase, Phase::Idle | Phase::Lost | Phase::Waiting { .. }) {
             return;
         }
         let terminal = match classify_close(code) {
@@ -309,7 +310,7 @@ impl SessionCore {
                 }));
             }
             Decision::GiveUp => {
-                self.phase = Phase::Idle;
+                self.phase = Phase::Lost;
                 self.act(Action::Status(ConnectionStatus::Lost));
             }
         }
@@ -317,7 +318,7 @@ impl SessionCore {
 
     fn on_tick(&mut self, now_ms: f64, out: &mut Vec<Command>) {
         match self.phase {
-            Phase::Idle => {}
+            Phase::Idle | Phase::Lost => {}
             Phase::Waiting { at_ms } => {
                 if now_ms >= at_ms {
                     self.connect(now_ms, out);

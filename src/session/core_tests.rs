@@ -412,3 +412,18 @@ fn state_snapshots_are_shared_until_the_next_change() {
     assert_eq!(a.events.len(), 2, "a published snapshot never changes");
     assert_eq!(core.state().events.len(), 3);
 }
+
+#[test]
+fn the_shell_waits_for_an_open_only_while_the_core_does() {
+    let mut core = SessionCore::new(SessionOptions::default(), RoomState::default(), 1);
+    assert!(!core.awaiting_open());
+    core.handle(Input::Start, 0.0);
+    assert!(core.awaiting_open());
+    core.handle(Input::Opened, 10.0);
+    assert!(!core.awaiting_open());
+    // A failed attempt waits for the retry, not for an open.
+    core.handle(Input::Closed { code: 1006 }, 20.0);
+    assert!(!core.awaiting_open());
+    core.handle(Input::Retry, 21.0);
+    assert!(core.awaiting_open());
+}

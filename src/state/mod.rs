@@ -238,8 +238,6 @@ pub struct RoomState {
     pub notices: Vec<Notice>,
     /// How this person appears to others.
     pub profile: PeerProfile,
-    /// Whether the current connection has received `synced`.
-    pub synced: bool,
     /// How the current connection caught up (replay or snapshot).
     pub sync_mode: Option<SyncMode>,
     /// Bumped whenever files and events are replaced wholesale (a snapshot
@@ -266,7 +264,6 @@ impl Default for RoomState {
             drafts: BTreeMap::new(),
             notices: Vec::new(),
             profile: PeerProfile::default(),
-            synced: false,
             sync_mode: None,
             epoch: 0,
             hydrated: false,
@@ -285,12 +282,7 @@ impl RoomState {
     /// Applies one action in place.
     fn apply(&mut self, action: Action) {
         match action {
-            Action::Status(status) => {
-                if status != ConnectionStatus::Connected {
-                    self.synced = false;
-                }
-                self.status = status;
-            }
+            Action::Status(status) => self.status = status,
             Action::Welcome(welcome) => self.apply_welcome(welcome),
             Action::Entries(entries) => {
                 for entry in entries {
@@ -298,8 +290,8 @@ impl RoomState {
                 }
             }
             Action::Synced { head } => {
+                // `Connected` is what having received `synced` means.
                 self.last_seen_rev = self.last_seen_rev.max(head);
-                self.synced = true;
                 self.status = ConnectionStatus::Connected;
             }
             Action::Peers(peers) => self.peers = peers,
@@ -343,7 +335,6 @@ impl RoomState {
     }
 
     fn apply_welcome(&mut self, welcome: Welcome) {
-        self.synced = false;
         self.sync_mode = Some(welcome.mode);
         self.peer_id = Some(welcome.peer_id);
         self.peers = welcome.peers;

@@ -79,7 +79,7 @@ fn event_revs(s: &RoomState) -> Vec<u64> {
 fn a_snapshot_fills_files_and_synced_connects() {
     let s = joined();
     assert_eq!(s.status, ConnectionStatus::Connected);
-    assert!(s.synced);
+    assert_eq!(s.status, ConnectionStatus::Connected);
     assert_eq!(&*s.files["a.txt"].content, "hi");
     assert_eq!(event_revs(&s), [1, 2, 3]);
     assert_eq!(s.last_seen_rev, 3);
@@ -100,7 +100,7 @@ fn replayed_entries_are_applied_and_duplicates_ignored() {
         attempt: 1,
         next_retry_at: None,
     }));
-    assert!(!s.synced);
+    assert_ne!(s.status, ConnectionStatus::Connected);
     s.apply(Action::Welcome(welcome("g1", 0, SyncMode::Replay, &[])));
     // The hub replays 2..=5; 2 and 3 were already seen.
     s.apply(Action::Entries(vec![

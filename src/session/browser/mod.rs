@@ -321,7 +321,8 @@ impl Shell {
                     }
                 }
                 .fuse();
-                let socket = next_socket_event(self.socket.as_mut()).fuse();
+                let awaiting_open = self.core.awaiting_open();
+                let socket = next_socket_event(self.socket.as_mut(), awaiting_open).fuse();
                 let next_input = inputs.next().fuse();
                 let failure = async {
                     match self.cache_failures.as_mut() {
@@ -378,9 +379,6 @@ impl Shell {
         match event {
             SocketEvent::Opened => {
                 mark_once(marks::SOCKET_OPEN);
-                if let Some(socket) = &mut self.socket {
-                    socket.opened = true;
-                }
                 Some(Input::Opened)
             }
             SocketEvent::Text(text) => {
@@ -422,7 +420,7 @@ impl Shell {
         let protocols = [SUBPROTOCOL.to_owned(), token.subprotocol()];
         match WebSocket::open_with_protocols(&self.url, &protocols) {
             Ok(ws) => {
-                self.socket = Some(Socket { ws, opened: false });
+                self.socket = Some(Socket { ws });
             }
             Err(e) => {
                 // The browser's message is about the URL, never the token.

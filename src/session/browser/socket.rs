@@ -4,10 +4,10 @@ use futures_util::{SinkExt, StreamExt};
 use gloo_net::websocket::futures::WebSocket;
 use gloo_net::websocket::{Message, State, WebSocketError};
 
-/// An open or opening socket.
+/// An open or opening socket. Whether it has opened is the core's to know
+/// (its phase), not the socket's.
 pub(super) struct Socket {
     pub(super) ws: WebSocket,
-    pub(super) opened: bool,
 }
 
 /// What the socket did.
@@ -19,11 +19,15 @@ pub(super) enum SocketEvent {
 }
 
 /// The next thing the socket does; never resolves without a socket.
-pub(super) async fn next_socket_event(socket: Option<&mut Socket>) -> SocketEvent {
+/// `awaiting_open`: the core waits for this socket to open.
+pub(super) async fn next_socket_event(
+    socket: Option<&mut Socket>,
+    awaiting_open: bool,
+) -> SocketEvent {
     let Some(socket) = socket else {
         return futures_util::future::pending().await;
     };
-    if !socket.opened {
+    if awaiting_open {
         // Resolves once the socket leaves CONNECTING, open or not.
         let _ = futures_util::future::poll_fn(|cx| socket.ws.poll_ready_unpin(cx)).await;
         if matches!(socket.ws.state(), State::Open) {
