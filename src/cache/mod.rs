@@ -119,6 +119,16 @@ impl CacheWrite {
     }
 }
 
+/// What the page does when its cache fails to open, to be read or to take
+/// a write: it carries on in memory (which already holds everything, so
+/// nothing is lost while the tab lives) and tells the person why, with
+/// this notice. Any failure means this, whatever its kind.
+pub fn fallback_notice(error: &CacheError) -> crate::state::Notice {
+    crate::state::Notice::StorageFallback {
+        reason: error.to_string(),
+    }
+}
+
 /// Which implementation is in use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheKind {

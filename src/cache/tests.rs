@@ -476,3 +476,18 @@ fn later_writes_replace_earlier_ones_and_deletes_apply() {
     assert_eq!(events, [(4, json!(1)), (5, json!(2)), (6, json!(2))]);
     assert_eq!(room.files, [file("a", "two")]);
 }
+
+#[test]
+fn any_cache_failure_falls_back_with_a_notice_that_says_why() {
+    for error in [
+        CacheError::QuotaExceeded,
+        CacheError::CommitRefused,
+        CacheError::Blocked,
+        CacheError::Unavailable("no IndexedDB here".into()),
+    ] {
+        let crate::state::Notice::StorageFallback { reason } = fallback_notice(&error) else {
+            panic!("{error:?}");
+        };
+        assert_eq!(reason, error.to_string());
+    }
+}

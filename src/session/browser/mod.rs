@@ -29,7 +29,7 @@ use crate::clock::now_ms;
 use crate::error::CacheError;
 use crate::marks::{self, mark_once};
 use crate::options::SessionOptions;
-use crate::state::{Action, Notice, RoomState};
+use crate::state::{Action, RoomState};
 
 /// Where the session keeps the room between visits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,9 +255,7 @@ async fn run(
     if let Some(e) = trouble {
         web_sys::console::warn_1(&format!("room-client: {e}; continuing in memory").into());
         core.handle(
-            Input::Act(Action::Notify(Notice::StorageFallback {
-                reason: e.to_string(),
-            })),
+            Input::Act(Action::Notify(cache::fallback_notice(&e))),
             now_ms(),
         );
     }
@@ -266,8 +264,11 @@ async fn run(
     let hooks = PersisterHooks {
         shared: Rc::clone(&shared),
         cache: Rc::clone(&cache),
-        // The copy is folded in: once the cache holds it, it can go.
-        copy_to_remove: unload_key.clone().filter(|_| copy.is_some()),
+        // The copy is folded in: once IndexedDB holds it, it can go (a
+        // memory cache would lose it with the tab).
+        copy_to_remove: unload_key
+            .clone()
+            .filter(|_| copy.is_some() && cache.kind() == CacheKind::IndexedDb),
     };
     wasm_bindgen_futures::spawn_local(persister(cache, persisted, persist_rx, fail_tx, hooks));
     let mut shell = Shell {
@@ -338,7 +339,7 @@ impl Shell {
                         None => break,
                     },
                     failure = failure => match failure {
-                        Some(e) => Woke::Input(Input::Act(Action::Notify(Notice::StorageFallback { reason: e.to_string() }))),
+                        Some(e) => Woke::Input(Input::Act(Action::Notify(cache::fallback_notice(&e)))),
                         None => Woke::PersisterStopped,
                     },
                     event = socket => Woke::Socket(event),
