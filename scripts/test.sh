@@ -36,7 +36,13 @@ stage_lint() {
   RUSTDOCFLAGS="-D warnings" cargo doc -p room-client --no-deps --locked --target wasm32-unknown-unknown
 
   step "the crates package (cargo package, built from the packaged files; nothing is published)"
-  cargo package -p room-protocol -p room-client --locked --allow-dirty
+  # cargo verifies room-client against room-protocol from a temporary local
+  # registry, and never rebuilds a registry crate it built before under the
+  # same version: verify in a target of its own, emptied first, so a second
+  # run checks today's code.
+  rm -rf target/package-verify "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/room-protocol-*
+  CARGO_TARGET_DIR=target/package-verify \
+    cargo package -p room-protocol -p room-client --locked --allow-dirty
 
   step "clippy (room-client without its default UI, as an app with its own UI builds it)"
   cargo clippy -p room-client --no-default-features --all-targets --locked -- -D warnings

@@ -18,9 +18,17 @@ pub const TOKEN_SUBPROTOCOL_PREFIX: &str = "room.token.";
 pub const TOKEN_QUERY_PARAM: &str = "token";
 
 /// A room token. Its `Debug` and `Display` never show the secret, so it can
-/// sit in structs that get logged.
-#[derive(Clone, PartialEq, Eq)]
+/// sit in structs that get logged, and `==` compares in constant time.
+#[derive(Clone)]
 pub struct Token(String);
+
+impl PartialEq for Token {
+    fn eq(&self, other: &Self) -> bool {
+        tokens_equal(&self.0, &other.0)
+    }
+}
+
+impl Eq for Token {}
 
 impl Token {
     /// Wraps a token string.

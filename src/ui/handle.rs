@@ -26,6 +26,8 @@ pub struct RoomHandle {
     pub room_id: Rc<str>,
     /// The hub's HTTP base URL (for links), e.g. `http://127.0.0.1:8787`.
     pub hub_url: Rc<str>,
+    /// This page's token, as the store had it with `state`.
+    token: Option<Token>,
     store: Rc<RoomStore>,
 }
 
@@ -42,6 +44,7 @@ impl PartialEq for RoomHandle {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.store, &other.store)
             && Rc::ptr_eq(&self.state, &other.state)
+            && self.token == other.token
             && self.room_id == other.room_id
             && self.hub_url == other.hub_url
     }
@@ -53,6 +56,7 @@ impl RoomHandle {
             state: store.state(),
             room_id,
             hub_url,
+            token: store.token(),
             store,
         }
     }
@@ -71,6 +75,7 @@ impl RoomHandle {
     fn refreshed(&self) -> Self {
         Self {
             state: self.store.state(),
+            token: self.store.token(),
             ..self.clone()
         }
     }
@@ -151,8 +156,8 @@ impl RoomHandle {
         room_protocol::urls::share_link(&self.hub_url, &self.room_id, token)
     }
 
-    pub(crate) fn token(&self) -> Option<Token> {
-        self.store.token()
+    pub(crate) fn token(&self) -> Option<&Token> {
+        self.token.as_ref()
     }
 }
 
