@@ -16,6 +16,7 @@ use crate::room::Room;
 use crate::runtime::{spawn_command, spawn_pulse};
 use crate::tokens::{load_or_mint, SecretsRequest};
 use crate::watcher::{watch, FolderWatch};
+use crate::web::WebApp;
 use crate::ws::Heartbeat;
 use crate::AbortOnDrop;
 
@@ -172,7 +173,16 @@ pub async fn start(config: Config) -> Result<RunningHub, HubError> {
     }
     let mut state = HubState::new([Arc::clone(&room)]);
     state.heartbeat = config.heartbeat;
-    state.web_dir = config.web_dir.clone();
+    if let Some(dir) = &config.web_dir {
+        // Compressed once, now, not per request.
+        let web = WebApp::prepare(dir).map_err(|source| HubError::WebApp {
+            path: dir.clone(),
+            source,
+        })?;
+        let root = web.root().to_owned();
+        tokio::task::spawn_blocking(move || WebApp::compress_brotli(&root));
+        state.web = Some(Arc::new(web));
+    }
     let listener = TcpListener::bind(SocketAddr::new(config.bind, config.port)).await?;
     let addr = listener.local_addr()?;
     let (shutdown, stopped) = oneshot::channel::<()>();

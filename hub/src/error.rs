@@ -35,6 +35,14 @@ pub enum HubError {
     /// The folder watcher could not start.
     #[error("cannot watch the project folder: {0}")]
     Watch(String),
+    /// The web app given with `--web` could not be prepared.
+    #[error("cannot serve the web app in {path}: {source}")]
+    WebApp {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// Binding or serving the listener failed.
     #[error("network error: {0}")]
     Io(#[from] std::io::Error),

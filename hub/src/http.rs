@@ -1,7 +1,6 @@
 //! The HTTP surface: the router factory and its handlers.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -16,11 +15,11 @@ use room_protocol::{token_from_subprotocols, urls, MAX_FRAME_BYTES, SUBPROTOCOL}
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio_util::io::ReaderStream;
-use tower_http::services::{ServeDir, ServeFile};
 
 use crate::room::Room;
 use crate::snapshot::{now_secs, stream_tar, verify_link, LinkError};
 use crate::tokens::Access;
+use crate::web::WebApp;
 use crate::ws::{count_attempt, serve_connection, Admission, Heartbeat};
 
 /// Largest body `POST /rooms/{id}/events` accepts.
@@ -37,7 +36,7 @@ pub struct HubState {
     /// Heartbeat settings for WebSocket connections.
     pub heartbeat: Heartbeat,
     /// A built web app to serve at `/` and `/rooms/{id}/`, if any.
-    pub web_dir: Option<PathBuf>,
+    pub web: Option<Arc<WebApp>>,
 }
 
 impl HubState {
@@ -49,7 +48,7 @@ impl HubState {
                 .map(|room| (room.id().to_owned(), room))
                 .collect(),
             heartbeat: Heartbeat::default(),
-            web_dir: None,
+            web: None,
         }
     }
 }
@@ -64,12 +63,10 @@ pub fn app(state: Arc<HubState>) -> Router {
             post(post_event).layer(DefaultBodyLimit::max(MAX_EVENT_BODY_BYTES)),
         )
         .route(urls::SNAPSHOT_ROUTE, get(snapshot));
-    if let Some(dir) = &state.web_dir {
+    if let Some(web) = &state.web {
         // A share link opens the app: /rooms/{id}/ is the app's page, and
         // the app's assets are served from the root.
-        router = router
-            .route_service(urls::PAGE_ROUTE, ServeFile::new(dir.join("index.html")))
-            .fallback_service(ServeDir::new(dir));
+        router = router.merge(web.routes(urls::PAGE_ROUTE));
     }
     router.with_state(state)
 }

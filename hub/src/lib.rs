@@ -31,6 +31,7 @@ mod runtime;
 mod snapshot;
 mod tokens;
 mod watcher;
+mod web;
 mod ws;
 
 pub use config::{start, Config, RunningHub};
@@ -41,6 +42,7 @@ pub use project::ProjectDir;
 pub use room::{Joined, Room, BROADCAST_CAPACITY};
 pub use snapshot::sign_hex;
 pub use tokens::{load_or_mint, mint_token, Access, RoomSecrets, SecretsRequest};
+pub use web::{WebApp, IMMUTABLE, NO_CACHE};
 pub use ws::Heartbeat;
 
 /// A task that is aborted when this handle is dropped, so background work
