@@ -308,6 +308,16 @@ fn cached_file(path: &str, file: &FileEntry) -> CachedFile {
     }
 }
 
+/// The drafts of a state, from cached records.
+pub(crate) fn drafts_table(drafts: Vec<CachedDraft>) -> BTreeMap<String, Draft> {
+    // `insert` rather than `collect()`: see `FileEntry::table`.
+    let mut table = BTreeMap::new();
+    for cached in drafts {
+        table.insert(cached.path, cached.draft);
+    }
+    table
+}
+
 impl RoomState {
     /// The state a page starts from, given what its cache holds (and the
     /// profile to use when this room has none).
@@ -330,10 +340,7 @@ impl RoomState {
             let excess = events.len().saturating_sub(SNAPSHOT_EVENT_LIMIT);
             state.events = events.into_iter().skip(excess).collect();
         }
-        // `insert` rather than `collect()`: see `FileEntry::table`.
-        for cached_draft in cached.drafts {
-            state.drafts.insert(cached_draft.path, cached_draft.draft);
-        }
+        state.drafts = drafts_table(cached.drafts);
         if let Some(profile) = cached.profile.or(default_profile) {
             state.profile = profile;
         }

@@ -227,31 +227,30 @@ async fn run(
     } else {
         cache
     };
-    // What the cache holds, before the pagehide copy is folded in: the
-    // persister's starting point, so the folded drafts are written.
     let unload_key = match &config.cache {
         CacheChoice::IndexedDb { room_id, .. } => Some(cache::unload_copy_key(room_id)),
         CacheChoice::Memory => None,
     };
     let copy = unload_key.as_deref().and_then(local_get);
-    let persisted = copy.as_deref().map(|copy| {
-        let before = RoomState::from_cache(cached.clone(), None);
-        (cache::fold_unload_copy(&mut cached, copy), before)
+    // The drafts the cache holds before the pagehide copy is folded over
+    // them: the persister starts from those, so the folded ones are written.
+    let drafts_before_copy = copy.as_deref().and_then(|copy| {
+        let before = cached.drafts.clone();
+        cache::fold_unload_copy(&mut cached, copy).then_some(before)
     });
     mark_once(marks::CACHE_LOADED);
     shared.cache_kind.set(Some(cache.kind()));
     let seed = (js_sys::Math::random() * 2f64.powi(52)) as u64;
     let state = RoomState::from_cache(cached, last_profile());
-    let persisted = match persisted {
-        // Everything the persister compares is the drafts, files and events
-        // the cache holds; the rest comes from the state it starts from.
-        Some((true, before)) => Rc::new(RoomState {
-            drafts: before.drafts,
-            ..state.clone()
-        }),
-        _ => Rc::new(state.clone()),
-    };
     let mut core = SessionCore::new(config.options, state, seed);
+    let persisted = match drafts_before_copy {
+        Some(drafts) => Rc::new(RoomState {
+            drafts: cache::drafts_table(drafts),
+            ..(*core.state()).clone()
+        }),
+        // What the cache holds is the core's state: shared, not copied.
+        None => core.state(),
+    };
     if let Some(e) = trouble {
         web_sys::console::warn_1(&format!("room-client: {e}; continuing in memory").into());
         core.handle(
