@@ -6,7 +6,7 @@ use std::rc::Rc;
 use room_protocol::{PeerProfile, Token};
 use yew::prelude::*;
 
-use super::store::RoomStore;
+use super::store::{RoomStore, StoreRef};
 use crate::intent::Intent;
 use crate::state::{ConnectionStatus, Draft, RoomState};
 
@@ -219,16 +219,6 @@ fn use_rerender_when(handle: &RoomHandle, changed: Rc<dyn Fn(&RoomHandle) -> boo
         let subscription = RoomStore::subscribe(&store, check);
         move || drop(subscription)
     });
-}
-
-/// A store compared by identity, for effect dependencies.
-#[derive(Clone)]
-struct StoreRef(Rc<RoomStore>);
-
-impl PartialEq for StoreRef {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
-    }
 }
 
 /// The room handle from the nearest `RoomClient`; the component re-renders

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::handle::{use_handle_select, RoomHandle};
-use super::store::RoomStore;
+use super::store::{RoomStore, StoreRef};
 use crate::error::ClientError;
 use crate::marks::{self, mark_once};
 use crate::options::RoomOptions;
@@ -185,7 +185,7 @@ pub fn RoomClient(props: &RoomClientProps) -> Html {
     // The context value: made once per store and place, so it never
     // changes under the components; the hooks subscribe to what they read.
     let handle = (*use_memo(
-        (StorePtr(Rc::clone(&store)), room_id, hub_url),
+        (StoreRef(Rc::clone(&store)), room_id, hub_url),
         |(store, room_id, hub_url)| {
             RoomHandle::new(Rc::clone(&store.0), Rc::clone(room_id), Rc::clone(hub_url))
         },
@@ -260,14 +260,4 @@ fn default_view() -> Html {
 #[cfg(not(feature = "default-ui"))]
 fn default_view() -> Html {
     Html::default()
-}
-
-/// A store compared by identity, for memo dependencies.
-#[derive(Clone)]
-struct StorePtr(Rc<RoomStore>);
-
-impl PartialEq for StorePtr {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
-    }
 }

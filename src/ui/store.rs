@@ -33,6 +33,16 @@ impl std::fmt::Debug for RoomStore {
     }
 }
 
+/// A store compared by identity, for hook dependencies.
+#[derive(Clone)]
+pub(crate) struct StoreRef(pub(crate) Rc<RoomStore>);
+
+impl PartialEq for StoreRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// Stops a listener when dropped.
 #[must_use = "dropping the subscription stops the listener at once"]
 pub(crate) struct Subscription {
