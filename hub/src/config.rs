@@ -179,8 +179,8 @@ pub async fn start(config: Config) -> Result<RunningHub, HubError> {
             path: dir.clone(),
             source,
         })?;
-        let root = web.root().to_owned();
-        tokio::task::spawn_blocking(move || WebApp::compress_brotli(&root));
+        let files = web.compressible().to_vec();
+        tokio::task::spawn_blocking(move || WebApp::compress_brotli(&files));
         state.web = Some(Arc::new(web));
     }
     let listener = TcpListener::bind(SocketAddr::new(config.bind, config.port)).await?;

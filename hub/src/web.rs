@@ -38,6 +38,8 @@ const COMPRESSIBLE: [&str; 8] = ["wasm", "js", "mjs", "css", "html", "svg", "jso
 #[derive(Debug)]
 pub struct WebApp {
     dir: tempfile::TempDir,
+    /// The copies that have variants (gzip now, brotli to come).
+    compressible: Vec<PathBuf>,
 }
 
 impl WebApp {
@@ -52,31 +54,35 @@ impl WebApp {
             ));
         }
         let dir = tempfile::Builder::new().prefix("room-hub-web-").tempdir()?;
-        copy_tree(source, dir.path())?;
-        Ok(Self { dir })
+        let mut compressible = Vec::new();
+        copy_tree(source, dir.path(), &mut compressible)?;
+        Ok(Self { dir, compressible })
     }
 
-    /// Writes the brotli variants, one file at a time (blocking: run it
-    /// off the async threads). A file that cannot be compressed keeps its
-    /// gzip variant.
-    pub fn compress_brotli(root: &Path) {
-        let mut files = Vec::new();
-        collect_compressible(root, &mut files);
+    /// The copies that get a brotli variant from [`Self::compress_brotli`].
+    pub fn compressible(&self) -> &[PathBuf] {
+        &self.compressible
+    }
+
+    /// Writes the brotli variants of `files` ([`Self::compressible`]), one
+    /// at a time (blocking: run it off the async threads). A file that
+    /// cannot be compressed keeps its gzip variant.
+    pub fn compress_brotli(files: &[PathBuf]) {
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            lgwin: 22,
+            ..Default::default()
+        };
         for path in files {
-            let Ok(bytes) = fs::read(&path) else { continue };
+            let Ok(bytes) = fs::read(path) else { continue };
             let mut brotli = Vec::new();
-            let params = brotli::enc::BrotliEncoderParams {
-                quality: 11,
-                lgwin: 22,
-                ..Default::default()
-            };
             if brotli::BrotliCompress(&mut &bytes[..], &mut brotli, &params).is_err() {
                 continue;
             }
             // Whole, then renamed: a half-written variant is never served.
-            let partial = with_suffix(&path, ".br.partial");
+            let partial = with_suffix(path, ".br.partial");
             if fs::write(&partial, brotli).is_ok() {
-                let _ = fs::rename(&partial, with_suffix(&path, ".br"));
+                let _ = fs::rename(&partial, with_suffix(path, ".br"));
             }
         }
     }
@@ -90,21 +96,24 @@ impl WebApp {
     /// `/index.html`), every other file from the root.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self, page_route: &str) -> Router<S> {
         let page = || {
-            no_cache(
-                ServeFile::new(self.root().join("index.html"))
-                    .precompressed_br()
-                    .precompressed_gzip(),
-            )
+            let page = ServeFile::new(self.root().join("index.html"))
+                .precompressed_br()
+                .precompressed_gzip();
+            let no_cache = HeaderValue::from_static(NO_CACHE);
+            varies_by_encoding(SetResponseHeader::overriding(
+                page,
+                header::CACHE_CONTROL,
+                no_cache,
+            ))
         };
         let assets = ServeDir::new(self.root())
             .precompressed_br()
             .precompressed_gzip();
-        let assets = SetResponseHeader::overriding(assets, header::CACHE_CONTROL, immutable);
-        let assets = SetResponseHeader::appending(
+        let assets = varies_by_encoding(SetResponseHeader::overriding(
             assets,
-            header::VARY,
-            HeaderValue::from_static("accept-encoding"),
-        );
+            header::CACHE_CONTROL,
+            immutable,
+        ));
         Router::new()
             .route_service(page_route, page())
             .route_service("/", page())
@@ -122,32 +131,31 @@ fn immutable<B>(response: &Response<B>) -> Option<HeaderValue> {
         .then(|| HeaderValue::from_static(IMMUTABLE))
 }
 
-fn no_cache<S>(page: S) -> SetResponseHeader<SetResponseHeader<S, HeaderValue>, HeaderValue> {
-    let page = SetResponseHeader::overriding(
-        page,
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(NO_CACHE),
-    );
+/// `Vary: accept-encoding`: the same URL answers brotli, gzip or plain.
+fn varies_by_encoding<S>(service: S) -> SetResponseHeader<S, HeaderValue> {
     SetResponseHeader::appending(
-        page,
+        service,
         header::VARY,
         HeaderValue::from_static("accept-encoding"),
     )
 }
 
-fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+/// Copies regular files and folders, writes the gzip variants, and notes
+/// the copies that have them in `compressible`.
+fn copy_tree(from: &Path, to: &Path, compressible: &mut Vec<PathBuf>) -> io::Result<()> {
     for entry in fs::read_dir(from)? {
         let entry = entry?;
         let kind = entry.file_type()?;
         let target = to.join(entry.file_name());
         if kind.is_dir() {
             fs::create_dir(&target)?;
-            copy_tree(&entry.path(), &target)?;
+            copy_tree(&entry.path(), &target, compressible)?;
         } else if kind.is_file() {
             let bytes = fs::read(entry.path())?;
             fs::write(&target, &bytes)?;
             if is_compressible(&target) {
                 write_gzip(&target, &bytes)?;
+                compressible.push(target);
             }
         }
     }
@@ -170,20 +178,4 @@ fn write_gzip(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gzip.write_all(bytes)?;
     fs::write(with_suffix(path, ".gz"), gzip.finish()?)
-}
-
-fn collect_compressible(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        if kind.is_dir() {
-            collect_compressible(&entry.path(), out);
-        } else if kind.is_file() && is_compressible(&entry.path()) {
-            out.push(entry.path());
-        }
-    }
 }
