@@ -581,14 +581,7 @@ async fn use_file_and_use_room_status_do_not_re_render_for_events_or_other_files
     let before = renders();
 
     // 100 runtime events and an external change to another file.
-    let revs = kit_post("/events/100?kind=selective").await;
-    let newest = revs["revs"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .as_u64()
-        .unwrap();
+    let newest = kit_events(100, "selective").await;
     let text = format!("changed beside README.md at {}\n", now());
     let response = gloo_net::http::Request::put(&kit("/file/todo.txt").await)
         .body(text.clone())

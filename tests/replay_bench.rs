@@ -51,14 +51,7 @@ async fn replay_benchmark() {
     drop(first);
     TimeoutFuture::new(200).await;
 
-    let posted = kit_post(&format!("/events/{ENTRIES}?kind=replay")).await;
-    let target = posted["revs"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .as_u64()
-        .unwrap();
+    let target = kit_events(ENTRIES, "replay").await;
 
     let t0 = now();
     let again = Session::start(session_config());

@@ -1,6 +1,6 @@
 //! The room as the page sees it: a pure reducer over actions (what the hub
-//! and the session report, and the person's intents). No timers, sockets or storage: the session feeds it frames
-//! and the UI reads it.
+//! and the session report, and the person's intents). No timers, sockets
+//! or storage: the session feeds it frames and the UI reads it.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;

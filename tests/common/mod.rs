@@ -80,6 +80,18 @@ pub async fn kit_post(path: &str) -> Value {
     response.json().await.unwrap()
 }
 
+/// Has the kit's hub emit `count` runtime events of `kind`; the newest rev.
+pub async fn kit_events(count: u64, kind: &str) -> u64 {
+    let posted = kit_post(&format!("/events/{count}?kind={kind}")).await;
+    posted["revs"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .as_u64()
+        .unwrap()
+}
+
 /// A file of the kit's project folder as it is on disk now.
 pub async fn kit_file(path: &str) -> Option<String> {
     let response = Request::get(&kit(&format!("/file/{path}")).await)
