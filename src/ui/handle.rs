@@ -1,6 +1,5 @@
 //! The handle an embedding app gets from `use_room()`.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use room_protocol::{PeerProfile, Token};
@@ -175,9 +174,16 @@ where
     T: PartialEq + Clone + 'static,
     F: Fn(&RoomHandle) -> T + 'static,
 {
-    let context =
-        use_context::<RoomHandle>().expect("room hooks must be called inside <RoomClient>");
+    let context = use_room_context();
     use_handle_select(&context, select)
+}
+
+/// The context's handle, without subscribing: its methods act on the live
+/// room, its `state` is the one of when the room started. For components
+/// that only send intents, beside a selective hook for what they show.
+#[hook]
+pub(crate) fn use_room_context() -> RoomHandle {
+    use_context::<RoomHandle>().expect("room hooks must be called inside <RoomClient>")
 }
 
 /// [`use_room_select`] over a given handle (the provider has no context
@@ -189,12 +195,10 @@ where
     F: Fn(&RoomHandle) -> T + 'static,
 {
     let value = select(&handle.refreshed());
-    let rendered: Rc<RefCell<Option<T>>> = use_mut_ref(|| None);
-    *rendered.borrow_mut() = Some(value.clone());
-    use_rerender_when(
-        handle,
-        Rc::new(move |room| rendered.borrow().as_ref() != Some(&select(room))),
-    );
+    // The comparison of this render replaces the last one's; it holds the
+    // value it compares with, so no state of its own is needed per `T`.
+    let rendered = value.clone();
+    use_rerender_when(handle, Rc::new(move |room| rendered != select(room)));
     value
 }
 
@@ -208,7 +212,6 @@ fn use_rerender_when(handle: &RoomHandle, changed: Rc<dyn Fn(&RoomHandle) -> boo
     let force = use_force_update();
     let handle = handle.clone();
     use_effect_with(StoreRef(Rc::clone(&handle.store)), move |store| {
-        let store = Rc::clone(&store.0);
         let check = move || {
             if (latest.borrow())(&handle.refreshed()) {
                 force.force_update();
@@ -216,7 +219,7 @@ fn use_rerender_when(handle: &RoomHandle, changed: Rc<dyn Fn(&RoomHandle) -> boo
         };
         // Whatever changed between the render and now counts too.
         check();
-        let subscription = RoomStore::subscribe(&store, check);
+        let subscription = RoomStore::subscribe(&store.0, check);
         move || drop(subscription)
     });
 }

@@ -121,13 +121,8 @@ impl RoomStore {
 
     fn notify(&self) {
         // A listener may subscribe or unsubscribe others: call a copy.
-        let listeners: Vec<Listener> = self
-            .listeners
-            .borrow()
-            .iter()
-            .map(|(_, l)| Rc::clone(l))
-            .collect();
-        for listener in listeners {
+        let listeners = self.listeners.borrow().clone();
+        for (_, listener) in listeners {
             listener();
         }
     }

@@ -4,6 +4,7 @@ use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use crate::state::DraftStatus;
+use crate::ui::handle::use_room_context;
 use crate::ui::{use_file, use_room};
 
 /// Properties of [`FileList`].
@@ -103,7 +104,8 @@ fn draft_label(status: &DraftStatus) -> (&'static str, &'static str) {
 /// Ctrl/Cmd+S) sends it. A conflict shows both versions.
 #[component]
 pub fn Editor(props: &EditorProps) -> Html {
-    let room = use_room();
+    // Re-renders for this file only, not while events stream in.
+    let room = use_room_context();
     let file = use_file(&props.path);
     let area = use_node_ref();
     let text = file.text();
