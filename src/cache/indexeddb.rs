@@ -30,7 +30,7 @@
 //! Errors: rexie's own text is the bare "idb error"; [`failure`] builds a
 //! typed [`CacheError`] from the DOM exception underneath, in one place.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::task::Poll;
 
 use futures_util::future::{select, Either, LocalBoxFuture};
@@ -98,7 +98,7 @@ pub struct IndexedDbCache {
     /// The open connection; `None` before the first use and after
     /// [`Self::close`] or a connection lost to another tab's upgrade.
     db: RefCell<Option<Rexie>>,
-    transactions: Cell<u64>,
+    transactions: super::TransactionCount,
 }
 
 impl std::fmt::Debug for IndexedDbCache {
@@ -245,7 +245,7 @@ impl IndexedDbCache {
             name: database_name(room_id),
             options,
             db: RefCell::new(None),
-            transactions: Cell::new(0),
+            transactions: Default::default(),
         };
         cache.connect().await?;
         Ok(cache)
@@ -299,7 +299,7 @@ impl IndexedDbCache {
     /// A transaction over every store, reopening the connection once if
     /// another tab's upgrade closed it.
     async fn begin(&self, mode: TransactionMode) -> Result<Transaction, CacheError> {
-        self.transactions.set(self.transactions.get() + 1);
+        self.transactions.add();
         match self.try_begin(mode).await {
             Err(CacheError::Closed) => {
                 self.close();
@@ -468,6 +468,7 @@ impl RoomCache for IndexedDbCache {
         CacheKind::IndexedDb
     }
 
+    #[cfg(feature = "testing")]
     fn transactions(&self) -> u64 {
         self.transactions.get()
     }

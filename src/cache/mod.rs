@@ -13,7 +13,7 @@
 //! in a single transaction. A replay of thousands of entries therefore
 //! costs a handful of transactions, however fast it arrives.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 
@@ -148,14 +148,32 @@ pub trait RoomCache {
     /// Which implementation this is.
     fn kind(&self) -> CacheKind;
     /// Transactions committed so far (reads and writes).
+    #[cfg(feature = "testing")]
     fn transactions(&self) -> u64;
+}
+
+/// Counts a cache's transactions for the project's tests and benchmarks;
+/// without feature `testing` it holds and does nothing.
+#[derive(Debug, Default)]
+pub(crate) struct TransactionCount(#[cfg(feature = "testing")] std::cell::Cell<u64>);
+
+impl TransactionCount {
+    pub(crate) fn add(&self) {
+        #[cfg(feature = "testing")]
+        self.0.set(self.0.get() + 1);
+    }
+
+    #[cfg(feature = "testing")]
+    pub(crate) fn get(&self) -> u64 {
+        self.0.get()
+    }
 }
 
 /// A cache in memory: the fallback, and the fake for native tests.
 #[derive(Debug, Default)]
 pub struct MemoryCache {
     room: RefCell<CachedRoom>,
-    transactions: Cell<u64>,
+    transactions: TransactionCount,
 }
 
 impl MemoryCache {
@@ -167,12 +185,12 @@ impl MemoryCache {
 
 impl RoomCache for MemoryCache {
     fn load(&self) -> LocalBoxFuture<'_, Result<CachedRoom, CacheError>> {
-        self.transactions.set(self.transactions.get() + 1);
+        self.transactions.add();
         Box::pin(ready(Ok(self.room.borrow().clone())))
     }
 
     fn write(&self, batch: CacheWrite) -> LocalBoxFuture<'_, Result<(), CacheError>> {
-        self.transactions.set(self.transactions.get() + 1);
+        self.transactions.add();
         apply_write(&mut self.room.borrow_mut(), batch);
         Box::pin(ready(Ok(())))
     }
@@ -181,6 +199,7 @@ impl RoomCache for MemoryCache {
         CacheKind::Memory
     }
 
+    #[cfg(feature = "testing")]
     fn transactions(&self) -> u64 {
         self.transactions.get()
     }

@@ -302,6 +302,7 @@ impl RoomCache for GatedCache {
         CacheKind::Memory
     }
 
+    #[cfg(feature = "testing")]
     fn transactions(&self) -> u64 {
         self.inner.transactions()
     }
@@ -378,6 +379,7 @@ fn a_failed_write_ends_the_persister_with_its_error() {
         fn kind(&self) -> CacheKind {
             CacheKind::IndexedDb
         }
+        #[cfg(feature = "testing")]
         fn transactions(&self) -> u64 {
             0
         }

@@ -130,6 +130,7 @@ impl SessionCore {
     }
 
     /// How many sockets have been opened.
+    #[cfg(any(test, feature = "testing"))]
     pub fn attempts(&self) -> u32 {
         self.attempts
     }

@@ -230,6 +230,10 @@ pub struct RoomState {
     pub peer_id: Option<String>,
     /// Whether this connection is read-only.
     pub read_only: bool,
+    /// This page's token, which the share link carries (`None` until the
+    /// session has it). A secret: its `Debug` is redacted; never log
+    /// [`room_protocol::Token::expose`].
+    pub token: Option<room_protocol::Token>,
     /// The room's view-only token, when the hub shared it (editors only).
     pub read_only_token: Option<room_protocol::Token>,
     /// Local edits not yet acknowledged, by path.
@@ -260,6 +264,7 @@ impl Default for RoomState {
             peers: Vec::new(),
             peer_id: None,
             read_only: false,
+            token: None,
             read_only_token: None,
             drafts: BTreeMap::new(),
             notices: Vec::new(),

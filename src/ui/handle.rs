@@ -25,8 +25,6 @@ pub struct RoomHandle {
     pub room_id: Rc<str>,
     /// The hub's HTTP base URL (for links), e.g. `http://127.0.0.1:8787`.
     pub hub_url: Rc<str>,
-    /// This page's token, as the store had it with `state`.
-    token: Option<Token>,
     store: Rc<RoomStore>,
 }
 
@@ -43,7 +41,6 @@ impl PartialEq for RoomHandle {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.store, &other.store)
             && Rc::ptr_eq(&self.state, &other.state)
-            && self.token == other.token
             && self.room_id == other.room_id
             && self.hub_url == other.hub_url
     }
@@ -55,7 +52,6 @@ impl RoomHandle {
             state: store.state(),
             room_id,
             hub_url,
-            token: store.token(),
             store,
         }
     }
@@ -74,7 +70,6 @@ impl RoomHandle {
     fn refreshed(&self) -> Self {
         Self {
             state: self.store.state(),
-            token: self.store.token(),
             ..self.clone()
         }
     }
@@ -156,7 +151,7 @@ impl RoomHandle {
     }
 
     pub(crate) fn token(&self) -> Option<&Token> {
-        self.token.as_ref()
+        self.state.token.as_ref()
     }
 }
 

@@ -90,7 +90,7 @@ mod page {
 /// there is no browser to run one (server rendering).
 fn placeholder() -> Html {
     html! {
-        <div class="room-placeholder" role="status" aria-live="polite">{ "Connecting…" }</div>
+        <div class="room-placeholder" role="status">{ "Connecting…" }</div>
     }
 }
 
@@ -139,7 +139,7 @@ fn start(target: Target, options: RoomOptions, store: Rc<RoomStore>) -> impl FnO
             };
             let live = Rc::new(Session::start(SessionConfig {
                 url: socket_url(&target.hub_url, &target.room_id),
-                token: found.clone(),
+                token: found,
                 options: options.session,
                 cache,
             }));
@@ -147,7 +147,6 @@ fn start(target: Target, options: RoomOptions, store: Rc<RoomStore>) -> impl FnO
                 let store = Rc::clone(&store);
                 live.subscribe(move |s| store.publish(s));
             }
-            store.set_token(found);
             let session = Rc::downgrade(&live);
             if let Some(intents) = store.intents() {
                 intents.attach(move |intent| {

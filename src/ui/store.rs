@@ -7,17 +7,14 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use room_protocol::Token;
-
 use crate::intent::IntentQueue;
 use crate::state::RoomState;
 
 type Listener = Rc<dyn Fn()>;
 
-/// The latest state and token, who listens, and where intents go.
+/// The latest state, who listens, and where intents go.
 pub(crate) struct RoomStore {
     state: RefCell<Rc<RoomState>>,
-    token: RefCell<Option<Token>>,
     listeners: RefCell<Vec<(u64, Listener)>>,
     next_listener: Cell<u64>,
     /// `None` in a preview: there is no session to act on.
@@ -75,7 +72,6 @@ impl RoomStore {
     fn new(state: RoomState, intents: Option<IntentQueue>) -> Self {
         Self {
             state: RefCell::new(Rc::new(state)),
-            token: RefCell::new(None),
             listeners: RefCell::new(Vec::new()),
             next_listener: Cell::new(0),
             intents,
@@ -86,10 +82,6 @@ impl RoomStore {
         Rc::clone(&self.state.borrow())
     }
 
-    pub(crate) fn token(&self) -> Option<Token> {
-        self.token.borrow().clone()
-    }
-
     pub(crate) fn intents(&self) -> Option<&IntentQueue> {
         self.intents.as_ref()
     }
@@ -98,13 +90,6 @@ impl RoomStore {
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn publish(&self, state: Rc<RoomState>) {
         *self.state.borrow_mut() = state;
-        self.notify();
-    }
-
-    /// The page's token, once bootstrap found it.
-    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-    pub(crate) fn set_token(&self, token: Option<Token>) {
-        *self.token.borrow_mut() = token;
         self.notify();
     }
 
@@ -143,9 +128,9 @@ mod tests {
             status: ConnectionStatus::Connected,
             ..RoomState::default()
         }));
-        store.set_token(None);
+        store.publish(Rc::new(RoomState::default()));
         assert_eq!(heard.get(), 2);
-        assert_eq!(store.state().status, ConnectionStatus::Connected);
+        assert_eq!(store.state().status, ConnectionStatus::Connecting);
         drop(subscription);
         store.publish(Rc::new(RoomState::default()));
         assert_eq!(heard.get(), 2);

@@ -61,16 +61,22 @@ pub struct SessionConfig {
 
 type Listener = Rc<dyn Fn(Rc<RoomState>)>;
 
-/// What the shell shares with the `Session` handle. Besides the state
-/// and its listeners, counters that only the project's tests and
-/// benchmarks read (feature `testing`).
-#[cfg_attr(not(feature = "testing"), allow(dead_code))]
+/// What the shell shares with the `Session` handle: the state and its
+/// listeners.
 struct Shared {
     state: RefCell<Rc<RoomState>>,
     listeners: RefCell<Vec<Listener>>,
+    #[cfg(feature = "testing")]
+    probes: Probes,
+}
+
+/// Counters that only the project's tests and benchmarks read: a build
+/// without feature `testing` neither keeps nor updates them.
+#[cfg(feature = "testing")]
+#[derive(Default)]
+struct Probes {
+    /// The core's attempt count, mirrored after every input.
     attempts: std::cell::Cell<u32>,
-    /// Whether the cached state has been loaded and published.
-    hydrated: std::cell::Cell<bool>,
     cache_kind: std::cell::Cell<Option<CacheKind>>,
     /// Cache transactions so far.
     cache_transactions: std::cell::Cell<u64>,
@@ -101,12 +107,8 @@ impl Session {
         let shared = Rc::new(Shared {
             state: RefCell::new(Rc::new(RoomState::default())),
             listeners: RefCell::new(Vec::new()),
-            attempts: std::cell::Cell::new(0),
-            hydrated: std::cell::Cell::new(false),
-            cache_kind: std::cell::Cell::new(None),
-            cache_transactions: std::cell::Cell::new(0),
-            persisted_rev: std::cell::Cell::new(0),
-            publications: std::cell::Cell::new(0),
+            #[cfg(feature = "testing")]
+            probes: Probes::default(),
         });
         let (tx, rx) = mpsc::unbounded();
         let first = if config.token.is_some() {
@@ -122,31 +124,31 @@ impl Session {
     /// Whether the cached state has been loaded (and published).
     #[cfg(feature = "testing")]
     pub fn hydrated(&self) -> bool {
-        self.shared.hydrated.get()
+        self.shared.state.borrow().hydrated
     }
 
     /// Which cache is in use, once opened.
     #[cfg(feature = "testing")]
     pub fn cache_kind(&self) -> Option<CacheKind> {
-        self.shared.cache_kind.get()
+        self.shared.probes.cache_kind.get()
     }
 
     /// Cache transactions committed so far (loads and writes).
     #[cfg(feature = "testing")]
     pub fn cache_transactions(&self) -> u64 {
-        self.shared.cache_transactions.get()
+        self.shared.probes.cache_transactions.get()
     }
 
     /// `last_seen_rev` of the newest state the cache holds.
     #[cfg(feature = "testing")]
     pub fn persisted_rev(&self) -> u64 {
-        self.shared.persisted_rev.get()
+        self.shared.probes.persisted_rev.get()
     }
 
     /// How many states have been published (each is at most one render).
     #[cfg(feature = "testing")]
     pub fn publications(&self) -> u64 {
-        self.shared.publications.get()
+        self.shared.probes.publications.get()
     }
 
     /// The latest state.
@@ -164,7 +166,7 @@ impl Session {
     /// count, mirrored after every input).
     #[cfg(feature = "testing")]
     pub fn attempts(&self) -> u32 {
-        self.shared.attempts.get()
+        self.shared.probes.attempts.get()
     }
 
     /// Carries out what the person asked for.
@@ -239,9 +241,13 @@ async fn run(
         cache::fold_unload_copy(&mut cached, copy).then_some(before)
     });
     mark_once(marks::CACHE_LOADED);
-    shared.cache_kind.set(Some(cache.kind()));
+#[cfg(feature = "testing")]
+    shared.probes.cache_kind.set(Some(cache.kind()));
     let seed = (js_sys::Math::random() * 2f64.powi(52)) as u64;
-    let state = RoomState::from_cache(cached, last_profile());
+    let state = RoomState {
+        token: config.token.clone(),
+        ..RoomState::from_cache(cached, last_profile())
+    };
     let mut core = SessionCore::new(config.options, state, seed);
     let persisted = match drafts_before_copy {
         Some(drafts) => Rc::new(RoomState {
@@ -261,7 +267,9 @@ async fn run(
     let (persist_tx, persist_rx) = mpsc::unbounded();
     let (fail_tx, fail_rx) = mpsc::unbounded();
     let hooks = PersisterHooks {
+        #[cfg(feature = "testing")]
         shared: Rc::clone(&shared),
+        #[cfg(feature = "testing")]
         cache: Rc::clone(&cache),
         // The copy is folded in: once IndexedDB holds it, it can go (a
         // memory cache would lose it with the tab).
@@ -282,7 +290,6 @@ async fn run(
         publisher: Publisher::default(),
     };
     shell.publish(true);
-    shared.hydrated.set(true);
     // One browser task before the first connection: the page renders the
     // cached state (Yew renders in microtasks) before any hub byte can
     // arrive, however fast the hub is.
@@ -395,7 +402,8 @@ impl Shell {
 
     fn handle(&mut self, input: Input) {
         let commands = self.core.handle(input, now_ms());
-        self.shared.attempts.set(self.core.attempts());
+#[cfg(feature = "testing")]
+        self.shared.probes.attempts.set(self.core.attempts());
         for command in commands {
             match command {
                 Command::Connect => self.connect(),
@@ -442,9 +450,11 @@ impl Shell {
         }
         self.core.take_changed();
         let state = self.core.state();
-        self.shared
-            .publications
-            .set(self.shared.publications.get() + 1);
+#[cfg(feature = "testing")]
+        {
+            let publications = &self.shared.probes.publications;
+            publications.set(publications.get() + 1);
+        }
         *self.shared.state.borrow_mut() = Rc::clone(&state);
         let _ = self.persist.unbounded_send(Rc::clone(&state));
         let listeners: Vec<Listener> = self.shared.listeners.borrow().clone();

@@ -6,8 +6,7 @@ use std::rc::Rc;
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender};
 use room_protocol::PeerProfile;
 
-use super::Shared;
-use crate::cache::{self, CacheKind, RoomCache};
+use crate::cache::{self, RoomCache};
 use crate::error::CacheError;
 use crate::state::RoomState;
 
@@ -22,19 +21,31 @@ pub(super) async fn persister(
     mut hooks: PersisterHooks,
 ) {
     let result = cache::persist_states(&*cache, persisted, states, &mut hooks).await;
-    hooks.shared.cache_transactions.set(cache.transactions());
+    #[cfg(feature = "testing")]
+    hooks.probes().cache_transactions.set(cache.transactions());
     if let Err(e) = result {
-        hooks.shared.cache_kind.set(Some(CacheKind::Memory));
+        #[cfg(feature = "testing")]
+        hooks.probes().cache_kind.set(Some(cache::CacheKind::Memory));
         let _ = failures.unbounded_send(e);
     }
 }
 
 pub(super) struct PersisterHooks {
-    pub(super) shared: Rc<Shared>,
+    /// For the test probes (feature `testing`).
+    #[cfg(feature = "testing")]
+    pub(super) shared: Rc<super::Shared>,
+    #[cfg(feature = "testing")]
     pub(super) cache: Rc<dyn RoomCache>,
     /// The localStorage key of a pagehide copy folded into this page's
     /// state, removed once the cache holds what it held.
     pub(super) copy_to_remove: Option<String>,
+}
+
+#[cfg(feature = "testing")]
+impl PersisterHooks {
+    fn probes(&self) -> &super::Probes {
+        &self.shared.probes
+    }
 }
 
 impl cache::PersistHooks for PersisterHooks {
@@ -44,11 +55,13 @@ impl cache::PersistHooks for PersisterHooks {
         }
     }
 
+    #[cfg_attr(not(feature = "testing"), allow(unused_variables))]
     fn committed(&mut self, state: &RoomState) {
-        self.shared
-            .cache_transactions
-            .set(self.cache.transactions());
-        self.shared.persisted_rev.set(state.last_seen_rev);
+        #[cfg(feature = "testing")]
+        {
+            self.probes().cache_transactions.set(self.cache.transactions());
+            self.probes().persisted_rev.set(state.last_seen_rev);
+        }
         if let Some(key) = self.copy_to_remove.take() {
             local_remove(&key);
         }
