@@ -29,7 +29,7 @@ async fn call(hub: &room_hub::RunningHub, request: Request<Body>) -> (StatusCode
 }
 
 fn post_event(room_id: &str, auth: Option<&str>, body: &str) -> Request<Body> {
-    let mut builder = Request::post(format!("/rooms/{room_id}/events"))
+    let mut builder = Request::post(room_protocol::urls::events_path(room_id))
         .header("content-type", "application/json");
     if let Some(token) = auth {
         builder = builder.header("authorization", format!("Bearer {token}"));
@@ -101,7 +101,7 @@ async fn posted_events_reach_peers_and_tokens_are_enforced() {
 }
 
 fn snapshot_request(room_id: &str, exp: u64, sig: &str) -> Request<Body> {
-    Request::get(format!("/rooms/{room_id}/snapshot.tar?exp={exp}&sig={sig}"))
+    Request::get(room_protocol::urls::snapshot_link("", room_id, exp, sig))
         .body(Body::empty())
         .unwrap()
 }
@@ -182,7 +182,7 @@ async fn wrong_or_expired_snapshot_links_are_refused() {
         assert_eq!(body["error"], want);
         assert!(!body.to_string().contains(&token));
     }
-    let missing = Request::get(format!("/rooms/{id}/snapshot.tar"))
+    let missing = Request::get(room_protocol::urls::snapshot_path(&id))
         .body(Body::empty())
         .unwrap();
     assert_eq!(call(&hub, missing).await.0, StatusCode::UNAUTHORIZED);

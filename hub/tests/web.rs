@@ -170,7 +170,7 @@ async fn the_page_is_revalidated_every_time_so_a_new_build_is_picked_up() {
     let hub = hub_with(project.path(), |c| c.web_dir = Some(web_path)).await;
     let room = hub.room.id().to_owned();
     for path in [
-        format!("/rooms/{room}/"),
+        room_protocol::urls::page_path(&room),
         "/".to_owned(),
         "/index.html".to_owned(),
     ] {

@@ -37,6 +37,17 @@ pub fn share_link(base: &str, room_id: &str, token: &str) -> String {
     )
 }
 
+/// A signed snapshot link on the hub at `base` (empty for the path alone):
+/// the signed message ([`crate::snapshot_signing_message`]) and its
+/// signature `sig` (lowercase hex).
+pub fn snapshot_link(base: &str, room_id: &str, exp: u64, sig: &str) -> String {
+    format!(
+        "{}{}&sig={sig}",
+        base.trim_end_matches('/'),
+        crate::snapshot_signing_message(room_id, exp)
+    )
+}
+
 /// The WebSocket URL of a room on the hub at `base`: `ws://` for an
 /// `http://` hub, `wss://` for `https://` (a `ws(s)://` base is kept).
 pub fn socket_url(base: &str, room_id: &str) -> String {
@@ -68,6 +79,18 @@ pub fn room_id_from_path(path: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshot_links_carry_the_signed_message_and_the_signature() {
+        assert_eq!(
+            snapshot_link("http://h:8787/", "r", 17, "ab12"),
+            "http://h:8787/rooms/r/snapshot.tar?exp=17&sig=ab12"
+        );
+        assert_eq!(
+            snapshot_link("", "r", 17, "ab12"),
+            "/rooms/r/snapshot.tar?exp=17&sig=ab12"
+        );
+    }
 
     #[test]
     fn socket_urls_follow_the_hub_scheme() {

@@ -72,7 +72,7 @@ pub enum Auth<'a> {
 
 /// Opens a WebSocket to `room_id`; returns it and the selected subprotocol.
 pub async fn open(hub: &RunningHub, room_id: &str, auth: Auth<'_>) -> (Socket, Option<String>) {
-    let base = format!("ws://{}/rooms/{room_id}/ws", hub.addr);
+    let base = room_protocol::urls::socket_url(&format!("http://{}", hub.addr), room_id);
     let url = match auth {
         Auth::Query(token) => format!("{base}?token={token}"),
         _ => base,

@@ -64,7 +64,7 @@ pub fn SharePanel() -> Html {
         let snapshot_href = snapshot_href.setter();
         let key = room.token().map(|t| t.expose().to_owned());
         let room_id = room.room_id.to_string();
-        let hub = room.hub_url.trim_end_matches('/').to_owned();
+        let hub = room.hub_url.to_string();
         let minute = unix_secs() / (SNAPSHOT_LINK_SECONDS / 2);
         use_effect_with(
             (key, room_id, hub, minute),
@@ -75,7 +75,9 @@ pub fn SharePanel() -> Html {
                         let exp = unix_secs() + SNAPSHOT_LINK_SECONDS;
                         let message = room_protocol::snapshot_signing_message(&room_id, exp);
                         if let Ok(sig) = hmac_sha256_hex(&key, &message).await {
-                            snapshot_href.set(Some(format!("{hub}{message}&sig={sig}")));
+                            let link =
+                                room_protocol::urls::snapshot_link(&hub, &room_id, exp, &sig);
+                            snapshot_href.set(Some(link));
                         }
                     });
                 }
