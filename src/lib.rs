@@ -92,6 +92,7 @@ mod clock;
 pub mod error;
 pub mod intent;
 pub mod marks;
+pub mod merge;
 mod options;
 pub mod state;
 #[cfg(test)]
