@@ -47,6 +47,15 @@ pub enum Intent {
         /// Whether to keep the local text.
         keep_mine: bool,
     },
+    /// Settle a conflict on `path` with `content` (chosen hunk by hunk from
+    /// [`crate::state::Draft::conflict_chunks`], or edited): sent on the
+    /// hub's revision it was in conflict with.
+    ResolveWith {
+        /// The file.
+        path: String,
+        /// The settled text.
+        content: String,
+    },
     /// Change how this person appears to others.
     SetProfile(PeerProfile),
     /// Hide the notice at this index.

@@ -140,10 +140,6 @@ impl<'a> Lines<'a> {
             .collect()
     }
 
-    fn text(&self, ids: &[usize]) -> String {
-        ids.iter().map(|&id| self.lines[id]).collect()
-    }
-
     fn line(&self, number: &str) -> &'a str {
         // diffy copies lines from its inputs, which hold only our numbers.
         number

@@ -112,6 +112,7 @@ async fn every_store_round_trips() {
     let draft = Draft {
         content: "unsaved".into(),
         base_rev: 3,
+        base: Some("the text at rev 3\r\n".into()),
         status: DraftStatus::Conflict {
             theirs: room_client::protocol::FileVersion {
                 rev: 4,

@@ -230,6 +230,7 @@ async fn the_default_view_shows_files_drafts_peers_and_a_conflict() {
         FileEntry {
             content: "hub text".into(),
             rev: 4,
+            by: None,
         },
     );
     state.files.insert(
@@ -237,6 +238,7 @@ async fn the_default_view_shows_files_drafts_peers_and_a_conflict() {
         FileEntry {
             content: "other".into(),
             rev: 1,
+            by: None,
         },
     );
     state.drafts.insert(
@@ -244,6 +246,7 @@ async fn the_default_view_shows_files_drafts_peers_and_a_conflict() {
         Draft {
             content: "my text".into(),
             base_rev: 2,
+            base: None,
             status: DraftStatus::Conflict {
                 theirs: FileVersion {
                     rev: 4,
@@ -448,6 +451,7 @@ async fn a_remote_update_to_another_file_keeps_the_cursor_and_the_typed_text() {
         FileEntry {
             content: "hello world".into(),
             rev: 1,
+            by: None,
         },
     );
     state.files.insert(
@@ -455,6 +459,7 @@ async fn a_remote_update_to_another_file_keeps_the_cursor_and_the_typed_text() {
         FileEntry {
             content: "other".into(),
             rev: 1,
+            by: None,
         },
     );
     let root = container();
@@ -484,6 +489,7 @@ async fn a_remote_update_to_another_file_keeps_the_cursor_and_the_typed_text() {
         FileEntry {
             content: "changed remotely".into(),
             rev: 2,
+            by: None,
         },
     );
     app.update(PreviewProps {
@@ -506,6 +512,7 @@ async fn a_remote_update_to_another_file_keeps_the_cursor_and_the_typed_text() {
         FileEntry {
             content: "hello there".into(),
             rev: 3,
+            by: None,
         },
     );
     app.update(PreviewProps {

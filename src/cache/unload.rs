@@ -65,6 +65,7 @@ mod tests {
         Draft {
             content: content.into(),
             base_rev,
+            base: Some("base".into()),
             status,
         }
     }

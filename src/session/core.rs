@@ -252,6 +252,8 @@ impl SessionCore {
                 if let Some(entry) = frame.as_log_entry() {
                     self.act(Action::Entries(vec![entry]));
                 }
+                // An acknowledgement or a merge may have queued a draft.
+                self.send_queued_if_live(out);
             }
             ServerFrame::Synced(synced) => {
                 self.act(Action::Synced { head: synced.head });
@@ -270,6 +272,8 @@ impl SessionCore {
                     )));
                 }
                 self.act(Action::HubError(error));
+                // A refused edit merged onto the hub's version goes again.
+                self.send_queued_if_live(out);
             }
             _ => out.push(Command::Log(
                 "skipped a frame this client does not handle".into(),
@@ -368,6 +372,12 @@ impl SessionCore {
         }
     }
 
+    fn send_queued_if_live(&mut self, out: &mut Vec<Command>) {
+        if self.phase == Phase::Live {
+            self.send_queued(out);
+        }
+    }
+
     /// While live: drafts saved since the last send.
     fn send_queued(&mut self, out: &mut Vec<Command>) {
         let queued: Vec<String> = self
@@ -386,18 +396,25 @@ impl SessionCore {
         let Some(draft) = self.state.drafts.get(path) else {
             return;
         };
-        let edit_id = match &draft.status {
-            // A resend keeps its id, so a late acknowledgement still matches.
-            crate::state::DraftStatus::InFlight { edit_id } => edit_id.clone(),
+        let (edit_id, content) = match &draft.status {
+            // A resend keeps its id, so a late acknowledgement still
+            // matches, and its text: what was typed since waits for it.
+            crate::state::DraftStatus::InFlight { edit_id, sent, .. } => (
+                edit_id.clone(),
+                sent.as_ref().unwrap_or(&draft.content).clone(),
+            ),
             _ => {
                 self.edit_seq += 1;
-                format!("{}-{}", self.edit_prefix, self.edit_seq)
+                (
+                    format!("{}-{}", self.edit_prefix, self.edit_seq),
+                    draft.content.clone(),
+                )
             }
         };
         let frame = ClientFrame::FileEdit(FileEdit {
             edit_id: edit_id.clone(),
             path: path.to_owned(),
-            content: draft.content.clone(),
+            content,
             base_rev: draft.base_rev,
         });
         out.push(Command::Send(encode(&frame)));

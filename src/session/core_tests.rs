@@ -427,3 +427,77 @@ fn the_shell_waits_for_an_open_only_while_the_core_does() {
     core.handle(Input::Retry, 21.0);
     assert!(core.awaiting_open());
 }
+
+fn save(core: &mut SessionCore, content: &str, at: f64) -> Vec<Command> {
+    core.handle(
+        Input::Act(Action::Person(Intent::Save {
+            path: "a.txt".into(),
+            content: content.into(),
+        })),
+        at,
+    )
+}
+
+fn only_edit(out: &[Command]) -> room_protocol::FileEdit {
+    match &sent(out)[..] {
+        [ClientFrame::FileEdit(edit)] => edit.clone(),
+        other => panic!("expected one edit, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_refused_edit_that_merges_cleanly_is_sent_again_at_once_on_the_hubs_revision() {
+    let mut core = live();
+    core.handle(
+        Input::Text(r#"{"type":"file-changed","rev":3,"path":"a.txt","content":"a\nb\nc\nd\n","by":"p2"}"#.into()),
+        150.0,
+    );
+    let first = only_edit(&save(&mut core, "A\nb\nc\nd\n", 200.0));
+    assert_eq!(first.base_rev, 3);
+    let refusal = format!(
+        r#"{{"type":"error","error":"conflict","message":"changed","editId":"{}","current":{{"rev":4,"content":"a\nb\nc\nD\n"}}}}"#,
+        first.edit_id
+    );
+    let again = only_edit(&core.handle(Input::Text(refusal), 250.0));
+    assert_eq!(
+        (again.content.as_str(), again.base_rev),
+        ("A\nb\nc\nD\n", 4)
+    );
+    assert_ne!(again.edit_id, first.edit_id);
+}
+
+#[test]
+fn a_save_while_an_edit_is_in_flight_goes_after_its_acknowledgement() {
+    let mut core = live();
+    let first = only_edit(&save(&mut core, "v1", 200.0));
+    assert!(
+        sent(&save(&mut core, "v2", 210.0)).is_empty(),
+        "one edit per file in flight"
+    );
+    let ack = format!(
+        r#"{{"type":"file-changed","rev":3,"path":"a.txt","content":"v1","by":"p1","editId":"{}"}}"#,
+        first.edit_id
+    );
+    let second = only_edit(&core.handle(Input::Text(ack), 250.0));
+    assert_eq!((second.content.as_str(), second.base_rev), ("v2", 3));
+}
+
+#[test]
+fn a_resent_edit_carries_the_text_that_was_saved_not_what_was_typed_since() {
+    let mut core = live();
+    let first = only_edit(&save(&mut core, "saved", 200.0));
+    core.handle(
+        Input::Act(Action::Person(Intent::Type {
+            path: "a.txt".into(),
+            content: "saved and typed".into(),
+        })),
+        210.0,
+    );
+    core.handle(Input::Closed { code: 1006 }, 300.0);
+    core.handle(Input::Tick, 800.0);
+    core.handle(Input::Opened, 810.0);
+    core.handle(Input::Text(r#"{"type":"welcome","roomId":"r","project":{"id":"g1","rev":0},"head":2,"readOnly":false,"peerId":"p2","peers":[],"mode":"replay"}"#.into()), 820.0);
+    let again = only_edit(&core.handle(Input::Text(synced(2)), 830.0));
+    assert_eq!((again.edit_id, again.content), (first.edit_id, "saved".to_owned()));
+    assert_eq!(core.state().drafts["a.txt"].content, "saved and typed");
+}

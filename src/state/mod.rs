@@ -59,6 +59,10 @@ pub struct FileEntry {
     pub content: Rc<str>,
     /// The `rev` of the change that produced it (0: on disk at hub start).
     pub rev: u64,
+    /// The `peerId` that made that change, when this page saw it happen
+    /// (`None` for a change on disk, or one loaded from a snapshot or the
+    /// cache).
+    pub by: Option<String>,
 }
 
 impl FileEntry {
@@ -74,6 +78,7 @@ impl FileEntry {
             let entry = FileEntry {
                 content: content.into(),
                 rev,
+                by: None,
             };
             table.insert(path, entry);
         }
@@ -91,15 +96,26 @@ impl FileEntry {
     rename_all = "kebab-case",
     rename_all_fields = "camelCase"
 )]
+#[non_exhaustive]
 pub enum DraftStatus {
     /// Typed but not saved yet.
     Editing,
     /// Saved; waits for a connection to send it.
     Queued,
-    /// Sent as `edit_id`; waits for its acknowledgement.
+    /// Sent as `edit_id`; waits for its acknowledgement. One edit per file
+    /// is in flight at a time: what the person types or saves meanwhile
+    /// waits for the answer, and goes on top of it.
     InFlight {
         /// The `editId` it was sent with.
         edit_id: String,
+        /// The text that was sent, once the draft has moved on from it
+        /// (`None`: the draft's content is what was sent).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sent: Option<String>,
+        /// Whether the person saved again since: the newer text is sent
+        /// once this edit is answered.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        saved_since: bool,
     },
     /// The hub refused it: this connection is read-only.
     ReadOnly,
@@ -127,6 +143,8 @@ pub enum DraftStatus {
 struct StoredStatus {
     state: String,
     edit_id: Option<String>,
+    sent: Option<String>,
+    saved_since: Option<bool>,
     theirs: Option<FileVersion>,
     code: Option<ErrorCode>,
     message: Option<String>,
@@ -137,13 +155,19 @@ impl<'de> Deserialize<'de> for DraftStatus {
         let StoredStatus {
             state,
             edit_id,
+            sent,
+            saved_since,
             theirs,
             code,
             message,
         } = StoredStatus::deserialize(deserializer)?;
         Ok(match (state.as_str(), edit_id, theirs, code) {
             ("queued", ..) => Self::Queued,
-            ("in-flight", Some(edit_id), ..) => Self::InFlight { edit_id },
+            ("in-flight", Some(edit_id), ..) => Self::InFlight {
+                edit_id,
+                sent,
+                saved_since: saved_since.unwrap_or(false),
+            },
             ("read-only", ..) => Self::ReadOnly,
             ("conflict", _, Some(theirs), _) => Self::Conflict { theirs },
             ("too-large", ..) => Self::TooLarge,
@@ -165,6 +189,11 @@ pub struct Draft {
     pub content: String,
     /// The file's `rev` the edit started from.
     pub base_rev: u64,
+    /// The file's text at `base_rev`, which a newer version is merged
+    /// against. `None` for drafts stored before bases were kept: those
+    /// are not merged, and a conflict offers a choice of sides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
     /// Where it stands.
     pub status: DraftStatus,
 }
@@ -177,6 +206,75 @@ impl Draft {
             DraftStatus::Queued | DraftStatus::InFlight { .. }
         )
     }
+
+    /// Whether the person asked for this text to be saved (and not only
+    /// typed it).
+    fn saved(&self) -> bool {
+        matches!(
+            self.status,
+            DraftStatus::Queued | DraftStatus::InFlight { .. } | DraftStatus::Conflict { .. }
+        )
+    }
+
+    /// The conflict between this draft and the newer version it is in
+    /// conflict with, hunk by hunk; `None` when it is not in conflict, or
+    /// has no base (stored by an earlier build), or is too large to merge:
+    /// then the choice is between the two whole texts.
+    pub fn conflict_chunks(&self) -> Option<Vec<crate::merge::Chunk>> {
+        let DraftStatus::Conflict { theirs } = &self.status else {
+            return None;
+        };
+        match crate::merge::merge(self.base.as_deref()?, &self.content, &theirs.content) {
+            crate::merge::Merged::Conflicts(chunks) => Some(chunks),
+            _ => None,
+        }
+    }
+
+    /// Moves this draft onto `theirs`, a newer version of its file: what
+    /// the person changed since the base is kept, on top of it.
+    fn rebase(&mut self, theirs: &FileVersion) -> Rebase {
+        if self.content == theirs.content {
+            return Rebase::Same;
+        }
+        let outcome = match self.base.as_deref() {
+            // The file moved (a new generation, say) but its text did not.
+            Some(base) if *base == theirs.content => Rebase::Moved,
+            Some(base) => match crate::merge::merge(base, &self.content, &theirs.content) {
+                crate::merge::Merged::Clean(text) if text == theirs.content => Rebase::Same,
+                crate::merge::Merged::Clean(text) => {
+                    self.content = text;
+                    Rebase::Merged
+                }
+                _ => return Rebase::Conflict,
+            },
+            None => return Rebase::Conflict,
+        };
+        self.base = Some(theirs.content.clone());
+        self.base_rev = theirs.rev;
+        outcome
+    }
+}
+
+/// What became of a draft whose file moved on under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rebase {
+    /// The file now holds exactly the draft's text.
+    Same,
+    /// Only the revision changed: the draft now builds on the new one.
+    Moved,
+    /// Both changes merged cleanly into the draft.
+    Merged,
+    /// The changes overlap (or cannot be merged).
+    Conflict,
+}
+
+/// Why a draft is being moved onto a newer version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// The hub refused its edit with the file's current version.
+    Refused,
+    /// A newer version arrived in the log or a snapshot.
+    Arrived,
 }
 
 /// Something the page should tell the person.
@@ -200,6 +298,14 @@ pub enum Notice {
         path: String,
         /// The hub's sentence.
         message: String,
+    },
+    /// A draft was merged with a newer version of its file, without a
+    /// conflict.
+    Merged {
+        /// The file.
+        path: String,
+        /// The display name of whoever made the newer version, when known.
+        with: Option<String>,
     },
     /// The cache could not be used; the room works from memory.
     StorageFallback {
@@ -303,7 +409,14 @@ impl RoomState {
             Action::HubError(error) => self.apply_error(error),
             Action::Sent { path, edit_id } => {
                 if let Some(draft) = self.drafts.get_mut(&path) {
-                    draft.status = DraftStatus::InFlight { edit_id };
+                    let resent = matches!(&draft.status, DraftStatus::InFlight { edit_id: id, .. } if *id == edit_id);
+                    if !resent {
+                        draft.status = DraftStatus::InFlight {
+                            edit_id,
+                            sent: None,
+                            saved_since: false,
+                        };
+                    }
                 }
             }
             Action::Person(intent) => self.apply_intent(intent),
@@ -320,6 +433,7 @@ impl RoomState {
                 self.drafts.remove(&path);
             }
             Intent::ResolveConflict { path, keep_mine } => self.resolve(path, keep_mine),
+            Intent::ResolveWith { path, content } => self.resolve_with(path, content),
             Intent::SetProfile(profile) => self.profile = profile,
             Intent::DismissNotice(index) => {
                 if index < self.notices.len() {
@@ -367,17 +481,87 @@ impl RoomState {
         self.project = Some(welcome.project);
     }
 
-    /// After a snapshot, a draft whose text the hub already has was
-    /// applied (its acknowledgement was lost with the old connection).
+    /// After a snapshot (revisions may have restarted, in a new generation)
+    /// every draft is moved onto its file as the hub has it now: one whose
+    /// text the hub already has was applied (its acknowledgement was lost
+    /// with the old connection); one whose sent text the hub has builds on
+    /// it; the others are merged.
     fn settle_drafts_against_files(&mut self) {
-        let files = &self.files;
-        self.drafts.retain(|path, draft| {
-            let applied = matches!(draft.status, DraftStatus::InFlight { .. })
-                && files
-                    .get(path)
-                    .is_some_and(|f| *f.content == *draft.content);
-            !applied
-        });
+        let paths: Vec<String> = self.drafts.keys().cloned().collect();
+        for path in paths {
+            let Some(file) = self.files.get(&path) else {
+                continue;
+            };
+            let theirs = FileVersion {
+                rev: file.rev,
+                content: file.content.to_string(),
+            };
+            if let Some(draft) = self.drafts.get_mut(&path) {
+                if let DraftStatus::InFlight {
+                    sent: Some(sent),
+                    saved_since,
+                    ..
+                } = &draft.status
+                {
+                    if *sent == theirs.content && draft.content != theirs.content {
+                        // The edit landed; what came after it builds on it.
+                        draft.status = if *saved_since {
+                            DraftStatus::Queued
+                        } else {
+                            DraftStatus::Editing
+                        };
+                        draft.base = Some(theirs.content);
+                        draft.base_rev = theirs.rev;
+                        continue;
+                    }
+                }
+            }
+            self.move_draft(&path, theirs, None, Trigger::Arrived);
+        }
+    }
+
+    /// Moves the draft of `path` onto `theirs` (made by peer `by`, if
+    /// known) and settles what that means: gone, merged (with a notice),
+    /// or in conflict.
+    fn move_draft(&mut self, path: &str, theirs: FileVersion, by: Option<&str>, trigger: Trigger) {
+        let Some(draft) = self.drafts.get_mut(path) else {
+            return;
+        };
+        let movable = match &draft.status {
+            DraftStatus::Editing | DraftStatus::Queued | DraftStatus::Conflict { .. } => true,
+            DraftStatus::InFlight { .. } => {
+                trigger == Trigger::Refused || draft.content == theirs.content
+            }
+            _ => false,
+        };
+        // A draft stored before bases were kept is left as it was, except
+        // when its edit is refused: then the person chooses.
+        if !movable
+            || (draft.base.is_none()
+                && trigger == Trigger::Arrived
+                && draft.content != theirs.content)
+        {
+            return;
+        }
+        let saved = draft.saved();
+        match draft.rebase(&theirs) {
+            Rebase::Same => {
+                self.drafts.remove(path);
+            }
+            outcome @ (Rebase::Moved | Rebase::Merged) => {
+                if saved {
+                    draft.status = DraftStatus::Queued;
+                }
+                if outcome == Rebase::Merged {
+                    let with = by.and_then(|id| self.peers.iter().find(|p| p.peer_id == id));
+                    self.notices.push(Notice::Merged {
+                        path: path.to_owned(),
+                        with: with.map(|p| p.name.clone()),
+                    });
+                }
+            }
+            Rebase::Conflict => draft.status = DraftStatus::Conflict { theirs },
+        }
     }
 
     fn apply_entry(&mut self, entry: LogEntry) {
@@ -401,39 +585,62 @@ impl RoomState {
         if let Some(project) = &mut self.project {
             project.rev = change.rev;
         }
-        if let Some(edit_id) = &change.edit_id {
-            self.acknowledge(&change.path, edit_id, &change.content, change.rev);
-        }
+        let ours = match &change.edit_id {
+            Some(edit_id) => self.acknowledge(&change.path, edit_id, &change.content, change.rev),
+            None => false,
+        };
         if change.deleted {
             self.files.remove(&change.path);
-        } else {
-            self.files.insert(
-                change.path,
-                FileEntry {
-                    content: change.content.into(),
-                    rev: change.rev,
-                },
-            );
+            return;
+        }
+        self.files.insert(
+            change.path.clone(),
+            FileEntry {
+                content: change.content.as_str().into(),
+                rev: change.rev,
+                by: change.by.clone(),
+            },
+        );
+        if !ours {
+            let theirs = FileVersion {
+                rev: change.rev,
+                content: change.content,
+            };
+            self.move_draft(&change.path, theirs, change.by.as_deref(), Trigger::Arrived);
         }
     }
 
     /// Our edit `edit_id` landed as `rev`. The draft goes, unless the
     /// person typed on since sending: then the newer text stays a draft on
-    /// top of the acknowledged revision.
-    fn acknowledge(&mut self, path: &str, edit_id: &str, content: &str, rev: u64) {
+    /// top of the acknowledged revision (and is sent, if they saved it).
+    /// Whether the change was this draft's edit.
+    fn acknowledge(&mut self, path: &str, edit_id: &str, content: &str, rev: u64) -> bool {
         let Some(draft) = self.drafts.get_mut(path) else {
-            return;
+            return false;
         };
-        let ours = matches!(&draft.status, DraftStatus::InFlight { edit_id: id } if id == edit_id);
-        if !ours {
-            return;
+        let DraftStatus::InFlight {
+            edit_id: id,
+            saved_since,
+            ..
+        } = &draft.status
+        else {
+            return false;
+        };
+        if id != edit_id {
+            return false;
         }
         if draft.content == content {
             self.drafts.remove(path);
         } else {
+            draft.status = if *saved_since {
+                DraftStatus::Queued
+            } else {
+                DraftStatus::Editing
+            };
+            draft.base = Some(content.to_owned());
             draft.base_rev = rev;
-            draft.status = DraftStatus::Editing;
         }
+        true
     }
 
     fn apply_error(&mut self, error: ErrorFrame) {
@@ -441,7 +648,7 @@ impl RoomState {
             return;
         };
         let Some((path, draft)) = self.drafts.iter_mut().find(
-            |(_, d)| matches!(&d.status, DraftStatus::InFlight { edit_id: id } if id == edit_id),
+            |(_, d)| matches!(&d.status, DraftStatus::InFlight { edit_id: id, .. } if id == edit_id),
         ) else {
             return;
         };
@@ -456,13 +663,15 @@ impl RoomState {
                     rev: 0,
                     content: String::new(),
                 });
-                if theirs.content == draft.content {
-                    // The hub already has exactly this text (our own edit,
-                    // whose ack was lost): nothing to resolve.
-                    self.drafts.remove(&path);
-                } else {
-                    draft.status = DraftStatus::Conflict { theirs };
-                }
+                // The hub already has exactly this text (our own edit,
+                // whose ack was lost): nothing to resolve. Otherwise mine
+                // goes on top of theirs, merged, or the person chooses.
+                let by = self
+                    .files
+                    .get(&path)
+                    .filter(|f| f.rev == theirs.rev)
+                    .and_then(|f| f.by.clone());
+                self.move_draft(&path, theirs, by.as_deref(), Trigger::Refused);
             }
             ErrorCode::TooLarge => {
                 let bytes = draft.content.len();
@@ -482,74 +691,86 @@ impl RoomState {
         }
     }
 
-    fn base_rev_for(&self, path: &str) -> u64 {
-        match self.drafts.get(path) {
-            Some(draft) => draft.base_rev,
-            None => self.files.get(path).map_or(0, |f| f.rev),
+    /// A new draft of `path` with `content`, on the file as the page has
+    /// it now (an absent file: an empty base at revision 0).
+    fn new_draft(&self, path: &str, content: String, status: DraftStatus) -> Draft {
+        let file = self.files.get(path);
+        Draft {
+            content,
+            base_rev: file.map_or(0, |f| f.rev),
+            base: Some(file.map_or_else(String::new, |f| f.content.to_string())),
+            status,
         }
     }
 
     fn type_text(&mut self, path: String, content: String) {
-        let base_rev = self.base_rev_for(&path);
-        let unchanged = self
-            .files
-            .get(&path)
-            .is_some_and(|f| *f.content == *content && f.rev == base_rev);
-        match self.drafts.get_mut(&path) {
+        let file = self.files.get(&path);
+        let Some(draft) = self.drafts.get_mut(&path) else {
+            let unchanged = file.is_some_and(|f| *f.content == *content);
+            if !unchanged {
+                let draft = self.new_draft(&path, content, DraftStatus::Editing);
+                self.drafts.insert(path, draft);
+            }
+            return;
+        };
+        let unchanged = file.is_some_and(|f| *f.content == *content && f.rev == draft.base_rev);
+        match &mut draft.status {
+            // An in-flight edit keeps its status so its acknowledgement is
+            // still recognised; the text that was sent is kept beside.
+            DraftStatus::InFlight { sent, .. } => {
+                let before = std::mem::replace(&mut draft.content, content);
+                sent.get_or_insert(before);
+            }
+            DraftStatus::Conflict { .. } => draft.content = content,
             // Typing back to the hub's text leaves nothing to save.
-            Some(draft) if unchanged && !matches!(draft.status, DraftStatus::InFlight { .. }) => {
+            _ if unchanged => {
                 self.drafts.remove(&path);
             }
-            Some(draft) => {
+            _ => {
                 draft.content = content;
-                // An in-flight edit keeps its status so its acknowledgement
-                // is still recognised.
-                if !matches!(
-                    draft.status,
-                    DraftStatus::InFlight { .. } | DraftStatus::Conflict { .. }
-                ) {
-                    draft.status = DraftStatus::Editing;
-                }
-            }
-            None if unchanged => {}
-            None => {
-                self.drafts.insert(
-                    path,
-                    Draft {
-                        content,
-                        base_rev,
-                        status: DraftStatus::Editing,
-                    },
-                );
+                draft.status = DraftStatus::Editing;
             }
         }
     }
 
     fn save(&mut self, path: String, content: String) {
-        let base_rev = self.base_rev_for(&path);
         if content.len() > MAX_CONTENT_BYTES {
             let bytes = content.len();
-            self.drafts.insert(
-                path.clone(),
-                Draft {
-                    content,
-                    base_rev,
-                    status: DraftStatus::TooLarge,
-                },
-            );
+            self.set_draft(path.clone(), content, DraftStatus::TooLarge);
             self.notices.push(Notice::TooLarge { path, bytes });
             return;
         }
+        if let Some(draft) = self.drafts.get_mut(&path) {
+            if let DraftStatus::InFlight {
+                sent, saved_since, ..
+            } = &mut draft.status
+            {
+                // One edit per file in flight: this one goes once that one
+                // is answered, on top of it.
+                let before = std::mem::replace(&mut draft.content, content);
+                sent.get_or_insert(before);
+                *saved_since = true;
+                return;
+            }
+        }
         // Even a read-only connection sends: the hub is the authority, and
         // its refusal is what the page reports.
-        self.drafts.insert(
-            path,
-            Draft {
-                content,
-                base_rev,
-                status: DraftStatus::Queued,
-            },
-        );
+        self.set_draft(path, content, DraftStatus::Queued);
+    }
+
+    /// Sets the draft of `path` to `content` with `status`, keeping the
+    /// base it started from (or starting a new one).
+    fn set_draft(&mut self, path: String, content: String, status: DraftStatus) {
+        match self.drafts.get_mut(&path) {
+            Some(draft) => {
+                draft.content = content;
+                draft.status = status;
+            }
+            None => {
+                let draft = self.new_draft(&path, content, status);
+                self.drafts.insert(path, draft);
+            }
+        }
     }
 
     fn resolve(&mut self, path: String, keep_mine: bool) {
@@ -561,6 +782,7 @@ impl RoomState {
         };
         if keep_mine {
             draft.base_rev = theirs.rev;
+            draft.base = Some(theirs.content.clone());
             draft.status = DraftStatus::Queued;
         } else {
             let theirs = theirs.clone();
@@ -572,12 +794,30 @@ impl RoomState {
                     FileEntry {
                         content: theirs.content.into(),
                         rev: theirs.rev,
+                        by: None,
                     },
                 );
             }
         }
     }
+
+    /// Settles a conflict with `content` (picked hunk by hunk, or edited):
+    /// it is sent on the revision of the version it was in conflict with.
+    fn resolve_with(&mut self, path: String, content: String) {
+        let Some(draft) = self.drafts.get_mut(&path) else {
+            return;
+        };
+        let DraftStatus::Conflict { theirs } = &draft.status else {
+            return;
+        };
+        draft.base_rev = theirs.rev;
+        draft.base = Some(theirs.content.clone());
+        draft.content = content;
+        draft.status = DraftStatus::Queued;
+    }
 }
 
+#[cfg(test)]
+mod rebase_tests;
 #[cfg(test)]
 mod tests;

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::*;
 use crate::testing::welcome;
 
-fn event(rev: u64) -> LogEntry {
+pub(super) fn event(rev: u64) -> LogEntry {
     LogEntry::RuntimeEvent(RuntimeEvent {
         rev,
         ts: 1000 + rev,
@@ -19,7 +19,7 @@ fn event(rev: u64) -> LogEntry {
     })
 }
 
-fn change(rev: u64, path: &str, content: &str, edit_id: Option<&str>) -> LogEntry {
+pub(super) fn change(rev: u64, path: &str, content: &str, edit_id: Option<&str>) -> LogEntry {
     LogEntry::FileChanged(FileChanged {
         rev,
         path: path.into(),
@@ -31,7 +31,7 @@ fn change(rev: u64, path: &str, content: &str, edit_id: Option<&str>) -> LogEntr
 }
 
 /// A state that joined generation `g1` with one file and three events.
-fn joined() -> RoomState {
+pub(super) fn joined() -> RoomState {
     let mut s = RoomState::default();
     s.apply(Action::Welcome(welcome(
         "g1",
@@ -46,7 +46,7 @@ fn joined() -> RoomState {
 
 /// Saves `content` to `path` and marks it sent as `edit_id`, as the session
 /// does while live.
-fn save_and_send(s: &mut RoomState, path: &str, content: &str, edit_id: &str) {
+pub(super) fn save_and_send(s: &mut RoomState, path: &str, content: &str, edit_id: &str) {
     s.apply(Action::Person(Intent::Save {
         path: path.into(),
         content: content.into(),
@@ -58,7 +58,7 @@ fn save_and_send(s: &mut RoomState, path: &str, content: &str, edit_id: &str) {
 }
 
 /// The hub refuses the edit `edit_id` with `code`.
-fn refuse(
+pub(super) fn refuse(
     s: &mut RoomState,
     edit_id: &str,
     code: ErrorCode,
@@ -404,6 +404,13 @@ fn every_draft_status_reads_back_as_stored() {
         DraftStatus::Queued,
         DraftStatus::InFlight {
             edit_id: "e1".into(),
+            sent: None,
+            saved_since: false,
+        },
+        DraftStatus::InFlight {
+            edit_id: "e2".into(),
+            sent: Some("sent".into()),
+            saved_since: true,
         },
         DraftStatus::ReadOnly,
         DraftStatus::Conflict {
@@ -425,7 +432,9 @@ fn every_draft_status_reads_back_as_stored() {
     // The stored shape, which earlier builds wrote too.
     assert_eq!(
         serde_json::to_value(DraftStatus::InFlight {
-            edit_id: "e1".into()
+            edit_id: "e1".into(),
+            sent: None,
+            saved_since: false,
         })
         .unwrap(),
         json!({"state": "in-flight", "editId": "e1"})

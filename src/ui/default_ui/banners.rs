@@ -110,6 +110,13 @@ pub fn Banners() -> Html {
                 "edit-refused",
                 format!("The hub refused your edit to {path}: {message}. It is kept here."),
             ),
+            Notice::Merged { path, with } => (
+                "merged",
+                match with {
+                    Some(name) => format!("Your changes to {path} were merged with {name}'s."),
+                    None => format!("Your changes to {path} were merged with a newer version."),
+                },
+            ),
             Notice::StorageFallback { reason } => (
                 "storage-fallback",
                 // The reason is a whole clause ("offline storage is full").
