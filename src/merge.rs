@@ -15,9 +15,8 @@
 //! the first and the last difference is capped at [`MAX_MERGE_LINES`];
 //! beyond it, the person chooses a side instead.
 
-use std::collections::HashMap;
-
 use diffy::{ConflictStyle, MergeOptions};
+use hashbrown::HashMap;
 
 /// The most lines (of both texts together) that may lie between the first
 /// and the last difference of either diff for a merge to be tried. Myers'
@@ -65,7 +64,7 @@ pub fn merge(base: &str, mine: &str, theirs: &str) -> Merged {
     }
     let merged = MergeOptions::new()
         .set_conflict_style(ConflictStyle::Merge)
-        .merge(&numbered(&base), &numbered(&mine), &numbered(&theirs));
+        .merge_bytes(&numbered(&base), &numbered(&mine), &numbered(&theirs));
     let clean = merged.is_ok();
     let output = merged.unwrap_or_else(|conflicted| conflicted);
     let mut chunks = Chunks::default();
@@ -81,7 +80,7 @@ pub fn merge(base: &str, mine: &str, theirs: &str) -> Merged {
 /// and their common end: what the diff of the two has to search (diffy
 /// sets the common start and end aside itself, and its search costs up to
 /// the square of the rest).
-fn changed_span(a: &[usize], b: &[usize]) -> usize {
+fn changed_span(a: &[u64], b: &[u64]) -> usize {
     let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let shortest = a.len().min(b.len()) - prefix;
     let suffix = a
@@ -123,37 +122,42 @@ pub fn settle(chunks: &[Chunk], picks: &[Side]) -> String {
 /// Each distinct line of the texts, numbered in order of appearance.
 #[derive(Default)]
 struct Lines<'a> {
-    numbers: HashMap<&'a str, usize>,
+    numbers: HashMap<&'a str, u64>,
     lines: Vec<&'a str>,
 }
 
 impl<'a> Lines<'a> {
     /// `text` as the numbers of its lines (each with its ending).
-    fn number(&mut self, text: &'a str) -> Vec<usize> {
+    fn number(&mut self, text: &'a str) -> Vec<u64> {
         text.split_inclusive('\n')
             .map(|line| {
                 *self.numbers.entry(line).or_insert_with(|| {
                     self.lines.push(line);
-                    self.lines.len() - 1
+                    self.lines.len() as u64 - 1
                 })
             })
             .collect()
     }
 
-    fn line(&self, number: &str) -> &'a str {
-        // diffy copies lines from its inputs, which hold only our numbers.
-        number
-            .parse()
-            .ok()
-            .and_then(|id: usize| self.lines.get(id))
-            .copied()
-            .unwrap_or_default()
+    /// The line numbered by the decimal `digits` (diffy copies lines from
+    /// its inputs, which hold only our numbers).
+    fn line(&self, digits: &[u8]) -> &'a str {
+        let id = digits.iter().fold(0_usize, |id, digit| {
+            id.wrapping_mul(10)
+                .wrapping_add(usize::from(digit.wrapping_sub(b'0')))
+        });
+        self.lines.get(id).copied().unwrap_or_default()
     }
 }
 
 /// The numbered form of a text diffy merges: one number per line.
-fn numbered(ids: &[usize]) -> String {
-    ids.iter().map(|id| format!("{id}\n")).collect()
+fn numbered(ids: &[u64]) -> Vec<u8> {
+    let mut text = String::new();
+    for id in ids {
+        text.push_str(&id.to_string());
+        text.push('\n');
+    }
+    text.into_bytes()
 }
 
 /// Chunks as they are read, adjacent agreed text joined.
@@ -173,7 +177,7 @@ impl Chunks {
 
     /// Reads diffy's merge of numbered texts: numbers, and conflicts as
     /// `<<<<<<< ours`, mine, `=======`, theirs, `>>>>>>> theirs`.
-    fn read_diffy_output(&mut self, output: &str, lines: &Lines<'_>) {
+    fn read_diffy_output(&mut self, output: &[u8], lines: &Lines<'_>) {
         enum In {
             Agreed,
             Mine,
@@ -181,8 +185,8 @@ impl Chunks {
         }
         let mut place = In::Agreed;
         let (mut mine, mut theirs) = (String::new(), String::new());
-        for line in output.lines() {
-            match line.as_bytes().first() {
+        for line in output.split(|&b| b == b'\n') {
+            match line.first() {
                 Some(b'<') => place = In::Mine,
                 Some(b'=') => place = In::Theirs,
                 Some(b'>') => {
@@ -192,7 +196,8 @@ impl Chunks {
                     });
                     place = In::Agreed;
                 }
-                _ => {
+                None => {}
+                Some(_) => {
                     let text = lines.line(line);
                     match place {
                         In::Agreed => self.agreed(text),

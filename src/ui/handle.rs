@@ -115,6 +115,16 @@ impl RoomHandle {
         });
     }
 
+    /// Settles a conflict with `content` (for example the hunks of
+    /// [`Draft::conflict_chunks`] as picked, or edited): sent on the hub's
+    /// revision it was in conflict with.
+    pub fn resolve_with(&self, path: &str, content: &str) {
+        self.send(Intent::ResolveWith {
+            path: path.to_owned(),
+            content: content.to_owned(),
+        });
+    }
+
     /// Changes how this person appears to others (and saves it).
     pub fn set_profile(&self, name: &str, color: &str) {
         self.send(Intent::SetProfile(PeerProfile {

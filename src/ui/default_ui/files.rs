@@ -3,7 +3,8 @@
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use crate::state::DraftStatus;
+use crate::merge::{settle, Chunk, Side};
+use crate::state::{Draft, DraftStatus};
 use crate::ui::handle::use_room_context;
 use crate::ui::{use_file, use_room};
 
@@ -164,7 +165,14 @@ pub fn Editor(props: &EditorProps) -> Html {
         Callback::from(move |_: MouseEvent| room.discard_draft(&path))
     };
 
+    let chunks = file.draft.as_ref().and_then(Draft::conflict_chunks);
     let conflict = match file.draft.as_ref().map(|d| (&d.status, &d.content)) {
+        // Keyed by the version it is in conflict with: a newer one starts
+        // the choices over.
+        Some((DraftStatus::Conflict { theirs }, _)) if chunks.is_some() => html! {
+            <HunkPicker key={theirs.rev.to_string()} path={props.path.clone()}
+                chunks={chunks.unwrap_or_default()} />
+        },
         Some((DraftStatus::Conflict { theirs }, mine)) => {
             let keep = {
                 let room = room.clone();
@@ -218,6 +226,94 @@ pub fn Editor(props: &EditorProps) -> Html {
             { conflict }
             <textarea ref={area} class="code" spellcheck="false" {oninput} {onkeydown}
                 aria-label={format!("Content of {}", props.path)} />
+        </section>
+    }
+}
+
+/// Properties of [`HunkPicker`].
+#[derive(Debug, Properties, PartialEq)]
+pub struct HunkPickerProps {
+    /// The file in conflict.
+    pub path: AttrValue,
+    /// Its merge, hunk by hunk ([`Draft::conflict_chunks`]).
+    pub chunks: Vec<Chunk>,
+}
+
+/// The conflict view when both sides changed the same lines: mine or
+/// theirs for each conflicting hunk, and the result, which the person may
+/// still edit, saved on the hub's revision.
+#[component]
+pub fn HunkPicker(props: &HunkPickerProps) -> Html {
+    let room = use_room_context();
+    let conflicts = props
+        .chunks
+        .iter()
+        .filter(|c| matches!(c, Chunk::Conflict { .. }))
+        .count();
+    let picks = use_state(|| vec![Side::Mine; conflicts]);
+    // What the person typed into the result, until a pick replaces it.
+    let edited = use_state(|| None::<String>);
+    let result = (*edited)
+        .clone()
+        .unwrap_or_else(|| settle(&props.chunks, &picks));
+    let hunks = props
+        .chunks
+        .iter()
+        .filter_map(|c| match c {
+            Chunk::Conflict { mine, theirs } => Some((mine, theirs)),
+            Chunk::Agreed(_) => None,
+        })
+        .enumerate()
+        .map(|(i, (mine, theirs))| {
+            let choose = |side: Side| {
+                let (picks, edited) = (picks.clone(), edited.clone());
+                Callback::from(move |_: Event| {
+                    let mut next = (*picks).clone();
+                    if let Some(pick) = next.get_mut(i) {
+                        *pick = side;
+                    }
+                    picks.set(next);
+                    edited.set(None);
+                })
+            };
+            let picked = picks.get(i).copied().unwrap_or(Side::Mine);
+            let name = format!("{}-hunk-{i}", props.path);
+            html! {
+                <fieldset class="hunk">
+                    <legend>{ format!("Change {} of {conflicts}", i + 1) }</legend>
+                    <div class="versions">
+                        <label><input type="radio" name={name.clone()} checked={picked == Side::Mine}
+                            onchange={choose(Side::Mine)} />{ "Yours" }<pre>{ mine.clone() }</pre></label>
+                        <label><input type="radio" {name} checked={picked == Side::Theirs}
+                            onchange={choose(Side::Theirs)} />{ "Theirs" }<pre>{ theirs.clone() }</pre></label>
+                    </div>
+                </fieldset>
+            }
+        })
+        .collect::<Html>();
+    let oninput = {
+        let edited = edited.clone();
+        Callback::from(move |event: InputEvent| {
+            if let Some(area) = event.target_dyn_into::<HtmlTextAreaElement>() {
+                edited.set(Some(area.value()));
+            }
+        })
+    };
+    let onsave = {
+        let path = props.path.clone();
+        let result = result.clone();
+        Callback::from(move |_: MouseEvent| room.resolve_with(&path, &result))
+    };
+    html! {
+        <section class="conflict" aria-label="Conflict">
+            <p>{ "Someone changed the same lines after you started. Choose a version of each change, or edit the result, then save it." }</p>
+            { hunks }
+            <label class="merge-result">{ "Result" }
+                <textarea class="code" spellcheck="false" value={result} {oninput} />
+            </label>
+            <div class="actions">
+                <button class="primary" onclick={onsave}>{ "Save the result" }</button>
+            </div>
         </section>
     }
 }
