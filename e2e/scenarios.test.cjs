@@ -328,3 +328,98 @@ test('10. a draft typed just before a reload, or before the tab closed, is back 
   await k.shot(reopened, '10-draft-after-reopen');
   await context.close();
 });
+
+// Records whether a conflict view ever appears on the page.
+async function watchForConflicts(page) {
+  await page.evaluate(() => {
+    window.__conflictSeen = false;
+    new MutationObserver(() => {
+      if (document.querySelector('.conflict')) window.__conflictSeen = true;
+    }).observe(document.body, { subtree: true, childList: true });
+  });
+}
+
+const lines = (...l) => l.map((x) => `${x}\n`).join('');
+
+test('11. two tabs edit one file from the same revision while one is cut off: merged, or picked hunk by hunk', async () => {
+  const file = `merge/notes-${Date.now()}.txt`;
+  await k.kit(`/file/${file}`, 'PUT', lines('one', 'two', 'three', 'four', 'five', 'six'));
+  // Tab A through the fault proxy, tab B straight to the hub.
+  const { context: ca, page: a } = await fresh();
+  const { context: cb, page: b } = await fresh();
+  await a.goto(link(config.editToken));
+  await b.goto(`${config.hubHttp}/rooms/${config.roomId}/?token=${config.editToken}`);
+  for (const page of [a, b]) {
+    await k.status(page, 'connected');
+    await k.openFile(page, file);
+    await k.until(async () => (await k.editorText(page)) === lines('one', 'two', 'three', 'four', 'five', 'six'), 'the file in both tabs');
+  }
+  await watchForConflicts(a);
+  await watchForConflicts(b);
+
+  // Different lines: A's save is held by the cut while B's lands first.
+  await k.kitPost('/proxy/mode/blackhole-sockets');
+  await k.typeAndSave(a, file, lines('ONE by A', 'two', 'three', 'four', 'five', 'six'));
+  await k.typeAndSave(b, file, lines('one', 'two', 'three', 'four', 'five', 'SIX by B'));
+  await k.until(async () => (await k.kitFile(file)) === lines('one', 'two', 'three', 'four', 'five', 'SIX by B'), "B's edit on disk");
+  await k.sleep(2000);
+  await k.kitPost('/proxy/mode/pass');
+  const both = lines('ONE by A', 'two', 'three', 'four', 'five', 'SIX by B');
+  await k.until(async () => (await k.kitFile(file)) === both, 'both changes on disk');
+  await k.until(async () => (await k.editorText(b)) === both, 'the merge in the other tab');
+  await a.waitForSelector('[data-banner="merged"]');
+  assert.equal(await a.evaluate(() => window.__conflictSeen), false, 'no conflict view in A');
+  assert.equal(await b.evaluate(() => window.__conflictSeen), false, 'no conflict view in B');
+  await k.shot(a, '11-merged');
+
+  // The same lines: A picks per hunk, and the picked result is on disk.
+  await k.kitPost('/proxy/mode/blackhole-sockets');
+  await k.typeAndSave(a, file, lines('ONE mine', 'two', 'three', 'four', 'five', 'SIX mine'));
+  await k.typeAndSave(b, file, lines('ONE theirs', 'two', 'three', 'four', 'five', 'SIX theirs'));
+  await k.until(async () => (await k.kitFile(file)).startsWith('ONE theirs'), "B's second edit on disk");
+  await k.kitPost('/proxy/mode/pass');
+  await a.waitForSelector('.conflict .hunk', { timeout: 20000 });
+  assert.equal((await a.$$('.conflict .hunk')).length, 2, 'two conflicting hunks');
+  await k.shot(a, '11-hunks');
+  // Mine for the first change, theirs for the second.
+  await a.check('.conflict .hunk:nth-of-type(2) input[type="radio"] >> nth=1');
+  const picked = lines('ONE mine', 'two', 'three', 'four', 'five', 'SIX theirs');
+  assert.equal(await a.inputValue('.conflict textarea.merge-text'), picked);
+  await a.click('.conflict button:text-is("Save the result")');
+  await k.until(async () => (await k.kitFile(file)) === picked, 'the picked result on disk');
+  await k.until(async () => (await k.editorText(b)) === picked, 'the picked result in the other tab');
+  await a.waitForSelector('.conflict', { state: 'detached' });
+  await ca.close();
+  await cb.close();
+});
+
+test('12. saves queued across a hub kill -9 and restart land with no conflict view', async () => {
+  const file = `merge/queued-${Date.now()}.txt`;
+  await k.kit(`/file/${file}`, 'PUT', lines('start'));
+  const { context, page } = await fresh();
+  await page.goto(link(config.editToken));
+  await k.status(page, 'connected');
+  await k.openFile(page, file);
+  await k.until(async () => (await k.editorText(page)) === lines('start'), 'the file');
+  await watchForConflicts(page);
+  const typed = ['start'];
+  const saveLine = async (line) => {
+    typed.push(line);
+    await k.typeAndSave(page, file, lines(...typed));
+  };
+  await saveLine('saved while up');
+  await k.until(async () => (await k.kitFile(file)) === lines(...typed), 'the first save on disk');
+  // A save that may still be in flight when the hub dies.
+  await saveLine('saved just before the kill');
+  await k.kitPost('/hub/stop');
+  await page.waitForSelector('[data-banner="reconnecting"]', { timeout: 30000 });
+  await saveLine('saved while the hub was down');
+  await saveLine('saved again while it was down');
+  await k.kitPost('/hub/start');
+  await k.status(page, 'connected', 30000);
+  await k.until(async () => (await k.kitFile(file)) === lines(...typed), 'every line on disk');
+  assert.equal(await page.evaluate(() => window.__conflictSeen), false, 'no conflict view');
+  assert.equal(await k.editorText(page), lines(...typed));
+  await k.shot(page, '12-after-restart');
+  await context.close();
+});

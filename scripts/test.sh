@@ -92,7 +92,8 @@ stage_e2e() {
   cargo build --locked -p room-hub -p room-testkit
   source scripts/testkit.sh
   start_testkit --web dist --pulse 1000
-  node --test --test-concurrency=1 e2e/
+  # E2E_ONLY=<pattern> runs only the scenarios whose names match.
+  node --test --test-concurrency=1 ${E2E_ONLY:+--test-name-pattern="$E2E_ONLY"} e2e/
   stop_testkit
 }
 

@@ -309,7 +309,7 @@ pub fn HunkPicker(props: &HunkPickerProps) -> Html {
             <p>{ "Someone changed the same lines after you started. Choose a version of each change, or edit the result, then save it." }</p>
             { hunks }
             <label class="merge-result">{ "Result" }
-                <textarea class="code" spellcheck="false" value={result} {oninput} />
+                <textarea class="merge-text" spellcheck="false" value={result} {oninput} />
             </label>
             <div class="actions">
                 <button class="primary" onclick={onsave}>{ "Save the result" }</button>

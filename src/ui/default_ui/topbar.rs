@@ -4,7 +4,8 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::state::ConnectionStatus;
-use crate::ui::use_room;
+use crate::ui::handle::use_room_context;
+use crate::ui::{use_room, use_room_select};
 
 fn status_text(status: &ConnectionStatus) -> (&'static str, &'static str) {
     match status {
@@ -62,7 +63,11 @@ pub fn TopBar() -> Html {
 /// Name and colour, saved to the cache and sent to the hub.
 #[component]
 fn ProfileEditor() -> Html {
-    let room = use_room();
+    // Yew writes `value` back into the inputs on every render: rendering
+    // only when the saved profile changes keeps what the person is typing
+    // while events stream in.
+    let room = use_room_context();
+    let profile = use_room_select(|room| room.state.profile.clone());
     let name_ref = use_node_ref();
     let color_ref = use_node_ref();
     let save = {
@@ -82,7 +87,6 @@ fn ProfileEditor() -> Html {
             room.set_profile(name.trim(), &color);
         })
     };
-    let profile = &room.state.profile;
     let color = if profile.color.is_empty() {
         "#4c6ef5".to_owned()
     } else {
