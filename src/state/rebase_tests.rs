@@ -316,3 +316,20 @@ fn typing_after_sending_without_saving_stays_unsaved_on_the_acknowledged_text() 
     assert_eq!(draft.base.as_deref(), Some("one\n"));
     assert!(!draft.wants_sending());
 }
+
+#[test]
+fn a_draft_stored_by_an_earlier_build_reads_back_without_a_base() {
+    let draft: Draft = serde_json::from_value(serde_json::json!({
+        "content": "unsaved", "baseRev": 2, "status": {"state": "queued"}
+    }))
+    .unwrap();
+    assert_eq!(draft.base, None);
+    assert_eq!(draft.status, DraftStatus::Queued);
+    // And one with a base writes it.
+    let stored = serde_json::to_value(Draft {
+        base: Some("b".into()),
+        ..draft
+    })
+    .unwrap();
+    assert_eq!(stored["base"], "b");
+}
