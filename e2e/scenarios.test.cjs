@@ -423,3 +423,32 @@ test('12. saves queued across a hub kill -9 and restart land with no conflict vi
   await k.shot(page, '12-after-restart');
   await context.close();
 });
+
+test('13. presence: a file another person opens is marked within 1 s; two tabs of one person are one peer', async () => {
+  // Ada has two tabs (one browser, so one person id); Bo has one.
+  const { context: ada, page: a1 } = await fresh();
+  const { context: bo, page: b } = await fresh();
+  await a1.goto(link(config.editToken));
+  await k.status(a1, 'connected');
+  const a2 = await ada.newPage();
+  await a2.goto(link(config.editToken));
+  await b.goto(link(config.editToken));
+  for (const page of [a2, b]) await k.status(page, 'connected');
+  await k.openFile(b, 'README.md');
+  // Bo's list shows Ada's two tabs as one person; he sees himself once.
+  await k.until(async () => (await b.$$('.room-topbar .peer')).length === 2, 'two people in the top bar');
+
+  const openedAt = Date.now();
+  await k.openFile(a1, 'src/main.rs');
+  const marker = '.room-files .file:has(.path:text-is("src/main.rs")) .viewer';
+  await b.waitForSelector(marker, { timeout: 5000 });
+  const seenAfter = Date.now() - openedAt;
+  assert.ok(seenAfter <= 1000, `Bo saw the file marked after ${seenAfter} ms`);
+  assert.equal((await b.$$(marker)).length, 1, 'one marker for Ada, however many tabs');
+  // Her own tabs do not mark files for her.
+  assert.equal((await a2.$$('.room-files .viewer')).length, 0, 'no marker for oneself');
+  await k.shot(b, '13-presence');
+  console.log(`scenario 13: the open file was marked in the other browser after ${seenAfter} ms`);
+  await ada.close();
+  await bo.close();
+});

@@ -58,6 +58,11 @@ pub enum Intent {
     },
     /// Change how this person appears to others.
     SetProfile(PeerProfile),
+    /// Tell others which file this tab shows (`None`: none).
+    Open {
+        /// The file.
+        path: Option<String>,
+    },
     /// Hide the notice at this index.
     DismissNotice(usize),
     /// Try to reconnect now (after `Lost`, or to skip a backoff wait).

@@ -125,7 +125,9 @@ pub mod prelude {
     pub use crate::intent::Intent;
     pub use crate::options::{RoomOptions, SessionOptions};
     pub use crate::reconnect::ReconnectOptions;
-    pub use crate::state::{ConnectionStatus, Draft, DraftStatus, FileEntry, Notice, RoomState};
+    pub use crate::state::{
+        ConnectionStatus, Draft, DraftStatus, FileEntry, Notice, Person, RoomState,
+    };
     #[cfg(feature = "default-ui")]
     pub use crate::ui::RoomView;
     pub use crate::ui::{

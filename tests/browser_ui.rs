@@ -215,12 +215,16 @@ async fn the_default_view_shows_files_drafts_peers_and_a_conflict() {
                 name: "Ada".into(),
                 color: "#112233".into(),
                 read_only: false,
+                person: None,
+                open: None,
             },
             PeerInfo {
                 peer_id: "p2".into(),
                 name: "Bo".into(),
                 color: "#445566".into(),
                 read_only: true,
+                person: None,
+                open: None,
             },
         ],
         ..RoomState::default()

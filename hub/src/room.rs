@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use room_protocol::{
-    encode, ErrorCode, ErrorFrame, FileChanged, FileEdit, FileSnapshot, FileVersion, Hello,
-    LogEntry, PeerInfo, PeerProfile, Peers, ProjectVersion, RelPath, RuntimeEvent, ServerFrame,
-    SyncMode, Synced, Welcome, MAX_CONTENT_BYTES, SNAPSHOT_EVENT_LIMIT,
+    encode, is_valid_id, ErrorCode, ErrorFrame, FileChanged, FileEdit, FileSnapshot, FileVersion,
+    Hello, LogEntry, PeerInfo, PeerProfile, Peers, ProjectVersion, RelPath, RuntimeEvent,
+    ServerFrame, SyncMode, Synced, Welcome, MAX_CONTENT_BYTES, SNAPSHOT_EVENT_LIMIT,
 };
 use serde_json::Value;
 use tokio::sync::{broadcast, watch, Mutex};
@@ -178,6 +178,8 @@ impl Room {
                 name: profile.name,
                 color: profile.color,
                 read_only: access == Access::ReadOnly,
+                person: hello.person.clone().filter(|p| is_valid_id(p)),
+                open: valid_open(hello.open.as_deref()),
             },
         );
         // Tell the others first; the newcomer has the list in its welcome.
@@ -269,6 +271,20 @@ impl Room {
                 changed
             });
         if changed == Some(true) {
+            self.broadcast_peers(&state);
+        }
+    }
+
+    /// Notes which file `peer_id` has open (a path that is not a valid
+    /// relative path counts as none) and tells everyone if it changed.
+    pub async fn update_presence(&self, peer_id: &str, open: Option<&str>) {
+        let open = valid_open(open);
+        let mut state = self.state.lock().await;
+        let Some(peer) = state.peers.values_mut().find(|p| p.peer_id == peer_id) else {
+            return;
+        };
+        if peer.open != open {
+            peer.open = open;
             self.broadcast_peers(&state);
         }
     }
@@ -511,4 +527,10 @@ fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The open file a peer reports, kept only if it is a valid relative path.
+fn valid_open(open: Option<&str>) -> Option<String> {
+    open.and_then(|p| RelPath::parse(p).ok())
+        .map(|p| p.as_str().to_owned())
 }

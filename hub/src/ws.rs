@@ -244,6 +244,12 @@ impl Connection {
                 self.room.update_peer(peer_id, &profile).await;
                 true
             }
+            Ok(ClientFrame::Presence(presence)) => {
+                self.room
+                    .update_presence(peer_id, presence.open.as_deref())
+                    .await;
+                true
+            }
             Ok(ClientFrame::Ping(ping)) => send_frame(sink, &ServerFrame::Pong(ping)).await,
             Ok(ClientFrame::Hello(_)) => {
                 send_error(

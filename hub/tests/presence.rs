@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use room_protocol::{ClientFrame, PeerInfo, PeerProfile, ServerFrame};
+use room_protocol::{ClientFrame, PeerInfo, PeerProfile, Presence, ServerFrame};
 
 async fn next_peers(client: &mut Client) -> Vec<PeerInfo> {
     loop {
@@ -63,4 +63,57 @@ async fn a_peer_without_a_name_gets_a_guest_name() {
     let hub = hub_over(project.path()).await;
     let c = Client::join(&hub, &edit_token(&hub), room_protocol::Hello::default()).await;
     assert!(c.welcome.peers[0].name.starts_with("Guest "));
+}
+
+#[tokio::test]
+async fn the_open_file_and_the_person_travel_in_peers_and_bad_ones_are_dropped() {
+    let project = sample_project();
+    let hub = hub_over(project.path()).await;
+    let mut ada = Client::join(&hub, &edit_token(&hub), hello_as("Ada")).await;
+    let bo = Client::join(
+        &hub,
+        &edit_token(&hub),
+        room_protocol::Hello {
+            person: Some("browser-1".into()),
+            open: Some("README.md".into()),
+            ..hello_as("Bo")
+        },
+    )
+    .await;
+    let mut bo = bo;
+    let bo_id = bo.welcome.peer_id.clone();
+    let find = |peers: Vec<PeerInfo>| peers.into_iter().find(|p| p.peer_id == bo_id).unwrap();
+    let joined = find(next_peers(&mut ada).await);
+    assert_eq!(joined.person.as_deref(), Some("browser-1"));
+    assert_eq!(joined.open.as_deref(), Some("README.md"));
+
+    bo.send(&ClientFrame::Presence(Presence {
+        open: Some("src/main.rs".into()),
+    }))
+    .await;
+    assert_eq!(
+        find(next_peers(&mut ada).await).open.as_deref(),
+        Some("src/main.rs")
+    );
+    // A path from the wire that is not a relative path counts as none.
+    bo.send(&ClientFrame::Presence(Presence {
+        open: Some("../../etc/passwd".into()),
+    }))
+    .await;
+    assert_eq!(find(next_peers(&mut ada).await).open, None);
+
+    // A person id of the wrong shape is not passed on.
+    let odd = Client::join(
+        &hub,
+        &edit_token(&hub),
+        room_protocol::Hello {
+            person: Some("has spaces and <tags>".into()),
+            ..hello_as("Odd")
+        },
+    )
+    .await;
+    let odd_id = odd.welcome.peer_id.clone();
+    let peers = next_peers(&mut ada).await;
+    let odd_info = peers.iter().find(|p| p.peer_id == odd_id).unwrap();
+    assert_eq!(odd_info.person, None);
 }

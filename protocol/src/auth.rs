@@ -103,8 +103,14 @@ pub fn snapshot_signing_message(room_id: &str, exp: u64) -> String {
 }
 
 /// Whether a room id is made of characters that are safe in a URL path and
-/// a database name: `[A-Za-z0-9_-]{1,64}`.
+/// a database name: [`is_valid_id`].
 pub fn is_valid_room_id(id: &str) -> bool {
+    is_valid_id(id)
+}
+
+/// The shape of every id in the protocol (room ids, person ids):
+/// `[A-Za-z0-9_-]{1,64}`.
+pub fn is_valid_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
         && id
             .bytes()

@@ -16,7 +16,7 @@ use crate::frames::{ClientFrame, ServerFrame};
 const MAX_DETAIL_CHARS: usize = 160;
 
 /// The `type` values a client may send.
-pub const CLIENT_FRAME_TYPES: &[&str] = &["hello", "file-edit", "peer-update", "ping"];
+pub const CLIENT_FRAME_TYPES: &[&str] = &["hello", "file-edit", "peer-update", "presence", "ping"];
 
 /// The `type` values a hub may send.
 pub const SERVER_FRAME_TYPES: &[&str] = &[
@@ -36,6 +36,7 @@ pub fn decode_client_frame(text: &str) -> Result<ClientFrame, DecodeError> {
         "hello" => ClientFrame::Hello(fields(text)?),
         "file-edit" => ClientFrame::FileEdit(fields(text)?),
         "peer-update" => ClientFrame::PeerUpdate(fields(text)?),
+        "presence" => ClientFrame::Presence(fields(text)?),
         "ping" => ClientFrame::Ping(fields(text)?),
         _ => return Err(DecodeError::UnknownType(truncate(&kind))),
     };

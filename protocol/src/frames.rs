@@ -18,6 +18,8 @@ pub enum ClientFrame {
     FileEdit(FileEdit),
     /// Change this peer's display name or colour.
     PeerUpdate(PeerProfile),
+    /// Which file this peer has open.
+    Presence(Presence),
     /// Application-level heartbeat; the hub answers `pong` at once.
     Ping(Ping),
 }
@@ -59,6 +61,23 @@ pub struct Hello {
     /// How this peer wants to appear to others.
     #[serde(default)]
     pub peer: PeerProfile,
+    /// The same for every tab of one browser, so others can show the
+    /// person once ([`crate::is_valid_id`]; the hub drops anything else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
+    /// The file this peer has open, as in [`Presence`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open: Option<String>,
+}
+
+/// `presence`: the file this peer has open (`None`: none). The hub keeps a
+/// valid path ([`crate::RelPath`]) and tells everyone in `peers`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Presence {
+    /// A relative path in the project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open: Option<String>,
 }
 
 /// A peer's chosen name and colour.
@@ -224,6 +243,13 @@ pub struct PeerInfo {
     pub color: String,
     /// Holds a read-only token.
     pub read_only: bool,
+    /// The person's id from their `hello` (one per browser), if they sent
+    /// a valid one: tabs with the same one are one person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
+    /// The file this peer has open, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open: Option<String>,
 }
 
 /// A file's content at a revision, as carried by a `conflict` error.

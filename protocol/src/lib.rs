@@ -19,6 +19,7 @@
 //!     project_id: Some("gen-1".into()),
 //!     project_rev: Some(40),
 //!     peer: PeerProfile { name: "Ada".into(), color: "#3366ff".into() },
+//!     ..Hello::default()
 //! });
 //! let text = encode(&hello);
 //! assert!(text.starts_with(r#"{"type":"hello","lastSeenRev":41"#));
@@ -51,7 +52,7 @@ mod profile;
 pub mod urls;
 
 pub use auth::{
-    is_token_shaped, is_valid_room_id, offers_protocol, snapshot_signing_message,
+    is_token_shaped, is_valid_id, is_valid_room_id, offers_protocol, snapshot_signing_message,
     token_from_subprotocols, tokens_equal, Token, SUBPROTOCOL, TOKEN_QUERY_PARAM,
     TOKEN_SUBPROTOCOL_PREFIX,
 };
@@ -61,8 +62,8 @@ pub use codec::{
 pub use error::{DecodeError, PathError};
 pub use frames::{
     ClientFrame, ErrorCode, ErrorFrame, FileChanged, FileEdit, FileSnapshot, FileVersion, Hello,
-    LogEntry, PeerInfo, PeerProfile, Peers, Ping, ProjectVersion, RuntimeEvent, ServerFrame,
-    SyncMode, Synced, Welcome,
+    LogEntry, PeerInfo, PeerProfile, Peers, Ping, Presence, ProjectVersion, RuntimeEvent,
+    ServerFrame, SyncMode, Synced, Welcome,
 };
 pub use limits::*;
 pub use path::{is_ignored_name, RelPath, IGNORED_NAMES};

@@ -31,11 +31,13 @@ both! {
             project_id: Some("g1".into()),
             project_rev: Some(3),
             peer: PeerProfile { name: "Ada".into(), color: "#112233".into() },
+            person: Some("b7f3".into()),
+            open: Some("src/main.rs".into()),
         });
         assert_eq!(
             as_json(&hello),
             json!({"type": "hello", "lastSeenRev": 7, "projectId": "g1", "projectRev": 3,
-                   "peer": {"name": "Ada", "color": "#112233"}})
+                   "peer": {"name": "Ada", "color": "#112233"}, "person": "b7f3", "open": "src/main.rs"})
         );
         assert_eq!(decode_client_frame(&encode(&hello)).unwrap(), hello);
     }
@@ -67,6 +69,12 @@ both! {
         let update = ClientFrame::PeerUpdate(PeerProfile { name: "Bo".into(), color: "#abcdef".into() });
         assert_eq!(as_json(&update), json!({"type": "peer-update", "name": "Bo", "color": "#abcdef"}));
         assert_eq!(decode_client_frame(&encode(&update)).unwrap(), update);
+        let presence = ClientFrame::Presence(Presence { open: Some("src/a.rs".into()) });
+        assert_eq!(as_json(&presence), json!({"type": "presence", "open": "src/a.rs"}));
+        assert_eq!(decode_client_frame(&encode(&presence)).unwrap(), presence);
+        let closed = ClientFrame::Presence(Presence { open: None });
+        assert_eq!(as_json(&closed), json!({"type": "presence"}));
+        assert_eq!(decode_client_frame(r#"{"type":"presence","open":null}"#).unwrap(), closed);
         let ping = ClientFrame::Ping(Ping { t: 1234.5 });
         assert_eq!(as_json(&ping), json!({"type": "ping", "t": 1234.5}));
         assert_eq!(decode_client_frame(&encode(&ping)).unwrap(), ping);
@@ -79,7 +87,7 @@ both! {
             head: 9,
             read_only: false,
             peer_id: "p1".into(),
-            peers: vec![PeerInfo { peer_id: "p1".into(), name: "Ada".into(), color: "#112233".into(), read_only: false }],
+            peers: vec![PeerInfo { peer_id: "p1".into(), name: "Ada".into(), color: "#112233".into(), read_only: false, person: None, open: None }],
             mode: SyncMode::Snapshot,
             files: Some(vec![FileSnapshot { path: "a.txt".into(), content: "hi".into(), rev: 4 }]),
             read_only_token: Some("ro".into()),
@@ -179,7 +187,7 @@ both! {
     fn synced_peers_and_pong_round_trip() {
         for frame in [
             ServerFrame::Synced(Synced { head: 42 }),
-            ServerFrame::Peers(Peers { peers: vec![PeerInfo { peer_id: "p".into(), name: "n".into(), color: "#000000".into(), read_only: true }] }),
+            ServerFrame::Peers(Peers { peers: vec![PeerInfo { peer_id: "p".into(), name: "n".into(), color: "#000000".into(), read_only: true, person: Some("me".into()), open: Some("src/a.rs".into()) }] }),
             ServerFrame::Pong(Ping { t: 9.0 }),
         ] {
             assert_eq!(decode_server_frame(&encode(&frame)).unwrap(), frame);

@@ -7,7 +7,8 @@
 use std::rc::Rc;
 
 use room_protocol::{
-    decode_server_frame, encode, ClientFrame, DecodeError, FileEdit, Hello, Ping, ServerFrame,
+    decode_server_frame, encode, ClientFrame, DecodeError, FileEdit, Hello, Ping, Presence,
+    ServerFrame,
 };
 
 use crate::intent::Intent;
@@ -91,7 +92,17 @@ pub struct SessionCore {
     changed: bool,
     /// Connection attempts made, for tests and diagnostics.
     attempts: u32,
+    /// The open file the hub was last told of on this connection, and when.
+    presence_sent: Option<String>,
+    presence_sent_ms: f64,
+    /// When a newer open file is due to be sent (at most one `presence`
+    /// per [`PRESENCE_EVERY_MS`]).
+    presence_due_ms: Option<f64>,
 }
+
+/// The least time between two `presence` frames: a person clicking through
+/// files sends one for where they stop, not one per click.
+pub const PRESENCE_EVERY_MS: f64 = 250.0;
 
 impl SessionCore {
     /// A session over `state` (possibly loaded from the cache). `seed`
@@ -110,6 +121,9 @@ impl SessionCore {
             random: XorShift::new(seed),
             changed: true,
             attempts: 0,
+            presence_sent: None,
+            presence_sent_ms: f64::NEG_INFINITY,
+            presence_due_ms: None,
         }
     }
 
@@ -148,7 +162,11 @@ impl SessionCore {
             Phase::Idle | Phase::Lost => None,
             Phase::Waiting { at_ms } => Some(at_ms),
             Phase::Connecting => Some(dead),
-            Phase::Joining | Phase::Live => Some(dead.min(self.next_ping_ms)),
+            Phase::Joining => Some(dead.min(self.next_ping_ms)),
+            Phase::Live => {
+                let next = dead.min(self.next_ping_ms);
+                Some(self.presence_due_ms.map_or(next, |due| next.min(due)))
+            }
         }
     }
 
@@ -178,7 +196,7 @@ impl SessionCore {
                 }
                 _ => {}
             },
-            Input::Act(action) => self.on_action(action, &mut out),
+            Input::Act(action) => self.on_action(action, now_ms, &mut out),
         }
         out
     }
@@ -219,7 +237,13 @@ impl SessionCore {
             project_id: state.project.as_ref().map(|p| p.id.clone()),
             project_rev: state.project.as_ref().map(|p| p.rev),
             peer: state.profile.clone(),
+            person: state.person.clone(),
+            open: state.open.clone(),
         };
+        // The hello tells the hub which file is open.
+        self.presence_sent = state.open.clone();
+        self.presence_sent_ms = now_ms;
+        self.presence_due_ms = None;
         out.push(Command::Send(encode(&ClientFrame::Hello(hello))));
     }
 
@@ -260,6 +284,8 @@ impl SessionCore {
                 self.policy.on_synced();
                 self.phase = Phase::Live;
                 self.send_drafts(out);
+                // A file opened while joining.
+                self.send_presence(now_ms, out);
             }
             ServerFrame::Peers(peers) => self.act(Action::Peers(peers.peers)),
             ServerFrame::Pong(_) => {}
@@ -345,11 +371,14 @@ impl SessionCore {
                         t: now_ms,
                     }))));
                 }
+                if self.presence_due_ms.is_some_and(|due| now_ms >= due) {
+                    self.send_presence(now_ms, out);
+                }
             }
         }
     }
 
-    fn on_action(&mut self, action: Action, out: &mut Vec<Command>) {
+    fn on_action(&mut self, action: Action, now_ms: f64, out: &mut Vec<Command>) {
         let profile = match &action {
             Action::Person(Intent::SetProfile(p)) => Some(p.clone()),
             _ => None,
@@ -361,7 +390,29 @@ impl SessionCore {
         if let Some(profile) = profile {
             out.push(Command::Send(encode(&ClientFrame::PeerUpdate(profile))));
         }
+        self.send_presence(now_ms, out);
         self.send_queued(out);
+    }
+
+    /// While live: tells the hub the open file if it changed, at most once
+    /// per [`PRESENCE_EVERY_MS`] (a later one waits for its deadline).
+    fn send_presence(&mut self, now_ms: f64, out: &mut Vec<Command>) {
+        if self.phase != Phase::Live || self.state.open == self.presence_sent {
+            self.presence_due_ms = None;
+            return;
+        }
+        let due = self.presence_sent_ms + PRESENCE_EVERY_MS;
+        if now_ms < due {
+            self.presence_due_ms = Some(due);
+            return;
+        }
+        self.presence_due_ms = None;
+        self.presence_sent = self.state.open.clone();
+        self.presence_sent_ms = now_ms;
+        let presence = Presence {
+            open: self.presence_sent.clone(),
+        };
+        out.push(Command::Send(encode(&ClientFrame::Presence(presence))));
     }
 
     /// After `synced`: every draft that was saved, including those sent on

@@ -501,3 +501,65 @@ fn a_resent_edit_carries_the_text_that_was_saved_not_what_was_typed_since() {
     assert_eq!((again.edit_id, again.content), (first.edit_id, "saved".to_owned()));
     assert_eq!(core.state().drafts["a.txt"].content, "saved and typed");
 }
+
+fn open(core: &mut SessionCore, path: Option<&str>, at: f64) -> Vec<Command> {
+    core.handle(
+        Input::Act(Action::Person(Intent::Open {
+            path: path.map(Into::into),
+        })),
+        at,
+    )
+}
+
+fn presences(out: &[Command]) -> Vec<Option<String>> {
+    sent(out)
+        .into_iter()
+        .filter_map(|f| match f {
+            ClientFrame::Presence(p) => Some(p.open),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_open_file_is_sent_at_most_every_quarter_second_and_the_last_one_wins() {
+    // live() said hello (which told the hub) at t=50.
+    let mut core = live();
+    assert!(presences(&open(&mut core, Some("a.txt"), 200.0)).is_empty());
+    assert_eq!(core.next_deadline(), Some(50.0 + PRESENCE_EVERY_MS));
+    assert_eq!(presences(&core.handle(Input::Tick, 300.0)), [Some("a.txt".into())]);
+    // Clicking through files: nothing until the window passes.
+    assert!(presences(&open(&mut core, Some("b.txt"), 350.0)).is_empty());
+    assert!(presences(&open(&mut core, Some("c.txt"), 400.0)).is_empty());
+    assert!(presences(&core.handle(Input::Tick, 540.0)).is_empty());
+    assert_eq!(presences(&core.handle(Input::Tick, 550.0)), [Some("c.txt".into())]);
+    // A file opened after a quiet while goes at once.
+    assert_eq!(presences(&open(&mut core, Some("d.txt"), 900.0)), [Some("d.txt".into())]);
+    // Back to what the hub already has: nothing to send.
+    open(&mut core, Some("e.txt"), 950.0);
+    open(&mut core, Some("d.txt"), 960.0);
+    assert!(presences(&core.handle(Input::Tick, 1200.0)).is_empty());
+}
+
+#[test]
+fn hello_carries_the_person_and_the_open_file_after_a_reconnect() {
+    let mut core = SessionCore::new(
+        SessionOptions::default(),
+        RoomState {
+            person: Some("browser-1".into()),
+            ..RoomState::default()
+        },
+        7,
+    );
+    core.handle(Input::Start, 0.0);
+    open(&mut core, Some("a.txt"), 10.0);
+    let hello = match &sent(&core.handle(Input::Opened, 20.0))[..] {
+        [ClientFrame::Hello(hello)] => hello.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(hello.person.as_deref(), Some("browser-1"));
+    assert_eq!(hello.open.as_deref(), Some("a.txt"));
+    core.handle(Input::Text(WELCOME_G1.into()), 30.0);
+    // The hub knows already: synced sends no presence.
+    assert!(presences(&core.handle(Input::Text(synced(2)), 40.0)).is_empty());
+}

@@ -277,6 +277,22 @@ enum Trigger {
     Arrived,
 }
 
+/// One person in the room: their tabs folded into one (by the person id
+/// their browser sends), or a single tab that sent none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// The name of their first tab.
+    pub name: String,
+    /// Its colour.
+    pub color: String,
+    /// Whether every tab of theirs is view-only.
+    pub read_only: bool,
+    /// Whether this is the person using this page (any of their tabs).
+    pub me: bool,
+    /// The files their tabs show, sorted, without repeats.
+    pub open: Vec<String>,
+}
+
 /// Something the page should tell the person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
@@ -330,10 +346,16 @@ pub struct RoomState {
     /// The newest runtime events, oldest first, at most
     /// [`SNAPSHOT_EVENT_LIMIT`].
     pub events: VecDeque<RuntimeEvent>,
-    /// Everyone connected, this peer included.
+    /// Everyone connected, this peer included (one entry per tab; see
+    /// [`RoomState::people`] for one per person).
     pub peers: Vec<PeerInfo>,
     /// This connection's peer id.
     pub peer_id: Option<String>,
+    /// This browser's person id, the same in each of its tabs (`None`
+    /// until the session has it).
+    pub person: Option<String>,
+    /// The file this tab shows, which others see.
+    pub open: Option<String>,
     /// Whether this connection is read-only.
     pub read_only: bool,
     /// This page's token, which the share link carries (`None` until the
@@ -369,6 +391,8 @@ impl Default for RoomState {
             events: VecDeque::new(),
             peers: Vec::new(),
             peer_id: None,
+            person: None,
+            open: None,
             read_only: false,
             token: None,
             read_only_token: None,
@@ -435,6 +459,7 @@ impl RoomState {
             Intent::ResolveConflict { path, keep_mine } => self.resolve(path, keep_mine),
             Intent::ResolveWith { path, content } => self.resolve_with(path, content),
             Intent::SetProfile(profile) => self.profile = profile,
+            Intent::Open { path } => self.open = path,
             Intent::DismissNotice(index) => {
                 if index < self.notices.len() {
                     self.notices.remove(index);
@@ -442,6 +467,46 @@ impl RoomState {
             }
             Intent::Retry => {}
         }
+    }
+
+    /// Everyone connected, one entry per person, in the order of their
+    /// first tab: tabs with the same person id are one person, and this
+    /// page's person is marked `me`.
+    pub fn people(&self) -> Vec<Person> {
+        let mut people: Vec<(Option<&str>, Person)> = Vec::new();
+        for peer in &self.peers {
+            let me = self.peer_id.as_deref() == Some(peer.peer_id.as_str())
+                || (peer.person.is_some() && peer.person == self.person);
+            let person = peer.person.as_deref();
+            let known = person.and_then(|id| people.iter_mut().find(|(p, _)| *p == Some(id)));
+            let entry = match known {
+                Some((_, entry)) => {
+                    entry.read_only &= peer.read_only;
+                    entry.me |= me;
+                    entry
+                }
+                None => {
+                    people.push((
+                        person,
+                        Person {
+                            name: peer.name.clone(),
+                            color: peer.color.clone(),
+                            read_only: peer.read_only,
+                            me,
+                            open: Vec::new(),
+                        },
+                    ));
+                    &mut people.last_mut().expect("just pushed").1
+                }
+            };
+            if let Some(open) = &peer.open {
+                if !entry.open.contains(open) {
+                    entry.open.push(open.clone());
+                    entry.open.sort_unstable();
+                }
+            }
+        }
+        people.into_iter().map(|(_, person)| person).collect()
     }
 
     /// Paths of drafts that should be (re)sent after `synced`.
@@ -817,6 +882,8 @@ impl RoomState {
     }
 }
 
+#[cfg(test)]
+mod people_tests;
 #[cfg(test)]
 mod rebase_tests;
 #[cfg(test)]

@@ -20,6 +20,8 @@ fn joined_on_base() -> RoomState {
         name: "Ana".into(),
         color: "#123456".into(),
         read_only: false,
+        person: None,
+        open: None,
     }]));
     s
 }

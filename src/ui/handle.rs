@@ -125,6 +125,14 @@ impl RoomHandle {
         });
     }
 
+    /// Tells others which file this tab shows (`None`: none); the default
+    /// UI's editor does it for the file it shows.
+    pub fn set_open_file(&self, path: Option<&str>) {
+        self.send(Intent::Open {
+            path: path.map(str::to_owned),
+        });
+    }
+
     /// Changes how this person appears to others (and saves it).
     pub fn set_profile(&self, name: &str, color: &str) {
         self.send(Intent::SetProfile(PeerProfile {

@@ -246,6 +246,7 @@ async fn run(
     let seed = (js_sys::Math::random() * 2f64.powi(52)) as u64;
     let state = RoomState {
         token: config.token.clone(),
+        person: storage::person_id(),
         ..RoomState::from_cache(cached, last_profile())
     };
     let mut core = SessionCore::new(config.options, state, seed);

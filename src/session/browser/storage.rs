@@ -68,6 +68,22 @@ impl cache::PersistHooks for PersisterHooks {
     }
 }
 
+/// This browser's person id (localStorage `room-client.person`), made
+/// once: every tab of the browser sends the same one, so others show one
+/// person. `None` without localStorage.
+pub(super) fn person_id() -> Option<String> {
+    const KEY: &str = "room-client.person";
+    let storage = local_storage()?;
+    let stored = storage.get_item(KEY).ok().flatten();
+    if let Some(id) = stored.filter(|id| room_protocol::is_valid_id(id)) {
+        return Some(id);
+    }
+    let random = || (js_sys::Math::random() * 2f64.powi(52)) as u64;
+    let id = format!("{:x}{:x}", random(), random());
+    storage.set_item(KEY, &id).ok()?;
+    Some(id)
+}
+
 fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }

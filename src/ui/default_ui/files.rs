@@ -26,6 +26,7 @@ pub fn FileList(props: &FileListProps) -> Html {
     let state = &room.state;
     // Files the hub has, plus drafts of files it does not have yet.
     let mut paths: Vec<&String> = state.files.keys().chain(state.drafts.keys()).collect();
+    let others: Vec<_> = state.people().into_iter().filter(|p| !p.me).collect();
     // Unstable sort: same result for distinct keys, and a fraction of the
     // code size of the stable one.
     paths.sort_unstable();
@@ -43,11 +44,24 @@ pub fn FileList(props: &FileListProps) -> Html {
             let path = AttrValue::from(path.clone());
             Callback::from(move |_| on_select.emit(path.clone()))
         };
+        // Who else has it open, each in their colour.
+        let viewers = others
+            .iter()
+            .filter(|p| p.open.contains(path))
+            .map(|p| {
+                let title = format!("{} has this open", p.name);
+                html! {
+                    <span class="viewer" style={format!("background:{}", p.color)}
+                        title={title.clone()} aria-label={title}></span>
+                }
+            })
+            .collect::<Html>();
         html! {
             <li>
                 <button class={classes!("file", selected.then_some("selected"))} {onclick}
                     aria-current={selected.then_some("true")}>
                     <span class="path">{ path.clone() }</span>
+                    { viewers }
                     if let Some((kind, title)) = marker {
                         <span class={classes!("marker", kind)} title={title} aria-label={title}>{ "●" }</span>
                     }
@@ -110,6 +124,14 @@ pub fn Editor(props: &EditorProps) -> Html {
     let file = use_file(&props.path);
     let area = use_node_ref();
     let text = file.text();
+    {
+        // Others see which file this tab shows.
+        let room = room.clone();
+        use_effect_with(props.path.clone(), move |path| {
+            room.set_open_file(Some(path));
+            move || room.set_open_file(None)
+        });
+    }
 
     // The textarea is uncontrolled: its text is replaced only when the file
     // or the hub's version changes under it, so remote updates to other

@@ -26,19 +26,19 @@ pub fn TopBar() -> Html {
     let room = use_room();
     let state = &room.state;
     let (status_class, status_label) = status_text(&state.status);
-    let me = state.peer_id.as_deref();
-    let peers = state.peers.iter().map(|peer| {
-        let style = format!("background:{}", peer.color);
-        let suffix = if Some(peer.peer_id.as_str()) == me {
-            " (you)"
+    // One entry per person, however many tabs they have open.
+    let peers = state.people().into_iter().map(|person| {
+        let style = format!("background:{}", person.color);
+        let suffix = if person.me { " (you)" } else { "" };
+        let title = if person.read_only {
+            " · view only"
         } else {
             ""
         };
-        let title = if peer.read_only { " · view only" } else { "" };
         html! {
-            <li class="peer" title={format!("{}{suffix}{title}", peer.name)}>
+            <li class="peer" title={format!("{}{suffix}{title}", person.name)}>
                 <span class="dot" style={style}></span>
-                <span class="name">{ format!("{}{suffix}", peer.name) }</span>
+                <span class="name">{ format!("{}{suffix}", person.name) }</span>
             </li>
         }
     });
