@@ -446,7 +446,8 @@ test('13. presence: a file another person opens is marked within 1 s; two tabs o
   assert.ok(seenAfter <= 1000, `Bo saw the file marked after ${seenAfter} ms`);
   assert.equal((await b.$$(marker)).length, 1, 'one marker for Ada, however many tabs');
   // Her own tabs do not mark files for her.
-  assert.equal((await a2.$$('.room-files .viewer')).length, 0, 'no marker for oneself');
+  assert.equal((await a2.$$(marker)).length, 0, "no marker for one's own file");
+  assert.equal((await a2.$$('.room-files .file:has(.path:text-is("README.md")) .viewer')).length, 1, "Bo's file is marked for Ada");
   await k.shot(b, '13-presence');
   console.log(`scenario 13: the open file was marked in the other browser after ${seenAfter} ms`);
   await ada.close();
