@@ -500,9 +500,10 @@ impl RoomState {
                 }
             };
             if let Some(open) = &peer.open {
-                if !entry.open.contains(open) {
-                    entry.open.push(open.clone());
-                    entry.open.sort_unstable();
+                // Kept sorted by inserting in place: a sort would add its
+                // code to the bundle for this one type.
+                if let Err(at) = entry.open.binary_search(open) {
+                    entry.open.insert(at, open.clone());
                 }
             }
         }

@@ -267,71 +267,55 @@ pub struct HunkPickerProps {
 #[component]
 pub fn HunkPicker(props: &HunkPickerProps) -> Html {
     let room = use_room_context();
-    let conflicts = props
-        .chunks
-        .iter()
-        .filter(|c| matches!(c, Chunk::Conflict { .. }))
-        .count();
-    let picks = use_state(|| vec![Side::Mine; conflicts]);
-    // What the person typed into the result, until a pick replaces it.
-    let edited = use_state(|| None::<String>);
-    let result = (*edited)
-        .clone()
-        .unwrap_or_else(|| settle(&props.chunks, &picks));
-    let hunks = props
-        .chunks
-        .iter()
-        .filter_map(|c| match c {
-            Chunk::Conflict { mine, theirs } => Some((mine, theirs)),
-            Chunk::Agreed(_) => None,
+    let picks = use_state(Vec::<Side>::new);
+    let result_ref = use_node_ref();
+    let mut conflict = 0;
+    let hunks = props.chunks.iter().filter_map(|chunk| {
+        let Chunk::Conflict { mine, theirs } = chunk else {
+            return None;
+        };
+        let index = conflict;
+        conflict += 1;
+        let picked = picks.get(index).copied().unwrap_or(Side::Mine);
+        let choose = |side: Side| {
+            let picks = picks.clone();
+            Callback::from(move |_: MouseEvent| {
+                let mut next = (*picks).clone();
+                next.resize(next.len().max(index + 1), Side::Mine);
+                next[index] = side;
+                picks.set(next);
+            })
+        };
+        Some(html! {
+            <div class="hunk" role="group" aria-label={format!("Change {}", index + 1)}>
+                <div class="versions">
+                    <button class="version" aria-pressed={(picked == Side::Mine).to_string()}
+                        onclick={choose(Side::Mine)}>{ "Yours" }<pre>{ mine.clone() }</pre></button>
+                    <button class="version" aria-pressed={(picked == Side::Theirs).to_string()}
+                        onclick={choose(Side::Theirs)}>{ "Theirs" }<pre>{ theirs.clone() }</pre></button>
+                </div>
+            </div>
         })
-        .enumerate()
-        .map(|(i, (mine, theirs))| {
-            let choose = |side: Side| {
-                let (picks, edited) = (picks.clone(), edited.clone());
-                Callback::from(move |_: Event| {
-                    let mut next = (*picks).clone();
-                    if let Some(pick) = next.get_mut(i) {
-                        *pick = side;
-                    }
-                    picks.set(next);
-                    edited.set(None);
-                })
-            };
-            let picked = picks.get(i).copied().unwrap_or(Side::Mine);
-            let name = format!("{}-hunk-{i}", props.path);
-            html! {
-                <fieldset class="hunk">
-                    <legend>{ format!("Change {} of {conflicts}", i + 1) }</legend>
-                    <div class="versions">
-                        <label><input type="radio" name={name.clone()} checked={picked == Side::Mine}
-                            onchange={choose(Side::Mine)} />{ "Yours" }<pre>{ mine.clone() }</pre></label>
-                        <label><input type="radio" {name} checked={picked == Side::Theirs}
-                            onchange={choose(Side::Theirs)} />{ "Theirs" }<pre>{ theirs.clone() }</pre></label>
-                    </div>
-                </fieldset>
-            }
-        })
-        .collect::<Html>();
-    let oninput = {
-        let edited = edited.clone();
-        Callback::from(move |event: InputEvent| {
-            if let Some(area) = event.target_dyn_into::<HtmlTextAreaElement>() {
-                edited.set(Some(area.value()));
-            }
-        })
-    };
+    });
+    let hunks: Html = hunks.collect();
+    // Written into the editable result whenever a pick changes; what the
+    // person types there is what is saved.
+    let result = settle(&props.chunks, &picks);
     let onsave = {
         let path = props.path.clone();
-        let result = result.clone();
-        Callback::from(move |_: MouseEvent| room.resolve_with(&path, &result))
+        let result_ref = result_ref.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(area) = result_ref.cast::<HtmlTextAreaElement>() {
+                room.resolve_with(&path, &area.value());
+            }
+        })
     };
     html! {
         <section class="conflict" aria-label="Conflict">
             <p>{ "Someone changed the same lines after you started. Choose a version of each change, or edit the result, then save it." }</p>
             { hunks }
             <label class="merge-result">{ "Result" }
-                <textarea class="merge-text" spellcheck="false" value={result} {oninput} />
+                <textarea ref={result_ref} class="merge-text" spellcheck="false" value={result} />
             </label>
             <div class="actions">
                 <button class="primary" onclick={onsave}>{ "Save the result" }</button>
