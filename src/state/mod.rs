@@ -273,8 +273,12 @@ enum Rebase {
 enum Trigger {
     /// The hub refused its edit with the file's current version.
     Refused,
-    /// A newer version arrived in the log or a snapshot.
+    /// A newer version arrived in the log (an edit in flight waits for
+    /// its own answer).
     Arrived,
+    /// A snapshot replaced the files (the connection that carried any edit
+    /// in flight is gone).
+    Snapshot,
 }
 
 /// One person in the room: their tabs folded into one (by the person id
@@ -582,7 +586,7 @@ impl RoomState {
                     }
                 }
             }
-            self.move_draft(&path, theirs, None, Trigger::Arrived);
+            self.move_draft(&path, theirs, None, Trigger::Snapshot);
         }
     }
 
@@ -596,7 +600,7 @@ impl RoomState {
         let movable = match &draft.status {
             DraftStatus::Editing | DraftStatus::Queued | DraftStatus::Conflict { .. } => true,
             DraftStatus::InFlight { .. } => {
-                trigger == Trigger::Refused || draft.content == theirs.content
+                trigger != Trigger::Arrived || draft.content == theirs.content
             }
             _ => false,
         };
@@ -604,7 +608,7 @@ impl RoomState {
         // when its edit is refused: then the person chooses.
         if !movable
             || (draft.base.is_none()
-                && trigger == Trigger::Arrived
+                && trigger != Trigger::Refused
                 && draft.content != theirs.content)
         {
             return;

@@ -335,3 +335,24 @@ fn a_draft_stored_by_an_earlier_build_reads_back_without_a_base() {
     .unwrap();
     assert_eq!(stored["base"], "b");
 }
+
+#[test]
+fn an_edit_in_flight_at_a_restart_that_did_not_land_is_queued_on_the_new_revision() {
+    let mut s = joined_on_base();
+    save_and_send(&mut s, "a.txt", "one\ntwo\nthree\nfour\nfive\nsix\n", "e1");
+    // The hub died before writing it: the new generation has the base.
+    s.apply(Action::Welcome(welcome(
+        "g2",
+        0,
+        SyncMode::Snapshot,
+        &[("a.txt", BASE, 0)],
+    )));
+    let draft = &s.drafts["a.txt"];
+    assert_eq!(
+        draft.status,
+        DraftStatus::Queued,
+        "sent anew, not on the dead revision"
+    );
+    assert_eq!(draft.base_rev, 0);
+    assert!(s.notices.is_empty());
+}
