@@ -341,12 +341,13 @@ async function watchForConflicts(page) {
 
 const lines = (...l) => l.map((x) => `${x}\n`).join('');
 
-test('11. two tabs edit one file from the same revision while one is cut off: merged, or picked hunk by hunk', async () => {
+test('11. two tabs edit one file from the same revision while one is cut off: merged, or picked hunk by hunk', async (t) => {
   const file = `merge/notes-${Date.now()}.txt`;
   await k.kit(`/file/${file}`, 'PUT', lines('one', 'two', 'three', 'four', 'five', 'six'));
   // Tab A through the fault proxy, tab B straight to the hub.
   const { context: ca, page: a } = await fresh();
   const { context: cb, page: b } = await fresh();
+  t.after(() => Promise.all([ca.close(), cb.close()]));
   await a.goto(link(config.editToken));
   await b.goto(`${config.hubHttp}/rooms/${config.roomId}/?token=${config.editToken}`);
   for (const page of [a, b]) {
@@ -382,15 +383,13 @@ test('11. two tabs edit one file from the same revision while one is cut off: me
   assert.equal((await a.$$('.conflict .hunk')).length, 2, 'two conflicting hunks');
   await k.shot(a, '11-hunks');
   // Mine for the first change, theirs for the second.
-  await a.check('.conflict .hunk:nth-of-type(2) input[type="radio"] >> nth=1');
+  await a.locator('.conflict .hunk').nth(1).locator('button.version').nth(1).click();
   const picked = lines('ONE mine', 'two', 'three', 'four', 'five', 'SIX theirs');
   assert.equal(await a.inputValue('.conflict textarea.merge-text'), picked);
   await a.click('.conflict button:text-is("Save the result")');
   await k.until(async () => (await k.kitFile(file)) === picked, 'the picked result on disk');
   await k.until(async () => (await k.editorText(b)) === picked, 'the picked result in the other tab');
   await a.waitForSelector('.conflict', { state: 'detached' });
-  await ca.close();
-  await cb.close();
 });
 
 test('12. saves queued across a hub kill -9 and restart land with no conflict view', async () => {
@@ -424,19 +423,25 @@ test('12. saves queued across a hub kill -9 and restart land with no conflict vi
   await context.close();
 });
 
-test('13. presence: a file another person opens is marked within 1 s; two tabs of one person are one peer', async () => {
+test('13. presence: a file another person opens is marked within 1 s; two tabs of one person are one peer', async (t) => {
   // Ada has two tabs (one browser, so one person id); Bo has one.
   const { context: ada, page: a1 } = await fresh();
   const { context: bo, page: b } = await fresh();
+  t.after(() => Promise.all([ada.close(), bo.close()]));
+  await b.goto(link(config.editToken));
+  await k.status(b, 'connected');
+  await k.openFile(b, 'README.md');
+  const people = async () => (await b.$$('.room-topbar .peer')).length;
+  const before = await people();
   await a1.goto(link(config.editToken));
   await k.status(a1, 'connected');
   const a2 = await ada.newPage();
   await a2.goto(link(config.editToken));
-  await b.goto(link(config.editToken));
-  for (const page of [a2, b]) await k.status(page, 'connected');
-  await k.openFile(b, 'README.md');
-  // Bo's list shows Ada's two tabs as one person; he sees himself once.
-  await k.until(async () => (await b.$$('.room-topbar .peer')).length === 2, 'two people in the top bar');
+  await k.status(a2, 'connected');
+  // Bo's list shows Ada's two tabs as one person.
+  await k.until(async () => (await people()) === before + 1, "Ada in Bo's top bar");
+  await k.sleep(500);
+  assert.equal(await people(), before + 1, 'two tabs, one person');
 
   const openedAt = Date.now();
   await k.openFile(a1, 'src/main.rs');
@@ -450,6 +455,4 @@ test('13. presence: a file another person opens is marked within 1 s; two tabs o
   assert.equal((await a2.$$('.room-files .file:has(.path:text-is("README.md")) .viewer')).length, 1, "Bo's file is marked for Ada");
   await k.shot(b, '13-presence');
   console.log(`scenario 13: the open file was marked in the other browser after ${seenAfter} ms`);
-  await ada.close();
-  await bo.close();
 });

@@ -178,10 +178,24 @@ async fn notices_have_their_banners() {
             Notice::StorageFallback {
                 reason: room_client::CacheError::QuotaExceeded.to_string(),
             },
+            Notice::Merged {
+                path: "b.txt".into(),
+                with: Some("Ana".into()),
+            },
         ],
         ..RoomState::default()
     };
     let root = render(state, false).await;
+    let merged = banner(&root, "merged").expect("merged banner");
+    assert_eq!(
+        merged
+            .query_selector("span")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        "Your changes to b.txt were merged with Ana's."
+    );
     let read_only = banner(&root, "read-only").expect("read-only banner");
     assert_eq!(
         read_only
@@ -271,16 +285,31 @@ async fn the_default_view_shows_files_drafts_peers_and_a_conflict() {
     let peers = node_texts(&root, ".room-peers .name");
     assert_eq!(peers, ["Ada (you)", "Bo"]);
     let area: web_sys::HtmlTextAreaElement = root
-        .query_selector("textarea")
+        .query_selector("textarea.code")
         .unwrap()
         .unwrap()
         .dyn_into()
         .unwrap();
     assert_eq!(area.value(), "my text", "the editor shows the draft");
+    // A draft without a base: the whole texts are one hunk to choose from.
     let versions = node_texts(&root, ".conflict pre");
     assert_eq!(versions, ["my text", "their text"]);
     let buttons = node_texts(&root, ".conflict button");
-    assert_eq!(buttons, ["Keep mine", "Take theirs"]);
+    assert_eq!(
+        buttons,
+        ["Yoursmy text", "Theirstheir text", "Save the result"]
+    );
+    let result: web_sys::HtmlTextAreaElement = root
+        .query_selector(".conflict textarea")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert_eq!(
+        result.value(),
+        "my text",
+        "mine until a pick says otherwise"
+    );
 }
 
 fn node_texts(root: &Element, selector: &str) -> Vec<String> {

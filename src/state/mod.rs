@@ -216,18 +216,26 @@ impl Draft {
         )
     }
 
-    /// The conflict between this draft and the newer version it is in
-    /// conflict with, hunk by hunk; `None` when it is not in conflict, or
-    /// has no base (stored by an earlier build), or is too large to merge:
-    /// then the choice is between the two whole texts.
+    /// The conflict between this draft and the version it is in conflict
+    /// with, hunk by hunk (`None` when it is not in conflict). A draft
+    /// without a base (stored by an earlier build), or too large to merge,
+    /// is one hunk: the two whole texts.
     pub fn conflict_chunks(&self) -> Option<Vec<crate::merge::Chunk>> {
+        use crate::merge::{merge, Chunk, Merged};
         let DraftStatus::Conflict { theirs } = &self.status else {
             return None;
         };
-        match crate::merge::merge(self.base.as_deref()?, &self.content, &theirs.content) {
-            crate::merge::Merged::Conflicts(chunks) => Some(chunks),
-            _ => None,
-        }
+        let merged = self
+            .base
+            .as_deref()
+            .map(|base| merge(base, &self.content, &theirs.content));
+        Some(match merged {
+            Some(Merged::Conflicts(chunks)) => chunks,
+            _ => vec![Chunk::Conflict {
+                mine: self.content.clone(),
+                theirs: theirs.content.clone(),
+            }],
+        })
     }
 
     /// Moves this draft onto `theirs`, a newer version of its file: what
@@ -872,7 +880,8 @@ impl RoomState {
     }
 
     /// Settles a conflict with `content` (picked hunk by hunk, or edited):
-    /// it is sent on the revision of the version it was in conflict with.
+    /// it is sent on the revision of the version it was in conflict with,
+    /// unless it is that version: then there is nothing to send.
     fn resolve_with(&mut self, path: String, content: String) {
         let Some(draft) = self.drafts.get_mut(&path) else {
             return;
@@ -880,6 +889,10 @@ impl RoomState {
         let DraftStatus::Conflict { theirs } = &draft.status else {
             return;
         };
+        if content == theirs.content {
+            self.resolve(path, false);
+            return;
+        }
         draft.base_rev = theirs.rev;
         draft.base = Some(theirs.content.clone());
         draft.content = content;

@@ -178,7 +178,21 @@ fn a_draft_stored_without_a_base_keeps_the_choice_of_sides() {
         s.drafts["a.txt"].status,
         DraftStatus::Conflict { .. }
     ));
-    assert_eq!(s.drafts["a.txt"].conflict_chunks(), None);
+    assert_eq!(
+        s.drafts["a.txt"].conflict_chunks().unwrap(),
+        [Chunk::Conflict {
+            mine: "ONE\ntwo\nthree\nfour\nfive\n".into(),
+            theirs: "one\ntwo\nthree\nfour\nFIVE\n".into(),
+        }],
+        "the whole texts, as one hunk"
+    );
+    // Settling it with their text takes theirs: nothing is sent.
+    s.apply(Action::Person(Intent::ResolveWith {
+        path: "a.txt".into(),
+        content: "one\ntwo\nthree\nfour\nFIVE\n".into(),
+    }));
+    assert!(s.drafts.is_empty());
+    assert_eq!(s.files["a.txt"].rev, 5);
 }
 
 #[test]

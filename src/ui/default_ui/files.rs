@@ -187,39 +187,21 @@ pub fn Editor(props: &EditorProps) -> Html {
         Callback::from(move |_: MouseEvent| room.discard_draft(&path))
     };
 
-    let chunks = file.draft.as_ref().and_then(Draft::conflict_chunks);
-    let conflict = match file.draft.as_ref().map(|d| (&d.status, &d.content)) {
+    let conflict = match (
+        &file.draft,
+        file.draft.as_ref().and_then(Draft::conflict_chunks),
+    ) {
         // Keyed by the version it is in conflict with: a newer one starts
         // the choices over.
-        Some((DraftStatus::Conflict { theirs }, _)) if chunks.is_some() => html! {
-            <HunkPicker key={theirs.rev.to_string()} path={props.path.clone()}
-                chunks={chunks.unwrap_or_default()} />
+        (
+            Some(Draft {
+                status: DraftStatus::Conflict { theirs },
+                ..
+            }),
+            Some(chunks),
+        ) => html! {
+            <HunkPicker key={theirs.rev.to_string()} path={props.path.clone()} {chunks} />
         },
-        Some((DraftStatus::Conflict { theirs }, mine)) => {
-            let keep = {
-                let room = room.clone();
-                let path = props.path.clone();
-                Callback::from(move |_: MouseEvent| room.resolve_conflict(&path, true))
-            };
-            let take = {
-                let room = room.clone();
-                let path = props.path.clone();
-                Callback::from(move |_: MouseEvent| room.resolve_conflict(&path, false))
-            };
-            html! {
-                <section class="conflict" aria-label="Conflict">
-                    <p>{ "Someone changed this file after you started. Choose which version to keep." }</p>
-                    <div class="versions">
-                        <figure><figcaption>{ "Yours" }</figcaption><pre>{ mine.clone() }</pre></figure>
-                        <figure><figcaption>{ format!("Theirs (revision {})", theirs.rev) }</figcaption><pre>{ theirs.content.clone() }</pre></figure>
-                    </div>
-                    <div class="actions">
-                        <button onclick={keep}>{ "Keep mine" }</button>
-                        <button onclick={take}>{ "Take theirs" }</button>
-                    </div>
-                </section>
-            }
-        }
         _ => html! {},
     };
 
@@ -312,7 +294,7 @@ pub fn HunkPicker(props: &HunkPickerProps) -> Html {
     };
     html! {
         <section class="conflict" aria-label="Conflict">
-            <p>{ "Someone changed the same lines after you started. Choose a version of each change, or edit the result, then save it." }</p>
+            <p>{ "Someone changed this file after you started, in the same places as you. Choose a version of each change, or edit the result, then save it." }</p>
             { hunks }
             <label class="merge-result">{ "Result" }
                 <textarea ref={result_ref} class="merge-text" spellcheck="false" value={result} />
