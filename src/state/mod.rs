@@ -292,17 +292,17 @@ enum Trigger {
 /// One person in the room: their tabs folded into one (by the person id
 /// their browser sends), or a single tab that sent none.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Person {
+pub struct Person<'a> {
     /// The name of their first tab.
-    pub name: String,
+    pub name: &'a str,
     /// Its colour.
-    pub color: String,
+    pub color: &'a str,
     /// Whether every tab of theirs is view-only.
     pub read_only: bool,
     /// Whether this is the person using this page (any of their tabs).
     pub me: bool,
     /// The files their tabs show, sorted, without repeats.
-    pub open: Vec<String>,
+    pub open: Vec<&'a str>,
 }
 
 /// Something the page should tell the person.
@@ -484,8 +484,8 @@ impl RoomState {
     /// Everyone connected, one entry per person, in the order of their
     /// first tab: tabs with the same person id are one person, and this
     /// page's person is marked `me`.
-    pub fn people(&self) -> Vec<Person> {
-        let mut people: Vec<(Option<&str>, Person)> = Vec::new();
+    pub fn people(&self) -> Vec<Person<'_>> {
+        let mut people: Vec<(Option<&str>, Person<'_>)> = Vec::new();
         for peer in &self.peers {
             let me = self.peer_id.as_deref() == Some(peer.peer_id.as_str())
                 || (peer.person.is_some() && peer.person == self.person);
@@ -501,8 +501,8 @@ impl RoomState {
                     people.push((
                         person,
                         Person {
-                            name: peer.name.clone(),
-                            color: peer.color.clone(),
+                            name: &peer.name,
+                            color: &peer.color,
                             read_only: peer.read_only,
                             me,
                             open: Vec::new(),
@@ -511,11 +511,11 @@ impl RoomState {
                     &mut people.last_mut().expect("just pushed").1
                 }
             };
-            if let Some(open) = &peer.open {
+            if let Some(open) = peer.open.as_deref() {
                 // Kept sorted by inserting in place: a sort would add its
                 // code to the bundle for this one type.
-                if let Err(at) = entry.open.binary_search(open) {
-                    entry.open.insert(at, open.clone());
+                if let Err(at) = entry.open.binary_search(&open) {
+                    entry.open.insert(at, open);
                 }
             }
         }

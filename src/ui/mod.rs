@@ -40,7 +40,7 @@ mod default_ui {
 #[cfg(feature = "default-ui")]
 pub use default_ui::{
     banners::Banners,
-    files::{Editor, FileList, HunkPicker},
+    files::{Editor, FileList},
     pulse::{EventLog, PulseChart},
     share::SharePanel,
     topbar::TopBar,

@@ -6,6 +6,7 @@ use yew::prelude::*;
 use crate::merge::{settle, Chunk, Side};
 use crate::state::{Draft, DraftStatus};
 use crate::ui::handle::use_room_context;
+use crate::ui::RoomHandle;
 use crate::ui::{use_file, use_room};
 
 /// Properties of [`FileList`].
@@ -47,7 +48,7 @@ pub fn FileList(props: &FileListProps) -> Html {
         // Who else has it open, each in their colour.
         let viewers = others
             .iter()
-            .filter(|p| p.open.contains(path))
+            .filter(|p| p.open.contains(&path.as_str()))
             .map(|p| {
                 let title = format!("{} has this open", p.name);
                 html! {
@@ -187,21 +188,25 @@ pub fn Editor(props: &EditorProps) -> Html {
         Callback::from(move |_: MouseEvent| room.discard_draft(&path))
     };
 
-    let conflict = match (
-        &file.draft,
-        file.draft.as_ref().and_then(Draft::conflict_chunks),
-    ) {
-        // Keyed by the version it is in conflict with: a newer one starts
-        // the choices over.
+    // Picks are for one file's version in conflict: another starts over.
+    let picks = use_state(|| (AttrValue::default(), 0_u64, Vec::<Side>::new()));
+    let result_ref = use_node_ref();
+    let chunks = file.draft.as_ref().and_then(Draft::conflict_chunks);
+    let conflict = match (&file.draft, chunks) {
         (
             Some(Draft {
                 status: DraftStatus::Conflict { theirs },
                 ..
             }),
             Some(chunks),
-        ) => html! {
-            <HunkPicker key={theirs.rev.to_string()} path={props.path.clone()} {chunks} />
-        },
+        ) => hunk_picker(&HunkPicker {
+            room: &room,
+            path: &props.path,
+            chunks: &chunks,
+            rev: theirs.rev,
+            picks: &picks,
+            result_ref: &result_ref,
+        }),
         _ => html! {},
     };
 
@@ -234,25 +239,31 @@ pub fn Editor(props: &EditorProps) -> Html {
     }
 }
 
-/// Properties of [`HunkPicker`].
-#[derive(Debug, Properties, PartialEq)]
-pub struct HunkPickerProps {
-    /// The file in conflict.
-    pub path: AttrValue,
-    /// Its merge, hunk by hunk ([`Draft::conflict_chunks`]).
-    pub chunks: Vec<Chunk>,
+/// What the conflict view shows and acts on.
+struct HunkPicker<'a> {
+    room: &'a RoomHandle,
+    path: &'a AttrValue,
+    chunks: &'a [Chunk],
+    /// The revision in conflict, which the picks belong to.
+    rev: u64,
+    /// The file and revision they were made for, and the picks.
+    picks: &'a UseStateHandle<(AttrValue, u64, Vec<Side>)>,
+    result_ref: &'a NodeRef,
 }
 
-/// The conflict view when both sides changed the same lines: mine or
-/// theirs for each conflicting hunk, and the result, which the person may
-/// still edit, saved on the hub's revision.
-#[component]
-pub fn HunkPicker(props: &HunkPickerProps) -> Html {
-    let room = use_room_context();
-    let picks = use_state(Vec::<Side>::new);
-    let result_ref = use_node_ref();
+/// The conflict view: mine or theirs for each conflicting hunk, and the
+/// result, which the person may still edit, saved on the hub's revision.
+/// A plain function of the editor's state rather than a component of its
+/// own: a component type costs the bundle about a kilobyte.
+fn hunk_picker(view: &HunkPicker<'_>) -> Html {
+    let (path, rev, made) = &**view.picks;
+    let picks: &[Side] = if path == view.path && *rev == view.rev {
+        made
+    } else {
+        &[]
+    };
     let mut conflict = 0;
-    let hunks = props.chunks.iter().filter_map(|chunk| {
+    let hunks = view.chunks.iter().filter_map(|chunk| {
         let Chunk::Conflict { mine, theirs } = chunk else {
             return None;
         };
@@ -260,13 +271,11 @@ pub fn HunkPicker(props: &HunkPickerProps) -> Html {
         conflict += 1;
         let picked = picks.get(index).copied().unwrap_or(Side::Mine);
         let choose = |side: Side| {
-            let picks = picks.clone();
-            Callback::from(move |_: MouseEvent| {
-                let mut next = (*picks).clone();
-                next.resize(next.len().max(index + 1), Side::Mine);
-                next[index] = side;
-                picks.set(next);
-            })
+            let (handle, path, rev) = (view.picks.clone(), view.path.clone(), view.rev);
+            let mut next = picks.to_vec();
+            next.resize(next.len().max(index + 1), Side::Mine);
+            next[index] = side;
+            Callback::from(move |_: MouseEvent| handle.set((path.clone(), rev, next.clone())))
         };
         Some(html! {
             <div class="hunk" role="group" aria-label={format!("Change {}", index + 1)}>
@@ -282,10 +291,11 @@ pub fn HunkPicker(props: &HunkPickerProps) -> Html {
     let hunks: Html = hunks.collect();
     // Written into the editable result whenever a pick changes; what the
     // person types there is what is saved.
-    let result = settle(&props.chunks, &picks);
+    let result = settle(view.chunks, picks);
     let onsave = {
-        let path = props.path.clone();
-        let result_ref = result_ref.clone();
+        let room = view.room.clone();
+        let path = view.path.clone();
+        let result_ref = view.result_ref.clone();
         Callback::from(move |_: MouseEvent| {
             if let Some(area) = result_ref.cast::<HtmlTextAreaElement>() {
                 room.resolve_with(&path, &area.value());
@@ -297,7 +307,7 @@ pub fn HunkPicker(props: &HunkPickerProps) -> Html {
             <p>{ "Someone changed this file after you started, in the same places as you. Choose a version of each change, or edit the result, then save it." }</p>
             { hunks }
             <label class="merge-result">{ "Result" }
-                <textarea ref={result_ref} class="merge-text" spellcheck="false" value={result} />
+                <textarea ref={view.result_ref.clone()} class="merge-text" spellcheck="false" value={result} />
             </label>
             <div class="actions">
                 <button class="primary" onclick={onsave}>{ "Save the result" }</button>
