@@ -117,7 +117,8 @@ fn draft_label(status: &DraftStatus) -> (&'static str, &'static str) {
 }
 
 /// A monospace editor for one file. Typing keeps a draft; Save (or
-/// Ctrl/Cmd+S) sends it. A conflict shows both versions.
+/// Ctrl/Cmd+S) sends it. A conflict shows each conflicting hunk to pick
+/// from, and the result to edit. Others see which file it shows.
 #[component]
 pub fn Editor(props: &EditorProps) -> Html {
     // Re-renders for this file only, not while events stream in.
