@@ -9,7 +9,7 @@ use std::fs;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-use room_protocol::{is_ignored_name, RelPath, MAX_CONTENT_BYTES};
+use room_protocol::{is_ignored_name, RelPath, MAX_CONTENT_BYTES, MAX_PATH_DEPTH};
 
 use crate::error::{HubError, WriteError};
 use crate::tokens::random_base64url;
@@ -80,8 +80,14 @@ impl ProjectDir {
         start: &Path,
         files: &mut BTreeMap<RelPath, String>,
     ) -> io::Result<()> {
+        // Folders below the deepest a room path can reach are not walked.
+        let depth_of = |dir: &Path| {
+            dir.strip_prefix(&self.root)
+                .map_or(0, |r| r.components().count())
+        };
         let mut stack = vec![start.to_owned()];
         while let Some(dir) = stack.pop() {
+            let depth = depth_of(&dir);
             let entries = match fs::read_dir(&dir) {
                 Ok(entries) => entries,
                 // A folder removed while we walk is simply not there.
@@ -99,7 +105,10 @@ impl ProjectDir {
                 // file_type() does not follow symlinks: links are skipped.
                 let kind = entry.file_type()?;
                 if kind.is_dir() {
-                    stack.push(path);
+                    // A file in it would have depth + 2 components.
+                    if depth + 2 <= MAX_PATH_DEPTH {
+                        stack.push(path);
+                    }
                 } else if kind.is_file() {
                     if files.len() >= MAX_FILES {
                         tracing::warn!(
@@ -298,6 +307,24 @@ mod tests {
         let files = project.load_all().unwrap();
         let paths: Vec<&str> = files.keys().map(RelPath::as_str).collect();
         assert_eq!(paths, ["a.txt", "src/b.rs"]);
+    }
+
+    #[test]
+    fn files_deeper_than_a_room_path_can_reach_are_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let folders = |n: usize| vec!["d"; n].join("/");
+        let at_limit = format!("{}/ok.txt", folders(MAX_PATH_DEPTH - 1));
+        let too_deep = format!("{}/deep.txt", folders(MAX_PATH_DEPTH));
+        for path in [&at_limit, &too_deep] {
+            let file = root.join(path);
+            fs::create_dir_all(file.parent().unwrap()).unwrap();
+            fs::write(file, "x").unwrap();
+        }
+        let project = ProjectDir::open(root).unwrap();
+        let files = project.load_all().unwrap();
+        let paths: Vec<&str> = files.keys().map(RelPath::as_str).collect();
+        assert_eq!(paths, [at_limit.as_str()]);
     }
 
     #[test]

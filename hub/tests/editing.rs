@@ -175,6 +175,9 @@ async fn hostile_paths_are_refused_and_nothing_outside_is_touched() {
         "escape/new.txt",
         "v.txt",
     ];
+    // 511 folders deep in 1023 bytes (finding 2 of issue 17).
+    let deep = format!("{}f", "d/".repeat(511));
+    let hostile: Vec<&str> = hostile.iter().copied().chain([deep.as_str()]).collect();
     for (i, path) in hostile.iter().enumerate() {
         ada.edit(&format!("h{i}"), path, "pwned", 0).await;
         match ada.next().await {
@@ -192,6 +195,10 @@ async fn hostile_paths_are_refused_and_nothing_outside_is_touched() {
     assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 1);
     assert!(!project.path().join(".git").exists());
     assert!(!project.path().join("target").exists());
+    assert!(
+        !project.path().join("d").exists(),
+        "nothing of the deep path was made"
+    );
 }
 
 #[tokio::test]

@@ -28,6 +28,12 @@ pub enum PathError {
         /// The limit.
         max: usize,
     },
+    /// The path has more components than [`crate::MAX_PATH_DEPTH`].
+    #[error("the path is more than {max} folders and file deep")]
+    TooDeep {
+        /// The limit.
+        max: usize,
+    },
     /// The path starts with `/` or a drive prefix such as `C:`.
     #[error("the path must be relative")]
     Absolute,

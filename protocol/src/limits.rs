@@ -23,6 +23,11 @@ pub const MAX_PEER_NAME_CHARS: usize = 40;
 /// Longest path, in bytes, accepted from the wire.
 pub const MAX_PATH_BYTES: usize = 1024;
 
+/// Most components (folders and the file name) in a file path. Deeper
+/// paths are refused from the wire and left out of the room on disk, so no
+/// one can make the hub walk or watch hundreds of nested folders.
+pub const MAX_PATH_DEPTH: usize = 32;
+
 /// Close code: the token is missing or wrong. Clients must not retry.
 pub const CLOSE_UNAUTHORIZED: u16 = 4401;
 /// Close code: no room with that id on this hub. Clients must not retry.

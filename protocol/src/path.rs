@@ -8,7 +8,7 @@
 use std::fmt;
 
 use crate::error::PathError;
-use crate::limits::MAX_PATH_BYTES;
+use crate::limits::{MAX_PATH_BYTES, MAX_PATH_DEPTH};
 
 /// Folder and file names the room never shows, besides every name starting
 /// with a dot.
@@ -38,6 +38,11 @@ impl RelPath {
         // make the OS see a different path than the one validated here.
         if raw.chars().any(|c| c == '\\' || c == ':' || c.is_control()) {
             return Err(PathError::ForbiddenCharacter);
+        }
+        if raw.split('/').count() > MAX_PATH_DEPTH {
+            return Err(PathError::TooDeep {
+                max: MAX_PATH_DEPTH,
+            });
         }
         for component in raw.split('/') {
             if component.is_empty() || component == "." || component == ".." {

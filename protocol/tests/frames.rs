@@ -274,6 +274,11 @@ both! {
             assert_eq!(RelPath::parse(raw).as_ref(), Err(want), "{raw:?}");
         }
         assert!(matches!(RelPath::parse(&"a".repeat(MAX_PATH_BYTES + 1)), Err(PathError::TooLong { .. })));
+        let deep = |n: usize| vec!["d"; n].join("/");
+        assert!(RelPath::parse(&deep(MAX_PATH_DEPTH)).is_ok(), "at the limit");
+        assert_eq!(RelPath::parse(&deep(MAX_PATH_DEPTH + 1)), Err(PathError::TooDeep { max: MAX_PATH_DEPTH }));
+        // The finding: 511 folders in 1023 bytes.
+        assert!(matches!(RelPath::parse(&deep(512)), Err(PathError::TooDeep { .. })));
     }
 
     fn normal_paths_are_accepted() {
