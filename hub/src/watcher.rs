@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use notify::event::{EventKind, ModifyKind};
 use notify::{Event, RecommendedWatcher, RecursiveMode, Watcher as _};
 use tokio::sync::mpsc;
 
@@ -39,6 +40,10 @@ pub fn watch(room: Arc<Room>) -> Result<FolderWatch, HubError> {
     let mut watcher = notify::recommended_watcher(move |result: notify::Result<Event>| {
         let touched = match result {
             Ok(event) if event.need_rescan() => Touched::Rescan,
+            // Opening or reading a file (the hub's own reconcile does) or
+            // touching its metadata changes no content: acting on those
+            // would feed the watcher its own reads forever.
+            Ok(event) if !changes_content(&event.kind) => return,
             Ok(event) => Touched::Paths(event.paths),
             Err(e) => {
                 tracing::warn!(error = %e, "folder watcher error; rescanning");
@@ -78,4 +83,49 @@ pub fn watch(room: Arc<Room>) -> Result<FolderWatch, HubError> {
         _watcher: watcher,
         _task: AbortOnDrop(task),
     })
+}
+
+/// Whether an event can mean that a file's content, or the set of files,
+/// changed: creation, removal, renames and data writes do; opening, reading,
+/// closing and metadata changes do not. Kinds the platform cannot tell
+/// apart count as changes.
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(_) => false,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Create(_) | EventKind::Remove(_) | EventKind::Modify(_) => true,
+        EventKind::Any | EventKind::Other => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use notify::event::{AccessKind, AccessMode, CreateKind, DataChange, MetadataKind, RenameMode};
+
+    use super::*;
+
+    #[test]
+    fn only_events_that_can_change_content_count() {
+        for quiet in [
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            EventKind::Access(AccessKind::Read),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+            EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)),
+            EventKind::Modify(ModifyKind::Metadata(MetadataKind::Permissions)),
+        ] {
+            assert!(!changes_content(&quiet), "{quiet:?}");
+        }
+        for change in [
+            EventKind::Create(CreateKind::File),
+            EventKind::Create(CreateKind::Folder),
+            EventKind::Remove(notify::event::RemoveKind::File),
+            EventKind::Modify(ModifyKind::Data(DataChange::Content)),
+            EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
+            EventKind::Modify(ModifyKind::Any),
+            EventKind::Any,
+        ] {
+            assert!(changes_content(&change), "{change:?}");
+        }
+    }
 }
