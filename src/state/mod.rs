@@ -238,6 +238,44 @@ impl Draft {
         })
     }
 
+    /// While an edit is in flight the person moves on: `content` becomes
+    /// the draft, the text that was sent is kept beside it, and with
+    /// `saved` it goes once the edit is answered. Nothing for other states.
+    fn supersede_in_flight(&mut self, content: String, saved: bool) {
+        if let DraftStatus::InFlight {
+            sent, saved_since, ..
+        } = &mut self.status
+        {
+            let before = std::mem::replace(&mut self.content, content);
+            sent.get_or_insert(before);
+            *saved_since |= saved;
+        }
+    }
+
+    /// Our edit of `text` landed as `rev`: what the person did since stays
+    /// on top of it (queued, if they saved it). Whether anything is left
+    /// (`false`: the draft is exactly that text and can go).
+    fn landed(&mut self, text: &str, rev: u64) -> bool {
+        if self.content == text {
+            return false;
+        }
+        let saved_since = matches!(
+            self.status,
+            DraftStatus::InFlight {
+                saved_since: true,
+                ..
+            }
+        );
+        self.status = if saved_since {
+            DraftStatus::Queued
+        } else {
+            DraftStatus::Editing
+        };
+        self.base = Some(text.to_owned());
+        self.base_rev = rev;
+        true
+    }
+
     /// Moves this draft onto `theirs`, a newer version of its file: what
     /// the person changed since the base is kept, on top of it.
     fn rebase(&mut self, theirs: &FileVersion) -> Rebase {
@@ -575,23 +613,13 @@ impl RoomState {
                 content: file.content.to_string(),
             };
             if let Some(draft) = self.drafts.get_mut(&path) {
-                if let DraftStatus::InFlight {
-                    sent: Some(sent),
-                    saved_since,
-                    ..
-                } = &draft.status
-                {
-                    if *sent == theirs.content && draft.content != theirs.content {
-                        // The edit landed; what came after it builds on it.
-                        draft.status = if *saved_since {
-                            DraftStatus::Queued
-                        } else {
-                            DraftStatus::Editing
-                        };
-                        draft.base = Some(theirs.content);
-                        draft.base_rev = theirs.rev;
-                        continue;
-                    }
+                let sent_landed = matches!(
+                    &draft.status,
+                    DraftStatus::InFlight { sent: Some(sent), .. } if *sent == theirs.content
+                );
+                // The edit landed; what came after it builds on it.
+                if sent_landed && draft.landed(&theirs.content, theirs.rev) {
+                    continue;
                 }
             }
             self.move_draft(&path, theirs, None, Trigger::Snapshot);
@@ -696,27 +724,13 @@ impl RoomState {
         let Some(draft) = self.drafts.get_mut(path) else {
             return false;
         };
-        let DraftStatus::InFlight {
-            edit_id: id,
-            saved_since,
-            ..
-        } = &draft.status
-        else {
-            return false;
-        };
-        if id != edit_id {
+        let ours =
+            matches!(&draft.status, DraftStatus::InFlight { edit_id: id, .. } if id == edit_id);
+        if !ours {
             return false;
         }
-        if draft.content == content {
+        if !draft.landed(content, rev) {
             self.drafts.remove(path);
-        } else {
-            draft.status = if *saved_since {
-                DraftStatus::Queued
-            } else {
-                DraftStatus::Editing
-            };
-            draft.base = Some(content.to_owned());
-            draft.base_rev = rev;
         }
         true
     }
@@ -792,13 +806,10 @@ impl RoomState {
             return;
         };
         let unchanged = file.is_some_and(|f| *f.content == *content && f.rev == draft.base_rev);
-        match &mut draft.status {
+        match draft.status {
             // An in-flight edit keeps its status so its acknowledgement is
             // still recognised; the text that was sent is kept beside.
-            DraftStatus::InFlight { sent, .. } => {
-                let before = std::mem::replace(&mut draft.content, content);
-                sent.get_or_insert(before);
-            }
+            DraftStatus::InFlight { .. } => draft.supersede_in_flight(content, false),
             DraftStatus::Conflict { .. } => draft.content = content,
             // Typing back to the hub's text leaves nothing to save.
             _ if unchanged => {
@@ -818,18 +829,15 @@ impl RoomState {
             self.notices.push(Notice::TooLarge { path, bytes });
             return;
         }
-        if let Some(draft) = self.drafts.get_mut(&path) {
-            if let DraftStatus::InFlight {
-                sent, saved_since, ..
-            } = &mut draft.status
-            {
-                // One edit per file in flight: this one goes once that one
-                // is answered, on top of it.
-                let before = std::mem::replace(&mut draft.content, content);
-                sent.get_or_insert(before);
-                *saved_since = true;
-                return;
-            }
+        // One edit per file in flight: this one goes once that one is
+        // answered, on top of it.
+        let in_flight = self
+            .drafts
+            .get_mut(&path)
+            .filter(|d| matches!(d.status, DraftStatus::InFlight { .. }));
+        if let Some(draft) = in_flight {
+            draft.supersede_in_flight(content, true);
+            return;
         }
         // Even a read-only connection sends: the hub is the authority, and
         // its refusal is what the page reports.
