@@ -186,7 +186,6 @@ impl Drop for Session {
 struct Shell {
     core: SessionCore,
     url: String,
-    token: Option<Token>,
     socket: Option<Socket>,
     shared: Rc<Shared>,
     /// New states for the persister.
@@ -241,11 +240,11 @@ async fn run(
         cache::fold_unload_copy(&mut cached, copy).then_some(before)
     });
     mark_once(marks::CACHE_LOADED);
-#[cfg(feature = "testing")]
+    #[cfg(feature = "testing")]
     shared.probes.cache_kind.set(Some(cache.kind()));
     let seed = (js_sys::Math::random() * 2f64.powi(52)) as u64;
     let state = RoomState {
-        token: config.token.clone(),
+        token: config.token,
         person: storage::person_id(),
         ..RoomState::from_cache(cached, last_profile())
     };
@@ -282,7 +281,6 @@ async fn run(
     let mut shell = Shell {
         core,
         url: config.url,
-        token: config.token,
         socket: None,
         shared: Rc::clone(&shared),
         persist: persist_tx,
@@ -425,7 +423,9 @@ impl Shell {
 
     fn connect(&mut self) {
         self.socket = None;
-        let Some(token) = &self.token else { return };
+        // The token the session started with, in its one home: the state.
+        let state = self.core.state();
+        let Some(token) = &state.token else { return };
         let protocols = [SUBPROTOCOL.to_owned(), token.subprotocol()];
         match WebSocket::open_with_protocols(&self.url, &protocols) {
             Ok(ws) => {
