@@ -11,6 +11,7 @@ use room_protocol::{
     ServerFrame,
 };
 
+use super::throttle::Throttle;
 use crate::intent::Intent;
 use crate::options::SessionOptions;
 use crate::reconnect::{classify_close, CloseClass, Decision, ReconnectPolicy};
@@ -92,12 +93,10 @@ pub struct SessionCore {
     changed: bool,
     /// Connection attempts made, for tests and diagnostics.
     attempts: u32,
-    /// The open file the hub was last told of on this connection, and when.
+    /// The open file the hub was last told of on this connection.
     presence_sent: Option<String>,
-    presence_sent_ms: f64,
-    /// When a newer open file is due to be sent (at most one `presence`
-    /// per [`PRESENCE_EVERY_MS`]).
-    presence_due_ms: Option<f64>,
+    /// At most one `presence` per [`PRESENCE_EVERY_MS`].
+    presence_throttle: Throttle,
 }
 
 /// The least time between two `presence` frames: a person clicking through
@@ -122,8 +121,7 @@ impl SessionCore {
             changed: true,
             attempts: 0,
             presence_sent: None,
-            presence_sent_ms: f64::NEG_INFINITY,
-            presence_due_ms: None,
+            presence_throttle: Throttle::new(PRESENCE_EVERY_MS),
         }
     }
 
@@ -165,7 +163,8 @@ impl SessionCore {
             Phase::Joining => Some(dead.min(self.next_ping_ms)),
             Phase::Live => {
                 let next = dead.min(self.next_ping_ms);
-                Some(self.presence_due_ms.map_or(next, |due| next.min(due)))
+                let due = self.presence_throttle.due_ms();
+                Some(due.map_or(next, |due| next.min(due)))
             }
         }
     }
@@ -242,8 +241,7 @@ impl SessionCore {
         };
         // The hello tells the hub which file is open.
         self.presence_sent = state.open.clone();
-        self.presence_sent_ms = now_ms;
-        self.presence_due_ms = None;
+        self.presence_throttle.acted(now_ms);
         out.push(Command::Send(encode(&ClientFrame::Hello(hello))));
     }
 
@@ -371,7 +369,11 @@ impl SessionCore {
                         t: now_ms,
                     }))));
                 }
-                if self.presence_due_ms.is_some_and(|due| now_ms >= due) {
+                if self
+                    .presence_throttle
+                    .due_ms()
+                    .is_some_and(|due| now_ms >= due)
+                {
                     self.send_presence(now_ms, out);
                 }
             }
@@ -397,18 +399,11 @@ impl SessionCore {
     /// While live: tells the hub the open file if it changed, at most once
     /// per [`PRESENCE_EVERY_MS`] (a later one waits for its deadline).
     fn send_presence(&mut self, now_ms: f64, out: &mut Vec<Command>) {
-        if self.phase != Phase::Live || self.state.open == self.presence_sent {
-            self.presence_due_ms = None;
+        let pending = self.phase == Phase::Live && self.state.open != self.presence_sent;
+        if !self.presence_throttle.ready(pending, false, now_ms) {
             return;
         }
-        let due = self.presence_sent_ms + PRESENCE_EVERY_MS;
-        if now_ms < due {
-            self.presence_due_ms = Some(due);
-            return;
-        }
-        self.presence_due_ms = None;
         self.presence_sent = self.state.open.clone();
-        self.presence_sent_ms = now_ms;
         let presence = Presence {
             open: self.presence_sent.clone(),
         };

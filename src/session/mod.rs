@@ -2,6 +2,7 @@
 
 mod core;
 mod publish;
+mod throttle;
 
 pub use self::core::{Command, Input, SessionCore};
 

@@ -9,19 +9,15 @@
 /// display frame.
 pub(crate) const PUBLISH_EVERY_MS: f64 = 16.0;
 
+use super::throttle::Throttle;
+
 /// Decides when changes are published.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Publisher {
-    last_ms: f64,
-    due_ms: Option<f64>,
-}
+pub(crate) struct Publisher(Throttle);
 
 impl Default for Publisher {
     fn default() -> Self {
-        Self {
-            last_ms: f64::NEG_INFINITY,
-            due_ms: None,
-        }
+        Self(Throttle::new(PUBLISH_EVERY_MS))
     }
 }
 
@@ -30,23 +26,12 @@ impl Publisher {
     /// since the last publication and whether the person caused it. When
     /// not yet, a publication becomes due (see [`Self::due_ms`]).
     pub(crate) fn decide(&mut self, changed: bool, personal: bool, now_ms: f64) -> bool {
-        let due = self.due_ms.is_some_and(|at| now_ms >= at);
-        if personal || due || now_ms - self.last_ms >= PUBLISH_EVERY_MS {
-            self.due_ms = None;
-            if changed {
-                self.last_ms = now_ms;
-            }
-            return changed;
-        }
-        if changed && self.due_ms.is_none() {
-            self.due_ms = Some(self.last_ms + PUBLISH_EVERY_MS);
-        }
-        false
+        self.0.ready(changed, personal, now_ms)
     }
 
     /// When the shell must wake to publish what is pending, if anything.
     pub(crate) fn due_ms(&self) -> Option<f64> {
-        self.due_ms
+        self.0.due_ms()
     }
 }
 
