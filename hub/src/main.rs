@@ -43,13 +43,7 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ROOM_HUB_LOG")
-                .unwrap_or_else(|_| "room_hub=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    room_hub::init_logging();
     let cli = Cli::parse();
     let read_only_token = match cli.token.as_deref() {
         None => false,

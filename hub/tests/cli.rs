@@ -38,7 +38,7 @@ async fn the_binary_prints_links_once_and_never_logs_tokens() {
                 "--token-file",
             ])
             .arg(&token_file)
-            .env("ROOM_HUB_LOG", "room_hub=trace")
+            .env("ROOM_HUB_LOG", "trace")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
