@@ -1,8 +1,12 @@
-//! Errors of the hub.
+//! Errors of the hub: start-up, writes to disk, and HTTP refusals.
 
 use std::path::PathBuf;
 
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use room_protocol::PathError;
+use serde_json::json;
 use thiserror::Error;
 
 /// Everything that can go wrong in the hub outside a single frame.
@@ -61,4 +65,82 @@ pub enum WriteError {
     /// The file system refused.
     #[error("could not write the file: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// Every refusal an HTTP endpoint answers, as
+/// `{"error": code, "message": text}` with its status.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// No room with the id in the path (404 `unknown-room`).
+    #[error("no room with that id")]
+    UnknownRoom,
+    /// No token, or a wrong one, where the edit token is needed (401
+    /// `unauthorized`, with `WWW-Authenticate: Bearer`).
+    #[error("send the room's edit token as 'Authorization: Bearer <token>'")]
+    NeedsEditToken,
+    /// The view-only token where the edit token is needed (403 `read-only`).
+    #[error("a view-only token cannot post events")]
+    ReadOnly,
+    /// A body that does not have the expected shape (400 `bad-request`).
+    #[error("{0}")]
+    BadRequest(String),
+    /// A snapshot link without `exp` or `sig` (401 `unauthorized`).
+    #[error("a snapshot link needs exp and sig")]
+    LinkIncomplete,
+    /// A snapshot link signed with neither token (401 `bad-signature`).
+    #[error("this snapshot link is not valid for this room")]
+    LinkBadSignature,
+    /// A snapshot link whose `exp` has passed (401 `expired`).
+    #[error("this snapshot link has expired")]
+    LinkExpired,
+    /// A snapshot link whose `exp` is further ahead than
+    /// [`room_protocol::MAX_SNAPSHOT_LINK_SECONDS`] (401 `expiry-too-far`).
+    #[error(
+        "this snapshot link expires more than {} s from now; sign one that expires sooner",
+        room_protocol::MAX_SNAPSHOT_LINK_SECONDS
+    )]
+    LinkTooLong,
+}
+
+impl HttpError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::UnknownRoom => StatusCode::NOT_FOUND,
+            Self::ReadOnly => StatusCode::FORBIDDEN,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NeedsEditToken
+            | Self::LinkIncomplete
+            | Self::LinkBadSignature
+            | Self::LinkExpired
+            | Self::LinkTooLong => StatusCode::UNAUTHORIZED,
+        }
+    }
+
+    /// The `error` code in the body, as `docs/PROTOCOL.md` lists them.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownRoom => "unknown-room",
+            Self::NeedsEditToken | Self::LinkIncomplete => "unauthorized",
+            Self::ReadOnly => "read-only",
+            Self::BadRequest(_) => "bad-request",
+            Self::LinkBadSignature => "bad-signature",
+            Self::LinkExpired => "expired",
+            Self::LinkTooLong => "expiry-too-far",
+        }
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let body = Json(json!({ "error": self.code(), "message": self.to_string() }));
+        let mut response = (self.status(), body).into_response();
+        if self == Self::NeedsEditToken {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
 }

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{
+    DefaultBodyLimit, FromRequestParts, OptionalFromRequestParts, Path, Query, State,
+};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,8 +19,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio_util::io::ReaderStream;
 
+use crate::error::HttpError;
 use crate::room::Room;
-use crate::snapshot::{now_secs, stream_tar, verify_link, LinkError};
+use crate::snapshot::{now_secs, stream_tar, verify_link};
 use crate::tokens::Access;
 use crate::web::WebApp;
 use crate::ws::{count_attempt, serve_connection, Admission, Heartbeat};
@@ -71,17 +75,33 @@ pub fn app(state: Arc<HubState>) -> Router {
     router.with_state(state)
 }
 
-/// What every HTTP endpoint answers for a room this hub does not have.
-fn unknown_room() -> Response {
-    json_error(
-        StatusCode::NOT_FOUND,
-        "unknown-room",
-        "no room with that id",
-    )
+/// The room named by the `{room_id}` in the path. As an extractor it
+/// refuses an unknown id with [`HttpError::UnknownRoom`]; as
+/// `Option<RoomInPath>` it lets the handler answer that itself.
+struct RoomInPath(Arc<Room>);
+
+impl OptionalFromRequestParts<Arc<HubState>> for RoomInPath {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        hub: &Arc<HubState>,
+    ) -> Result<Option<Self>, HttpError> {
+        let Path(room_id) = <Path<String> as FromRequestParts<_>>::from_request_parts(parts, hub)
+            .await
+            .map_err(|_| HttpError::UnknownRoom)?;
+        Ok(hub.rooms.get(&room_id).cloned().map(Self))
+    }
 }
 
-fn json_error(status: StatusCode, error: &str, message: &str) -> Response {
-    (status, Json(json!({ "error": error, "message": message }))).into_response()
+impl FromRequestParts<Arc<HubState>> for RoomInPath {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Arc<HubState>) -> Result<Self, HttpError> {
+        <Self as OptionalFromRequestParts<_>>::from_request_parts(parts, hub)
+            .await?
+            .ok_or(HttpError::UnknownRoom)
+    }
 }
 
 #[derive(Deserialize)]
@@ -92,7 +112,7 @@ struct TokenQuery {
 
 async fn websocket(
     ws: WebSocketUpgrade,
-    Path(room_id): Path<String>,
+    room: Option<RoomInPath>,
     Query(query): Query<TokenQuery>,
     headers: HeaderMap,
     State(hub): State<Arc<HubState>>,
@@ -103,19 +123,20 @@ async fn websocket(
         .unwrap_or_default();
     let from_subprotocol = token_from_subprotocols(offered);
     let token = from_subprotocol.or(query.token.as_deref());
-    let admission = match hub.rooms.get(&room_id) {
+    let admission = match room {
         None => Admission::UnknownRoom,
-        Some(room) => match token.and_then(|t| room.secrets().access_for(t)) {
-            Some(access) => Admission::Admitted(Arc::clone(room), access),
-            None => Admission::Unauthorized,
-        },
-    };
-    if let Some(room) = hub.rooms.get(&room_id) {
-        count_attempt(room, &admission);
-        if from_subprotocol.is_none() && matches!(admission, Admission::Admitted(..)) {
-            room.stats.query_token.fetch_add(1, Ordering::Relaxed);
+        Some(RoomInPath(room)) => {
+            let admission = match token.and_then(|t| room.secrets().access_for(t)) {
+                Some(access) => Admission::Admitted(Arc::clone(&room), access),
+                None => Admission::Unauthorized,
+            };
+            count_attempt(&room, &admission);
+            if from_subprotocol.is_none() && matches!(admission, Admission::Admitted(..)) {
+                room.stats.query_token.fetch_add(1, Ordering::Relaxed);
+            }
+            admission
         }
-    }
+    };
     let heartbeat = hub.heartbeat;
     // The upgrade completes even for refusals: a browser cannot read the
     // status of a refused upgrade, but it can read a close code.
@@ -154,62 +175,33 @@ struct EventBody {
 }
 
 async fn post_event(
-    Path(room_id): Path<String>,
-    State(hub): State<Arc<HubState>>,
+    RoomInPath(room): RoomInPath,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let Some(room) = hub.rooms.get(&room_id) else {
-        return unknown_room();
-    };
+) -> Result<Response, HttpError> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match bearer.and_then(|t| room.secrets().access_for(t.trim())) {
         Some(Access::Edit) => {}
-        Some(Access::ReadOnly) => {
-            return json_error(
-                StatusCode::FORBIDDEN,
-                "read-only",
-                "a view-only token cannot post events",
-            )
-        }
-        None => {
-            let mut response = json_error(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "send the room's edit token as 'Authorization: Bearer <token>'",
-            );
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return response;
-        }
+        Some(Access::ReadOnly) => return Err(HttpError::ReadOnly),
+        None => return Err(HttpError::NeedsEditToken),
     }
-    let event: EventBody = match serde_json::from_slice(&body) {
-        Ok(event) => event,
-        Err(e) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                "bad-request",
-                &format!(
-                    "expected {{\"kind\": string, \"data\": any}}: error at line {} column {}",
-                    e.line(),
-                    e.column()
-                ),
-            )
-        }
-    };
+    let event: EventBody = serde_json::from_slice(&body).map_err(|e| {
+        HttpError::BadRequest(format!(
+            "expected {{\"kind\": string, \"data\": any}}: error at line {} column {}",
+            e.line(),
+            e.column()
+        ))
+    })?;
     if event.kind.is_empty() || event.kind.chars().count() > MAX_EVENT_KIND_CHARS {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            "bad-request",
-            &format!("kind must be 1 to {MAX_EVENT_KIND_CHARS} characters"),
-        );
+        return Err(HttpError::BadRequest(format!(
+            "kind must be 1 to {MAX_EVENT_KIND_CHARS} characters"
+        )));
     }
     let rev = room.append_event(&event.kind, event.data).await;
-    (StatusCode::CREATED, Json(json!({ "rev": rev }))).into_response()
+    Ok((StatusCode::CREATED, Json(json!({ "rev": rev }))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -219,40 +211,16 @@ struct SnapshotQuery {
 }
 
 async fn snapshot(
-    Path(room_id): Path<String>,
+    RoomInPath(room): RoomInPath,
     Query(query): Query<SnapshotQuery>,
-    State(hub): State<Arc<HubState>>,
-) -> Response {
-    let Some(room) = hub.rooms.get(&room_id) else {
-        return unknown_room();
-    };
+) -> Result<Response, HttpError> {
     let (Some(exp), Some(sig)) = (query.exp, query.sig) else {
-        return json_error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "a snapshot link needs exp and sig",
-        );
+        return Err(HttpError::LinkIncomplete);
     };
-    match verify_link(room, exp, &sig, now_secs()) {
-        Ok(()) => {}
-        Err(LinkError::Expired) => {
-            return json_error(
-                StatusCode::UNAUTHORIZED,
-                "expired",
-                "this snapshot link has expired",
-            )
-        }
-        Err(LinkError::BadSignature) => {
-            return json_error(
-                StatusCode::UNAUTHORIZED,
-                "bad-signature",
-                "this snapshot link is not valid for this room",
-            )
-        }
-    }
-    let body = Body::from_stream(ReaderStream::new(stream_tar(Arc::clone(room))));
-    let disposition = format!("attachment; filename=\"{room_id}.tar\"");
-    (
+    verify_link(&room, exp, &sig, now_secs())?;
+    let disposition = format!("attachment; filename=\"{}.tar\"", room.id());
+    let body = Body::from_stream(ReaderStream::new(stream_tar(room)));
+    Ok((
         [
             (
                 header::CONTENT_TYPE,
@@ -267,5 +235,5 @@ async fn snapshot(
         ],
         body,
     )
-        .into_response()
+        .into_response())
 }

@@ -2,37 +2,33 @@
 //!
 //! The link is signed in the browser with the token the page already holds
 //! (Web Crypto HMAC-SHA256), so the token never appears in the URL, and the
-//! browser streams the tar to disk. The hub streams it too: one file at a
-//! time through a small pipe, never the whole archive in memory.
+//! browser streams the tar to disk. The hub streams it too: the `tar` crate
+//! writes one file at a time into a small pipe, never the whole archive in
+//! memory.
 
-use std::io;
+use std::io::{self, Read as _, Write};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, Mac};
-use room_protocol::{snapshot_signing_message, RelPath};
+use room_protocol::{snapshot_signing_message, RelPath, MAX_SNAPSHOT_LINK_SECONDS};
 use sha2::Sha256;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::io::DuplexStream;
+use tokio_util::io::SyncIoBridge;
 
+use crate::error::HttpError;
+use crate::project::ProjectDir;
 use crate::room::Room;
 
 /// Bytes buffered between the tar writer and the HTTP body.
 const PIPE_BYTES: usize = 64 * 1024;
 
-/// Why a signed link was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkError {
-    /// `exp` is in the past.
-    Expired,
-    /// The signature does not match either token.
-    BadSignature,
-}
-
 /// Checks `sig` (hex) over the room's signing message with each token, in
-/// constant time, and `exp` against the clock.
-pub fn verify_link(room: &Room, exp: u64, sig_hex: &str, now_secs: u64) -> Result<(), LinkError> {
+/// constant time, then `exp` against the clock: not past, and not further
+/// ahead than [`MAX_SNAPSHOT_LINK_SECONDS`].
+pub fn verify_link(room: &Room, exp: u64, sig_hex: &str, now_secs: u64) -> Result<(), HttpError> {
     let Some(sig) = decode_hex(sig_hex) else {
-        return Err(LinkError::BadSignature);
+        return Err(HttpError::LinkBadSignature);
     };
     let message = snapshot_signing_message(room.id(), exp);
     let valid = room.secrets().tokens().any(|token| {
@@ -43,9 +39,11 @@ pub fn verify_link(room: &Room, exp: u64, sig_hex: &str, now_secs: u64) -> Resul
         mac.verify_slice(&sig).is_ok()
     });
     if !valid {
-        Err(LinkError::BadSignature)
+        Err(HttpError::LinkBadSignature)
     } else if exp < now_secs {
-        Err(LinkError::Expired)
+        Err(HttpError::LinkExpired)
+    } else if exp - now_secs > MAX_SNAPSHOT_LINK_SECONDS {
+        Err(HttpError::LinkTooLong)
     } else {
         Ok(())
     }
@@ -82,9 +80,15 @@ pub fn now_secs() -> u64 {
 
 /// Starts writing the room's tar into a pipe and returns the reading end.
 pub fn stream_tar(room: Arc<Room>) -> DuplexStream {
-    let (reader, mut writer) = tokio::io::duplex(PIPE_BYTES);
+    let (reader, writer) = tokio::io::duplex(PIPE_BYTES);
     tokio::spawn(async move {
-        if let Err(e) = write_tar(&room, &mut writer).await {
+        let paths = room.file_paths().await;
+        let project = room.project().clone();
+        // The tar crate writes synchronously; the bridge blocks this
+        // blocking-pool thread, never the runtime, while the pipe is full.
+        let out = SyncIoBridge::new(writer);
+        let written = tokio::task::spawn_blocking(move || write_tar(&project, &paths, out)).await;
+        if let Ok(Err(e)) = written {
             // The client went away or a file vanished mid-way; the archive
             // ends early and the browser reports a failed download.
             tracing::debug!(error = %e, "snapshot stream ended early");
@@ -93,53 +97,27 @@ pub fn stream_tar(room: Arc<Room>) -> DuplexStream {
     reader
 }
 
-async fn write_tar(room: &Room, out: &mut DuplexStream) -> io::Result<()> {
+/// Writes every plain file among `paths` into a tar on `out`. Paths longer
+/// than a tar header holds get a GNU long-name entry, so none is left out.
+fn write_tar(project: &ProjectDir, paths: &[RelPath], out: impl Write) -> io::Result<()> {
     let mtime = now_secs();
-    for path in room.file_paths().await {
-        let Some((file, size)) = open_plain(room, &path).await? else {
+    let mut tar = tar::Builder::new(out);
+    for path in paths {
+        let Some((file, size)) = project.open_plain(path)? else {
             continue;
         };
-        let mut header = tar::Header::new_ustar();
-        if header.set_path(path.as_str()).is_err() {
-            tracing::warn!(path = %path, "path too long for a tar entry; left out of the snapshot");
-            continue;
-        }
+        let mut header = tar::Header::new_gnu();
         header.set_size(size);
         header.set_mode(0o644);
         header.set_mtime(mtime);
         header.set_entry_type(tar::EntryType::Regular);
-        header.set_cksum();
-        out.write_all(header.as_bytes()).await?;
-        let copied = tokio::io::copy(&mut file.take(size), out).await?;
-        // A file that shrank since we measured it is padded, so the archive
-        // stays well-formed.
-        let padding = (size - copied) + (512 - size % 512) % 512;
-        write_zeros(out, padding).await?;
+        // Exactly `size` bytes: a file that shrank since it was measured is
+        // padded with zeros, so the archive stays well-formed.
+        let data = file.take(size).chain(io::repeat(0)).take(size);
+        tar.append_data(&mut header, path.as_str(), data)?;
     }
-    write_zeros(out, 1024).await?;
-    out.shutdown().await
-}
-
-async fn open_plain(
-    room: &Room,
-    path: &RelPath,
-) -> io::Result<Option<(impl AsyncRead + Unpin, u64)>> {
-    let project = room.project().clone();
-    let path = path.clone();
-    let opened = tokio::task::spawn_blocking(move || project.open_plain(&path))
-        .await
-        .map_err(io::Error::other)??;
-    Ok(opened.map(|(file, size)| (tokio::fs::File::from_std(file), size)))
-}
-
-async fn write_zeros(out: &mut DuplexStream, mut n: u64) -> io::Result<()> {
-    let zeros = [0_u8; 512];
-    while n > 0 {
-        let chunk = n.min(512) as usize;
-        out.write_all(&zeros[..chunk]).await?;
-        n -= chunk as u64;
-    }
-    Ok(())
+    let mut out = tar.into_inner()?;
+    out.flush()
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use axum::http::{Request, StatusCode};
 use common::*;
 use http_body_util::BodyExt;
 use room_hub::{app, sign_hex, HubState};
-use room_protocol::{snapshot_signing_message, ServerFrame};
+use room_protocol::{snapshot_signing_message, ServerFrame, MAX_SNAPSHOT_LINK_SECONDS};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
@@ -116,6 +116,16 @@ fn now() -> u64 {
 #[tokio::test]
 async fn a_signed_snapshot_link_streams_the_project_as_tar() {
     let project = sample_project();
+    // Longer than a tar header's 100-byte name (241 bytes, as in the field)
+    // and near the 1024-byte limit of a room path.
+    let long = format!("{}/{}.txt", "a".repeat(120), "b".repeat(116));
+    let longest = format!("{}/end.txt", vec!["c".repeat(126); 8].join("/"));
+    assert_eq!((long.len(), longest.len()), (241, 1023));
+    for path in [&long, &longest] {
+        let file = project.path().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, path.as_str()).unwrap();
+    }
     let hub = hub_over(project.path()).await;
     let id = hub.room.id().to_owned();
     let exp = now() + 300;
@@ -137,6 +147,8 @@ async fn a_signed_snapshot_link_streams_the_project_as_tar() {
             files,
             [
                 ("README.md".to_owned(), "# Sample\n".to_owned()),
+                (long.clone(), long.clone()),
+                (longest.clone(), longest.clone()),
                 ("src/main.rs".to_owned(), "fn main() {}\n".to_owned())
             ]
         );
@@ -151,6 +163,7 @@ async fn wrong_or_expired_snapshot_links_are_refused() {
     let token = edit_token(&hub);
     let future = now() + 300;
     let past = now() - 10;
+    let years_ahead = now() + 5 * 365 * 24 * 3600;
     let cases = [
         (
             future,
@@ -174,6 +187,12 @@ async fn wrong_or_expired_snapshot_links_are_refused() {
             sign_hex(&token, &snapshot_signing_message(&id, past)),
             "expired",
         ),
+        // Correctly signed, but years ahead: no link lives that long.
+        (
+            years_ahead,
+            sign_hex(&token, &snapshot_signing_message(&id, years_ahead)),
+            "expiry-too-far",
+        ),
     ];
     for (exp, sig, want) in cases {
         let (status, body) = call(&hub, snapshot_request(&id, exp, &sig)).await;
@@ -186,6 +205,12 @@ async fn wrong_or_expired_snapshot_links_are_refused() {
         .body(Body::empty())
         .unwrap();
     assert_eq!(call(&hub, missing).await.0, StatusCode::UNAUTHORIZED);
+
+    // The cap still leaves room for a browser clock a little ahead.
+    let near_cap = now() + MAX_SNAPSHOT_LINK_SECONDS - 60;
+    let sig = sign_hex(&token, &snapshot_signing_message(&id, near_cap));
+    let (status, _) = call(&hub, snapshot_request(&id, near_cap, &sig)).await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 #[tokio::test]

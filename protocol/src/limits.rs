@@ -28,6 +28,15 @@ pub const MAX_PATH_BYTES: usize = 1024;
 /// one can make the hub walk or watch hundreds of nested folders.
 pub const MAX_PATH_DEPTH: usize = 32;
 
+/// How long a snapshot link is valid when the page signs it, in seconds.
+pub const SNAPSHOT_LINK_SECONDS: u64 = 600;
+
+/// Furthest ahead a snapshot link's `exp` may be, in seconds from the hub's
+/// clock. A link signed further ahead is refused, so no link lives for
+/// years; the slack over [`SNAPSHOT_LINK_SECONDS`] absorbs a browser clock
+/// that runs ahead of the host's.
+pub const MAX_SNAPSHOT_LINK_SECONDS: u64 = 3600;
+
 /// Close code: the token is missing or wrong. Clients must not retry.
 pub const CLOSE_UNAUTHORIZED: u16 = 4401;
 /// Close code: no room with that id on this hub. Clients must not retry.

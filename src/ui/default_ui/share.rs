@@ -8,12 +8,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::clock::unix_secs;
+use room_protocol::SNAPSHOT_LINK_SECONDS;
 use yew::prelude::*;
 
 use crate::ui::use_room;
-
-/// How long a snapshot link stays valid, in seconds.
-pub const SNAPSHOT_LINK_SECONDS: u64 = 600;
 
 /// `hex(HMAC-SHA256(key, message))` computed by the browser's Web Crypto.
 pub async fn hmac_sha256_hex(key: &str, message: &str) -> Result<String, JsValue> {
