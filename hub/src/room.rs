@@ -435,24 +435,34 @@ impl Room {
 
     /// Brings the file table in line with the disk for `paths` (and, for
     /// folders, everything under them), appending a `file-changed` for each
-    /// difference. With `paths` empty, rescans the whole folder.
+    /// difference. Reads only those paths.
     pub async fn reconcile(&self, paths: BTreeSet<RelPath>) -> usize {
+        self.bring_in_line(Some(paths)).await
+    }
+
+    /// Brings the whole file table in line with the disk, for when the
+    /// watcher lost events.
+    pub async fn rescan(&self) -> usize {
+        self.bring_in_line(None).await
+    }
+
+    /// Reconciles `paths`, or everything for `None`.
+    async fn bring_in_line(&self, paths: Option<BTreeSet<RelPath>>) -> usize {
         let mut state = self.state.lock().await;
-        let known: Vec<RelPath> = if paths.is_empty() {
-            state.files.keys().cloned().collect()
-        } else {
-            state
+        let known: Vec<RelPath> = match &paths {
+            None => state.files.keys().cloned().collect(),
+            Some(paths) => state
                 .files
                 .keys()
                 .filter(|k| paths.iter().any(|p| is_at_or_under(k, p)))
                 .cloned()
-                .collect()
+                .collect(),
         };
         let project = self.project.clone();
         // Read under the lock: an edit cannot interleave and be mistaken for
         // an external change.
         let on_disk =
-            tokio::task::spawn_blocking(move || read_current(&project, &paths, known)).await;
+            tokio::task::spawn_blocking(move || read_current(&project, paths, known)).await;
         let on_disk = match on_disk {
             Ok(Ok(found)) => found,
             Ok(Err(e)) => {
@@ -490,32 +500,22 @@ fn is_at_or_under(path: &RelPath, prefix: &RelPath) -> bool {
     p == q || (p.starts_with(q) && p.as_bytes().get(q.len()) == Some(&b'/'))
 }
 
-/// The disk's view of every path that may have changed: the given ones,
-/// every file found under those that are folders, and every known file
-/// under them.
+/// The disk's view of every path that may have changed: the given ones
+/// (all of them for `None`), every file found under those that are
+/// folders, and every known file under them, absent ones as `None`.
 fn read_current(
     project: &ProjectDir,
-    paths: &BTreeSet<RelPath>,
+    paths: Option<BTreeSet<RelPath>>,
     known: Vec<RelPath>,
 ) -> std::io::Result<Vec<(RelPath, Option<String>)>> {
-    let mut found = BTreeMap::new();
-    if paths.is_empty() {
-        project.load_under(project.root(), &mut found)?;
-    } else {
-        for path in paths {
-            let abs = project.join(path);
-            let meta = std::fs::symlink_metadata(&abs);
-            if meta.as_ref().is_ok_and(|m| m.is_dir()) {
-                project.load_under(&abs, &mut found)?;
-            } else if let Some(content) = project.read(path)? {
-                found.insert(path.clone(), content);
-            }
-        }
-    }
+    let found = match &paths {
+        None => project.read_all()?,
+        Some(paths) => project.read_changed(paths)?,
+    };
     let mut result: BTreeMap<RelPath, Option<String>> =
         known.into_iter().map(|k| (k, None)).collect();
-    for path in paths {
-        result.entry(path.clone()).or_insert(None);
+    for path in paths.into_iter().flatten() {
+        result.entry(path).or_insert(None);
     }
     for (path, content) in found {
         result.insert(path, Some(content));

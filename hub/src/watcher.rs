@@ -73,7 +73,7 @@ pub fn watch(room: Arc<Room>) -> Result<FolderWatch, HubError> {
                 take(more);
             }
             if rescan {
-                room.reconcile(BTreeSet::new()).await;
+                room.rescan().await;
             } else if !paths.is_empty() {
                 room.reconcile(paths).await;
             }
