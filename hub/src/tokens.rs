@@ -67,7 +67,7 @@ impl RoomSecrets {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 struct TokenFileContent {
     room_id: String,
@@ -89,8 +89,8 @@ pub struct SecretsRequest {
 }
 
 /// Builds the room's secrets: from the token file where it has them, minted
-/// where not; then writes the file back (mode 0600) so the next start reuses
-/// them.
+/// where not; then, if that changed anything, writes the file back (mode
+/// 0600, atomically) so the next start reuses them.
 pub fn load_or_mint(req: &SecretsRequest) -> Result<RoomSecrets, HubError> {
     let stored = match &req.token_file {
         Some(path) if path.exists() => Some(read_token_file(path)?),
@@ -119,7 +119,7 @@ pub fn load_or_mint(req: &SecretsRequest) -> Result<RoomSecrets, HubError> {
         read_only_token,
     };
     if let Some(path) = &req.token_file {
-        write_token_file(path, &secrets)?;
+        write_token_file(path, &secrets, stored.as_ref())?;
     }
     Ok(secrets)
 }
@@ -144,7 +144,15 @@ fn read_token_file(path: &Path) -> Result<TokenFileContent, HubError> {
     Ok(content)
 }
 
-fn write_token_file(path: &Path, secrets: &RoomSecrets) -> Result<(), HubError> {
+/// Stores `secrets` in the token file unless it already holds exactly
+/// them. The new content goes to a temporary file beside it (mode 0600),
+/// is synced, and is renamed over the old one, so a crash at any moment
+/// leaves either the old file or the new one, never a broken one.
+fn write_token_file(
+    path: &Path,
+    secrets: &RoomSecrets,
+    stored: Option<&TokenFileContent>,
+) -> Result<(), HubError> {
     let content = TokenFileContent {
         room_id: secrets.room_id.clone(),
         edit_token: secrets.edit_token.expose().to_owned(),
@@ -153,11 +161,19 @@ fn write_token_file(path: &Path, secrets: &RoomSecrets) -> Result<(), HubError> 
             .as_ref()
             .map(|t| t.expose().to_owned()),
     };
+    if stored == Some(&content) {
+        return Ok(());
+    }
     let fail = |e: std::io::Error| HubError::TokenFile {
         path: path.to_owned(),
         reason: e.to_string(),
     };
     let json = serde_json::to_string_pretty(&content).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_string_lossy());
+    // One fixed name: a leftover of a crash is simply overwritten next time.
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -165,9 +181,26 @@ fn write_token_file(path: &Path, secrets: &RoomSecrets) -> Result<(), HubError> 
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(fail)?;
-    std::io::Write::write_all(&mut file, json.as_bytes()).map_err(fail)?;
-    Ok(())
+    let written = (|| {
+        let mut file = options.open(&tmp)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+        std::io::Write::write_all(&mut file, json.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        #[cfg(unix)]
+        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::File::open(folder)?.sync_all()?;
+        }
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(fail)
 }
 
 #[cfg(test)]
@@ -220,6 +253,38 @@ mod tests {
             let mode = std::fs::metadata(&file).unwrap().permissions().mode();
             assert_eq!(mode & 0o077, 0, "token file must not be readable by others");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_token_file_is_rewritten_only_when_it_changes_and_then_by_rename() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tokens.json");
+        let req = |room_id: &str| SecretsRequest {
+            room_id: Some(room_id.into()),
+            want_read_only: false,
+            token_file: Some(file.clone()),
+        };
+        load_or_mint(&req("one")).unwrap();
+        let first = std::fs::metadata(&file).unwrap();
+        load_or_mint(&req("one")).unwrap();
+        let same = std::fs::metadata(&file).unwrap();
+        assert_eq!(
+            (same.ino(), same.mtime_nsec(), same.mtime()),
+            (first.ino(), first.mtime_nsec(), first.mtime()),
+            "an unchanged start does not touch the file"
+        );
+        load_or_mint(&req("two")).unwrap();
+        let changed = std::fs::metadata(&file).unwrap();
+        assert_ne!(
+            changed.ino(),
+            first.ino(),
+            "a change is a new file renamed into place"
+        );
+        assert_eq!(changed.mode() & 0o077, 0);
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file is left");
     }
 
     #[test]
