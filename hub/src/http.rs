@@ -155,6 +155,7 @@ async fn healthz(State(hub): State<Arc<HubState>>) -> Response {
             json!({
                 "head": head,
                 "project": project,
+                "peers": room.peer_count().await,
                 "connections": {
                     "attempts": room.stats.attempts.load(Ordering::Relaxed),
                     "unauthorized": room.stats.unauthorized.load(Ordering::Relaxed),

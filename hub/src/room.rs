@@ -246,6 +246,11 @@ impl Room {
         state.log.since(hello.last_seen_rev?)
     }
 
+    /// How many peers are in the room now.
+    pub async fn peer_count(&self) -> usize {
+        self.state.lock().await.peers.len()
+    }
+
     /// Removes a peer that disconnected.
     pub async fn leave(&self, peer_id: &str) {
         let mut state = self.state.lock().await;

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use room_protocol::{
     decode_client_frame, encode, ClientFrame, DecodeError, ErrorCode, ErrorFrame, Hello,
@@ -19,6 +19,7 @@ const CLOSE_GOING_AWAY: u16 = 1001;
 
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
+use crate::outbox::{Outbox, Overflow, MAX_QUEUED_BYTES};
 use crate::room::Room;
 use crate::tokens::Access;
 
@@ -35,6 +36,9 @@ pub struct Heartbeat {
     /// the socket opens, so only a stuck or hostile peer waits longer, and
     /// it should not hold a connection slot meanwhile.
     pub hello_within: Duration,
+    /// Most bytes of live frames and replies waiting for one peer before
+    /// the hub closes it with 1013. Default [`MAX_QUEUED_BYTES`] (16 MiB).
+    pub max_queued_bytes: usize,
 }
 
 impl Default for Heartbeat {
@@ -43,6 +47,7 @@ impl Default for Heartbeat {
             ping_every: Duration::from_secs(15),
             idle_timeout: Duration::from_secs(45),
             hello_within: Duration::from_secs(10),
+            max_queued_bytes: MAX_QUEUED_BYTES,
         }
     }
 }
@@ -145,140 +150,130 @@ struct Connection {
 }
 
 impl Connection {
-    async fn run(self, mut sink: Sink, mut stream: Stream, hello: Hello) {
+    async fn run(self, sink: Sink, mut stream: Stream, hello: Hello) {
         let joined = self.room.join(&hello, self.access).await;
         let peer_id = joined.peer_id;
         let mut live = joined.live;
         tracing::debug!(room = self.room.id(), peer = %peer_id, read_only = (self.access == Access::ReadOnly), "peer joined");
 
-        let mut ending = None;
-        for text in joined.catch_up {
-            if sink
-                .send(Message::Text(Utf8Bytes::from(&*text)))
-                .await
-                .is_err()
-            {
-                ending = Some(Ending::Gone);
-                break;
-            }
+        // From here on a writer task sends; this loop never waits for the
+        // peer to read.
+        let mut outbox = Outbox::start(sink, self.heartbeat.max_queued_bytes);
+        for text in &joined.catch_up {
+            outbox.push_uncounted(text);
         }
 
         let start = Instant::now() + self.heartbeat.ping_every;
         let mut ping = interval_at(start, self.heartbeat.ping_every);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
+        let cannot_keep_up = || {
+            tracing::info!(peer = %peer_id, "peer is not reading; asking it to reconnect");
+            Ending::Close(
+                CLOSE_TRY_AGAIN_LATER,
+                "not reading fast enough; reconnect to catch up",
+            )
+        };
 
-        let ending = match ending {
-            Some(ending) => ending,
-            None => loop {
-                tokio::select! {
-                    incoming = stream.next() => {
-                        last_heard = Instant::now();
-                        let sent = match incoming {
-                            None | Some(Ok(Message::Close(_))) => break Ending::Gone,
-                            Some(Err(e)) => break Ending::from_read_error(&e),
-                            Some(Ok(Message::Text(text))) => self.handle_text(&mut sink, &peer_id, &text).await,
-                            Some(Ok(Message::Binary(_))) => {
-                                send_error(&mut sink, ErrorFrame::new(ErrorCode::BadFrame, "frames are JSON text, not binary")).await
-                            }
-                            // Pings are answered by the WebSocket layer; both
-                            // only count as signs of life.
-                            Some(Ok(Message::Ping(_) | Message::Pong(_))) => true,
-                        };
-                        if !sent {
-                            break Ending::Gone;
+        let ending = loop {
+            tokio::select! {
+                incoming = stream.next() => {
+                    last_heard = Instant::now();
+                    let queued = match incoming {
+                        None | Some(Ok(Message::Close(_))) => break Ending::Gone,
+                        Some(Err(e)) => break Ending::from_read_error(&e),
+                        Some(Ok(Message::Text(text))) => self.handle_text(&outbox, &peer_id, &text).await,
+                        Some(Ok(Message::Binary(_))) => {
+                            reply_error(&outbox, ErrorFrame::new(ErrorCode::BadFrame, "frames are JSON text, not binary"))
                         }
-                    }
-                    frame = live.recv() => match frame {
-                        Ok(text) => {
-                            // Under load, write every frame already waiting and
-                            // flush once: one syscall for a burst, not one each.
-                            let mut batch = vec![text];
-                            while batch.len() < MAX_BATCH {
-                                match live.try_recv() {
-                                    Ok(more) => batch.push(more),
-                                    Err(_) => break,
-                                }
-                            }
-                            if send_batch(&mut sink, batch).await.is_err() {
-                                break Ending::Gone;
-                            }
-                        }
-                        Err(RecvError::Lagged(missed)) => {
-                            tracing::info!(peer = %peer_id, missed, "peer fell behind; asking it to reconnect");
-                            break Ending::Close(CLOSE_TRY_AGAIN_LATER, "fell behind; reconnect to catch up");
-                        }
-                        Err(RecvError::Closed) => break Ending::Close(CLOSE_GOING_AWAY, "the room closed"),
-                    },
-                    () = self.room.closed() => break Ending::Close(CLOSE_GOING_AWAY, "the hub is shutting down"),
-                    _ = ping.tick() => {
-                        if last_heard.elapsed() >= self.heartbeat.idle_timeout {
-                            break Ending::Close(CLOSE_IDLE, "silent for too long");
-                        }
-                        if sink.send(Message::Ping(Default::default())).await.is_err() {
-                            break Ending::Gone;
-                        }
+                        // Pings are answered by the WebSocket layer; both
+                        // only count as signs of life.
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
+                    };
+                    if queued.is_err() {
+                        break cannot_keep_up();
                     }
                 }
-            },
+                frame = live.recv() => match frame {
+                    Ok(text) => {
+                        if outbox.push_text(&text).is_err() {
+                            break cannot_keep_up();
+                        }
+                    }
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::info!(peer = %peer_id, missed, "peer fell behind; asking it to reconnect");
+                        break Ending::Close(CLOSE_TRY_AGAIN_LATER, "fell behind; reconnect to catch up");
+                    }
+                    Err(RecvError::Closed) => break Ending::Close(CLOSE_GOING_AWAY, "the room closed"),
+                },
+                () = outbox.finished() => break Ending::Gone,
+                () = self.room.closed() => break Ending::Close(CLOSE_GOING_AWAY, "the hub is shutting down"),
+                _ = ping.tick() => {
+                    if last_heard.elapsed() >= self.heartbeat.idle_timeout {
+                        break Ending::Close(CLOSE_IDLE, "silent for too long");
+                    }
+                    if outbox.push(Message::Ping(Default::default())).is_err() {
+                        break cannot_keep_up();
+                    }
+                }
+            }
         };
         // Leave first, so the room never lists a peer that is closing.
         self.room.leave(&peer_id).await;
         tracing::debug!(room = self.room.id(), peer = %peer_id, "peer left");
         if let Ending::Close(code, reason) = ending {
-            close(&mut sink, &mut stream, code, reason).await;
+            if let Some(mut sink) = outbox.stop(CLOSE_GRACE).await {
+                close(&mut sink, &mut stream, code, reason).await;
+            }
         }
     }
 
-    /// Handles one text frame after hello; false when the connection is gone.
-    async fn handle_text(&self, sink: &mut Sink, peer_id: &str, text: &str) -> bool {
+    /// Handles one text frame after hello; `Err` when a reply overflows
+    /// the outbox.
+    async fn handle_text(
+        &self,
+        outbox: &Outbox<Sink>,
+        peer_id: &str,
+        text: &str,
+    ) -> Result<(), Overflow> {
         match decode_client_frame(text) {
             Ok(ClientFrame::FileEdit(edit)) => {
                 match self.room.apply_edit(peer_id, self.access, edit).await {
                     // The acknowledgement is the broadcast file-changed.
-                    Ok(_) => true,
-                    Err(err) => send_error(sink, err).await,
+                    Ok(_) => Ok(()),
+                    Err(err) => reply_error(outbox, err),
                 }
             }
             Ok(ClientFrame::PeerUpdate(profile)) => {
                 self.room.update_peer(peer_id, &profile).await;
-                true
+                Ok(())
             }
             Ok(ClientFrame::Presence(presence)) => {
                 self.room
                     .update_presence(peer_id, presence.open.as_deref())
                     .await;
-                true
+                Ok(())
             }
-            Ok(ClientFrame::Ping(ping)) => send_frame(sink, &ServerFrame::Pong(ping)).await,
-            Ok(ClientFrame::Hello(_)) => {
-                send_error(
-                    sink,
-                    ErrorFrame::new(ErrorCode::BadFrame, "hello was already received"),
-                )
-                .await
-            }
-            Ok(_) => {
-                send_error(
-                    sink,
-                    ErrorFrame::new(
-                        ErrorCode::UnknownType,
-                        "this hub does not handle that frame",
-                    ),
-                )
-                .await
-            }
-            Err(DecodeError::UnknownType(kind)) => {
-                send_error(
-                    sink,
-                    ErrorFrame::new(
-                        ErrorCode::UnknownType,
-                        format!("unknown frame type {kind:?}"),
-                    ),
-                )
-                .await
-            }
-            Err(e) => send_error(sink, ErrorFrame::new(ErrorCode::BadFrame, e.to_string())).await,
+            Ok(ClientFrame::Ping(ping)) => outbox.push_text(&encode(&ServerFrame::Pong(ping))),
+            Ok(ClientFrame::Hello(_)) => reply_error(
+                outbox,
+                ErrorFrame::new(ErrorCode::BadFrame, "hello was already received"),
+            ),
+            Ok(_) => reply_error(
+                outbox,
+                ErrorFrame::new(
+                    ErrorCode::UnknownType,
+                    "this hub does not handle that frame",
+                ),
+            ),
+            Err(DecodeError::UnknownType(kind)) => reply_error(
+                outbox,
+                ErrorFrame::new(
+                    ErrorCode::UnknownType,
+                    format!("unknown frame type {kind:?}"),
+                ),
+            ),
+            Err(e) => reply_error(outbox, ErrorFrame::new(ErrorCode::BadFrame, e.to_string())),
         }
     }
 }
@@ -292,16 +287,6 @@ async fn refuse_before_hello(sink: &mut Sink, stream: &mut Stream) {
     close(sink, stream, CLOSE_PROTOCOL_ERROR, "hello first").await;
 }
 
-/// Most live frames written before one flush.
-const MAX_BATCH: usize = 64;
-
-async fn send_batch(sink: &mut Sink, batch: Vec<Arc<str>>) -> Result<(), axum::Error> {
-    for text in batch {
-        sink.feed(Message::Text(Utf8Bytes::from(&*text))).await?;
-    }
-    sink.flush().await
-}
-
 async fn send_frame(sink: &mut Sink, frame: &ServerFrame) -> bool {
     sink.send(Message::Text(encode(frame).into())).await.is_ok()
 }
@@ -310,31 +295,36 @@ async fn send_error(sink: &mut Sink, error: ErrorFrame) -> bool {
     send_frame(sink, &ServerFrame::Error(error)).await
 }
 
+fn reply_error(outbox: &Outbox<Sink>, error: ErrorFrame) -> Result<(), Overflow> {
+    outbox.push_text(&encode(&ServerFrame::Error(error)))
+}
+
 /// How long the hub waits for the client to answer its close frame.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// Closes with `code`, then waits briefly for the client's close frame.
 /// Dropping the TCP connection at once could make the client's pending
 /// writes fail with a reset before it reads the close code, and the close
-/// code is the whole message for a browser.
+/// code is the whole message for a browser. A peer that takes nothing,
+/// not even the close frame, is dropped after [`CLOSE_GRACE`].
 async fn close(sink: &mut Sink, stream: &mut Stream, code: u16, reason: &'static str) {
-    let sent = sink
-        .send(Message::Close(Some(CloseFrame {
-            code,
-            reason: reason.into(),
-        })))
-        .await;
-    if sent.is_ok() {
-        let _ = tokio::time::timeout(CLOSE_GRACE, async {
+    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+        let sent = sink
+            .send(Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })))
+            .await;
+        if sent.is_ok() {
             while let Some(Ok(message)) = stream.next().await {
                 if matches!(message, Message::Close(_)) {
                     break;
                 }
             }
-        })
-        .await;
-    }
-    let _ = sink.close().await;
+        }
+    })
+    .await;
+    let _ = tokio::time::timeout(CLOSE_GRACE, sink.close()).await;
 }
 
 /// Counts an upgrade attempt and, for refusals, why.

@@ -1,0 +1,279 @@
+//! What a connection sends, queued in front of a writer task of its own, so
+//! a peer that reads slowly, or not at all, never blocks the connection's
+//! loop: its pings, silence and lag checks keep running, and the queue is
+//! bounded in bytes.
+//!
+//! Frames the peer must read to keep up (live entries, replies, pings) count
+//! against [`MAX_QUEUED_BYTES`]; once they exceed it the connection closes
+//! with 1013 and the peer catches up by replay when it reconnects. The
+//! catch-up after `hello` is queued without counting: it is sent once,
+//! bounded by the replay log and the project, and counting it would close a
+//! peer on a slow link before it could ever catch up.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, Utf8Bytes};
+use futures_util::{Sink, SinkExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// Most bytes of counted frames waiting for one peer. 16 MiB: an honest
+/// peer on a 20 Mbit/s link drains it in about 7 s, and it holds several of
+/// the largest frames (a 1 MiB file is at most 4 MiB of JSON).
+pub const MAX_QUEUED_BYTES: usize = 16 << 20;
+
+/// Most frames written before one flush.
+const MAX_BATCH: usize = 64;
+
+/// The queue has more than its budget waiting: the peer cannot keep up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overflow;
+
+/// The queue in front of one connection's writer task, which owns the
+/// sending half `S` of the socket.
+#[derive(Debug)]
+pub struct Outbox<S> {
+    frames: mpsc::UnboundedSender<(Message, usize)>,
+    queued: Arc<AtomicUsize>,
+    budget: usize,
+    stop: Option<oneshot::Sender<()>>,
+    writer: JoinHandle<S>,
+}
+
+impl<S> Outbox<S>
+where
+    S: Sink<Message> + Unpin + Send + 'static,
+{
+    /// Starts the writer task over `sink`, with a budget of `budget` bytes.
+    pub fn start(sink: S, budget: usize) -> Self {
+        let (frames, rx) = mpsc::unbounded_channel();
+        let (stop, stopped) = oneshot::channel();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let writer = tokio::spawn(write_out(sink, rx, stopped, Arc::clone(&queued)));
+        Self {
+            frames,
+            queued,
+            budget,
+            stop: Some(stop),
+            writer,
+        }
+    }
+
+    /// Queues a frame the peer must read to keep up. `Err` when the counted
+    /// bytes waiting, this frame included, exceed the budget; the frame is
+    /// then not queued.
+    pub fn push(&self, message: Message) -> Result<(), Overflow> {
+        let bytes = message_bytes(&message);
+        let before = self.queued.fetch_add(bytes, Ordering::AcqRel);
+        // One frame larger than the whole budget still goes to an idle peer.
+        if before > 0 && before + bytes > self.budget {
+            self.queued.fetch_sub(bytes, Ordering::AcqRel);
+            return Err(Overflow);
+        }
+        // A writer that is gone is noticed through `finished`.
+        let _ = self.frames.send((message, bytes));
+        Ok(())
+    }
+
+    /// Queues a text frame; see [`Self::push`].
+    pub fn push_text(&self, text: &str) -> Result<(), Overflow> {
+        self.push(Message::Text(Utf8Bytes::from(text)))
+    }
+
+    /// Queues a frame without counting it against the budget (the
+    /// catch-up after `hello`).
+    pub fn push_uncounted(&self, text: &str) {
+        let _ = self.frames.send((Message::Text(Utf8Bytes::from(text)), 0));
+    }
+
+    /// Counted bytes waiting to be written.
+    #[cfg(test)]
+    fn queued_bytes(&self) -> usize {
+        self.queued.load(Ordering::Acquire)
+    }
+
+    /// Resolves when the writer has stopped on its own: the socket broke.
+    pub async fn finished(&mut self) {
+        // Polling the handle by reference keeps it for `stop`.
+        let _ = (&mut self.writer).await;
+    }
+
+    /// Stops the writer, also in the middle of a write, and returns the
+    /// sink if that happens within `grace` (`None` if the writer is gone or
+    /// stuck). What is still queued is dropped: the peer replays it.
+    pub async fn stop(mut self, grace: std::time::Duration) -> Option<S> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match tokio::time::timeout(grace, &mut self.writer).await {
+            Ok(Ok(sink)) => Some(sink),
+            Ok(Err(_)) => None,
+            Err(_) => {
+                self.writer.abort();
+                None
+            }
+        }
+    }
+}
+
+impl<S> Drop for Outbox<S> {
+    fn drop(&mut self) {
+        self.writer.abort();
+    }
+}
+
+/// The writer task: writes what is queued, a batch per flush, until told
+/// to stop, the queue closes, or the socket breaks; returns the sink.
+///
+/// A stop is obeyed even in the middle of a write: the WebSocket keeps the
+/// bytes it has not written yet in its own buffer, so giving up the wait
+/// loses nothing and a close frame can still follow.
+async fn write_out<S>(
+    mut sink: S,
+    mut frames: mpsc::UnboundedReceiver<(Message, usize)>,
+    mut stopped: oneshot::Receiver<()>,
+    queued: Arc<AtomicUsize>,
+) -> S
+where
+    S: Sink<Message> + Unpin,
+{
+    loop {
+        let first = tokio::select! {
+            biased;
+            _ = &mut stopped => return sink,
+            first = frames.recv() => first,
+        };
+        let Some(first) = first else {
+            return sink;
+        };
+        let written = tokio::select! {
+            biased;
+            _ = &mut stopped => return sink,
+            written = write_batch(&mut sink, first, &mut frames) => written,
+        };
+        match written {
+            Ok(bytes) => {
+                queued.fetch_sub(bytes, Ordering::AcqRel);
+            }
+            Err(()) => return sink,
+        }
+    }
+}
+
+/// Writes `first` and whatever else is waiting, up to [`MAX_BATCH`]
+/// frames, then flushes once: one syscall for a burst, not one each.
+/// Returns the counted bytes written.
+async fn write_batch<S>(
+    sink: &mut S,
+    first: (Message, usize),
+    frames: &mut mpsc::UnboundedReceiver<(Message, usize)>,
+) -> Result<usize, ()>
+where
+    S: Sink<Message> + Unpin,
+{
+    let (message, mut written) = first;
+    sink.feed(message).await.map_err(drop)?;
+    for _ in 1..MAX_BATCH {
+        let Ok((message, bytes)) = frames.try_recv() else {
+            break;
+        };
+        written += bytes;
+        sink.feed(message).await.map_err(drop)?;
+    }
+    sink.flush().await.map_err(drop)?;
+    Ok(written)
+}
+
+fn message_bytes(message: &Message) -> usize {
+    match message {
+        Message::Text(text) => text.len(),
+        Message::Binary(bytes) | Message::Ping(bytes) | Message::Pong(bytes) => bytes.len(),
+        Message::Close(_) => 0,
+    }
+    // The frame header, so that empty frames (pings) count too.
+    .saturating_add(16)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A peer that never reads: the socket never takes another byte.
+    struct NeverReads;
+
+    impl Sink<Message> for NeverReads {
+        type Error = std::io::Error;
+        fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Pending
+        }
+        fn start_send(self: Pin<&mut Self>, _: Message) -> Result<(), Self::Error> {
+            Ok(())
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Pending
+        }
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Pending
+        }
+    }
+
+    fn kib(n: usize) -> String {
+        "x".repeat(n * 1024)
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_never_reads_overflows_at_the_budget_in_bytes() {
+        let outbox = Outbox::start(NeverReads, 100 * 1024);
+        let mut accepted = 0;
+        while outbox.push_text(&kib(10)).is_ok() {
+            accepted += 1;
+            assert!(accepted < 100, "the budget never ran out");
+        }
+        // Nine frames of 10 KiB and their headers fit in 100 KiB; a tenth
+        // does not.
+        assert_eq!(accepted, 9);
+        assert!(outbox.queued_bytes() <= 100 * 1024);
+        // A refused frame is not counted, and the peer stays refused.
+        let queued = outbox.queued_bytes();
+        assert_eq!(outbox.push_text(&kib(10)), Err(Overflow));
+        assert_eq!(outbox.queued_bytes(), queued);
+        // Catch-up is not counted.
+        outbox.push_uncounted(&kib(500));
+        assert!(outbox.queued_bytes() <= 100 * 1024);
+        // The writer gives the sink back even in the middle of a frame the
+        // peer does not take.
+        tokio::task::yield_now().await;
+        assert!(outbox.stop(Duration::from_secs(1)).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_reads_drains_the_queue_and_the_sink_comes_back() {
+        let outbox = Outbox::start(futures_util::sink::drain(), 100 * 1024);
+        for _ in 0..50 {
+            // Far more than the budget in all, never more than it at once.
+            while outbox.push_text(&kib(10)).is_err() {
+                tokio::task::yield_now().await;
+            }
+        }
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while outbox.queued_bytes() > 0 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the queue drains");
+        assert!(outbox.stop(Duration::from_secs(1)).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn one_frame_larger_than_the_budget_still_goes_to_an_idle_peer() {
+        let outbox = Outbox::start(NeverReads, 10 * 1024);
+        assert_eq!(outbox.push_text(&kib(50)), Ok(()));
+        assert_eq!(outbox.push_text("next"), Err(Overflow));
+    }
+}
