@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -14,6 +13,7 @@ use crate::http::{app, HubState};
 use crate::project::ProjectDir;
 use crate::room::Room;
 use crate::runtime::{spawn_command, spawn_pulse};
+use crate::serve::{connections_that_fit, serve, ConnectionLimits};
 use crate::tokens::{load_or_mint, SecretsRequest};
 use crate::watcher::{watch, FolderWatch};
 use crate::web::WebApp;
@@ -50,6 +50,9 @@ pub struct Config {
     /// WebSocket heartbeat settings. Default: ping every 15 s, drop after
     /// 45 s of silence.
     pub heartbeat: Heartbeat,
+    /// Header deadline and connection caps. Default: 10 s, 1000 open (or
+    /// fewer, as the file limit allows), 128 without a request.
+    pub limits: ConnectionLimits,
 }
 
 impl Default for Config {
@@ -66,6 +69,7 @@ impl Default for Config {
             pulse: None,
             watch: true,
             heartbeat: Heartbeat::default(),
+            limits: ConnectionLimits::default(),
         }
     }
 }
@@ -186,18 +190,21 @@ pub async fn start(config: Config) -> Result<RunningHub, HubError> {
     let listener = TcpListener::bind(SocketAddr::new(config.bind, config.port)).await?;
     let addr = listener.local_addr()?;
     let (shutdown, stopped) = oneshot::channel::<()>();
+    let sockets = state.sockets.clone();
     let router = app(Arc::new(state));
-    // Live frames are small and latency matters more than packet count:
-    // without TCP_NODELAY, Nagle's algorithm holds them for an ACK.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
+    let mut limits = config.limits;
+    let fit = connections_that_fit(limits.max_open);
+    if fit < limits.max_open {
+        tracing::warn!(
+            wanted = limits.max_open,
+            allowed = fit,
+            "the open-file limit allows fewer connections"
+        );
+        limits.max_open = fit;
+    }
     let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
+        serve(listener, router, limits, sockets, stopped).await;
+        Ok::<_, std::io::Error>(())
     });
     Ok(RunningHub {
         addr,

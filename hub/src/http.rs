@@ -21,6 +21,7 @@ use tokio_util::io::ReaderStream;
 
 use crate::error::HttpError;
 use crate::room::Room;
+use crate::serve::OpenSockets;
 use crate::snapshot::{now_secs, stream_tar, verify_link};
 use crate::tokens::Access;
 use crate::web::WebApp;
@@ -41,6 +42,8 @@ pub struct HubState {
     pub heartbeat: Heartbeat,
     /// A built web app to serve at `/` and `/rooms/{id}/`, if any.
     pub web: Option<Arc<WebApp>>,
+    /// The WebSockets open, counted against the connection cap.
+    pub sockets: OpenSockets,
 }
 
 impl HubState {
@@ -53,6 +56,7 @@ impl HubState {
                 .collect(),
             heartbeat: Heartbeat::default(),
             web: None,
+            sockets: OpenSockets::default(),
         }
     }
 }
@@ -138,12 +142,16 @@ async fn websocket(
         }
     };
     let heartbeat = hub.heartbeat;
+    let open = hub.sockets.hold();
     // The upgrade completes even for refusals: a browser cannot read the
     // status of a refused upgrade, but it can read a close code.
     ws.protocols([SUBPROTOCOL])
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| serve_connection(socket, admission, heartbeat))
+        .on_upgrade(move |socket| async move {
+            serve_connection(socket, admission, heartbeat).await;
+            drop(open);
+        })
 }
 
 async fn healthz(State(hub): State<Arc<HubState>>) -> Response {
