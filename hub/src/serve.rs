@@ -285,7 +285,7 @@ pub fn connections_that_fit(wanted: usize) -> usize {
         if let (Some(current), Some(hard)) = (limit.current, limit.maximum) {
             if current < hard {
                 limit.current = Some(hard);
-                if setrlimit(Resource::Nofile, limit.clone()).is_err() {
+                if setrlimit(Resource::Nofile, limit).is_err() {
                     limit.current = Some(current);
                 }
             }
