@@ -1,5 +1,6 @@
 //! The room's ordered log: every file change and runtime event, numbered by
-//! `rev`, the newest [`REPLAY_BUFFER_ENTRIES`] kept for replay.
+//! `rev`, the newest [`REPLAY_BUFFER_ENTRIES`] kept for replay, and no more
+//! than [`REPLAY_BUFFER_BYTES`] of them.
 //!
 //! Entries are stored already serialised: a live entry is encoded once and
 //! the same text goes to every peer and every later replay.
@@ -7,7 +8,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use room_protocol::{encode, LogEntry, REPLAY_BUFFER_ENTRIES};
+use room_protocol::{encode, LogEntry, REPLAY_BUFFER_BYTES, REPLAY_BUFFER_ENTRIES};
 
 /// One log entry and its wire text.
 #[derive(Debug)]
@@ -30,23 +31,39 @@ impl Logged {
 pub struct EntryLog {
     entries: VecDeque<Arc<Logged>>,
     capacity: usize,
+    max_bytes: usize,
+    bytes: usize,
     head: u64,
 }
 
 impl Default for EntryLog {
     fn default() -> Self {
-        Self::with_capacity(REPLAY_BUFFER_ENTRIES)
+        Self::with_limits(REPLAY_BUFFER_ENTRIES, REPLAY_BUFFER_BYTES)
     }
 }
 
 impl EntryLog {
-    /// A log that keeps the newest `capacity` entries.
+    /// A log that keeps the newest `capacity` entries, at most
+    /// [`REPLAY_BUFFER_BYTES`] of them.
     pub fn with_capacity(capacity: usize) -> Self {
+        Self::with_limits(capacity, REPLAY_BUFFER_BYTES)
+    }
+
+    /// A log that keeps the newest entries, at most `capacity` of them and
+    /// at most `max_bytes` of wire text; the newest entry is always kept.
+    pub fn with_limits(capacity: usize, max_bytes: usize) -> Self {
         Self {
             entries: VecDeque::with_capacity(capacity.min(REPLAY_BUFFER_ENTRIES)),
             capacity: capacity.max(1),
+            max_bytes,
+            bytes: 0,
             head: 0,
         }
+    }
+
+    /// Bytes of wire text buffered.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// The newest revision, 0 before the first entry.
@@ -74,10 +91,15 @@ impl EntryLog {
             text: encode(&entry.to_frame()).into(),
             entry,
         });
-        if self.entries.len() == self.capacity {
-            self.entries.pop_front();
-        }
+        self.bytes += logged.text.len();
         self.entries.push_back(Arc::clone(&logged));
+        while self.entries.len() > self.capacity
+            || (self.bytes > self.max_bytes && self.entries.len() > 1)
+        {
+            if let Some(oldest) = self.entries.pop_front() {
+                self.bytes -= oldest.text.len();
+            }
+        }
         self.head = rev;
         logged
     }
@@ -178,6 +200,35 @@ mod tests {
         }
         assert_eq!(revs(&log.newest_events(3)), [18, 19, 20]);
         assert_eq!(log.newest_events(100).len(), 20);
+    }
+
+    #[test]
+    fn the_buffer_is_bounded_by_bytes_too_and_a_gap_means_snapshot() {
+        let big = |rev| {
+            LogEntry::RuntimeEvent(RuntimeEvent {
+                rev,
+                ts: 0,
+                kind: "k".into(),
+                data: json!("x".repeat(1000)),
+            })
+        };
+        let mut log = EntryLog::with_limits(5000, 10_000);
+        for _ in 0..100 {
+            log.append(big);
+        }
+        assert!(log.bytes() <= 10_000, "{} bytes", log.bytes());
+        assert!(log.len() < 10 && log.len() >= 9, "{} entries", log.len());
+        let oldest = 100 - log.len() as u64 + 1;
+        assert_eq!(log.since(oldest - 1).unwrap().len(), log.len());
+        assert!(
+            log.since(oldest - 2).is_none(),
+            "reaching past the bytes is a gap"
+        );
+        // An entry larger than the whole budget is still kept, alone.
+        let mut tiny = EntryLog::with_limits(5000, 10);
+        tiny.append(big);
+        tiny.append(big);
+        assert_eq!(revs(&tiny.since(1).unwrap()), [2]);
     }
 
     #[test]

@@ -312,6 +312,13 @@ impl Room {
         access: Access,
         edit: FileEdit,
     ) -> Result<u64, ErrorFrame> {
+        if !is_valid_id(&edit.edit_id) {
+            // Not echoed: it may be megabytes long.
+            return Err(ErrorFrame::new(
+                ErrorCode::BadFrame,
+                "editId must be 1 to 64 of A-Z, a-z, 0-9, '-' and '_'",
+            ));
+        }
         let refuse = |code, message: String| Err(ErrorFrame::new(code, message).for_edit(&edit));
         if access == Access::ReadOnly {
             return refuse(

@@ -95,3 +95,26 @@ async fn a_second_hello_is_an_error_not_a_crash() {
     c.send(&ClientFrame::Hello(hello_as("twice"))).await;
     expect_error(&mut c, ErrorCode::BadFrame).await;
 }
+
+#[tokio::test]
+async fn an_edit_id_that_is_not_a_short_id_is_refused_without_being_echoed() {
+    let project = sample_project();
+    let hub = hub_over(project.path()).await;
+    let mut author = Client::fresh(&hub, &edit_token(&hub)).await;
+    let mut other = Client::fresh(&hub, &edit_token(&hub)).await;
+    let huge = "e".repeat(3 << 20);
+    for edit_id in [huge.as_str(), "", "has space", "é"] {
+        author.edit(edit_id, "new.txt", "content", 0).await;
+        match author.next().await {
+            ServerFrame::Error(e) => {
+                assert_eq!(e.error, ErrorCode::BadFrame);
+                assert_eq!(e.edit_id, None, "not echoed");
+            }
+            other => panic!("expected bad-frame, got {other:?}"),
+        }
+    }
+    assert!(!project.path().join("new.txt").exists(), "nothing written");
+    // Nothing was broadcast: the other peer's next frame is its pong.
+    other.send(&ClientFrame::Ping(Ping { t: 1.0 })).await;
+    assert!(matches!(other.next().await, ServerFrame::Pong(_)));
+}

@@ -4,7 +4,9 @@
 mod common;
 
 use common::*;
-use room_protocol::{Hello, ServerFrame, SyncMode, REPLAY_BUFFER_ENTRIES, SNAPSHOT_EVENT_LIMIT};
+use room_protocol::{
+    Hello, ServerFrame, SyncMode, REPLAY_BUFFER_BYTES, REPLAY_BUFFER_ENTRIES, SNAPSHOT_EVENT_LIMIT,
+};
 use serde_json::json;
 
 fn revs(frames: &[ServerFrame]) -> Vec<u64> {
@@ -167,4 +169,41 @@ async fn live_entries_follow_synced_without_gaps_or_duplicates() {
     }
     let first = seen[0];
     assert_eq!(seen, (first..=400).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn the_replay_log_is_bounded_by_bytes_and_past_it_comes_a_snapshot() {
+    let project = sample_project();
+    let hub = hub_over(project.path()).await;
+    let first = Client::fresh(&hub, &edit_token(&hub)).await;
+    // 300 entries of 256 KiB: 75 MiB, far fewer than 5000 entries.
+    let data = "x".repeat(256 * 1024);
+    for _ in 0..300 {
+        hub.room.append_event("big", json!({ "data": data })).await;
+    }
+    let head = hub.room.version().await.1;
+    let from_start = Client::join(&hub, &edit_token(&hub), hello_after(&first, 0)).await;
+    assert_eq!(
+        from_start.welcome.mode,
+        SyncMode::Snapshot,
+        "the first entries are no longer kept"
+    );
+    let recent = Client::join(&hub, &edit_token(&hub), hello_after(&first, head - 10)).await;
+    assert_eq!(recent.welcome.mode, SyncMode::Replay);
+    assert_eq!(
+        revs(&recent.catch_up),
+        ((head - 9)..=head).collect::<Vec<_>>()
+    );
+    let kept = (REPLAY_BUFFER_BYTES / (256 * 1024)) as u64;
+    let at_edge = Client::join(
+        &hub,
+        &edit_token(&hub),
+        hello_after(&first, head - kept + 2),
+    )
+    .await;
+    assert_eq!(
+        at_edge.welcome.mode,
+        SyncMode::Replay,
+        "64 MiB of entries are kept"
+    );
 }

@@ -13,6 +13,11 @@ pub const MAX_FRAME_BYTES: usize = 4 << 20;
 /// memory for replay.
 pub const REPLAY_BUFFER_ENTRIES: usize = 5000;
 
+/// Most bytes of wire text the replay log keeps, whatever the entry count:
+/// 300 edits of a 1 MiB file must not hold 300 MiB. A client whose missed
+/// entries reach past it gets a snapshot instead of a replay.
+pub const REPLAY_BUFFER_BYTES: usize = 64 << 20;
+
 /// How many of the newest runtime events a `snapshot` welcome is followed by,
 /// and how many a client keeps.
 pub const SNAPSHOT_EVENT_LIMIT: usize = 1000;
