@@ -44,7 +44,7 @@ pub use log::{EntryLog, Logged};
 pub use logging::{init_logging, token_safe_levels, DEFAULT_LOG, LOG_ENV};
 pub use outbox::MAX_QUEUED_BYTES;
 pub use project::ProjectDir;
-pub use room::{Joined, Room, BROADCAST_CAPACITY};
+pub use room::Room;
 pub use serve::{ConnectionLimits, OpenSockets, SocketGuard};
 pub use snapshot::sign_hex;
 pub use tokens::{load_or_mint, mint_token, Access, RoomSecrets, SecretsRequest};

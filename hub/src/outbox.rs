@@ -1,21 +1,24 @@
 //! What a connection sends, queued in front of a writer task of its own, so
-//! a peer that reads slowly, or not at all, never blocks the connection's
-//! loop: its pings, silence and lag checks keep running, and the queue is
-//! bounded in bytes.
+//! a peer that reads slowly, or not at all, never blocks anyone: not the
+//! connection's loop (its pings and silence checks keep running), and not
+//! the room, which hands each live frame to every peer's [`Outlet`] at once.
 //!
 //! Frames the peer must read to keep up (live entries, replies, pings) count
-//! against [`MAX_QUEUED_BYTES`]; once they exceed it the connection closes
-//! with 1013 and the peer catches up by replay when it reconnects. The
-//! catch-up after `hello` is queued without counting: it is sent once,
-//! bounded by the replay log and the project, and counting it would close a
-//! peer on a slow link before it could ever catch up.
+//! against [`MAX_QUEUED_BYTES`]; once they exceed it the outlet overflows,
+//! the connection closes with 1013 and the peer catches up by replay when it
+//! reconnects. The catch-up after `hello` is queued without counting: it is
+//! sent once, bounded by the replay log and the project, and counting it
+//! would close a peer on a slow link before it could ever catch up.
+//!
+//! Live frames are queued as the room's shared text (`Arc<str>`), not
+//! copies: a frame waiting for a hundred peers is in memory once.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, Utf8Bytes};
 use futures_util::{Sink, SinkExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
 /// Most bytes of counted frames waiting for one peer. 16 MiB: an honest
@@ -30,13 +33,97 @@ const MAX_BATCH: usize = 64;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Overflow;
 
-/// The queue in front of one connection's writer task, which owns the
-/// sending half `S` of the socket.
+/// One frame in the queue, with the bytes it counts against the budget.
 #[derive(Debug)]
-pub struct Outbox<S> {
-    frames: mpsc::UnboundedSender<(Message, usize)>,
+enum Queued {
+    /// A frame's text shared with the room's log and the other peers.
+    Shared(Arc<str>, usize),
+    /// A frame of this connection's own (a reply, a ping).
+    Own(Message, usize),
+}
+
+/// The sending side of one connection's queue: cheap to clone, and safe to
+/// push into from anywhere (the room pushes live frames under its lock).
+#[derive(Debug, Clone)]
+pub struct Outlet {
+    frames: mpsc::UnboundedSender<Queued>,
     queued: Arc<AtomicUsize>,
     budget: usize,
+    overflow: Arc<OverflowSignal>,
+}
+
+#[derive(Debug, Default)]
+struct OverflowSignal {
+    happened: AtomicBool,
+    notify: Notify,
+}
+
+impl Outlet {
+    /// Queues a live frame the peer must read to keep up. `Err` (and the
+    /// outlet stays overflowed) when the counted bytes waiting, this frame
+    /// included, would exceed the budget; the frame is then not queued.
+    pub fn push_shared(&self, text: &Arc<str>) -> Result<(), Overflow> {
+        let bytes = frame_bytes(text.len());
+        self.count(bytes)?;
+        let _ = self.frames.send(Queued::Shared(Arc::clone(text), bytes));
+        Ok(())
+    }
+
+    /// Queues a frame of the connection's own; see [`Self::push_shared`].
+    pub fn push(&self, message: Message) -> Result<(), Overflow> {
+        let bytes = frame_bytes(message_len(&message));
+        self.count(bytes)?;
+        let _ = self.frames.send(Queued::Own(message, bytes));
+        Ok(())
+    }
+
+    /// Queues a text frame of the connection's own.
+    pub fn push_text(&self, text: &str) -> Result<(), Overflow> {
+        self.push(Message::Text(Utf8Bytes::from(text)))
+    }
+
+    /// Queues a frame without counting it against the budget (the
+    /// catch-up after `hello`).
+    pub fn push_uncounted(&self, text: &Arc<str>) {
+        let _ = self.frames.send(Queued::Shared(Arc::clone(text), 0));
+    }
+
+    /// Resolves once a frame did not fit in the budget: the peer cannot
+    /// keep up.
+    pub async fn overflowed(&self) {
+        let signal = &self.overflow;
+        loop {
+            let notified = signal.notify.notified();
+            if signal.happened.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Counts `bytes` in, or overflows. Once overflowed, always overflowed:
+    /// a peer that missed a frame must not get the ones after it.
+    fn count(&self, bytes: usize) -> Result<(), Overflow> {
+        if self.overflow.happened.load(Ordering::Acquire) {
+            return Err(Overflow);
+        }
+        let before = self.queued.fetch_add(bytes, Ordering::AcqRel);
+        // One frame larger than the whole budget still goes to an idle peer.
+        if before > 0 && before + bytes > self.budget {
+            self.queued.fetch_sub(bytes, Ordering::AcqRel);
+            self.overflow.happened.store(true, Ordering::Release);
+            self.overflow.notify.notify_one();
+            return Err(Overflow);
+        }
+        Ok(())
+    }
+}
+
+/// One connection's queue and the writer task that owns the sending half
+/// `S` of its socket.
+#[derive(Debug)]
+pub struct Outbox<S> {
+    outlet: Outlet,
     stop: Option<oneshot::Sender<()>>,
     writer: JoinHandle<S>,
 }
@@ -52,45 +139,26 @@ where
         let queued = Arc::new(AtomicUsize::new(0));
         let writer = tokio::spawn(write_out(sink, rx, stopped, Arc::clone(&queued)));
         Self {
-            frames,
-            queued,
-            budget,
+            outlet: Outlet {
+                frames,
+                queued,
+                budget,
+                overflow: Arc::default(),
+            },
             stop: Some(stop),
             writer,
         }
     }
 
-    /// Queues a frame the peer must read to keep up. `Err` when the counted
-    /// bytes waiting, this frame included, exceed the budget; the frame is
-    /// then not queued.
-    pub fn push(&self, message: Message) -> Result<(), Overflow> {
-        let bytes = message_bytes(&message);
-        let before = self.queued.fetch_add(bytes, Ordering::AcqRel);
-        // One frame larger than the whole budget still goes to an idle peer.
-        if before > 0 && before + bytes > self.budget {
-            self.queued.fetch_sub(bytes, Ordering::AcqRel);
-            return Err(Overflow);
-        }
-        // A writer that is gone is noticed through `finished`.
-        let _ = self.frames.send((message, bytes));
-        Ok(())
-    }
-
-    /// Queues a text frame; see [`Self::push`].
-    pub fn push_text(&self, text: &str) -> Result<(), Overflow> {
-        self.push(Message::Text(Utf8Bytes::from(text)))
-    }
-
-    /// Queues a frame without counting it against the budget (the
-    /// catch-up after `hello`).
-    pub fn push_uncounted(&self, text: &str) {
-        let _ = self.frames.send((Message::Text(Utf8Bytes::from(text)), 0));
+    /// The queue's sending side.
+    pub fn outlet(&self) -> &Outlet {
+        &self.outlet
     }
 
     /// Counted bytes waiting to be written.
     #[cfg(test)]
     fn queued_bytes(&self) -> usize {
-        self.queued.load(Ordering::Acquire)
+        self.outlet.queued.load(Ordering::Acquire)
     }
 
     /// Resolves when the writer has stopped on its own: the socket broke.
@@ -131,7 +199,7 @@ impl<S> Drop for Outbox<S> {
 /// loses nothing and a close frame can still follow.
 async fn write_out<S>(
     mut sink: S,
-    mut frames: mpsc::UnboundedReceiver<(Message, usize)>,
+    mut frames: mpsc::UnboundedReceiver<Queued>,
     mut stopped: oneshot::Receiver<()>,
     queued: Arc<AtomicUsize>,
 ) -> S
@@ -166,33 +234,47 @@ where
 /// Returns the counted bytes written.
 async fn write_batch<S>(
     sink: &mut S,
-    first: (Message, usize),
-    frames: &mut mpsc::UnboundedReceiver<(Message, usize)>,
+    first: Queued,
+    frames: &mut mpsc::UnboundedReceiver<Queued>,
 ) -> Result<usize, ()>
 where
     S: Sink<Message> + Unpin,
 {
-    let (message, mut written) = first;
-    sink.feed(message).await.map_err(drop)?;
-    for _ in 1..MAX_BATCH {
-        let Ok((message, bytes)) = frames.try_recv() else {
+    let mut written = 0;
+    let mut next = Some(first);
+    for _ in 0..MAX_BATCH {
+        let Some(queued) = next.take().or_else(|| frames.try_recv().ok()) else {
             break;
         };
-        written += bytes;
+        let message = match queued {
+            Queued::Shared(text, bytes) => {
+                written += bytes;
+                // The one copy, made as the frame is written.
+                Message::Text(Utf8Bytes::from(&*text))
+            }
+            Queued::Own(message, bytes) => {
+                written += bytes;
+                message
+            }
+        };
         sink.feed(message).await.map_err(drop)?;
     }
     sink.flush().await.map_err(drop)?;
     Ok(written)
 }
 
-fn message_bytes(message: &Message) -> usize {
+fn message_len(message: &Message) -> usize {
     match message {
         Message::Text(text) => text.len(),
         Message::Binary(bytes) | Message::Ping(bytes) | Message::Pong(bytes) => bytes.len(),
         Message::Close(_) => 0,
     }
-    // The frame header, so that empty frames (pings) count too.
-    .saturating_add(16)
+}
+
+/// A frame's payload and its header, so that empty frames (pings) count
+/// too.
+fn frame_bytes(payload: usize) -> usize {
+    payload.saturating_add(16)
 }
 
 #[cfg(test)]
@@ -230,7 +312,7 @@ mod tests {
     async fn a_peer_that_never_reads_overflows_at_the_budget_in_bytes() {
         let outbox = Outbox::start(NeverReads, 100 * 1024);
         let mut accepted = 0;
-        while outbox.push_text(&kib(10)).is_ok() {
+        while outbox.outlet().push_text(&kib(10)).is_ok() {
             accepted += 1;
             assert!(accepted < 100, "the budget never ran out");
         }
@@ -240,10 +322,10 @@ mod tests {
         assert!(outbox.queued_bytes() <= 100 * 1024);
         // A refused frame is not counted, and the peer stays refused.
         let queued = outbox.queued_bytes();
-        assert_eq!(outbox.push_text(&kib(10)), Err(Overflow));
+        assert_eq!(outbox.outlet().push_text(&kib(10)), Err(Overflow));
         assert_eq!(outbox.queued_bytes(), queued);
         // Catch-up is not counted.
-        outbox.push_uncounted(&kib(500));
+        outbox.outlet().push_uncounted(&kib(500).into());
         assert!(outbox.queued_bytes() <= 100 * 1024);
         // The writer gives the sink back even in the middle of a frame the
         // peer does not take.
@@ -256,9 +338,10 @@ mod tests {
         let outbox = Outbox::start(futures_util::sink::drain(), 100 * 1024);
         for _ in 0..50 {
             // Far more than the budget in all, never more than it at once.
-            while outbox.push_text(&kib(10)).is_err() {
+            while outbox.queued_bytes() > 50 * 1024 {
                 tokio::task::yield_now().await;
             }
+            outbox.outlet().push_text(&kib(10)).unwrap();
         }
         tokio::time::timeout(Duration::from_secs(5), async {
             while outbox.queued_bytes() > 0 {
@@ -271,9 +354,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_overflow_is_signalled_and_stays() {
+        let outbox = Outbox::start(NeverReads, 10 * 1024);
+        let shared: Arc<str> = kib(8).into();
+        assert_eq!(outbox.outlet().push_shared(&shared), Ok(()));
+        assert_eq!(outbox.outlet().push_shared(&shared), Err(Overflow));
+        tokio::time::timeout(Duration::from_secs(1), outbox.outlet().overflowed())
+            .await
+            .expect("the connection hears of it");
+        // Nothing after the missed frame gets through, however small.
+        assert_eq!(outbox.outlet().push_text("x"), Err(Overflow));
+    }
+
+    #[tokio::test]
     async fn one_frame_larger_than_the_budget_still_goes_to_an_idle_peer() {
         let outbox = Outbox::start(NeverReads, 10 * 1024);
-        assert_eq!(outbox.push_text(&kib(50)), Ok(()));
-        assert_eq!(outbox.push_text("next"), Err(Overflow));
+        assert_eq!(outbox.outlet().push_text(&kib(50)), Ok(()));
+        assert_eq!(outbox.outlet().push_text("next"), Err(Overflow));
     }
 }

@@ -1,11 +1,12 @@
-//! One room: its files, its log, its peers, and the broadcast channel that
-//! carries live entries to every connection.
+//! One room: its files, its log, its peers, and each peer's outlet, the
+//! queue through which live entries reach its connection.
 //!
 //! All changes happen under one async mutex, and each change is appended to
-//! the log and sent on the channel before the mutex is released. A joining
-//! connection subscribes under the same mutex, so it receives every entry
-//! after its catch-up exactly once: older ones in the catch-up, newer ones
-//! live.
+//! the log and handed to every outlet before the mutex is released. A
+//! joining connection gets its catch-up and joins the outlets under the
+//! same mutex, so it receives every entry exactly once: older ones in the
+//! catch-up, newer ones live. Handing over never waits: a peer whose queue
+//! is full is closed by its own connection.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,18 +19,15 @@ use room_protocol::{
     ServerFrame, SyncMode, Synced, Welcome, MAX_CONTENT_BYTES, SNAPSHOT_EVENT_LIMIT,
 };
 use serde_json::Value;
-use tokio::sync::{broadcast, watch, Mutex};
+use tokio::sync::{watch, Mutex};
 
 use crate::error::{HubError, WriteError};
 use crate::log::{EntryLog, Logged};
+use crate::outbox::Outlet;
 use crate::project::ProjectDir;
 use crate::tokens::{random_base64url, Access, RoomSecrets};
 
-/// Frames queued per connection before a slow one is dropped (it then
-/// reconnects and catches up by replay).
-pub const BROADCAST_CAPACITY: usize = 8192;
-
-/// A message on the room's live channel: a frame's wire text.
+/// A frame's wire text, shared by the log and every peer's queue.
 pub type Outgoing = Arc<str>;
 
 /// A file as the room knows it.
@@ -47,6 +45,19 @@ struct RoomState {
     project_rev: u64,
     /// Connected peers by their number (peer ids are `p{number}`).
     peers: BTreeMap<u64, PeerInfo>,
+    /// Each connected peer's queue, by the same number.
+    outlets: BTreeMap<u64, Outlet>,
+}
+
+impl RoomState {
+    /// Hands `text` to every connected peer's queue. A peer whose queue
+    /// overflows is told through its outlet and closes itself; the others
+    /// never wait for it.
+    fn fan_out(&self, text: &Outgoing) {
+        for outlet in self.outlets.values() {
+            let _ = outlet.push_shared(text);
+        }
+    }
 }
 
 /// Counters the hub exposes at `/healthz`, for tests and operators.
@@ -70,23 +81,11 @@ pub struct Room {
     generation: String,
     project: ProjectDir,
     state: Mutex<RoomState>,
-    tx: broadcast::Sender<Outgoing>,
     next_peer: AtomicU64,
     /// Flips to true when the hub shuts down, so connections close.
     closing: watch::Sender<bool>,
     /// Connection counters.
     pub stats: ConnectionStats,
-}
-
-/// What a connection gets when it joins.
-#[derive(Debug)]
-pub struct Joined {
-    /// This connection's peer id.
-    pub peer_id: String,
-    /// `welcome`, the catch-up entries and `synced`, in order.
-    pub catch_up: Vec<Outgoing>,
-    /// Live frames after the catch-up.
-    pub live: broadcast::Receiver<Outgoing>,
 }
 
 impl Room {
@@ -104,7 +103,6 @@ impl Room {
                 (path, state)
             })
             .collect();
-        let (tx, _) = broadcast::channel(BROADCAST_CAPACITY);
         Ok(Self {
             secrets,
             generation: random_base64url(9)?,
@@ -113,7 +111,6 @@ impl Room {
                 files,
                 ..RoomState::default()
             }),
-            tx,
             next_peer: AtomicU64::new(1),
             closing: watch::Sender::new(false),
             stats: ConnectionStats::default(),
@@ -165,8 +162,11 @@ impl Room {
     }
 
     /// Admits a connection that said `hello`: decides replay or snapshot,
-    /// registers the peer and subscribes it to live frames.
-    pub async fn join(&self, hello: &Hello, access: Access) -> Joined {
+    /// registers the peer, queues `welcome`, the catch-up entries and
+    /// `synced` on `outlet`, and from then on every live frame. Returns the
+    /// peer id. Under the room's lock, so nothing falls between the
+    /// catch-up and the live frames.
+    pub async fn join(&self, hello: &Hello, access: Access, outlet: &Outlet) -> String {
         let number = self.next_peer.fetch_add(1, Ordering::Relaxed);
         let peer_id = format!("p{number}");
         let profile = hello.peer.sanitized(&format!("Guest {number}"), &peer_id);
@@ -184,7 +184,6 @@ impl Room {
         );
         // Tell the others first; the newcomer has the list in its welcome.
         self.broadcast_peers(&state);
-        let live = self.tx.subscribe();
         let head = state.log.head();
         let replay = self.replayable(&state, hello);
         let mode = if replay.is_some() {
@@ -222,16 +221,14 @@ impl Room {
                 Access::ReadOnly => None,
             },
         });
-        let mut catch_up = Vec::with_capacity(entries.len() + 2);
-        catch_up.push(encode(&welcome).into());
-        catch_up.extend(entries.iter().map(|l| Arc::clone(&l.text)));
-        catch_up.push(encode(&ServerFrame::Synced(Synced { head })).into());
-        self.stats.welcomed.fetch_add(1, Ordering::Relaxed);
-        Joined {
-            peer_id,
-            catch_up,
-            live,
+        outlet.push_uncounted(&encode(&welcome).into());
+        for entry in &entries {
+            outlet.push_uncounted(&entry.text);
         }
+        outlet.push_uncounted(&encode(&ServerFrame::Synced(Synced { head })).into());
+        state.outlets.insert(number, outlet.clone());
+        self.stats.welcomed.fetch_add(1, Ordering::Relaxed);
+        peer_id
     }
 
     /// The entries to replay, if the client's cache is still valid: same
@@ -254,11 +251,17 @@ impl Room {
     /// Removes a peer that disconnected.
     pub async fn leave(&self, peer_id: &str) {
         let mut state = self.state.lock().await;
-        let before = state.peers.len();
-        state.peers.retain(|_, p| p.peer_id != peer_id);
-        if state.peers.len() != before {
-            self.broadcast_peers(&state);
-        }
+        let Some(number) = state
+            .peers
+            .iter()
+            .find(|(_, p)| p.peer_id == peer_id)
+            .map(|(number, _)| *number)
+        else {
+            return;
+        };
+        state.peers.remove(&number);
+        state.outlets.remove(&number);
+        self.broadcast_peers(&state);
     }
 
     /// Changes a peer's name and colour.
@@ -298,8 +301,7 @@ impl Room {
         let frame = ServerFrame::Peers(Peers {
             peers: state.peers.values().cloned().collect(),
         });
-        // No receivers is fine: nobody to tell.
-        let _ = self.tx.send(encode(&frame).into());
+        state.fan_out(&encode(&frame).into());
     }
 
     /// Applies a `file-edit` from `peer_id`: checks access, path, size and
@@ -425,7 +427,7 @@ impl Room {
             }
         }
         state.project_rev = rev;
-        let _ = self.tx.send(Arc::clone(&logged.text));
+        state.fan_out(&logged.text);
         rev
     }
 
@@ -441,7 +443,7 @@ impl Room {
                 data,
             })
         });
-        let _ = self.tx.send(Arc::clone(&logged.text));
+        state.fan_out(&logged.text);
         logged.rev()
     }
 

@@ -13,13 +13,12 @@ use room_protocol::{
     ServerFrame, CLOSE_IDLE, CLOSE_MESSAGE_TOO_BIG, CLOSE_PROTOCOL_ERROR, CLOSE_ROOM_NOT_FOUND,
     CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED,
 };
-use tokio::sync::broadcast::error::RecvError;
 /// Close code (RFC 6455): the server is going away; clients reconnect.
 const CLOSE_GOING_AWAY: u16 = 1001;
 
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
-use crate::outbox::{Outbox, Overflow, MAX_QUEUED_BYTES};
+use crate::outbox::{Outbox, Outlet, Overflow, MAX_QUEUED_BYTES};
 use crate::room::Room;
 use crate::tokens::Access;
 
@@ -151,17 +150,12 @@ struct Connection {
 
 impl Connection {
     async fn run(self, sink: Sink, mut stream: Stream, hello: Hello) {
-        let joined = self.room.join(&hello, self.access).await;
-        let peer_id = joined.peer_id;
-        let mut live = joined.live;
-        tracing::debug!(room = self.room.id(), peer = %peer_id, read_only = (self.access == Access::ReadOnly), "peer joined");
-
-        // From here on a writer task sends; this loop never waits for the
-        // peer to read.
+        // From here on a writer task sends; neither this loop nor the room
+        // ever waits for the peer to read.
         let mut outbox = Outbox::start(sink, self.heartbeat.max_queued_bytes);
-        for text in &joined.catch_up {
-            outbox.push_uncounted(text);
-        }
+        let outlet = outbox.outlet().clone();
+        let peer_id = self.room.join(&hello, self.access, &outlet).await;
+        tracing::debug!(room = self.room.id(), peer = %peer_id, read_only = (self.access == Access::ReadOnly), "peer joined");
 
         let start = Instant::now() + self.heartbeat.ping_every;
         let mut ping = interval_at(start, self.heartbeat.ping_every);
@@ -182,9 +176,9 @@ impl Connection {
                     let queued = match incoming {
                         None | Some(Ok(Message::Close(_))) => break Ending::Gone,
                         Some(Err(e)) => break Ending::from_read_error(&e),
-                        Some(Ok(Message::Text(text))) => self.handle_text(&outbox, &peer_id, &text).await,
+                        Some(Ok(Message::Text(text))) => self.handle_text(&outlet, &peer_id, &text).await,
                         Some(Ok(Message::Binary(_))) => {
-                            reply_error(&outbox, ErrorFrame::new(ErrorCode::BadFrame, "frames are JSON text, not binary"))
+                            reply_error(&outlet, ErrorFrame::new(ErrorCode::BadFrame, "frames are JSON text, not binary"))
                         }
                         // Pings are answered by the WebSocket layer; both
                         // only count as signs of life.
@@ -194,25 +188,14 @@ impl Connection {
                         break cannot_keep_up();
                     }
                 }
-                frame = live.recv() => match frame {
-                    Ok(text) => {
-                        if outbox.push_text(&text).is_err() {
-                            break cannot_keep_up();
-                        }
-                    }
-                    Err(RecvError::Lagged(missed)) => {
-                        tracing::info!(peer = %peer_id, missed, "peer fell behind; asking it to reconnect");
-                        break Ending::Close(CLOSE_TRY_AGAIN_LATER, "fell behind; reconnect to catch up");
-                    }
-                    Err(RecvError::Closed) => break Ending::Close(CLOSE_GOING_AWAY, "the room closed"),
-                },
+                () = outlet.overflowed() => break cannot_keep_up(),
                 () = outbox.finished() => break Ending::Gone,
                 () = self.room.closed() => break Ending::Close(CLOSE_GOING_AWAY, "the hub is shutting down"),
                 _ = ping.tick() => {
                     if last_heard.elapsed() >= self.heartbeat.idle_timeout {
                         break Ending::Close(CLOSE_IDLE, "silent for too long");
                     }
-                    if outbox.push(Message::Ping(Default::default())).is_err() {
+                    if outlet.push(Message::Ping(Default::default())).is_err() {
                         break cannot_keep_up();
                     }
                 }
@@ -232,7 +215,7 @@ impl Connection {
     /// the outbox.
     async fn handle_text(
         &self,
-        outbox: &Outbox<Sink>,
+        outbox: &Outlet,
         peer_id: &str,
         text: &str,
     ) -> Result<(), Overflow> {
@@ -295,7 +278,7 @@ async fn send_error(sink: &mut Sink, error: ErrorFrame) -> bool {
     send_frame(sink, &ServerFrame::Error(error)).await
 }
 
-fn reply_error(outbox: &Outbox<Sink>, error: ErrorFrame) -> Result<(), Overflow> {
+fn reply_error(outbox: &Outlet, error: ErrorFrame) -> Result<(), Overflow> {
     outbox.push_text(&encode(&ServerFrame::Error(error)))
 }
 

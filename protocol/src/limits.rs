@@ -52,7 +52,8 @@ pub const CLOSE_PROTOCOL_ERROR: u16 = 4400;
 /// Close code (RFC 6455): a message over [`MAX_FRAME_BYTES`].
 pub const CLOSE_MESSAGE_TOO_BIG: u16 = 1009;
 /// Close code (RFC 6455 "try again later"): the peer fell too far behind the
-/// live stream. The client reconnects and catches up by replay.
+/// live stream (more than the hub's per-peer queue waits for it). The
+/// client reconnects and catches up by replay.
 pub const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
 /// Close code: the peer sent nothing, not even a pong, for too long, or
 /// did not send `hello` in time.
