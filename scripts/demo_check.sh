@@ -14,7 +14,7 @@ run_demo_check() {
   link=""
   # Building the release page and hub can take minutes on a fresh machine.
   for i in $(seq 1 1800); do
-    link="$(sed -n 's/^share link (can edit): //p' "$out")"
+    link="$(sed -n 's/^share link (can edit): //p' "$out" | head -n 1)"
     [ -n "$link" ] && break
     if ! kill -0 "$DEMO_PID" 2>/dev/null; then
       cat "$log" >&2

@@ -14,6 +14,7 @@ use crate::project::ProjectDir;
 use crate::room::Room;
 use crate::runtime::{spawn_command, spawn_pulse};
 use crate::serve::{connections_that_fit, serve, ConnectionLimits};
+use crate::share::{share_bases, this_host};
 use crate::tokens::{load_or_mint, SecretsRequest};
 use crate::watcher::{watch, FolderWatch};
 use crate::web::WebApp;
@@ -37,6 +38,10 @@ pub struct Config {
     pub room_id: Option<String>,
     /// Reuse and store the id and tokens here (`--token-file`). Default none.
     pub token_file: Option<PathBuf>,
+    /// The address others open, for the printed share links
+    /// (`--public-url`). Default none: the links name the bound address,
+    /// or every interface's when bound to all of them.
+    pub public_url: Option<String>,
     /// Serve this built web app (`--web`). Default none.
     pub web_dir: Option<PathBuf>,
     /// Run this shell command in the folder and stream its output as events
@@ -64,6 +69,7 @@ impl Default for Config {
             read_only_token: false,
             room_id: None,
             token_file: None,
+            public_url: None,
             web_dir: None,
             run: None,
             pulse: None,
@@ -74,6 +80,15 @@ impl Default for Config {
     }
 }
 
+/// The links a host shares, best first. They contain tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareLinks {
+    /// Links with the edit token.
+    pub edit: Vec<String>,
+    /// Links with the read-only token; empty if none was minted.
+    pub view: Vec<String>,
+}
+
 /// A hub that is listening. Dropping it stops the server, closes every
 /// connection, and stops the watcher and event sources.
 #[derive(Debug)]
@@ -82,6 +97,7 @@ pub struct RunningHub {
     pub addr: SocketAddr,
     /// Its room.
     pub room: Arc<Room>,
+    public_url: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _watch: Option<FolderWatch>,
@@ -89,7 +105,9 @@ pub struct RunningHub {
 }
 
 impl RunningHub {
-    /// `http://host:port`, with a loopback name for a wildcard bind.
+    /// `http://host:port` as this machine reaches it, with a loopback name
+    /// for a wildcard bind; for links others open, see
+    /// [`RunningHub::share_links`].
     pub fn base_url(&self) -> String {
         let host = match self.addr.ip() {
             ip if ip.is_unspecified() => "localhost".to_owned(),
@@ -99,17 +117,32 @@ impl RunningHub {
         format!("http://{host}:{}", self.addr.port())
     }
 
-    /// The share link for the edit token and, if minted, the read-only one.
+    /// The share links for the edit token and, if minted, the read-only
+    /// one: one of each per address others can open (see `share.rs`).
     /// These contain secrets: print them once, never log them.
-    pub fn share_links(&self) -> (String, Option<String>) {
-        let link = |token: &room_protocol::Token| {
-            room_protocol::urls::share_link(&self.base_url(), self.room.id(), token.expose())
-        };
+    pub fn share_links(&self) -> ShareLinks {
+        let (interfaces, host_name) = this_host();
+        let bases = share_bases(
+            self.addr,
+            self.public_url.as_deref(),
+            &interfaces,
+            host_name.as_deref(),
+        );
         let secrets = self.room.secrets();
-        (
-            link(&secrets.edit_token),
-            secrets.read_only_token.as_ref().map(link),
-        )
+        let links = |token: &room_protocol::Token| -> Vec<String> {
+            bases
+                .iter()
+                .map(|base| room_protocol::urls::share_link(base, self.room.id(), token.expose()))
+                .collect()
+        };
+        ShareLinks {
+            edit: links(&secrets.edit_token),
+            view: secrets
+                .read_only_token
+                .as_ref()
+                .map(links)
+                .unwrap_or_default(),
+        }
     }
 
     /// Serves until Ctrl-C (or SIGTERM), then shuts down.
@@ -209,6 +242,7 @@ pub async fn start(config: Config) -> Result<RunningHub, HubError> {
     Ok(RunningHub {
         addr,
         room,
+        public_url: config.public_url.clone(),
         shutdown: Some(shutdown),
         server: Some(server),
         _watch: watch,

@@ -30,6 +30,11 @@ struct Cli {
     /// Reuse and store the room id and tokens in this file (mode 0600).
     #[arg(long, value_name = "FILE")]
     token_file: Option<PathBuf>,
+    /// The address others open (e.g. https://rooms.example.org), for the
+    /// printed share links. Default: the bound address, or with a wildcard
+    /// --bind every interface's address and the host name.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
     /// Serve this built web app at / and /rooms/{id}/.
     #[arg(long, value_name = "DIR")]
     web: Option<PathBuf>,
@@ -60,6 +65,7 @@ async fn main() -> ExitCode {
         read_only_token,
         room_id: cli.room_id,
         token_file: cli.token_file,
+        public_url: cli.public_url,
         web_dir: cli.web,
         run: cli.run,
         pulse: cli.pulse.map(Duration::from_millis),
@@ -73,14 +79,23 @@ async fn main() -> ExitCode {
         }
     };
     // The one place tokens are shown: printed once, to stdout, for the host.
-    let (edit_link, view_link) = hub.share_links();
+    let links = hub.share_links();
     #[allow(clippy::print_stdout)]
     {
-        println!("room-hub listening on {}", hub.base_url());
+        if hub.addr.ip().is_unspecified() {
+            println!(
+                "room-hub listening on port {} of every interface",
+                hub.addr.port()
+            );
+        } else {
+            println!("room-hub listening on {}", hub.base_url());
+        }
         println!("room id: {}", hub.room.id());
-        println!("share link (can edit): {edit_link}");
-        if let Some(view) = view_link {
-            println!("share link (view only): {view}");
+        for link in &links.edit {
+            println!("share link (can edit): {link}");
+        }
+        for link in &links.view {
+            println!("share link (view only): {link}");
         }
     }
     match hub.serve_until_ctrl_c().await {

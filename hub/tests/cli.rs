@@ -124,3 +124,54 @@ fn a_bad_token_flag_is_a_usage_error() {
         .unwrap();
     assert_eq!(status.code(), Some(2));
 }
+
+#[test]
+fn bound_to_every_interface_the_links_name_addresses_others_can_open() {
+    let project = sample_project();
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_room-hub"))
+            .args(["--project"])
+            .arg(project.path())
+            .args(["--bind", "0.0.0.0", "--port", "0", "--token", "READONLY"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let line = line.trim().to_owned();
+        let done = line.starts_with("share link (view only)");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let links: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("share link (can edit): "))
+        .collect();
+    assert!(!links.is_empty(), "{lines:?}");
+    // What the machine offers decides what may be printed: localhost only
+    // when it has no other address and no name.
+    let (interfaces, host_name) = (
+        if_addrs::get_if_addrs().unwrap(),
+        std::fs::read_to_string("/proc/sys/kernel/hostname").ok(),
+    );
+    let others_can_reach = interfaces
+        .iter()
+        .any(|i| i.ip().is_ipv4() && !i.is_loopback() && !i.is_link_local())
+        || host_name.is_some_and(|n| !n.trim().is_empty() && n.trim() != "localhost");
+    for line in &lines {
+        assert!(!line.contains("0.0.0.0"), "{line}");
+        if others_can_reach {
+            assert!(!line.contains("localhost"), "{line}");
+        }
+    }
+    for link in links {
+        assert!(link.starts_with("http://"), "{link}");
+    }
+}
