@@ -22,8 +22,8 @@ impl Default for SessionOptions {
     fn default() -> Self {
         Self {
             reconnect: ReconnectOptions::default(),
-            ping_every_ms: 10_000.0,
-            dead_after_ms: 20_000.0,
+            ping_every_ms: room_protocol::PING_EVERY_MS as f64,
+            dead_after_ms: room_protocol::DEAD_LINK_MS as f64,
         }
     }
 }

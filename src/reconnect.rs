@@ -7,7 +7,8 @@
 //! connection was lost. A connection that reaches `synced` resets it.
 
 use room_protocol::{
-    CLOSE_MESSAGE_TOO_BIG, CLOSE_PROTOCOL_ERROR, CLOSE_ROOM_NOT_FOUND, CLOSE_UNAUTHORIZED,
+    CLOSE_MESSAGE_TOO_BIG, CLOSE_PROTOCOL_ERROR, CLOSE_REPLACED, CLOSE_ROOM_NOT_FOUND,
+    CLOSE_UNAUTHORIZED,
 };
 
 /// Settings of the reconnect policy.
@@ -46,16 +47,20 @@ pub enum CloseClass {
     RoomGone,
     /// 4400 or 1009: this client broke the protocol; retrying repeats it.
     ProtocolError,
+    /// 4409: a newer connection with this tab's client id took over, so
+    /// another tab has the same id; retry under a new one.
+    Replaced,
     /// Anything else: network trouble, hub restart, idle timeout.
     Retry,
 }
 
-/// Sorts a close code into the four bands.
+/// Sorts a close code into the five bands.
 pub fn classify_close(code: u16) -> CloseClass {
     match code {
         CLOSE_UNAUTHORIZED => CloseClass::Unauthorized,
         CLOSE_ROOM_NOT_FOUND => CloseClass::RoomGone,
         CLOSE_PROTOCOL_ERROR | CLOSE_MESSAGE_TOO_BIG => CloseClass::ProtocolError,
+        CLOSE_REPLACED => CloseClass::Replaced,
         _ => CloseClass::Retry,
     }
 }
@@ -228,7 +233,8 @@ mod tests {
     }
 
     #[test]
-    fn close_codes_fall_into_four_bands() {
+    fn close_codes_fall_into_five_bands() {
+        assert_eq!(classify_close(4409), CloseClass::Replaced);
         assert_eq!(classify_close(4401), CloseClass::Unauthorized);
         assert_eq!(classify_close(4404), CloseClass::RoomGone);
         assert_eq!(classify_close(4400), CloseClass::ProtocolError);

@@ -52,8 +52,8 @@ pub struct Config {
     pub pulse: Option<Duration>,
     /// Watch the folder for changes made by others. Default true.
     pub watch: bool,
-    /// WebSocket heartbeat settings. Default: ping every 15 s, drop after
-    /// 45 s of silence.
+    /// WebSocket heartbeat settings. Default: ping every 10 s, drop after
+    /// 25 s of silence.
     pub heartbeat: Heartbeat,
     /// Header deadline and connection caps. Default: 10 s, 1000 open (or
     /// fewer, as the file limit allows), 128 without a request.

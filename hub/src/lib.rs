@@ -45,7 +45,7 @@ pub use log::{EntryLog, Logged};
 pub use logging::{init_logging, token_safe_levels, DEFAULT_LOG, LOG_ENV};
 pub use outbox::MAX_QUEUED_BYTES;
 pub use project::ProjectDir;
-pub use room::Room;
+pub use room::{Joined, Room};
 pub use serve::{ConnectionLimits, OpenSockets, SocketGuard};
 pub use share::share_bases;
 pub use snapshot::sign_hex;

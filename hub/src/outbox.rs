@@ -13,7 +13,7 @@
 //! Live frames are queued as the room's shared text (`Arc<str>`), not
 //! copies: a frame waiting for a hundred peers is in memory once.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, Utf8Bytes};
@@ -33,6 +33,15 @@ const MAX_BATCH: usize = 64;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Overflow;
 
+/// Why an outlet stopped taking frames, for its connection to close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// A frame did not fit in the budget: the peer cannot keep up (1013).
+    Overflowed,
+    /// A newer connection of the same tab took this one's place (4409).
+    Replaced,
+}
+
 /// One frame in the queue, with the bytes it counts against the budget.
 #[derive(Debug)]
 enum Queued {
@@ -49,13 +58,38 @@ pub struct Outlet {
     frames: mpsc::UnboundedSender<Queued>,
     queued: Arc<AtomicUsize>,
     budget: usize,
-    overflow: Arc<OverflowSignal>,
+    cut: Arc<CutSignal>,
 }
 
+/// [`Cut`] as it happens: 0 while the outlet is open, then the first
+/// reason, for good.
 #[derive(Debug, Default)]
-struct OverflowSignal {
-    happened: AtomicBool,
+struct CutSignal {
+    why: AtomicU8,
     notify: Notify,
+}
+
+impl CutSignal {
+    const OPEN: u8 = 0;
+    const OVERFLOWED: u8 = 1;
+    const REPLACED: u8 = 2;
+
+    fn cut(&self, why: u8) {
+        let first = self
+            .why
+            .compare_exchange(Self::OPEN, why, Ordering::AcqRel, Ordering::Acquire);
+        if first.is_ok() {
+            self.notify.notify_one();
+        }
+    }
+
+    fn get(&self) -> Option<Cut> {
+        match self.why.load(Ordering::Acquire) {
+            Self::OVERFLOWED => Some(Cut::Overflowed),
+            Self::REPLACED => Some(Cut::Replaced),
+            _ => None,
+        }
+    }
 }
 
 impl Outlet {
@@ -88,31 +122,34 @@ impl Outlet {
         let _ = self.frames.send(Queued::Shared(Arc::clone(text), 0));
     }
 
-    /// Resolves once a frame did not fit in the budget: the peer cannot
-    /// keep up.
-    pub async fn overflowed(&self) {
-        let signal = &self.overflow;
+    /// Tells the connection that a newer one of the same tab took its
+    /// place; it takes no more frames.
+    pub fn replace(&self) {
+        self.cut.cut(CutSignal::REPLACED);
+    }
+
+    /// Resolves once the outlet stopped taking frames, with why.
+    pub async fn cut(&self) -> Cut {
         loop {
-            let notified = signal.notify.notified();
-            if signal.happened.load(Ordering::Acquire) {
-                return;
+            let notified = self.cut.notify.notified();
+            if let Some(why) = self.cut.get() {
+                return why;
             }
             notified.await;
         }
     }
 
-    /// Counts `bytes` in, or overflows. Once overflowed, always overflowed:
-    /// a peer that missed a frame must not get the ones after it.
+    /// Counts `bytes` in, or overflows. Once cut, always cut: a peer that
+    /// missed a frame must not get the ones after it.
     fn count(&self, bytes: usize) -> Result<(), Overflow> {
-        if self.overflow.happened.load(Ordering::Acquire) {
+        if self.cut.get().is_some() {
             return Err(Overflow);
         }
         let before = self.queued.fetch_add(bytes, Ordering::AcqRel);
         // One frame larger than the whole budget still goes to an idle peer.
         if before > 0 && before + bytes > self.budget {
             self.queued.fetch_sub(bytes, Ordering::AcqRel);
-            self.overflow.happened.store(true, Ordering::Release);
-            self.overflow.notify.notify_one();
+            self.cut.cut(CutSignal::OVERFLOWED);
             return Err(Overflow);
         }
         Ok(())
@@ -143,7 +180,7 @@ where
                 frames,
                 queued,
                 budget,
-                overflow: Arc::default(),
+                cut: Arc::default(),
             },
             stop: Some(stop),
             writer,
@@ -359,11 +396,20 @@ mod tests {
         let shared: Arc<str> = kib(8).into();
         assert_eq!(outbox.outlet().push_shared(&shared), Ok(()));
         assert_eq!(outbox.outlet().push_shared(&shared), Err(Overflow));
-        tokio::time::timeout(Duration::from_secs(1), outbox.outlet().overflowed())
+        let why = tokio::time::timeout(Duration::from_secs(1), outbox.outlet().cut())
             .await
             .expect("the connection hears of it");
+        assert_eq!(why, Cut::Overflowed);
         // Nothing after the missed frame gets through, however small.
         assert_eq!(outbox.outlet().push_text("x"), Err(Overflow));
+    }
+
+    #[tokio::test]
+    async fn a_replaced_outlet_takes_no_more_frames_and_keeps_the_first_reason() {
+        let outbox = Outbox::start(futures_util::sink::drain(), 10 * 1024);
+        outbox.outlet().replace();
+        assert_eq!(outbox.outlet().push_text("x"), Err(Overflow));
+        assert_eq!(outbox.outlet().cut().await, Cut::Replaced);
     }
 
     #[tokio::test]

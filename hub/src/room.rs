@@ -3,7 +3,7 @@
 //!
 //! All changes happen under one async mutex, and each change is appended to
 //! the log and handed to every outlet before the mutex is released. A
-//! joining connection gets its catch-up and joins the outlets under the
+//! joining connection gets its catch-up and takes a seat under the
 //! same mutex, so it receives every entry exactly once: older ones in the
 //! catch-up, newer ones live. Handing over never waits: a peer whose queue
 //! is full is closed by its own connection.
@@ -27,6 +27,16 @@ use crate::outbox::Outlet;
 use crate::project::ProjectDir;
 use crate::tokens::{random_base64url, Access, RoomSecrets};
 
+/// A connection that joined: the peer id it holds, and which connection it
+/// is (see [`Room::leave`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Joined {
+    /// The peer id.
+    pub peer_id: String,
+    /// This connection's number in the room.
+    pub connection: u64,
+}
+
 /// A frame's wire text, shared by the log and every peer's queue.
 pub type Outgoing = Arc<str>;
 
@@ -45,8 +55,20 @@ struct RoomState {
     project_rev: u64,
     /// Connected peers by their number (peer ids are `p{number}`).
     peers: BTreeMap<u64, PeerInfo>,
-    /// Each connected peer's queue, by the same number.
-    outlets: BTreeMap<u64, Outlet>,
+    /// Each connected peer's connection, by the same number.
+    seats: BTreeMap<u64, Seat>,
+}
+
+/// The connection that holds a peer id now.
+#[derive(Debug)]
+struct Seat {
+    /// Its queue.
+    outlet: Outlet,
+    /// Its tab's client id, if it sent a valid one.
+    client_id: Option<String>,
+    /// Which connection this is, so that a replaced one leaving does not
+    /// take its successor's place with it.
+    connection: u64,
 }
 
 impl RoomState {
@@ -54,8 +76,8 @@ impl RoomState {
     /// overflows is told through its outlet and closes itself; the others
     /// never wait for it.
     fn fan_out(&self, text: &Outgoing) {
-        for outlet in self.outlets.values() {
-            let _ = outlet.push_shared(text);
+        for seat in self.seats.values() {
+            let _ = seat.outlet.push_shared(text);
         }
     }
 }
@@ -82,6 +104,7 @@ pub struct Room {
     project: ProjectDir,
     state: Mutex<RoomState>,
     next_peer: AtomicU64,
+    next_connection: AtomicU64,
     /// Flips to true when the hub shuts down, so connections close.
     closing: watch::Sender<bool>,
     /// Connection counters.
@@ -112,6 +135,7 @@ impl Room {
                 ..RoomState::default()
             }),
             next_peer: AtomicU64::new(1),
+            next_connection: AtomicU64::new(1),
             closing: watch::Sender::new(false),
             stats: ConnectionStats::default(),
         })
@@ -163,14 +187,35 @@ impl Room {
 
     /// Admits a connection that said `hello`: decides replay or snapshot,
     /// registers the peer, queues `welcome`, the catch-up entries and
-    /// `synced` on `outlet`, and from then on every live frame. Returns the
-    /// peer id. Under the room's lock, so nothing falls between the
-    /// catch-up and the live frames.
-    pub async fn join(&self, hello: &Hello, access: Access, outlet: &Outlet) -> String {
-        let number = self.next_peer.fetch_add(1, Ordering::Relaxed);
+    /// `synced` on `outlet`, and from then on every live frame. Under the
+    /// room's lock, so nothing falls between the catch-up and the live
+    /// frames.
+    ///
+    /// A `hello` with the client id of a connection the room still holds
+    /// (its link died without a close) takes that connection's place at
+    /// once, under the same peer id, and the old one is told to close: the
+    /// person never shows twice.
+    pub async fn join(&self, hello: &Hello, access: Access, outlet: &Outlet) -> Joined {
+        let client_id = hello.client_id.clone().filter(|id| is_valid_id(id));
+        let mut state = self.state.lock().await;
+        let held = client_id.as_ref().and_then(|id| {
+            state
+                .seats
+                .iter()
+                .find(|(_, seat)| seat.client_id.as_ref() == Some(id))
+                .map(|(number, _)| *number)
+        });
+        let number = match held {
+            Some(number) => {
+                if let Some(old) = state.seats.remove(&number) {
+                    old.outlet.replace();
+                }
+                number
+            }
+            None => self.next_peer.fetch_add(1, Ordering::Relaxed),
+        };
         let peer_id = format!("p{number}");
         let profile = hello.peer.sanitized(&format!("Guest {number}"), &peer_id);
-        let mut state = self.state.lock().await;
         state.peers.insert(
             number,
             PeerInfo {
@@ -226,9 +271,20 @@ impl Room {
             outlet.push_uncounted(&entry.text);
         }
         outlet.push_uncounted(&encode(&ServerFrame::Synced(Synced { head })).into());
-        state.outlets.insert(number, outlet.clone());
+        let connection = self.next_connection.fetch_add(1, Ordering::Relaxed);
+        state.seats.insert(
+            number,
+            Seat {
+                outlet: outlet.clone(),
+                client_id,
+                connection,
+            },
+        );
         self.stats.welcomed.fetch_add(1, Ordering::Relaxed);
-        peer_id
+        Joined {
+            peer_id,
+            connection,
+        }
     }
 
     /// The entries to replay, if the client's cache is still valid: same
@@ -248,19 +304,20 @@ impl Room {
         self.state.lock().await.peers.len()
     }
 
-    /// Removes a peer that disconnected.
-    pub async fn leave(&self, peer_id: &str) {
+    /// Removes the peer of a connection that ended, unless a newer
+    /// connection of the same tab holds it by now.
+    pub async fn leave(&self, joined: &Joined) {
         let mut state = self.state.lock().await;
         let Some(number) = state
-            .peers
+            .seats
             .iter()
-            .find(|(_, p)| p.peer_id == peer_id)
+            .find(|(_, seat)| seat.connection == joined.connection)
             .map(|(number, _)| *number)
         else {
             return;
         };
         state.peers.remove(&number);
-        state.outlets.remove(&number);
+        state.seats.remove(&number);
         self.broadcast_peers(&state);
     }
 

@@ -10,25 +10,27 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use room_protocol::{
     decode_client_frame, encode, ClientFrame, DecodeError, ErrorCode, ErrorFrame, Hello,
-    ServerFrame, CLOSE_IDLE, CLOSE_MESSAGE_TOO_BIG, CLOSE_PROTOCOL_ERROR, CLOSE_ROOM_NOT_FOUND,
-    CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED,
+    ServerFrame, CLOSE_IDLE, CLOSE_MESSAGE_TOO_BIG, CLOSE_PROTOCOL_ERROR, CLOSE_REPLACED,
+    CLOSE_ROOM_NOT_FOUND, CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED, DEAD_LINK_MS, PING_EVERY_MS,
 };
 /// Close code (RFC 6455): the server is going away; clients reconnect.
 const CLOSE_GOING_AWAY: u16 = 1001;
 
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
-use crate::outbox::{Outbox, Outlet, Overflow, MAX_QUEUED_BYTES};
+use crate::outbox::{Cut, Outbox, Outlet, Overflow, MAX_QUEUED_BYTES};
 use crate::room::Room;
 use crate::tokens::Access;
 
 /// Heartbeat settings of the hub's side.
 #[derive(Debug, Clone, Copy)]
 pub struct Heartbeat {
-    /// How often the hub sends a WebSocket ping. Default 15 s.
+    /// How often the hub sends a WebSocket ping. Default 10 s
+    /// ([`PING_EVERY_MS`]).
     pub ping_every: Duration,
     /// How long a connection may send nothing at all (not even a pong)
-    /// before the hub drops it. Default 45 s.
+    /// before the hub drops it. Default 25 s: the client's dead-link
+    /// window ([`DEAD_LINK_MS`]) and half a ping.
     pub idle_timeout: Duration,
     /// How long a new connection may take to send `hello` before the hub
     /// closes it with 4408. Default 10 s: the client sends it as soon as
@@ -43,8 +45,8 @@ pub struct Heartbeat {
 impl Default for Heartbeat {
     fn default() -> Self {
         Self {
-            ping_every: Duration::from_secs(15),
-            idle_timeout: Duration::from_secs(45),
+            ping_every: Duration::from_millis(PING_EVERY_MS),
+            idle_timeout: Duration::from_millis(DEAD_LINK_MS + PING_EVERY_MS / 2),
             hello_within: Duration::from_secs(10),
             max_queued_bytes: MAX_QUEUED_BYTES,
         }
@@ -154,7 +156,8 @@ impl Connection {
         // ever waits for the peer to read.
         let mut outbox = Outbox::start(sink, self.heartbeat.max_queued_bytes);
         let outlet = outbox.outlet().clone();
-        let peer_id = self.room.join(&hello, self.access, &outlet).await;
+        let joined = self.room.join(&hello, self.access, &outlet).await;
+        let peer_id = joined.peer_id.clone();
         tracing::debug!(room = self.room.id(), peer = %peer_id, read_only = (self.access == Access::ReadOnly), "peer joined");
 
         let start = Instant::now() + self.heartbeat.ping_every;
@@ -188,7 +191,13 @@ impl Connection {
                         break cannot_keep_up();
                     }
                 }
-                () = outlet.overflowed() => break cannot_keep_up(),
+                why = outlet.cut() => match why {
+                    Cut::Overflowed => break cannot_keep_up(),
+                    Cut::Replaced => {
+                        tracing::debug!(peer = %peer_id, "a newer connection of this tab took over");
+                        break Ending::Close(CLOSE_REPLACED, "replaced by a newer connection of this tab");
+                    }
+                },
                 () = outbox.finished() => break Ending::Gone,
                 () = self.room.closed() => break Ending::Close(CLOSE_GOING_AWAY, "the hub is shutting down"),
                 _ = ping.tick() => {
@@ -202,7 +211,7 @@ impl Connection {
             }
         };
         // Leave first, so the room never lists a peer that is closing.
-        self.room.leave(&peer_id).await;
+        self.room.leave(&joined).await;
         tracing::debug!(room = self.room.id(), peer = %peer_id, "peer left");
         if let Ending::Close(code, reason) = ending {
             if let Some(mut sink) = outbox.stop(CLOSE_GRACE).await {

@@ -68,6 +68,14 @@ pub struct Hello {
     /// The file this peer has open, as in [`Presence`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open: Option<String>,
+    /// The same for every connection of one tab, across reconnects
+    /// ([`crate::is_valid_id`]; the hub ignores anything else). A `hello`
+    /// with the client id of a connection the hub still holds (a link that
+    /// died without a close) replaces that connection at once, under the
+    /// same peer id; the old one is closed with
+    /// [`crate::CLOSE_REPLACED`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 /// `presence`: the file this peer has open (`None`: none). The hub keeps a

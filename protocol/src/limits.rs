@@ -42,6 +42,16 @@ pub const SNAPSHOT_LINK_SECONDS: u64 = 600;
 /// that runs ahead of the host's.
 pub const MAX_SNAPSHOT_LINK_SECONDS: u64 = 3600;
 
+/// How often a live client sends `ping`, in milliseconds.
+pub const PING_EVERY_MS: u64 = 10_000;
+
+/// After how long without a single frame either end treats a connection as
+/// dead, in milliseconds: two missed pings. A Wi-Fi drop often gives no
+/// close for minutes. The client reconnects after this long; the hub gives
+/// up on the connection half a ping later, so a tab that went away without
+/// a close leaves everyone's peer list about when it would have come back.
+pub const DEAD_LINK_MS: u64 = 20_000;
+
 /// Close code: the token is missing or wrong. Clients must not retry.
 pub const CLOSE_UNAUTHORIZED: u16 = 4401;
 /// Close code: no room with that id on this hub. Clients must not retry.
@@ -55,6 +65,12 @@ pub const CLOSE_MESSAGE_TOO_BIG: u16 = 1009;
 /// live stream (more than the hub's per-peer queue waits for it). The
 /// client reconnects and catches up by replay.
 pub const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
+/// Close code: a newer connection said `hello` with this connection's
+/// client id, and took its place. If the client that gets it is still
+/// alive, another tab has the same id (a duplicated tab copies
+/// sessionStorage): it picks a new client id and reconnects, so two tabs
+/// never knock each other off in a loop.
+pub const CLOSE_REPLACED: u16 = 4409;
 /// Close code: the peer sent nothing, not even a pong, for too long, or
 /// did not send `hello` in time.
 pub const CLOSE_IDLE: u16 = 4408;

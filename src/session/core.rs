@@ -57,6 +57,9 @@ pub enum Command {
     Disconnect,
     /// Write this to the console. Never contains a token or file content.
     Log(String),
+    /// Keep this as the tab's client id from now on (sessionStorage): the
+    /// hub said another tab has the old one.
+    KeepClientId(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -97,6 +100,9 @@ pub struct SessionCore {
     presence_sent: Option<String>,
     /// At most one `presence` per [`PRESENCE_EVERY_MS`].
     presence_throttle: Throttle,
+    /// This tab's client id, sent in every `hello` (see
+    /// [`SessionCore::with_client_id`]).
+    client_id: Option<String>,
 }
 
 /// The least time between two `presence` frames: a person clicking through
@@ -122,7 +128,22 @@ impl SessionCore {
             attempts: 0,
             presence_sent: None,
             presence_throttle: Throttle::new(PRESENCE_EVERY_MS),
+            client_id: None,
         }
+    }
+
+    /// Sends `client_id` in every `hello`: the same for each connection of
+    /// this tab, so a reconnect after a silent drop replaces the dead
+    /// connection at the hub instead of showing the person twice.
+    pub fn with_client_id(mut self, client_id: Option<String>) -> Self {
+        self.client_id = client_id;
+        self
+    }
+
+    /// The tab's client id.
+    #[cfg(test)]
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
     }
 
     /// The current state. Cheap: shares the state until the next change.
@@ -238,6 +259,7 @@ impl SessionCore {
             peer: state.profile.clone(),
             person: state.person.clone(),
             open: state.open.clone(),
+            client_id: self.client_id.clone(),
         };
         // The hello tells the hub which file is open.
         self.presence_sent = state.open.clone();
@@ -313,6 +335,21 @@ impl SessionCore {
             CloseClass::Unauthorized => Some(ConnectionStatus::Unauthorized),
             CloseClass::RoomGone => Some(ConnectionStatus::RoomGone),
             CloseClass::ProtocolError => Some(ConnectionStatus::ProtocolError),
+            CloseClass::Replaced => {
+                // Another live tab has this id (a duplicated tab copies
+                // sessionStorage). This one takes a new id, so the two
+                // never replace each other again.
+                let id = format!(
+                    "{:x}",
+                    (self.random.next_unit() * (1_u64 << 53) as f64) as u64
+                );
+                out.push(Command::Log(
+                    "another tab had this tab's client id; reconnecting under a new one".into(),
+                ));
+                out.push(Command::KeepClientId(id.clone()));
+                self.client_id = Some(id);
+                None
+            }
             CloseClass::Retry => None,
         };
         match terminal {

@@ -563,3 +563,53 @@ fn hello_carries_the_person_and_the_open_file_after_a_reconnect() {
     // The hub knows already: synced sends no presence.
     assert!(presences(&core.handle(Input::Text(synced(2)), 40.0)).is_empty());
 }
+
+fn hello_of(out: &[Command]) -> room_protocol::Hello {
+    match &sent(out)[..] {
+        [ClientFrame::Hello(hello)] => hello.clone(),
+        other => panic!("expected one hello, got {other:?}"),
+    }
+}
+
+#[test]
+fn every_hello_of_the_tab_carries_its_client_id() {
+    let mut core = SessionCore::new(SessionOptions::default(), RoomState::default(), 7)
+        .with_client_id(Some("tab-1".into()));
+    core.handle(Input::Start, 0.0);
+    assert_eq!(
+        hello_of(&core.handle(Input::Opened, 5.0)).client_id.as_deref(),
+        Some("tab-1")
+    );
+    core.handle(Input::Closed { code: 1006 }, 1000.0);
+    core.handle(Input::Tick, 1500.0);
+    assert_eq!(
+        hello_of(&core.handle(Input::Opened, 1600.0)).client_id.as_deref(),
+        Some("tab-1"),
+        "a reconnect of the same tab is recognised by the hub"
+    );
+}
+
+#[test]
+fn replaced_by_another_tab_with_the_same_id_it_takes_a_new_one_and_reconnects() {
+    let mut core = live().with_client_id(Some("copied".into()));
+    let out = core.handle(Input::Closed { code: room_protocol::CLOSE_REPLACED }, 1000.0);
+    let kept: Vec<&String> = out
+        .iter()
+        .filter_map(|c| match c {
+            Command::KeepClientId(id) => Some(id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "{out:?}");
+    let new_id = kept[0].clone();
+    assert_ne!(new_id, "copied");
+    assert!(room_protocol::is_valid_id(&new_id), "{new_id}");
+    assert_eq!(core.client_id(), Some(new_id.as_str()));
+    // It retries like after any drop, not as a terminal close.
+    assert!(matches!(status(&core), ConnectionStatus::Reconnecting { .. }));
+    assert_eq!(core.handle(Input::Tick, 1500.0), [Command::Connect]);
+    assert_eq!(
+        hello_of(&core.handle(Input::Opened, 1600.0)).client_id,
+        Some(new_id)
+    );
+}

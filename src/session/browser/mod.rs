@@ -248,7 +248,8 @@ async fn run(
         person: storage::person_id(),
         ..RoomState::from_cache(cached, last_profile())
     };
-    let mut core = SessionCore::new(config.options, state, seed);
+    let mut core =
+        SessionCore::new(config.options, state, seed).with_client_id(Some(storage::client_id()));
     let persisted = match drafts_before_copy {
         Some(drafts) => Rc::new(RoomState {
             drafts: cache::drafts_table(drafts),
@@ -417,6 +418,7 @@ impl Shell {
                 Command::Log(line) => {
                     web_sys::console::warn_1(&format!("room-client: {line}").into())
                 }
+                Command::KeepClientId(id) => storage::keep_client_id(&id),
             }
         }
     }

@@ -78,14 +78,51 @@ pub(super) fn person_id() -> Option<String> {
     if let Some(id) = stored.filter(|id| room_protocol::is_valid_id(id)) {
         return Some(id);
     }
-    let random = || (js_sys::Math::random() * 2f64.powi(52)) as u64;
-    let id = format!("{:x}{:x}", random(), random());
+    let id = random_id();
     storage.set_item(KEY, &id).ok()?;
     Some(id)
 }
 
+/// Where a tab keeps its client id.
+const CLIENT_ID_KEY: &str = "room-client.tab";
+
+/// This tab's client id (sessionStorage `room-client.tab`), made once per
+/// tab and sent in every `hello`, so a reconnect replaces the connection a
+/// silent drop left at the hub. A duplicated tab starts with a copy; the
+/// hub's 4409 sorts that out (see `SessionCore`). Without sessionStorage
+/// the id lasts as long as the page.
+pub(super) fn client_id() -> String {
+    let storage = session_storage();
+    let stored = storage
+        .as_ref()
+        .and_then(|s| s.get_item(CLIENT_ID_KEY).ok().flatten());
+    if let Some(id) = stored.filter(|id| room_protocol::is_valid_id(id)) {
+        return id;
+    }
+    let id = random_id();
+    keep_client_id(&id);
+    id
+}
+
+/// Keeps `id` as this tab's client id.
+pub(super) fn keep_client_id(id: &str) {
+    if let Some(storage) = session_storage() {
+        let _ = storage.set_item(CLIENT_ID_KEY, id);
+    }
+}
+
+/// 104 random bits in hex: unique enough for ids nobody guesses at.
+fn random_id() -> String {
+    let random = || (js_sys::Math::random() * 2f64.powi(52)) as u64;
+    format!("{:x}{:x}", random(), random())
+}
+
 fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
 }
 
 pub(super) fn local_get(key: &str) -> Option<String> {
