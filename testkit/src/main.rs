@@ -193,6 +193,7 @@ async fn proxy_mode(State(kit): Shared, Path(mode): Path<String>) -> Response {
         "pass" => Mode::Pass,
         "blackhole" => Mode::Blackhole,
         "blackhole-sockets" => Mode::BlackholeSockets,
+        "wifi-drop" => Mode::WifiDrop,
         "refuse" => Mode::Refuse,
         "refuse-sockets" => Mode::RefuseSockets,
         _ => {

@@ -1,6 +1,7 @@
 //! A TCP proxy between browser and hub that fails on command: pass,
-//! blackhole (hold every byte, close nothing: a Wi-Fi drop), delay (hold
-//! the hub's bytes back), refuse new connections, and reset the open ones.
+//! blackhole (hold every byte, close nothing), a Wi-Fi drop (the flows
+//! open at the drop are lost for good), delay (hold the hub's bytes back),
+//! refuse new connections, and reset the open ones.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,6 +23,11 @@ pub enum Mode {
     /// Like `Blackhole`, but only for WebSocket connections: pages and
     /// assets still load, the room's socket is dead.
     BlackholeSockets,
+    /// A Wi-Fi drop: every flow open when it began is lost for good (the
+    /// bytes it holds are never delivered, and neither side sees a close,
+    /// even after the link is back), and new connections wait until the
+    /// link is back, then work.
+    WifiDrop,
     /// Close new connections at once; open ones keep working.
     Refuse,
     /// Close new WebSocket connections at once.
@@ -30,7 +36,8 @@ pub enum Mode {
 
 impl Mode {
     fn holds(self, socket: bool) -> bool {
-        self == Mode::Blackhole || (socket && self == Mode::BlackholeSockets)
+        matches!(self, Mode::Blackhole | Mode::WifiDrop)
+            || (socket && self == Mode::BlackholeSockets)
     }
 
     fn refuses(self, socket: bool) -> bool {
@@ -56,6 +63,9 @@ pub struct ProxyStats {
 #[derive(Debug)]
 pub struct Proxy {
     mode: watch::Sender<Mode>,
+    /// How many Wi-Fi drops began: a flow born before the latest one is
+    /// lost.
+    drops: Arc<AtomicU64>,
     delay_ms: Arc<AtomicU64>,
     socket_delay_ms: Arc<AtomicU64>,
     upstream_port: u16,
@@ -79,6 +89,7 @@ impl Proxy {
         let port = listener.local_addr()?.port();
         let proxy = Arc::new(Self {
             mode: watch::Sender::new(Mode::Pass),
+            drops: Arc::new(AtomicU64::new(0)),
             delay_ms: Arc::new(AtomicU64::new(0)),
             socket_delay_ms: Arc::new(AtomicU64::new(0)),
             upstream_port,
@@ -99,9 +110,13 @@ impl Proxy {
         Ok(proxy)
     }
 
-    /// Changes the mode; held bytes flow again when leaving `Blackhole`.
+    /// Changes the mode; held bytes flow again when leaving `Blackhole`,
+    /// and never for the flows a `WifiDrop` cut.
     pub fn set_mode(&self, mode: Mode) {
-        self.mode.send_replace(mode);
+        let before = self.mode.send_replace(mode);
+        if mode == Mode::WifiDrop && before != Mode::WifiDrop {
+            self.drops.fetch_add(1, Ordering::AcqRel);
+        }
     }
 
     /// The current mode.
@@ -130,6 +145,10 @@ impl Proxy {
     }
 
     async fn forward(self: Arc<Self>, mut client: TcpStream) {
+        let flow = Flow {
+            born_after: self.drops.load(Ordering::Acquire),
+            drops: Arc::clone(&self.drops),
+        };
         let _ = client.set_zero_linger();
         // Relayed chunks go out at once, as the hub's own writes do: with
         // Nagle on, a small frame can wait ~40 ms for a delayed ACK, which
@@ -163,9 +182,11 @@ impl Proxy {
         let (client_read, client_write) = client.into_split();
         let (hub_read, mut hub_write) = upstream.into_split();
         let mut mode = self.mode.subscribe();
-        if mode.wait_for(|m| !m.holds(socket)).await.is_err()
-            || hub_write.write_all(&first).await.is_err()
-        {
+        if mode.wait_for(|m| !m.holds(socket)).await.is_err() {
+            return;
+        }
+        flow.stay_silent_if_lost().await;
+        if hub_write.write_all(&first).await.is_err() {
             return;
         }
         let delay = if socket {
@@ -178,6 +199,7 @@ impl Proxy {
             hub_write,
             self.mode.subscribe(),
             socket,
+            flow.clone(),
             None,
             None,
         );
@@ -186,6 +208,7 @@ impl Proxy {
             client_write,
             self.mode.subscribe(),
             socket,
+            flow,
             Some(Arc::clone(delay)),
             socket.then(|| Arc::clone(&self.stats)),
         );
@@ -196,11 +219,30 @@ impl Proxy {
     }
 }
 
+/// One connection through the proxy, and whether a Wi-Fi drop cut it.
+#[derive(Debug, Clone)]
+struct Flow {
+    /// The number of drops that had begun when it opened.
+    born_after: u64,
+    drops: Arc<AtomicU64>,
+}
+
+impl Flow {
+    /// A flow that was open when a drop began never moves a byte again
+    /// and never closes: this waits forever, holding its sockets open.
+    async fn stay_silent_if_lost(&self) {
+        if self.drops.load(Ordering::Acquire) > self.born_after {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     mut mode: watch::Receiver<Mode>,
     socket: bool,
+    flow: Flow,
     delay_ms: Option<Arc<AtomicU64>>,
     first_byte: Option<Arc<ProxyStats>>,
 ) {
@@ -212,6 +254,7 @@ async fn pump(
         if mode.wait_for(|m| !m.holds(socket)).await.is_err() {
             return;
         }
+        flow.stay_silent_if_lost().await;
         let n = match from.read(&mut buf).await {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
@@ -222,10 +265,12 @@ async fn pump(
                 tokio::time::sleep(Duration::from_millis(ms)).await;
             }
         }
-        // Bytes read just before a blackhole began are held too.
+        // Bytes read just before a blackhole began are held too, and
+        // those of a flow a drop cut are never delivered.
         if mode.wait_for(|m| !m.holds(socket)).await.is_err() {
             return;
         }
+        flow.stay_silent_if_lost().await;
         if to.write_all(&buf[..n]).await.is_err() {
             return;
         }
@@ -237,5 +282,74 @@ async fn pump(
                     .store(now_ms(), Ordering::Relaxed);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An upstream that echoes every byte back.
+    async fn echo() -> u16 {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let (mut read, mut write) = stream.split();
+                    let _ = tokio::io::copy(&mut read, &mut write).await;
+                });
+            }
+        });
+        port
+    }
+
+    async fn round_trip(stream: &mut TcpStream, text: &[u8], within: Duration) -> Option<Vec<u8>> {
+        stream.write_all(text).await.ok()?;
+        let mut buf = vec![0_u8; text.len()];
+        match tokio::time::timeout(within, stream.read_exact(&mut buf)).await {
+            Ok(Ok(_)) => Some(buf),
+            _ => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wifi_drop_loses_the_open_flows_for_good_and_new_ones_wait_for_the_link() {
+        let proxy = Proxy::start(echo().await).await.unwrap();
+        let mut old = TcpStream::connect(("127.0.0.1", proxy.port)).await.unwrap();
+        let quick = Duration::from_millis(300);
+        assert_eq!(
+            round_trip(&mut old, b"before", quick).await.as_deref(),
+            Some(&b"before"[..])
+        );
+
+        proxy.set_mode(Mode::WifiDrop);
+        // Written during the drop: held, and later never delivered.
+        old.write_all(b"during").await.unwrap();
+        let mut new = TcpStream::connect(("127.0.0.1", proxy.port)).await.unwrap();
+        new.write_all(b"waits").await.unwrap();
+        let mut buf = [0_u8; 5];
+        assert!(
+            tokio::time::timeout(quick, new.read_exact(&mut buf))
+                .await
+                .is_err(),
+            "nothing passes while the link is down"
+        );
+
+        proxy.set_mode(Mode::Pass);
+        tokio::time::timeout(Duration::from_secs(2), new.read_exact(&mut buf))
+            .await
+            .expect("a connection made during the drop works once the link is back")
+            .unwrap();
+        assert_eq!(&buf, b"waits");
+        // The old flow: no bytes, and no close either, as on a dead link.
+        let mut one = [0_u8; 1];
+        assert!(
+            tokio::time::timeout(Duration::from_millis(500), old.read(&mut one))
+                .await
+                .is_err(),
+            "a lost flow neither delivers nor closes"
+        );
+        assert_eq!(round_trip(&mut old, b"after", quick).await, None);
     }
 }
