@@ -456,3 +456,50 @@ test('13. presence: a file another person opens is marked within 1 s; two tabs o
   await k.shot(b, '13-presence');
   console.log(`scenario 13: the open file was marked in the other browser after ${seenAfter} ms`);
 });
+
+test('14. a Wi-Fi drop: the person shows once to the others when the tab comes back, for a 15 s and a 30 s drop', { timeout: 180000 }, async (t) => {
+  // Bo talks to the hub directly; only Ada's link goes through the proxy,
+  // whose Wi-Fi-drop mode loses her open flows for good: no bytes, no
+  // close, on either side, as when a laptop's Wi-Fi dies.
+  const { context: ada, page: a } = await fresh();
+  const { context: bo, page: b } = await fresh();
+  t.after(() => Promise.all([ada.close(), bo.close()]));
+  const hubPeers = async () => (await k.kitJson('/stats')).hub.peers;
+  await b.goto(`${config.hubHttp}/rooms/${config.roomId}/?token=${config.editToken}`);
+  await k.status(b, 'connected');
+  const people = async () => (await b.$$('.room-topbar .peer')).length;
+  const peersBefore = await hubPeers();
+  await a.goto(link(config.editToken));
+  await k.status(a, 'connected');
+  await k.until(async () => (await hubPeers()) === peersBefore + 1, 'Ada at the hub');
+  const peopleWithAda = await people();
+
+  for (const [seconds, file] of [[15, 'README.md'], [30, 'src/main.rs']]) {
+    // Ada's last frame before the drop: the hub last heard her now, so
+    // with a 15 s drop its 25 s silence limit has not run out when her
+    // tab notices the dead link (20 s) and reconnects: only her client id
+    // keeps her from showing twice.
+    await k.openFile(a, file);
+    await b.waitForSelector(`.room-files .file:has(.path:text-is("${file}")) .viewer`, { timeout: 5000 });
+    const dropAt = Date.now();
+    await k.kitPost('/proxy/mode/wifi-drop');
+    await k.sleep(seconds * 1000);
+    await k.kitPost('/proxy/mode/pass');
+    // After a 15 s drop the link is back before the tab can tell its
+    // socket died (20 s without a frame); after 30 s it already knows.
+    await a.waitForSelector('[data-banner="reconnecting"]', { timeout: 30000 });
+    await k.status(a, 'connected', 15000);
+    const backAt = Date.now();
+    // From the reconnect until past the hub's silence limit of the old
+    // connection, the hub holds Ada once: never one peer too many.
+    const seen = new Set();
+    while (Date.now() - backAt < 6000 || Date.now() - dropAt < 27000) {
+      seen.add(await hubPeers());
+      await k.sleep(100);
+    }
+    assert.deepEqual([...seen], [peersBefore + 1], `${seconds} s drop: peers at the hub after the reconnect ${[...seen]}`);
+    await k.until(async () => (await people()) === peopleWithAda, `Ada once in Bo's top bar after the ${seconds} s drop`, 5000);
+    console.log(`scenario 14: ${seconds} s drop, Ada reconnected ${backAt - dropAt} ms after it began and showed once`);
+  }
+  await k.shot(b, '14-after-wifi-drop');
+});
