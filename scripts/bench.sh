@@ -53,6 +53,9 @@ step "hub fan-out and replay memory (release hub on loopback)"
 target/release/room-bench-hub --hub-bin target/release/room-hub --project sample-project \
   | keep_json
 
+step "hub in the field: idle over 200 MB, a peer that never reads, 1000 silent connections (release hub)"
+target/release/room-soak-hub --hub-bin target/release/room-hub | keep_json
+
 step "IndexedDB cache (release wasm in headless Chromium)"
 cargo test --release --locked -p room-client --features testing --target wasm32-unknown-unknown --test cache_bench -- --nocapture 2>&1 \
   | grep -E '^ {0,2}(cache|files|open|load|floor|persist|naive|batched|\{"cache)' | keep_json || true
@@ -93,6 +96,9 @@ json.dump(merged, open(sys.argv[2], "w"), indent=2)
 
 TODOMVC_BYTES = 143_000
 fp, ri, b, hub = merged["firstPaint"], merged["replayIngest"], merged["bundle"], merged["hub"]
+soak = merged["hubSoak"]
+big, never, flood = soak["bigProject"], soak["peerThatNeverReads"], soak["silentFlood"]
+MIB = 1024
 rec = merged["recovery"]
 c = merged["cache"]
 def verdict(ok):
@@ -117,6 +123,17 @@ rows = [
      f"p99 < 10 ms, none dropped: {verdict(hub['latencyMsP99'] < 10 and hub['droppedClients'] == 0)}"),
     ("recovery after a blackhole",
      ", ".join(f"{r['recoveryMs']} ms ({r['steps']} steps)" for r in rec), "-"),
+    (f"hub idle over {big['megabytes']} MB",
+     f"{big['idleSeconds']} s after a 1 MB edit: {big['idleCpuSeconds']} CPU s, {big['idleBytesRead']} bytes read; "
+     f"join {big['joinMs']:.0f} ms",
+     f"about zero (< 0.5 CPU s, < 1 MiB): {verdict(big['idleCpuSeconds'] < 0.5 and big['idleBytesRead'] < 1 << 20)}"),
+    ("peer that never reads",
+     f"{never['seconds']} s at 1000 events/s: RSS {never['rssFirstKiB'] / MIB:.0f} -> peak {never['rssPeakKiB'] / MIB:.0f} MiB",
+     f"bounded by log 64 MiB + queue 16 MiB: {verdict(never['rssPeakKiB'] - never['rssFirstKiB'] <= 80 * MIB)}"),
+    (f"join, {flood['silentConnections']} silent conns open",
+     f"median {flood['joinMsMedianDuringFlood']} ms vs {flood['joinMsMedianAlone']} ms alone "
+     f"({flood['floodedOverAlone']}x), {flood['failedJoins']} failed",
+     f"none failed: {verdict(flood['failedJoins'] == 0)}"),
     ("replay memory (5000)",
      f"{hub['replayMemory']['bytesPerEntry']} bytes per entry", "-"),
     ("IndexedDB cache (rexie)",

@@ -12,19 +12,22 @@
 #[path = "hub.rs"]
 #[allow(dead_code)]
 mod hub;
+#[path = "measure.rs"]
+#[allow(dead_code)]
+mod measure;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use clap::Parser;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::json;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::hub::{copy_tree, HubProcess, ROOM_ID};
+use crate::measure::{health, now_ms, rss_kib};
 
 /// Measure the hub's fan-out and replay memory.
 #[derive(Debug, Parser)]
@@ -41,24 +44,6 @@ struct Cli {
     /// Seconds to measure after everyone joined.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-}
-
-fn now_ms() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -140,23 +125,7 @@ async fn main() -> std::io::Result<()> {
     let dropped = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for _ in 0..cli.clients {
-        let url = room_protocol::urls::socket_url(&format!("http://127.0.0.1:{port}"), ROOM_ID);
-        let mut request = url.into_client_request().map_err(std::io::Error::other)?;
-        request.headers_mut().insert(
-            "Sec-WebSocket-Protocol",
-            format!("room.v1, room.token.{token}")
-                .parse()
-                .map_err(std::io::Error::other)?,
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
-            .await
-            .map_err(std::io::Error::other)?;
-        socket
-            .send(Message::text(
-                r##"{"type":"hello","peer":{"name":"bench","color":"#000000"}}"##,
-            ))
-            .await
-            .map_err(std::io::Error::other)?;
+        let mut socket = measure::connect(port, &token).await?;
         let measuring = Arc::clone(&measuring);
         let dropped = Arc::clone(&dropped);
         tasks.push(tokio::spawn(async move {
@@ -267,24 +236,4 @@ async fn main() -> std::io::Result<()> {
         println!("{report}");
     }
     Ok(())
-}
-
-async fn health(port: u16) -> serde_json::Value {
-    let raw = async {
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        stream
-            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .await?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await?;
-        Ok::<_, std::io::Error>(response)
-    };
-    match raw.await {
-        Ok(text) => text
-            .split_once("\r\n\r\n")
-            .and_then(|(_, body)| serde_json::from_str(body).ok())
-            .unwrap_or_default(),
-        Err(_) => serde_json::Value::Null,
-    }
 }
