@@ -77,3 +77,40 @@ async fn the_hubs_own_writes_and_ignored_files_produce_no_extra_entries() {
     }
     assert_eq!(hub.room.version().await.1, 1);
 }
+
+#[tokio::test]
+async fn folders_as_deep_as_a_path_may_go_never_hold_up_the_next_edit() {
+    // Issue 17, finding 2: after one edit 511 folders deep, the watcher's
+    // work on the new folders held honest edits up for 1.2 to 11 s. Paths
+    // are now at most 32 components deep; at that depth, each new tree of
+    // 31 folders must cost the next edit nothing noticeable.
+    let project = sample_project();
+    let hub = hub_over(project.path()).await;
+    let mut ada = Client::fresh(&hub, &edit_token(&hub)).await;
+    let mut slowest = Duration::ZERO;
+    for tree in 0..5 {
+        let deep = format!("t{tree}/{}f.txt", "d/".repeat(30));
+        assert_eq!(deep.split('/').count(), room_protocol::MAX_PATH_DEPTH);
+        ada.edit(&format!("deep{tree}"), &deep, "deep", 0).await;
+        let (change, _) = next_change(&mut ada).await;
+        assert_eq!(change.path, deep);
+        let started = Instant::now();
+        ada.edit(
+            &format!("honest{tree}"),
+            &format!("honest{tree}.txt"),
+            "hi",
+            0,
+        )
+        .await;
+        let (change, _) = next_change(&mut ada).await;
+        assert_eq!(
+            change.edit_id.as_deref(),
+            Some(format!("honest{tree}").as_str())
+        );
+        slowest = slowest.max(started.elapsed());
+    }
+    assert!(
+        slowest < Duration::from_millis(500),
+        "an honest edit took {slowest:?}"
+    );
+}
