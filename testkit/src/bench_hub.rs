@@ -26,8 +26,8 @@ use futures_util::StreamExt;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::hub::{copy_tree, HubProcess, ROOM_ID};
-use crate::measure::{health, now_ms, rss_kib};
+use crate::hub::{copy_tree, ROOM_ID};
+use crate::measure::{health, now_ms, rss_kib, ScratchHub};
 
 /// Measure the hub's fan-out and replay memory.
 #[derive(Debug, Parser)]
@@ -65,28 +65,14 @@ fn event_ts(text: &str) -> Option<f64> {
     text[start..end].parse().ok()
 }
 
-struct Hub {
-    process: HubProcess,
-    _scratch: tempfile::TempDir,
-}
-
-async fn start_hub(cli: &Cli, extra: Vec<String>) -> std::io::Result<Hub> {
-    let scratch = tempfile::tempdir()?;
-    let project = scratch.path().join("project");
-    copy_tree(&cli.project, &project)?;
-    let mut process = HubProcess::new(
-        cli.hub_bin.clone(),
-        project,
-        scratch.path().join("tokens.json"),
-        None,
-        None,
-    )?;
-    process.extra_args = extra;
-    process.start().await?;
-    Ok(Hub {
-        process,
-        _scratch: scratch,
-    })
+/// A hub over a copy of the project given.
+async fn start_hub(cli: &Cli, extra: Vec<String>) -> std::io::Result<ScratchHub> {
+    ScratchHub::start(
+        &cli.hub_bin,
+        |project| copy_tree(&cli.project, project),
+        extra,
+    )
+    .await
 }
 
 #[tokio::main]
@@ -117,10 +103,7 @@ async fn main() -> std::io::Result<()> {
     // --- Fan-out -------------------------------------------------------
     let hub = start_hub(&cli, vec!["--pulse".into(), "1".into()]).await?;
     let port = hub.process.port;
-    let token = hub.process.tokens()?["editToken"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let token = hub.token.clone();
     let measuring = Arc::new(AtomicU64::new(0));
     let dropped = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();

@@ -1,6 +1,8 @@
-//! What the hub benchmarks read about a hub process, and how they join it:
-//! memory, CPU and bytes read from `/proc`, `/healthz`, and a timed join.
+//! What the hub benchmarks share: a release hub over a scratch project,
+//! what they read about its process (memory, CPU and bytes read from
+//! `/proc`, `/healthz`), and a timed join.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt, StreamExt};
@@ -9,7 +11,50 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::hub::ROOM_ID;
+use crate::hub::{HubProcess, ROOM_ID};
+
+/// A hub process over a project in a scratch folder of its own, removed
+/// with it.
+pub struct ScratchHub {
+    /// The process.
+    pub process: HubProcess,
+    /// Its edit token.
+    pub token: String,
+    _scratch: tempfile::TempDir,
+}
+
+impl ScratchHub {
+    /// Starts `binary` with `extra` arguments over a project that `fill`
+    /// writes into an empty folder.
+    pub async fn start(
+        binary: &Path,
+        fill: impl FnOnce(&Path) -> std::io::Result<()>,
+        extra: Vec<String>,
+    ) -> std::io::Result<Self> {
+        let scratch = tempfile::tempdir()?;
+        let project: PathBuf = scratch.path().join("project");
+        std::fs::create_dir_all(&project)?;
+        fill(&project)?;
+        let mut process = HubProcess::new(
+            binary.to_owned(),
+            project,
+            scratch.path().join("tokens.json"),
+            None,
+            None,
+        )?;
+        process.extra_args = extra;
+        process.start().await?;
+        let token = process.tokens()?["editToken"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Self {
+            process,
+            token,
+            _scratch: scratch,
+        })
+    }
+}
 
 /// A WebSocket to the hub.
 pub type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;

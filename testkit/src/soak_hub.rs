@@ -30,8 +30,9 @@ use futures_util::SinkExt;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::hub::HubProcess;
-use crate::measure::{bytes_read, connect, cpu_seconds, health, rss_kib, timed_join, until_synced};
+use crate::measure::{
+    bytes_read, connect, cpu_seconds, health, rss_kib, timed_join, until_synced, ScratchHub,
+};
 
 /// Measure the hub over a big project, with a peer that never reads, and
 /// under a flood of silent connections.
@@ -71,41 +72,6 @@ fn generate_project(root: &Path, megabytes: usize) -> std::io::Result<usize> {
     Ok(files)
 }
 
-struct Started {
-    process: HubProcess,
-    token: String,
-    _scratch: tempfile::TempDir,
-}
-
-async fn start_hub(
-    cli: &Cli,
-    fill: impl FnOnce(&Path) -> std::io::Result<()>,
-    extra: Vec<String>,
-) -> std::io::Result<Started> {
-    let scratch = tempfile::tempdir()?;
-    let project = scratch.path().join("project");
-    std::fs::create_dir_all(&project)?;
-    fill(&project)?;
-    let mut process = HubProcess::new(
-        cli.hub_bin.clone(),
-        project,
-        scratch.path().join("tokens.json"),
-        None,
-        None,
-    )?;
-    process.extra_args = extra;
-    process.start().await?;
-    let token = process.tokens()?["editToken"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    Ok(Started {
-        process,
-        token,
-        _scratch: scratch,
-    })
-}
-
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
@@ -130,8 +96,8 @@ async fn main() -> std::io::Result<()> {
 
     // --- Idle over a big project --------------------------------------
     let mut files = 0;
-    let big = start_hub(
-        &cli,
+    let big = ScratchHub::start(
+        &cli.hub_bin,
         |root| {
             files = generate_project(root, cli.project_mb)?;
             Ok(())
@@ -170,7 +136,8 @@ async fn main() -> std::io::Result<()> {
     drop(big);
 
     // --- A peer that never reads, at 1000 events/s ---------------------
-    let flood = start_hub(&cli, |_| Ok(()), vec!["--pulse".into(), "1".into()]).await?;
+    let flood =
+        ScratchHub::start(&cli.hub_bin, |_| Ok(()), vec!["--pulse".into(), "1".into()]).await?;
     let port = flood.process.port;
     let pid = flood.process.pid().unwrap_or(0);
     let mut silent_peer = connect(port, &flood.token).await?;
@@ -200,7 +167,7 @@ async fn main() -> std::io::Result<()> {
     drop(flood);
 
     // --- Joins during a flood of silent connections --------------------
-    let quiet = start_hub(&cli, |_| Ok(()), vec![]).await?;
+    let quiet = ScratchHub::start(&cli.hub_bin, |_| Ok(()), vec![]).await?;
     let port = quiet.process.port;
     let mut alone = Vec::new();
     for _ in 0..10 {
