@@ -128,6 +128,11 @@ impl Outlet {
         self.cut.cut(CutSignal::REPLACED);
     }
 
+    /// Why the outlet stopped taking frames, if it has.
+    pub fn cut_now(&self) -> Option<Cut> {
+        self.cut.get()
+    }
+
     /// Resolves once the outlet stopped taking frames, with why.
     pub async fn cut(&self) -> Cut {
         loop {

@@ -164,13 +164,23 @@ impl Connection {
         let mut ping = interval_at(start, self.heartbeat.ping_every);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
-        let cannot_keep_up = || {
-            tracing::info!(peer = %peer_id, "peer is not reading; asking it to reconnect");
-            Ending::Close(
-                CLOSE_TRY_AGAIN_LATER,
-                "not reading fast enough; reconnect to catch up",
-            )
+        // Why the outlet stopped taking frames decides the close code.
+        let cut = |why: Cut| match why {
+            Cut::Overflowed => {
+                tracing::info!(peer = %peer_id, "peer is not reading; asking it to reconnect");
+                Ending::Close(
+                    CLOSE_TRY_AGAIN_LATER,
+                    "not reading fast enough; reconnect to catch up",
+                )
+            }
+            Cut::Replaced => {
+                tracing::debug!(peer = %peer_id, "a newer connection of this tab took over");
+                Ending::Close(CLOSE_REPLACED, "replaced by a newer connection of this tab")
+            }
         };
+        // A frame the outlet refused: it overflowed just now, or was cut
+        // before for either reason.
+        let refused = || cut(outlet.cut_now().unwrap_or(Cut::Overflowed));
 
         let ending = loop {
             tokio::select! {
@@ -188,16 +198,10 @@ impl Connection {
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
                     };
                     if queued.is_err() {
-                        break cannot_keep_up();
+                        break refused();
                     }
                 }
-                why = outlet.cut() => match why {
-                    Cut::Overflowed => break cannot_keep_up(),
-                    Cut::Replaced => {
-                        tracing::debug!(peer = %peer_id, "a newer connection of this tab took over");
-                        break Ending::Close(CLOSE_REPLACED, "replaced by a newer connection of this tab");
-                    }
-                },
+                why = outlet.cut() => break cut(why),
                 () = outbox.finished() => break Ending::Gone,
                 () = self.room.closed() => break Ending::Close(CLOSE_GOING_AWAY, "the hub is shutting down"),
                 _ = ping.tick() => {
@@ -205,7 +209,7 @@ impl Connection {
                         break Ending::Close(CLOSE_IDLE, "silent for too long");
                     }
                     if outlet.push(Message::Ping(Default::default())).is_err() {
-                        break cannot_keep_up();
+                        break refused();
                     }
                 }
             }

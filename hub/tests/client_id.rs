@@ -74,3 +74,24 @@ async fn without_a_valid_client_id_every_connection_is_a_peer_of_its_own() {
     let b = Client::join(&hub, &token, hello_from_tab("Cy", "tab-b")).await;
     assert_ne!(a.welcome.peer_id, b.welcome.peer_id, "two tabs, two peers");
 }
+
+#[tokio::test]
+async fn a_live_tab_whose_id_another_took_is_told_4409_even_while_it_talks() {
+    // A duplicated tab starts with a copy of the other's client id. The
+    // one replaced must hear 4409 (take a new id), never 1013 (which would
+    // send it back with the same id, to replace the other in turn).
+    let project = sample_project();
+    let hub = hub_over(project.path()).await;
+    let token = edit_token(&hub);
+    let mut first = Client::join(&hub, &token, hello_from_tab("Ada", "copied")).await;
+    let _second = Client::join(&hub, &token, hello_from_tab("Ada", "copied")).await;
+    for t in 0..20 {
+        first
+            .send(&room_protocol::ClientFrame::Ping(room_protocol::Ping {
+                t: f64::from(t),
+            }))
+            .await;
+    }
+    let (code, _) = read_until_close(&mut first.socket).await;
+    assert_eq!(code, Some(CLOSE_REPLACED));
+}
