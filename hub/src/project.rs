@@ -156,10 +156,12 @@ impl ProjectDir {
         let mut created = CreatedFolders::default();
         let folder = match self.open_or_create_folders(&folders, &mut created) {
             Ok(folder) => folder,
-            Err(Unreachable::NotPlain) => return Err(not_plain()),
-            Err(Unreachable::Io(e)) => {
+            Err(unreachable) => {
                 created.remove_if_empty();
-                return Err(e.into());
+                return Err(match unreachable {
+                    Unreachable::NotPlain => not_plain(),
+                    Unreachable::Io(e) => e.into(),
+                });
             }
         };
         let written = match write_in(&folder, name, content) {
