@@ -503,3 +503,34 @@ test('14. a Wi-Fi drop: the person shows once to the others when the tab comes b
   }
   await k.shot(b, '14-after-wifi-drop');
 });
+
+test('15. a duplicated tab starts with the same client id: the two sort it out once and never knock each other off', async (t) => {
+  const { context, page: first } = await fresh();
+  t.after(() => context.close());
+  const hubPeers = async () => (await k.kitJson('/stats')).hub.peers;
+  const peersBefore = await hubPeers();
+  await first.goto(link(config.editToken));
+  await k.status(first, 'connected');
+  const copied = await first.evaluate(() => sessionStorage.getItem('room-client.tab'));
+  assert.ok(copied, 'the tab keeps a client id');
+  // A duplicated tab copies sessionStorage, this id included.
+  const second = await context.newPage();
+  await second.addInitScript((id) => sessionStorage.setItem('room-client.tab', id), copied);
+  const attemptsBefore = (await k.kitJson('/stats')).proxy.socketAttempts;
+  await second.goto(link(config.editToken));
+  await k.status(second, 'connected');
+  // The second took the first one's place; the first, told 4409, takes a
+  // new id and comes back: two tabs, two ids, two peers.
+  await k.until(async () => (await hubPeers()) === peersBefore + 2, 'both tabs at the hub');
+  await k.status(first, 'connected');
+  const ids = await Promise.all([first, second].map((p) => p.evaluate(() => sessionStorage.getItem('room-client.tab'))));
+  assert.notEqual(ids[0], ids[1], `two ids: ${ids}`);
+  assert.equal(ids[1], copied, 'the newer tab kept the copied id');
+  // And it stays that way: no more replacements, no reconnect loop.
+  await k.sleep(5000);
+  assert.equal(await hubPeers(), peersBefore + 2);
+  for (const page of [first, second]) await k.status(page, 'connected', 1000);
+  const attempts = (await k.kitJson('/stats')).proxy.socketAttempts - attemptsBefore;
+  assert.ok(attempts <= 2, `${attempts} socket attempts: the second tab's, and one reconnect of the first`);
+  console.log(`scenario 15: a duplicated tab's id clash took ${attempts} socket attempts to settle`);
+});
