@@ -125,7 +125,8 @@ rows = [
      ", ".join(f"{r['recoveryMs']} ms ({r['steps']} steps)" for r in rec), "-"),
     (f"hub idle over {big['megabytes']} MB",
      f"{big['idleSeconds']} s after a 1 MB edit: {big['idleCpuSeconds']} CPU s, {big['idleBytesRead']} bytes read; "
-     f"join {big['joinMs']:.0f} ms",
+     f"join {big['joinMs']:.0f} ms; 10 slow downloads: RSS {big['rssBeforeSlowDownloadsKiB'] / MIB:.0f} -> "
+     f"{big['rssPeakDuringTenSlowDownloadsKiB'] / MIB:.0f} MiB",
      f"about zero (< 0.5 CPU s, < 1 MiB): {verdict(big['idleCpuSeconds'] < 0.5 and big['idleBytesRead'] < 1 << 20)}"),
     ("peer that never reads",
      f"{never['seconds']} s at 1000 events/s: RSS {never['rssFirstKiB'] / MIB:.0f} -> peak {never['rssPeakKiB'] / MIB:.0f} MiB",

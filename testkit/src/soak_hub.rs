@@ -4,7 +4,8 @@
 //! - Idle over a big project: a generated 200 MB project in 10 subfolders;
 //!   after one 1 MB edit, 30 idle seconds: the hub's CPU seconds and bytes
 //!   read (target: about zero). Also the time a fresh client takes to join
-//!   it (its snapshot is the whole project).
+//!   it (its snapshot is the whole project), and the hub's RSS during ten
+//!   snapshot downloads that each take 64 KiB a second.
 //! - A peer that never reads: 60 s of 1000 events/s with one such peer:
 //!   the hub's RSS, sampled every second (target: bounded), and when it
 //!   dropped the peer (it answers no ping, so the silence limit does, if
@@ -72,6 +73,58 @@ fn generate_project(root: &Path, megabytes: usize) -> std::io::Result<usize> {
     Ok(files)
 }
 
+/// Ten snapshot downloads of the whole project that each take 64 KiB a
+/// second, for 10 s: the hub's RSS before and at its peak meanwhile.
+async fn slow_downloads(port: u16, token: &str, pid: u32) -> std::io::Result<(u64, u64)> {
+    use hmac::{Hmac, Mac};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exp = (measure::now_ms() / 1000.0) as u64 + 600;
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(token.as_bytes()).map_err(std::io::Error::other)?;
+    mac.update(room_protocol::snapshot_signing_message(hub::ROOM_ID, exp).as_bytes());
+    let sig: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let path = room_protocol::urls::snapshot_link("", hub::ROOM_ID, exp, &sig);
+    let before = rss_kib(pid);
+    let mut readers = Vec::new();
+    for _ in 0..10 {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        stream
+            .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+            .await?;
+        readers.push(tokio::spawn(async move {
+            let mut buf = vec![0_u8; 64 * 1024];
+            let mut total = 0;
+            for _ in 0..10 {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => total += n,
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            total
+        }));
+    }
+    let mut peak = before;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        peak = peak.max(rss_kib(pid));
+    }
+    let mut read = 0;
+    for reader in readers {
+        read += reader.await.unwrap_or(0);
+    }
+    if read == 0 {
+        return Err(std::io::Error::other("no snapshot download got any bytes"));
+    }
+    Ok((before, peak))
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
@@ -133,6 +186,8 @@ async fn main() -> std::io::Result<()> {
     let idle_cpu = cpu_seconds(pid) - cpu_before;
     let idle_read = bytes_read(pid) - read_before;
     drop(editor);
+    let (rss_before_downloads, rss_during_downloads) =
+        slow_downloads(port, &big.token, pid).await?;
     drop(big);
 
     // --- A peer that never reads, at 1000 events/s ---------------------
@@ -203,6 +258,8 @@ async fn main() -> std::io::Result<()> {
                 "idleSeconds": cli.idle_seconds,
                 "idleCpuSeconds": round2(idle_cpu),
                 "idleBytesRead": idle_read,
+                "rssBeforeSlowDownloadsKiB": rss_before_downloads,
+                "rssPeakDuringTenSlowDownloadsKiB": rss_during_downloads,
             },
             "peerThatNeverReads": {
                 "seconds": cli.flood_seconds,
@@ -233,6 +290,11 @@ async fn main() -> std::io::Result<()> {
             cli.idle_seconds,
             idle_cpu,
             idle_read
+        );
+        println!(
+            "ten slow snapshot downloads of it: RSS {} → peak {} MiB",
+            rss_before_downloads / 1024,
+            rss_during_downloads / 1024
         );
         println!(
             "peer that never reads, {} s at 1000 events/s ({head} events): RSS {} → peak {} → {} KiB; \
