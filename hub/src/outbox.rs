@@ -29,9 +29,10 @@ pub const MAX_QUEUED_BYTES: usize = 16 << 20;
 /// Most frames written before one flush.
 const MAX_BATCH: usize = 64;
 
-/// The queue has more than its budget waiting: the peer cannot keep up.
+/// The outlet did not take a frame: it would go over the budget, or the
+/// outlet was cut before ([`Outlet::cut_now`] says why).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Overflow;
+pub struct Refused;
 
 /// Why an outlet stopped taking frames, for its connection to close.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +97,7 @@ impl Outlet {
     /// Queues a live frame the peer must read to keep up. `Err` (and the
     /// outlet stays overflowed) when the counted bytes waiting, this frame
     /// included, would exceed the budget; the frame is then not queued.
-    pub fn push_shared(&self, text: &Arc<str>) -> Result<(), Overflow> {
+    pub fn push_shared(&self, text: &Arc<str>) -> Result<(), Refused> {
         let bytes = frame_bytes(text.len());
         self.count(bytes)?;
         let _ = self.frames.send(Queued::Shared(Arc::clone(text), bytes));
@@ -104,7 +105,7 @@ impl Outlet {
     }
 
     /// Queues a frame of the connection's own; see [`Self::push_shared`].
-    pub fn push(&self, message: Message) -> Result<(), Overflow> {
+    pub fn push(&self, message: Message) -> Result<(), Refused> {
         let bytes = frame_bytes(message_len(&message));
         self.count(bytes)?;
         let _ = self.frames.send(Queued::Own(message, bytes));
@@ -112,7 +113,7 @@ impl Outlet {
     }
 
     /// Queues a text frame of the connection's own.
-    pub fn push_text(&self, text: &str) -> Result<(), Overflow> {
+    pub fn push_text(&self, text: &str) -> Result<(), Refused> {
         self.push(Message::Text(Utf8Bytes::from(text)))
     }
 
@@ -146,16 +147,16 @@ impl Outlet {
 
     /// Counts `bytes` in, or overflows. Once cut, always cut: a peer that
     /// missed a frame must not get the ones after it.
-    fn count(&self, bytes: usize) -> Result<(), Overflow> {
+    fn count(&self, bytes: usize) -> Result<(), Refused> {
         if self.cut.get().is_some() {
-            return Err(Overflow);
+            return Err(Refused);
         }
         let before = self.queued.fetch_add(bytes, Ordering::AcqRel);
         // One frame larger than the whole budget still goes to an idle peer.
         if before > 0 && before + bytes > self.budget {
             self.queued.fetch_sub(bytes, Ordering::AcqRel);
             self.cut.cut(CutSignal::OVERFLOWED);
-            return Err(Overflow);
+            return Err(Refused);
         }
         Ok(())
     }
@@ -364,7 +365,7 @@ mod tests {
         assert!(outbox.queued_bytes() <= 100 * 1024);
         // A refused frame is not counted, and the peer stays refused.
         let queued = outbox.queued_bytes();
-        assert_eq!(outbox.outlet().push_text(&kib(10)), Err(Overflow));
+        assert_eq!(outbox.outlet().push_text(&kib(10)), Err(Refused));
         assert_eq!(outbox.queued_bytes(), queued);
         // Catch-up is not counted.
         outbox.outlet().push_uncounted(&kib(500).into());
@@ -400,20 +401,20 @@ mod tests {
         let outbox = Outbox::start(NeverReads, 10 * 1024);
         let shared: Arc<str> = kib(8).into();
         assert_eq!(outbox.outlet().push_shared(&shared), Ok(()));
-        assert_eq!(outbox.outlet().push_shared(&shared), Err(Overflow));
+        assert_eq!(outbox.outlet().push_shared(&shared), Err(Refused));
         let why = tokio::time::timeout(Duration::from_secs(1), outbox.outlet().cut())
             .await
             .expect("the connection hears of it");
         assert_eq!(why, Cut::Overflowed);
         // Nothing after the missed frame gets through, however small.
-        assert_eq!(outbox.outlet().push_text("x"), Err(Overflow));
+        assert_eq!(outbox.outlet().push_text("x"), Err(Refused));
     }
 
     #[tokio::test]
     async fn a_replaced_outlet_takes_no_more_frames_and_keeps_the_first_reason() {
         let outbox = Outbox::start(futures_util::sink::drain(), 10 * 1024);
         outbox.outlet().replace();
-        assert_eq!(outbox.outlet().push_text("x"), Err(Overflow));
+        assert_eq!(outbox.outlet().push_text("x"), Err(Refused));
         assert_eq!(outbox.outlet().cut().await, Cut::Replaced);
     }
 
@@ -421,6 +422,6 @@ mod tests {
     async fn one_frame_larger_than_the_budget_still_goes_to_an_idle_peer() {
         let outbox = Outbox::start(NeverReads, 10 * 1024);
         assert_eq!(outbox.outlet().push_text(&kib(50)), Ok(()));
-        assert_eq!(outbox.outlet().push_text("next"), Err(Overflow));
+        assert_eq!(outbox.outlet().push_text("next"), Err(Refused));
     }
 }

@@ -18,7 +18,7 @@ const CLOSE_GOING_AWAY: u16 = 1001;
 
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
-use crate::outbox::{Cut, Outbox, Outlet, Overflow, MAX_QUEUED_BYTES};
+use crate::outbox::{Cut, Outbox, Outlet, Refused, MAX_QUEUED_BYTES};
 use crate::room::Room;
 use crate::tokens::Access;
 
@@ -226,12 +226,7 @@ impl Connection {
 
     /// Handles one text frame after hello; `Err` when a reply overflows
     /// the outbox.
-    async fn handle_text(
-        &self,
-        outbox: &Outlet,
-        peer_id: &str,
-        text: &str,
-    ) -> Result<(), Overflow> {
+    async fn handle_text(&self, outbox: &Outlet, peer_id: &str, text: &str) -> Result<(), Refused> {
         match decode_client_frame(text) {
             Ok(ClientFrame::FileEdit(edit)) => {
                 match self.room.apply_edit(peer_id, self.access, edit).await {
@@ -291,7 +286,7 @@ async fn send_error(sink: &mut Sink, error: ErrorFrame) -> bool {
     send_frame(sink, &ServerFrame::Error(error)).await
 }
 
-fn reply_error(outbox: &Outlet, error: ErrorFrame) -> Result<(), Overflow> {
+fn reply_error(outbox: &Outlet, error: ErrorFrame) -> Result<(), Refused> {
     outbox.push_text(&encode(&ServerFrame::Error(error)))
 }
 
