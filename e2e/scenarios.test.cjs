@@ -48,8 +48,8 @@ test('1. a share link joins, leaves no token behind, and survives a reload', asy
   await page.reload();
   await k.status(page, 'connected');
   assert.ok(!page.url().includes('token'));
-  // The snapshot link is signed in the page (Web Crypto HMAC) and carries
-  // no token; the hub accepts it and streams a tar.
+  // The snapshot link is minted by the hub for the page's token (asked for
+  // with the token in a header) and carries no token; it streams a tar.
   const href = await page.getAttribute('.room-share a[download]', 'href');
   assert.ok(href.includes('/snapshot.tar?exp=') && href.includes('&sig='), href);
   assert.ok(!href.includes(config.editToken));

@@ -79,6 +79,10 @@ pub enum HttpError {
     /// `unauthorized`, with `WWW-Authenticate: Bearer`).
     #[error("send the room's edit token as 'Authorization: Bearer <token>'")]
     NeedsEditToken,
+    /// No token, or a wrong one, where either token will do (401
+    /// `unauthorized`, with `WWW-Authenticate: Bearer`).
+    #[error("send one of the room's tokens as 'Authorization: Bearer <token>'")]
+    NeedsToken,
     /// The view-only token where the edit token is needed (403 `read-only`).
     #[error("a view-only token cannot post events")]
     ReadOnly,
@@ -111,6 +115,7 @@ impl HttpError {
             Self::ReadOnly => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NeedsEditToken
+            | Self::NeedsToken
             | Self::LinkIncomplete
             | Self::LinkBadSignature
             | Self::LinkExpired
@@ -122,7 +127,7 @@ impl HttpError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::UnknownRoom => "unknown-room",
-            Self::NeedsEditToken | Self::LinkIncomplete => "unauthorized",
+            Self::NeedsEditToken | Self::NeedsToken | Self::LinkIncomplete => "unauthorized",
             Self::ReadOnly => "read-only",
             Self::BadRequest(_) => "bad-request",
             Self::LinkBadSignature => "bad-signature",
@@ -136,7 +141,7 @@ impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let body = Json(json!({ "error": self.code(), "message": self.to_string() }));
         let mut response = (self.status(), body).into_response();
-        if self == Self::NeedsEditToken {
+        if matches!(self, Self::NeedsEditToken | Self::NeedsToken) {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -10,19 +10,23 @@ use axum::extract::{
     DefaultBodyLimit, FromRequestParts, OptionalFromRequestParts, Path, Query, State,
 };
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use room_protocol::{token_from_subprotocols, urls, MAX_FRAME_BYTES, SUBPROTOCOL};
+use room_protocol::{
+    snapshot_signing_message, token_from_subprotocols, urls, SnapshotLink, MAX_FRAME_BYTES,
+    SNAPSHOT_LINK_SECONDS, SUBPROTOCOL,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio_util::io::ReaderStream;
+use tower_http::cors::{Any, CorsLayer};
 
 use crate::error::HttpError;
 use crate::room::Room;
 use crate::serve::OpenSockets;
-use crate::snapshot::{now_secs, stream_tar, verify_link};
+use crate::snapshot::{now_secs, sign_hex, stream_tar, verify_link};
 use crate::tokens::Access;
 use crate::web::WebApp;
 use crate::ws::{count_attempt, serve_connection, Admission, Heartbeat};
@@ -70,7 +74,19 @@ pub fn app(state: Arc<HubState>) -> Router {
             urls::EVENTS_ROUTE,
             post(post_event).layer(DefaultBodyLimit::max(MAX_EVENT_BODY_BYTES)),
         )
-        .route(urls::SNAPSHOT_ROUTE, get(snapshot));
+        .route(urls::SNAPSHOT_ROUTE, get(snapshot))
+        .route(
+            urls::SNAPSHOT_LINK_ROUTE,
+            // A page served from elsewhere (trunk serve during development)
+            // asks across origins. No cookies are involved: the token in
+            // the header is the whole authority, so any origin may ask.
+            post(snapshot_link).layer(
+                CorsLayer::new()
+                    .allow_origin(Any)
+                    .allow_methods([Method::POST])
+                    .allow_headers([header::AUTHORIZATION]),
+            ),
+        );
     if let Some(web) = &state.web {
         // A share link opens the app: /rooms/{id}/ is the app's page, and
         // the app's assets are served from the root.
@@ -188,11 +204,7 @@ async fn post_event(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, HttpError> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match bearer.and_then(|t| room.secrets().access_for(t.trim())) {
+    match bearer(&headers).and_then(|t| room.secrets().access_for(t)) {
         Some(Access::Edit) => {}
         Some(Access::ReadOnly) => return Err(HttpError::ReadOnly),
         None => return Err(HttpError::NeedsEditToken),
@@ -211,6 +223,32 @@ async fn post_event(
     }
     let rev = room.append_event(&event.kind, event.data).await;
     Ok((StatusCode::CREATED, Json(json!({ "rev": rev }))).into_response())
+}
+
+/// The token in `Authorization: Bearer <token>`, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+/// Mints a snapshot link for a holder of either token, valid for
+/// [`SNAPSHOT_LINK_SECONDS`] by the hub's clock.
+async fn snapshot_link(
+    RoomInPath(room): RoomInPath,
+    headers: HeaderMap,
+) -> Result<Json<SnapshotLink>, HttpError> {
+    let token = bearer(&headers)
+        .filter(|t| room.secrets().access_for(t).is_some())
+        .ok_or(HttpError::NeedsToken)?;
+    let exp = now_secs() + SNAPSHOT_LINK_SECONDS;
+    let sig = sign_hex(token, &snapshot_signing_message(room.id(), exp));
+    Ok(Json(SnapshotLink {
+        path: urls::snapshot_link("", room.id(), exp, &sig),
+        expires_at: exp,
+    }))
 }
 
 #[derive(Deserialize)]

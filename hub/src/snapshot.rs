@@ -1,8 +1,9 @@
 //! Signed snapshot downloads: `GET /rooms/{id}/snapshot.tar?exp=…&sig=…`.
 //!
-//! The link is signed in the browser with the token the page already holds
-//! (Web Crypto HMAC-SHA256), so the token never appears in the URL, and the
-//! browser streams the tar to disk. The hub streams it too: the `tar` crate
+//! The link is signed with a token (HMAC-SHA256): the hub signs one for a
+//! page that asks with its token in a header (`POST …/snapshot-link`), so
+//! the token never appears in the URL, and the browser streams the tar to
+//! disk. The hub streams it too: the `tar` crate
 //! writes one file at a time into a small pipe, never the whole archive in
 //! memory.
 

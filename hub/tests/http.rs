@@ -221,3 +221,58 @@ async fn healthz_answers() {
     assert_eq!(health["ok"], true);
     assert_eq!(health["rooms"][hub.room.id()]["head"], 0);
 }
+
+#[tokio::test]
+async fn a_token_holder_gets_a_signed_snapshot_link_without_any_cryptography_of_its_own() {
+    let project = sample_project();
+    let hub = hub_over(project.path()).await;
+    let id = hub.room.id().to_owned();
+    let ask = |token: Option<&str>| {
+        let mut request = Request::post(room_protocol::urls::snapshot_link_path(&id));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    for token in [edit_token(&hub), read_only_token(&hub)] {
+        let (status, body) = call(&hub, ask(Some(&token))).await;
+        assert_eq!(status, StatusCode::OK);
+        let link: room_protocol::SnapshotLink = serde_json::from_slice(&body).unwrap();
+        assert!(!link.path.contains(&token), "no token in the link");
+        let ahead = link.expires_at - now();
+        assert!(
+            (590..=610).contains(&ahead),
+            "valid for 10 minutes: {ahead} s"
+        );
+        let download = Request::get(&link.path).body(Body::empty()).unwrap();
+        let (status, tar) = call(&hub, download).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(tar.len() >= 3 * 512, "a tar of the project");
+    }
+    for token in [None, Some("B".repeat(32).as_str())] {
+        let (status, body) = call(&hub, ask(token)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], "unauthorized");
+    }
+    // A page served from another origin (trunk serve) may ask.
+    let preflight = Request::options(room_protocol::urls::snapshot_link_path(&id))
+        .header("Origin", "http://127.0.0.1:8080")
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "authorization")
+        .body(Body::empty())
+        .unwrap();
+    let router = app(Arc::new(HubState::new([Arc::clone(&hub.room)])));
+    let response = router.oneshot(preflight).await.unwrap();
+    assert!(response.status().is_success());
+    let allowed = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    assert_eq!(allowed("access-control-allow-origin"), "*");
+    assert!(allowed("access-control-allow-headers").contains("authorization"));
+}

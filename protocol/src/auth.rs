@@ -102,6 +102,26 @@ pub fn snapshot_signing_message(room_id: &str, exp: u64) -> String {
     format!("{}?exp={exp}", crate::urls::snapshot_path(room_id))
 }
 
+/// The hub's answer to `POST /rooms/{id}/snapshot-link`: a signed download
+/// link, minted by the hub with its own clock, so the page needs no
+/// cryptography (plain-http origins have no Web Crypto) and a browser
+/// clock that is off does not matter.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotLink {
+    /// The link's path and query, `/rooms/{id}/snapshot.tar?exp=…&sig=…`:
+    /// relative to the hub. It carries no token.
+    pub path: String,
+    /// When it stops working, in Unix seconds (the hub's clock).
+    pub expires_at: u64,
+}
+
+impl SnapshotLink {
+    /// The JSON name of [`SnapshotLink::path`], for readers that take the
+    /// answer as a plain JSON value.
+    pub const PATH_FIELD: &'static str = "path";
+}
+
 /// Whether a room id is made of characters that are safe in a URL path and
 /// a database name: [`is_valid_id`].
 pub fn is_valid_room_id(id: &str) -> bool {

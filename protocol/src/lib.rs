@@ -53,7 +53,7 @@ pub mod urls;
 
 pub use auth::{
     is_token_shaped, is_valid_id, is_valid_room_id, offers_protocol, snapshot_signing_message,
-    token_from_subprotocols, tokens_equal, Token, SUBPROTOCOL, TOKEN_QUERY_PARAM,
+    token_from_subprotocols, tokens_equal, SnapshotLink, Token, SUBPROTOCOL, TOKEN_QUERY_PARAM,
     TOKEN_SUBPROTOCOL_PREFIX,
 };
 pub use codec::{

@@ -10,6 +10,9 @@ pub const SOCKET_ROUTE: &str = "/rooms/{room_id}/ws";
 pub const EVENTS_ROUTE: &str = "/rooms/{room_id}/events";
 /// The hub's route of a room's signed snapshot download.
 pub const SNAPSHOT_ROUTE: &str = "/rooms/{room_id}/snapshot.tar";
+/// The hub's route where a token holder gets a signed snapshot link
+/// (`POST`, the token in `Authorization: Bearer`).
+pub const SNAPSHOT_LINK_ROUTE: &str = "/rooms/{room_id}/snapshot-link";
 
 /// The path of a room's page: `/rooms/{id}/`.
 pub fn page_path(room_id: &str) -> String {
@@ -24,6 +27,11 @@ pub fn events_path(room_id: &str) -> String {
 /// The path of a room's snapshot download, before its query.
 pub fn snapshot_path(room_id: &str) -> String {
     format!("/rooms/{room_id}/snapshot.tar")
+}
+
+/// The path where a token holder asks for a signed snapshot link.
+pub fn snapshot_link_path(room_id: &str) -> String {
+    format!("/rooms/{room_id}/snapshot-link")
 }
 
 /// A share link: the room's page on the hub at `base` (`http(s)://host`),
