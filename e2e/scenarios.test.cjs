@@ -534,3 +534,64 @@ test('15. a duplicated tab starts with the same client id: the two sort it out o
   assert.ok(attempts <= 2, `${attempts} socket attempts: the second tab's, and one reconnect of the first`);
   console.log(`scenario 15: a duplicated tab's id clash took ${attempts} socket attempts to settle`);
 });
+
+test('16. on plain http (not a secure context): the link joins, copy works and says so, the snapshot downloads', async (t) => {
+  // A host name that is not localhost: the page is not a secure context,
+  // so it has no Web Crypto and no async clipboard, as on a LAN link.
+  const options = launchOptions();
+  options.args.push('--host-resolver-rules=MAP roomhost.test 127.0.0.1');
+  const lan = await chromium.launch(options);
+  t.after(() => lan.close());
+  const context = await lan.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
+  const base = config.proxyHttp.replace('127.0.0.1', 'roomhost.test');
+  await page.goto(`${base}/rooms/${config.roomId}/?token=${config.editToken}`);
+  await k.status(page, 'connected');
+  assert.equal(await page.evaluate(() => window.isSecureContext), false, 'a non-secure origin');
+  assert.equal(await page.evaluate(() => typeof navigator.clipboard), 'undefined');
+
+  // Copy: the selection fallback, and the page says it worked.
+  await page.click('.room-share button:text-is("Copy room link")');
+  await page.waitForSelector('.copy-feedback:text-is("Copied")', { timeout: 5000 });
+  await page.evaluate(() => {
+    const field = document.createElement('textarea');
+    field.id = 'paste-here';
+    document.body.append(field);
+  });
+  await page.focus('#paste-here');
+  await page.keyboard.press('Control+v');
+  assert.equal(await page.inputValue('#paste-here'), `${base}/rooms/${config.roomId}/?token=${config.editToken}`, 'the link is on the clipboard');
+  await page.evaluate(() => document.getElementById('paste-here').remove());
+
+  // Where even that is refused, the link is shown, selected, to copy by hand.
+  await page.evaluate(() => { document.execCommand = () => false; });
+  await page.click('.room-share button:text-is("Copy room link")');
+  await page.waitForSelector('.copy-feedback:has-text("Select and copy this link")', { timeout: 5000 });
+  const shown = await page.evaluate(() => {
+    const field = document.querySelector('.copy-feedback input.copy-by-hand');
+    return { value: field.value, selected: field.selectionEnd - field.selectionStart, focused: document.activeElement === field };
+  });
+  assert.equal(shown.value, `${base}/rooms/${config.roomId}/?token=${config.editToken}`);
+  assert.equal(shown.selected, shown.value.length, 'all of it selected');
+  assert.ok(shown.focused);
+  await k.shot(page, '16-copy-by-hand');
+
+  // The snapshot: a link the hub minted, no token in it, a tar of the project.
+  const href = await page.getAttribute('.room-share a[download]', 'href', { timeout: 10000 });
+  assert.ok(href.startsWith(`${base}/rooms/${config.roomId}/snapshot.tar?exp=`), href);
+  assert.ok(!href.includes(config.editToken));
+  const download = await page.evaluate(async (h) => {
+    const r = await fetch(h);
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    // The first entry's name, from its tar header.
+    const name = new TextDecoder().decode(bytes.slice(0, 100)).replace(/\0.*$/s, '');
+    return { status: r.status, bytes: bytes.length, name };
+  }, href);
+  assert.equal(download.status, 200);
+  assert.ok(download.bytes >= 5 * 512, `a tar of the project: ${download.bytes} bytes`);
+  assert.ok(download.name.length > 0, 'it holds files');
+  assert.deepEqual(errors, [], 'no uncaught exception or console error');
+});
