@@ -120,14 +120,10 @@ impl ProjectDir {
         let mut files = BTreeMap::new();
         for path in paths {
             let components: Vec<&str> = path.components().collect();
-            match self.open_folder(&components) {
-                Ok(Some(_)) => self.walk(path.as_str(), &mut files, Leftovers::Keep)?,
-                Ok(None) | Err(Unreachable::NotPlain) => {
-                    if let Some(content) = self.read(path)? {
-                        files.insert(path.clone(), content);
-                    }
-                }
-                Err(Unreachable::Io(e)) => return Err(e),
+            if self.folder_to_read(&components)?.is_some() {
+                self.walk(path.as_str(), &mut files, Leftovers::Keep)?;
+            } else if let Some(content) = self.read(path)? {
+                files.insert(path.clone(), content);
             }
         }
         Ok(files)
@@ -138,10 +134,9 @@ impl ProjectDir {
     /// symlink, under a symlinked folder).
     pub fn read(&self, rel: &RelPath) -> io::Result<Option<String>> {
         let (folders, name) = split(rel);
-        match self.open_folder(&folders) {
-            Ok(Some(folder)) => read_room_file(&folder, name),
-            Ok(None) | Err(Unreachable::NotPlain) => Ok(None),
-            Err(Unreachable::Io(e)) => Err(e),
+        match self.folder_to_read(&folders)? {
+            Some(folder) => read_room_file(&folder, name),
+            None => Ok(None),
         }
     }
 
@@ -178,10 +173,8 @@ impl ProjectDir {
     /// symlinks, with its size at the moment of opening.
     pub fn open_plain(&self, rel: &RelPath) -> io::Result<Option<(std::fs::File, u64)>> {
         let (folders, name) = split(rel);
-        let folder = match self.open_folder(&folders) {
-            Ok(Some(folder)) => folder,
-            Ok(None) | Err(Unreachable::NotPlain) => return Ok(None),
-            Err(Unreachable::Io(e)) => return Err(e),
+        let Some(folder) = self.folder_to_read(&folders)? else {
+            return Ok(None);
         };
         let Some(file) = open_plain_file(&folder, name)? else {
             return Ok(None);
@@ -224,6 +217,16 @@ impl ProjectDir {
         Ok(Some(folder))
     }
 
+    /// [`Self::open_folder`] as a reader sees it: a folder that is missing
+    /// or not plain (a symlink, a file) holds no room files.
+    fn folder_to_read(&self, components: &[&str]) -> io::Result<Option<Dir>> {
+        match self.open_folder(components) {
+            Ok(folder) => Ok(folder),
+            Err(Unreachable::NotPlain) => Ok(None),
+            Err(Unreachable::Io(e)) => Err(e),
+        }
+    }
+
     /// Like [`Self::open_folder`], creating the folders that are missing
     /// and noting each one in `created`.
     fn open_or_create_folders(
@@ -264,11 +267,9 @@ impl ProjectDir {
         while let Some(prefix) = stack.pop() {
             let components: Vec<&str> = prefix.split('/').filter(|c| !c.is_empty()).collect();
             let depth = components.len();
-            let folder = match self.open_folder(&components) {
-                Ok(Some(folder)) => folder,
-                // Removed or swapped for a link while we walk: not there.
-                Ok(None) | Err(Unreachable::NotPlain) => continue,
-                Err(Unreachable::Io(e)) => return Err(e),
+            // Removed or swapped for a link while we walk: not there.
+            let Some(folder) = self.folder_to_read(&components)? else {
+                continue;
             };
             for entry in folder.entries()? {
                 let entry = entry?;
