@@ -66,30 +66,29 @@ pub fn now_ms() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
-/// The process's resident memory, in KiB (0 if unknown).
-pub fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
+/// The number after `key` on its line of `/proc/{pid}/{file}`, 0 if
+/// unknown.
+fn proc_number(pid: u32, file: &str, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|rest| rest.split_whitespace().next())
                 .and_then(|v| v.parse().ok())
         })
         .unwrap_or(0)
 }
 
+/// The process's resident memory, in KiB (0 if unknown).
+pub fn rss_kib(pid: u32) -> u64 {
+    proc_number(pid, "status", "VmRSS:")
+}
+
 /// Bytes the process has read through system calls so far (`rchar`:
 /// from the page cache or the disk alike), 0 if unknown.
 pub fn bytes_read(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/io"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("rchar:"))
-                .and_then(|v| v.trim().parse().ok())
-        })
-        .unwrap_or(0)
+    proc_number(pid, "io", "rchar:")
 }
 
 /// CPU time the process has used so far (user and system), in seconds.
