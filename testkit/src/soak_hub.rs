@@ -298,12 +298,12 @@ async fn main() -> std::io::Result<()> {
         );
         println!(
             "peer that never reads, {} s at 1000 events/s ({head} events): RSS {} → peak {} → {} KiB; \
-             dropped after {} s",
+             {}",
             cli.flood_seconds,
             rss_first,
             rss_peak,
             rss_last,
-            dropped_after.map_or("never".to_owned(), |s| s.to_string())
+            dropped_after.map_or("not dropped".to_owned(), |s| format!("dropped after {s} s"))
         );
         println!(
             "join with {opened} silent connections open: median {flooded_ms:.1} ms vs {alone_ms:.1} ms alone ({failed} failed)"
