@@ -156,7 +156,7 @@ impl Drop for SocketGuard {
 struct Gate {
     limits: ConnectionLimits,
     /// Connections in hyper's hands.
-    open: Arc<AtomicUsize>,
+    open: AtomicUsize,
     /// Connections upgraded to WebSockets.
     sockets: OpenSockets,
     next_id: AtomicU64,
@@ -192,7 +192,7 @@ impl Gate {
     fn new(limits: ConnectionLimits, sockets: OpenSockets) -> Self {
         Self {
             limits,
-            open: Arc::new(AtomicUsize::new(0)),
+            open: AtomicUsize::new(0),
             sockets,
             next_id: AtomicU64::new(0),
             idle: Mutex::new(BTreeMap::new()),
