@@ -27,6 +27,24 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `e2e-${name}.png`) });
 }
 
+// axe-core (installed by scripts/setup.sh beside playwright-core): the
+// WCAG 2.1 A and AA rules on the page as it is, in the state it is in. A
+// screenshot of that state goes beside the others.
+const AXE = require.resolve('axe-core/axe.min.js');
+const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+async function accessible(page, state) {
+  await shot(page, `state-${state}`);
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE });
+  const { violations, passes } = await page.evaluate(
+    (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }),
+    WCAG_21_AA,
+  );
+  const found = violations.map((v) =>
+    `${v.id}: ${v.help} (${v.nodes.length}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')})`);
+  assert.deepEqual(found, [], `axe-core in the ${state} state`);
+  assert.ok(passes.length > 10, `axe-core ran its rules in the ${state} state`);
+}
+
 function status(page, value, timeout = 20000) {
   return page.waitForSelector(`.room-status[data-status="${value}"]`, { timeout });
 }
@@ -61,4 +79,4 @@ async function until(check, what, timeout = 20000, every = 100) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-module.exports = { kit, kitJson, kitPost, kitFile, shot, status, openFile, editorText, typeAndSave, eventRevs, until, sleep };
+module.exports = { kit, kitJson, kitPost, kitFile, shot, accessible, status, openFile, editorText, typeAndSave, eventRevs, until, sleep };

@@ -552,6 +552,7 @@ test('16. on plain http (not a secure context): the link joins, copy works and s
   await k.status(page, 'connected');
   assert.equal(await page.evaluate(() => window.isSecureContext), false, 'a non-secure origin');
   assert.equal(await page.evaluate(() => typeof navigator.clipboard), 'undefined');
+  assert.equal(await page.evaluate(() => 'serviceWorker' in navigator), false, 'no offline shell here');
 
   // Copy: the selection fallback, and the page says it worked.
   await page.click('.room-share button:text-is("Copy room link")');
@@ -594,4 +595,96 @@ test('16. on plain http (not a secure context): the link joins, copy works and s
   assert.ok(download.bytes >= 5 * 512, `a tar of the project: ${download.bytes} bytes`);
   assert.ok(download.name.length > 0, 'it holds files');
   assert.deepEqual(errors, [], 'no uncaught exception or console error');
+});
+
+// The offline shell (app/shell/sw.js) has installed and controls the page.
+async function shellInControl(page) {
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await k.until(() => page.evaluate(() => navigator.serviceWorker.controller !== null), 'the offline shell in control');
+}
+
+const stylesheet = (page) => page.getAttribute('link[rel="stylesheet"]', 'href');
+
+test('17. with no network at all, a reload opens the room from the offline shell, and the edit made then lands', async () => {
+  const file = `offline/notes-${Date.now()}.txt`;
+  await k.kit(`/file/${file}`, 'PUT', 'before the network went\n');
+  const { context, page } = await fresh();
+  await page.goto(link(config.editToken));
+  await k.status(page, 'connected');
+  await shellInControl(page);
+  await k.kitPost('/events/2?kind=before-offline');
+  await k.until(async () => (await k.eventRevs(page)).length >= 2, 'events');
+  // What the worker leaves alone: the snapshot link and the download.
+  const href = await page.getAttribute('.room-share a[download]', 'href', { timeout: 10000 });
+  const [download] = await Promise.all([
+    page.waitForResponse((r) => r.url() === href),
+    page.evaluate((h) => fetch(h).then((r) => r.arrayBuffer()), href),
+  ]);
+  assert.equal(download.status(), 200);
+  assert.equal(download.fromServiceWorker(), false, 'the snapshot is not answered by the worker');
+
+  // A draft, typed and not saved.
+  const draftFile = 'docs/notes.md';
+  const baseRev = await fileRev(page, draftFile);
+  const draft = `a draft from before the network went, ${Date.now()}`;
+  await page.fill('textarea.code', draft);
+  await k.until(async () => (await storedDraft(page, draftFile))?.content === draft, 'the draft in IndexedDB');
+
+  // No hub, and a network that answers nothing and refuses nothing.
+  await k.kitPost('/hub/stop');
+  await k.kitPost('/proxy/mode/blackhole');
+  const started = Date.now();
+  const offline = await page.reload({ timeout: 20000 });
+  const openedMs = Date.now() - started;
+  assert.ok(offline.fromServiceWorker(), 'the worker answered');
+  await page.waitForSelector('[data-banner="reconnecting"]', { timeout: 30000 });
+  assert.ok((await page.$$('.room-files .path')).length >= 4, 'cached files under the banner');
+  assert.ok((await k.eventRevs(page)).length >= 2, 'cached history under the banner');
+  await draftIsBack(page, draftFile, draft, baseRev, 'offline reload');
+  await k.shot(page, '17-offline-reload');
+  console.log(`scenario 17: the offline page loaded ${openedMs} ms after the reload (the network timeout is 3 s)`);
+
+  // An edit made with no network lands when the hub is back.
+  await k.typeAndSave(page, file, 'written with no network\n');
+  await k.kitPost('/proxy/mode/pass');
+  await k.kitPost('/hub/start');
+  await k.status(page, 'connected', 30000);
+  await k.until(async () => (await k.kitFile(file)) === 'written with no network\n', 'the offline edit on disk');
+  await context.close();
+});
+
+test('18. a new build replaces the offline shell, and a page still running the old one offers a reload', async () => {
+  const { context, page } = await fresh();
+  await page.goto(link(config.editToken));
+  await k.status(page, 'connected');
+  await shellInControl(page);
+  const old = await stylesheet(page);
+  assert.equal(await page.textContent('.room-update'), '', 'no prompt on the build the worker holds');
+
+  // The new build is deployed: the hub restarts serving it.
+  await k.kitPost('/hub/next-build');
+  await k.status(page, 'connected', 30000);
+  // The link opened again, the old worker in control: network first, so
+  // the new page; and that navigation finds the new worker.
+  const other = await context.newPage();
+  await other.goto(link(config.editToken));
+  await k.status(other, 'connected');
+  const next = await stylesheet(other);
+  assert.notEqual(next, old, 'the second tab runs the new build: navigations go to the network first');
+  await page.waitForSelector('.room-update:has-text("A new version is available")', { timeout: 20000 });
+  assert.equal(await page.getAttribute('.room-update', 'role'), 'status');
+  await k.shot(page, '18-new-version');
+  assert.equal(await other.textContent('.room-update'), '', 'no prompt in the tab on the new build');
+
+  await Promise.all([page.waitForNavigation(), page.click('.room-update button:text-is("Reload")')]);
+  await k.status(page, 'connected');
+  assert.equal(await stylesheet(page), next, 'reloaded into the new build');
+  // Offline, the shell is the new build's.
+  await k.kitPost('/proxy/mode/blackhole');
+  const offline = await page.reload({ timeout: 20000 });
+  assert.ok(offline.fromServiceWorker());
+  assert.equal(await stylesheet(page), next, 'the cached shell is the new one');
+  await k.kitPost('/proxy/mode/pass');
+  await k.status(page, 'connected', 30000);
+  await context.close();
 });

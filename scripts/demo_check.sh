@@ -28,8 +28,11 @@ run_demo_check() {
   node e2e/screenshot.cjs "$link" out/screenshots/demo.png
   kill "$DEMO_PID" 2>/dev/null || true
   wait "$DEMO_PID" 2>/dev/null || true
-  local wasm js
-  wasm="$(gzip -9 -c dist/*_bg.wasm | wc -c)"
-  js="$(cat dist/*.js | gzip -9 | wc -c)"
+  local wasm js worker
+  wasm="$(ls dist/*_bg.wasm)"
+  js="$(gzip -9 -c "${wasm%_bg.wasm}.js" | wc -c)"
+  wasm="$(gzip -9 -c "$wasm" | wc -c)"
+  worker="$(gzip -9 -c dist/sw.js | wc -c)"
   echo "bundle: release wasm ${wasm} bytes gzipped, js ${js} bytes gzipped, total $((wasm + js)) bytes"
+  echo "offline shell (sw.js, not in the bundle): ${worker} bytes gzipped"
 }

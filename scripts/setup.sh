@@ -26,6 +26,8 @@ wasm_bindgen_version() {
 TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132"
 PLAYWRIGHT_VERSION="1.65.1"
+# The accessibility checks in the end-to-end scenarios (WCAG 2.1 A and AA).
+AXE_VERSION="4.14.1"
 
 ensure_wasm_target() {
   if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
@@ -93,6 +95,14 @@ ensure_trunk() {
   fi
 }
 
+# The tools from npm, installed together at their pinned versions, so that
+# installing one never drops another from the folder.
+npm_install_tools() {
+  mkdir -p "$TOOLS_DIR/npm"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/npm" \
+    "binaryen@$BINARYEN_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" "axe-core@$AXE_VERSION" >/dev/null
+}
+
 ensure_wasm_opt() {
   local have
   have="$(wasm-opt --version 2>/dev/null | grep -oE 'version [0-9]+' | awk '{print $2}' || true)"
@@ -100,21 +110,19 @@ ensure_wasm_opt() {
     log "wasm-opt $have: present"
   else
     log "wasm-opt: installing binaryen@$BINARYEN_VERSION from npm (found '${have:-none}')"
-    mkdir -p "$TOOLS_DIR/npm"
-    npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/npm" "binaryen@$BINARYEN_VERSION" >/dev/null
+    npm_install_tools
   fi
 }
 
-ensure_playwright() {
+# ensure_npm_package NAME VERSION [NOTE]
+ensure_npm_package() {
   local have
-  have="$(node -p "require('$TOOLS_DIR/npm/node_modules/playwright-core/package.json').version" 2>/dev/null || true)"
-  if [ "$have" = "$PLAYWRIGHT_VERSION" ]; then
-    log "playwright-core $have: present"
+  have="$(node -p "require('$TOOLS_DIR/npm/node_modules/$1/package.json').version" 2>/dev/null || true)"
+  if [ "$have" = "$2" ]; then
+    log "$1 $have: present"
   else
-    log "playwright-core: installing $PLAYWRIGHT_VERSION (found '${have:-none}'); it drives Debian's Chromium, it downloads no browser"
-    mkdir -p "$TOOLS_DIR/npm"
-    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/npm" \
-      "binaryen@$BINARYEN_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" >/dev/null
+    log "$1: installing $2 (found '${have:-none}')${3:+; $3}"
+    npm_install_tools
   fi
 }
 
@@ -124,4 +132,5 @@ ensure_wasm_bindgen
 ensure_trunk
 ensure_node
 ensure_wasm_opt
-ensure_playwright
+ensure_npm_package playwright-core "$PLAYWRIGHT_VERSION" "it drives Debian's Chromium, it downloads no browser"
+ensure_npm_package axe-core "$AXE_VERSION"

@@ -85,13 +85,25 @@ stage_demo() {
   DEMO_BUILT=1
 }
 
+# A newer build of the page, for the new-version scenario: the same app with
+# one more CSS rule, built by trunk and its hook as any rebuild is.
+build_next_page() {
+  local dir="$1"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  sed 's|href="app/Cargo.toml"|href="../../app/Cargo.toml"|' index.html > "$dir/index.html"
+  { cat style.css; printf '\n/* The next build: one more rule. */\n.room { --next-build: 1; }\n'; } > "$dir/style.css"
+  trunk build --release --offline --dist "$dir/dist" "$dir/index.html"
+}
+
 stage_e2e() {
   step "end to end: the promises in Chromium, through the fault proxy"
   # Run without the demo stage, the page must be built here.
   [ -n "$DEMO_BUILT" ] || trunk build --release --offline
+  build_next_page target/next-page
   cargo build --locked -p room-hub -p room-testkit
   source scripts/testkit.sh
-  start_testkit --web dist --pulse 1000
+  start_testkit --web dist --next-web target/next-page/dist --pulse 1000
   # E2E_ONLY=<pattern> runs only the scenarios whose names match.
   node --test --test-concurrency=1 ${E2E_ONLY:+--test-name-pattern="$E2E_ONLY"} e2e/
   stop_testkit

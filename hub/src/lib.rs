@@ -50,7 +50,7 @@ pub use serve::{ConnectionLimits, OpenSockets, SocketGuard};
 pub use share::share_bases;
 pub use snapshot::sign_hex;
 pub use tokens::{load_or_mint, mint_token, Access, RoomSecrets, SecretsRequest};
-pub use web::{WebApp, IMMUTABLE, NO_CACHE};
+pub use web::{WebApp, IMMUTABLE, NO_CACHE, SERVICE_WORKER};
 pub use ws::Heartbeat;
 
 /// A task that is aborted when this handle is dropped, so background work

@@ -14,7 +14,9 @@
 //! - cached as trunk's content hashes allow: every file but the page is
 //!   named by its content, so it is `immutable` for a year; the page
 //!   (`index.html`, `/rooms/{id}/`) is `no-cache`, so a new build is picked
-//!   up at once. `Last-Modified` lets a revalidation answer `304`.
+//!   up at once, and so is the offline shell's worker (`/sw.js`), whose
+//!   name stays while its content changes. `Last-Modified` lets a
+//!   revalidation answer `304`.
 
 use std::fs;
 use std::io::{self, Write};
@@ -27,8 +29,12 @@ use tower_http::set_header::SetResponseHeader;
 
 /// `Cache-Control` of the content-hashed assets.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-/// `Cache-Control` of the page.
+/// `Cache-Control` of the page and the worker.
 pub const NO_CACHE: &str = "no-cache";
+/// The offline shell's service worker (`app/shell/build.sh` writes it into
+/// the build): like the page, one name whose content changes with each
+/// build, so it is revalidated, never `immutable`.
+pub const SERVICE_WORKER: &str = "/sw.js";
 
 /// Extensions worth compressing (text and wasm; images are compressed
 /// already).
@@ -93,19 +99,10 @@ impl WebApp {
     }
 
     /// The routes of the app: the page at `page_route` (and `/`,
-    /// `/index.html`), every other file from the root.
+    /// `/index.html`), the offline shell's worker at [`SERVICE_WORKER`],
+    /// every other file from the root.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self, page_route: &str) -> Router<S> {
-        let page = || {
-            let page = ServeFile::new(self.root().join("index.html"))
-                .precompressed_br()
-                .precompressed_gzip();
-            let no_cache = HeaderValue::from_static(NO_CACHE);
-            varies_by_encoding(SetResponseHeader::overriding(
-                page,
-                header::CACHE_CONTROL,
-                no_cache,
-            ))
-        };
+        let page = || self.revalidated("index.html");
         let assets = ServeDir::new(self.root())
             .precompressed_br()
             .precompressed_gzip();
@@ -118,7 +115,24 @@ impl WebApp {
             .route_service(page_route, page())
             .route_service("/", page())
             .route_service("/index.html", page())
+            .route_service(SERVICE_WORKER, self.revalidated(&SERVICE_WORKER[1..]))
             .fallback_service(assets)
+    }
+
+    /// The file `name`, `no-cache`: a name that stays while what it holds
+    /// changes with each build.
+    fn revalidated(
+        &self,
+        name: &str,
+    ) -> SetResponseHeader<SetResponseHeader<ServeFile, HeaderValue>, HeaderValue> {
+        let file = ServeFile::new(self.root().join(name))
+            .precompressed_br()
+            .precompressed_gzip();
+        varies_by_encoding(SetResponseHeader::overriding(
+            file,
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(NO_CACHE),
+        ))
     }
 }
 

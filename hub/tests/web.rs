@@ -6,7 +6,7 @@ mod common;
 use std::io::Read;
 
 use common::*;
-use room_hub::{IMMUTABLE, NO_CACHE};
+use room_hub::{IMMUTABLE, NO_CACHE, SERVICE_WORKER};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const WASM: &str = "room-app-0123456789abcdef_bg.wasm";
@@ -26,6 +26,11 @@ fn built_app() -> (tempfile::TempDir, Vec<u8>) {
     std::fs::write(dir.path().join(WASM), &wasm).unwrap();
     std::fs::write(dir.path().join(JS), "export function f() {}\n".repeat(500)).unwrap();
     std::fs::write(dir.path().join(CSS), "body { margin: 0 }\n".repeat(200)).unwrap();
+    std::fs::write(
+        dir.path().join(&SERVICE_WORKER[1..]),
+        "self.addEventListener('fetch', () => {});\n",
+    )
+    .unwrap();
     (dir, wasm)
 }
 
@@ -159,11 +164,11 @@ async fn assets_go_out_compressed_cached_for_a_year_and_revalidate_with_304() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names, ["index.html", JS, WASM, CSS]);
+    assert_eq!(names, ["index.html", JS, WASM, CSS, &SERVICE_WORKER[1..]]);
 }
 
 #[tokio::test]
-async fn the_page_is_revalidated_every_time_so_a_new_build_is_picked_up() {
+async fn the_page_and_its_worker_are_revalidated_every_time_so_a_new_build_is_picked_up() {
     let project = sample_project();
     let (web, _) = built_app();
     let web_path = web.path().to_owned();
@@ -173,6 +178,7 @@ async fn the_page_is_revalidated_every_time_so_a_new_build_is_picked_up() {
         room_protocol::urls::page_path(&room),
         "/".to_owned(),
         "/index.html".to_owned(),
+        SERVICE_WORKER.to_owned(),
     ] {
         let reply = get(&hub, &path, &[("Accept-Encoding", "gzip")]).await;
         assert_eq!(reply.status, 200, "{path}");

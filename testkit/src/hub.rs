@@ -50,6 +50,11 @@ impl HubProcess {
         })
     }
 
+    /// Serves `web` from the next start on (a new build of the page).
+    pub fn set_web(&mut self, web: PathBuf) {
+        self.web = Some(web);
+    }
+
     /// The project folder on disk.
     pub fn project(&self) -> &Path {
         &self.project

@@ -48,10 +48,15 @@ struct Cli {
     /// Serve this built web app from the hub (`room-hub --web`).
     #[arg(long)]
     web: Option<PathBuf>,
+    /// A newer build of the web app: `POST /hub/next-build` restarts the
+    /// hub serving it, as a deployment of a new build does.
+    #[arg(long)]
+    next_web: Option<PathBuf>,
 }
 
 struct Kit {
     hub: Mutex<HubProcess>,
+    next_web: Option<PathBuf>,
     proxy: Arc<Proxy>,
     hub_port: u16,
     _scratch: tempfile::TempDir,
@@ -77,6 +82,7 @@ async fn main() -> std::io::Result<()> {
     let proxy = Proxy::start(hub_port).await?;
     let kit = Arc::new(Kit {
         hub: Mutex::new(hub),
+        next_web: cli.next_web,
         proxy,
         hub_port,
         _scratch: scratch,
@@ -176,16 +182,25 @@ async fn hub_action(State(kit): Shared, Path(action): Path<String>) -> Response 
     let result = match action.as_str() {
         "stop" => hub.stop().await,
         "start" => hub.start().await,
-        "restart" => match hub.stop().await {
-            Ok(()) => hub.start().await,
-            Err(e) => Err(e),
-        },
-        _ => return (StatusCode::NOT_FOUND, "stop, start or restart").into_response(),
+        "restart" => restart(&mut hub).await,
+        "next-build" => {
+            let Some(next) = kit.next_web.clone() else {
+                return (StatusCode::NOT_FOUND, "started without --next-web").into_response();
+            };
+            hub.set_web(next);
+            restart(&mut hub).await
+        }
+        _ => return (StatusCode::NOT_FOUND, "stop, start, restart or next-build").into_response(),
     };
     match result {
         Ok(()) => Json(json!({ "ok": true })).into_response(),
         Err(e) => failure(e),
     }
+}
+
+async fn restart(hub: &mut HubProcess) -> std::io::Result<()> {
+    hub.stop().await?;
+    hub.start().await
 }
 
 async fn proxy_mode(State(kit): Shared, Path(mode): Path<String>) -> Response {

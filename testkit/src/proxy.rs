@@ -171,6 +171,13 @@ impl Proxy {
         if self.mode().refuses(socket) {
             return;
         }
+        // A link that says nothing asks nothing of the hub either: whether
+        // the hub is up is only found out once the link is back.
+        let mut mode = self.mode.subscribe();
+        if mode.wait_for(|m| !m.holds(socket)).await.is_err() {
+            return;
+        }
+        flow.stay_silent_if_lost().await;
         let Ok(upstream) = TcpStream::connect(("127.0.0.1", self.upstream_port)).await else {
             return;
         };
@@ -181,11 +188,6 @@ impl Proxy {
         let _ = upstream.set_nodelay(true);
         let (client_read, client_write) = client.into_split();
         let (hub_read, mut hub_write) = upstream.into_split();
-        let mut mode = self.mode.subscribe();
-        if mode.wait_for(|m| !m.holds(socket)).await.is_err() {
-            return;
-        }
-        flow.stay_silent_if_lost().await;
         if hub_write.write_all(&first).await.is_err() {
             return;
         }
@@ -311,6 +313,30 @@ mod tests {
             Ok(Ok(_)) => Some(buf),
             _ => None,
         }
+    }
+
+    #[tokio::test]
+    async fn a_blackhole_says_nothing_even_when_nothing_listens_behind_it() {
+        let nothing = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = nothing.local_addr().unwrap().port();
+        drop(nothing);
+        let proxy = Proxy::start(port).await.unwrap();
+        proxy.set_mode(Mode::Blackhole);
+        let mut held = TcpStream::connect(("127.0.0.1", proxy.port)).await.unwrap();
+        held.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        let mut one = [0_u8; 1];
+        assert!(
+            tokio::time::timeout(Duration::from_millis(500), held.read(&mut one))
+                .await
+                .is_err(),
+            "neither an answer nor a close while the link is dead"
+        );
+        // The link is back: now the refusal behind it shows, as a close.
+        proxy.set_mode(Mode::Pass);
+        let closed = tokio::time::timeout(Duration::from_secs(2), held.read(&mut one))
+            .await
+            .expect("closed once the link is back");
+        assert!(matches!(closed, Ok(0) | Err(_)));
     }
 
     #[tokio::test]
