@@ -60,6 +60,11 @@ test('1. a share link joins, leaves no token behind, and survives a reload', asy
   assert.deepEqual([download.status, download.type], [200, 'application/x-tar']);
   assert.ok(download.bytes >= 5 * 512, `a tar of the project: ${download.bytes} bytes`);
   await k.shot(page, '1-share-link');
+  await k.until(async () => (await k.eventRevs(page)).length >= 5, 'events on screen');
+  // A file nobody has changed says so.
+  await k.openFile(page, 'README.md');
+  assert.equal(await page.textContent('.room-editor .draft-state'), 'Not edited in this room yet');
+  await k.accessible(page, 'connected');
   await context.close();
 });
 
@@ -68,11 +73,17 @@ test('2. a read-only link: the hub refuses the edit, the page says so, the text 
   const { context, page } = await fresh();
   await page.goto(link(config.readOnlyToken));
   await k.status(page, 'connected');
+  // Said before the first keystroke.
+  assert.equal(await page.textContent('[data-banner="view-only"] span'),
+    'This link is view-only: you can read along, and nothing you type here is saved.');
+  await k.accessible(page, 'view-only');
   await k.typeAndSave(page, 'todo.txt', 'a viewer typed this');
   await page.waitForSelector('[data-banner="read-only"]');
   const banner = await page.textContent('[data-banner="read-only"] span');
   assert.equal(banner, 'This link is view-only. Your edit was not saved; it is kept here.');
-  assert.equal(await page.getAttribute('[data-banner="read-only"]', 'role'), 'status');
+  // Notices appear inside a live region that was there from the start.
+  assert.equal(await page.getAttribute('.room-notices:has([data-banner="read-only"])', 'role'), 'status');
+  await k.accessible(page, 'view-only-refused');
   assert.equal(await k.editorText(page), 'a viewer typed this');
   assert.equal(await k.kitFile('todo.txt'), before, 'the file on disk is unchanged');
   await k.shot(page, '2-read-only');
@@ -83,14 +94,20 @@ test('3. a 30 s network cut: reconnecting, the edit is kept, then it lands; even
   const { context, page } = await fresh();
   await page.goto(link(config.editToken));
   await k.status(page, 'connected');
+  // The connection's live region is in the page, empty, before anything
+  // happens (WCAG ARIA22), and it is the one that then speaks.
+  const live = await page.$('.room-connection [role="status"][aria-atomic="true"]');
+  assert.equal(await live.textContent(), '');
   const cutAt = Date.now();
   await k.kitPost('/proxy/mode/blackhole');
   await page.waitForSelector('[data-banner="reconnecting"]', { timeout: 30000 });
   const noticed = Date.now() - cutAt;
+  assert.match(await live.evaluate((el) => (el.isConnected ? el.textContent : 'replaced')), /^Reconnecting… \(attempt \d+\)$/);
   assert.ok(noticed <= 21500, `"Reconnecting…" after ${noticed} ms; the dead window is 20 s`);
   await k.typeAndSave(page, 'docs/notes.md', 'written during the outage\n');
   const missed = (await k.kitPost('/events/5?kind=outage')).revs;
   await k.shot(page, '3-outage');
+  await k.accessible(page, 'reconnecting');
   await k.sleep(Math.max(0, 30000 - (Date.now() - cutAt)));
   assert.notEqual(await k.kitFile('docs/notes.md'), 'written during the outage\n', 'nothing crossed the cut');
   const banner = await page.textContent('[data-banner="reconnecting"] span');
@@ -113,6 +130,10 @@ test('3. a 30 s network cut: reconnecting, the edit is kept, then it lands; even
   await context.close();
 });
 
+// Each event's text on screen, by rev.
+const eventTexts = (page) => page.$$eval('.room-events li[data-rev]', (items) =>
+  Object.fromEntries(items.map((li) => [li.dataset.rev, li.querySelector('.data').textContent])));
+
 test('4. a hard refresh paints from IndexedDB before the hub answers, and even without it', async () => {
   const { context, page } = await fresh();
   await page.goto(link(config.editToken));
@@ -120,12 +141,19 @@ test('4. a hard refresh paints from IndexedDB before the hub answers, and even w
   await k.kitPost('/events/3?kind=before-refresh');
   await k.until(async () => (await k.eventRevs(page)).length >= 3, 'events');
   await k.sleep(500); // the persister writes after each change
+  const liveText = await eventTexts(page);
 
   await k.kitPost('/proxy/socket-delay/2000');
   await page.reload();
   await page.waitForSelector('.room-files .path');
   assert.equal(await page.getAttribute('.room-status', 'data-status'), 'connecting', 'files came from the cache');
   assert.ok((await k.eventRevs(page)).length >= 3, 'history came from the cache');
+  // An event reads the same from the cache as it did live.
+  const cachedText = await eventTexts(page);
+  const both = Object.keys(liveText).filter((rev) => rev in cachedText);
+  assert.ok(both.length >= 3, 'events shown live and from the cache');
+  for (const rev of both) assert.equal(cachedText[rev], liveText[rev], `event ${rev}`);
+  assert.ok(Object.values(liveText).some((t) => /"value":\d+[,}]/.test(t)), `pulse values shown whole: ${Object.values(liveText)[0]}`);
   await k.status(page, 'connected');
   const marks = await page.evaluate(() => {
     const at = (name) => performance.timeOrigin + performance.getEntriesByName(name)[0].startTime;
@@ -199,7 +227,9 @@ test('6. with the hub unreachable the page gives up after 2 minutes; Retry recon
   const gaveUp = Date.now() - cutAt;
   assert.ok(gaveUp >= 115000 && gaveUp <= 125000, `gave up after ${gaveUp} ms`);
   assert.equal(await page.textContent('[data-banner="lost"] span'), 'Lost connection — refresh to retry.');
+  assert.equal(await page.getAttribute('[data-banner="lost"]', 'role'), 'alert');
   await k.shot(page, '6-lost');
+  await k.accessible(page, 'lost');
   await k.kitPost('/proxy/mode/pass');
   await page.click('[data-banner="lost"] button');
   await k.status(page, 'connected', 10000);
@@ -216,7 +246,9 @@ test('7. a bad token: the page says the link is invalid after exactly one attemp
   const after = (await k.kitJson('/stats')).proxy.socketAttempts;
   assert.equal(after - before, 1);
   assert.ok(!page.url().includes('W'.repeat(32)));
+  assert.equal(await page.getAttribute('[data-banner="unauthorized"]', 'role'), 'alert');
   await k.shot(page, '7-bad-token');
+  await k.accessible(page, 'invalid-link');
   await context.close();
 });
 
@@ -278,8 +310,9 @@ function storedDraft(page, file) {
 
 async function fileRev(page, file) {
   await k.openFile(page, file);
-  const line = await page.textContent('.room-editor .draft-state');
-  return Number(/^Revision (\d+)$/.exec(line)[1]);
+  const rev = await page.getAttribute('.room-editor .draft-state', 'data-rev');
+  assert.ok(rev !== null, `${file} shows its revision (no draft on it)`);
+  return Number(rev);
 }
 
 // After a reload or a reopened link: the draft is in the editor, on its
@@ -382,6 +415,7 @@ test('11. two tabs edit one file from the same revision while one is cut off: me
   await a.waitForSelector('.conflict .hunk', { timeout: 20000 });
   assert.equal((await a.$$('.conflict .hunk')).length, 2, 'two conflicting hunks');
   await k.shot(a, '11-hunks');
+  await k.accessible(a, 'conflict');
   // Mine for the first change, theirs for the second.
   await a.locator('.conflict .hunk').nth(1).locator('button.version').nth(1).click();
   const picked = lines('ONE mine', 'two', 'three', 'four', 'five', 'SIX theirs');
@@ -642,6 +676,7 @@ test('17. with no network at all, a reload opens the room from the offline shell
   assert.ok((await k.eventRevs(page)).length >= 2, 'cached history under the banner');
   await draftIsBack(page, draftFile, draft, baseRev, 'offline reload');
   await k.shot(page, '17-offline-reload');
+  await k.accessible(page, 'offline-reload');
   console.log(`scenario 17: the offline page loaded ${openedMs} ms after the reload (the network timeout is 3 s)`);
 
   // An edit made with no network lands when the hub is back.
@@ -674,6 +709,7 @@ test('18. a new build replaces the offline shell, and a page still running the o
   await page.waitForSelector('.room-update:has-text("A new version is available")', { timeout: 20000 });
   assert.equal(await page.getAttribute('.room-update', 'role'), 'status');
   await k.shot(page, '18-new-version');
+  await k.accessible(page, 'new-version');
   assert.equal(await other.textContent('.room-update'), '', 'no prompt in the tab on the new build');
 
   await Promise.all([page.waitForNavigation(), page.click('.room-update button:text-is("Reload")')]);
@@ -687,4 +723,62 @@ test('18. a new build replaces the offline shell, and a page still running the o
   await k.kitPost('/proxy/mode/pass');
   await k.status(page, 'connected', 30000);
   await context.close();
+});
+
+test('19. every action can be reached by keyboard with a visible focus ring; the chart reads at 1x and 2x', async () => {
+  for (const deviceScaleFactor of [1, 2]) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor });
+    const page = await context.newPage();
+    await page.goto(link(config.editToken));
+    await k.status(page, 'connected');
+    await k.until(async () => (await k.eventRevs(page)).length >= 2, 'events');
+    // The labels are page text at the page's size, the bars drawn at the
+    // screen's resolution.
+    const chart = await page.evaluate(() => {
+      const canvas = document.querySelector('.room-pulse canvas');
+      const label = (s) => {
+        const el = document.querySelector(s);
+        return { text: el.textContent, px: parseFloat(getComputedStyle(el).fontSize) };
+      };
+      return { backing: canvas.width, css: canvas.clientWidth, ratio: devicePixelRatio, peak: label('.room-pulse .peak'), axis: label('.room-pulse .axis span') };
+    });
+    assert.equal(chart.ratio, deviceScaleFactor);
+    assert.equal(chart.backing, Math.round(chart.css * chart.ratio), `canvas pixels at ${deviceScaleFactor}x`);
+    assert.match(chart.peak.text, /^\d+\/s$/);
+    assert.ok(chart.peak.px >= 12 && chart.axis.px >= 12, `labels of ${chart.peak.px} and ${chart.axis.px} CSS px`);
+    await k.shot(page, `19-chart-${deviceScaleFactor}x`);
+    if (deviceScaleFactor === 2) {
+      await context.close();
+      continue;
+    }
+
+    // Tab through the page: every control is reached, and each shows a ring.
+    const controls = await page.$$eval('button, a[href], input, textarea, select', (all) =>
+      all.filter((el) => el.getClientRects().length > 0).map((el, i) => {
+        el.dataset.control = String(i);
+        return i;
+      }).length);
+    const reached = new Set();
+    const unringed = [];
+    for (let i = 0; i < controls + 10 && reached.size < controls; i++) {
+      await page.keyboard.press('Tab');
+      const focus = await page.evaluate(() => {
+        const el = document.activeElement;
+        const style = getComputedStyle(el);
+        return { id: el.dataset.control, ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2, what: el.outerHTML.slice(0, 80) };
+      });
+      if (focus.id === undefined) continue;
+      reached.add(focus.id);
+      if (!focus.ring) unringed.push(focus.what);
+    }
+    assert.equal(reached.size, controls, `${reached.size} of ${controls} controls reached by Tab`);
+    assert.deepEqual(unringed, [], 'a visible focus ring on each');
+    // And they act from the keyboard: Enter opens a file.
+    await page.focus('.room-files .file:has(.path:text-is("todo.txt"))');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.room-editor[aria-label="Editing todo.txt"]');
+    await page.focus('.room-files .file:has(.path:text-is("todo.txt"))');
+    await k.shot(page, '19-keyboard-focus');
+    await context.close();
+  }
 });

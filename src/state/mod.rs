@@ -677,8 +677,9 @@ impl RoomState {
         self.last_seen_rev = entry.rev();
         match entry {
             LogEntry::FileChanged(change) => self.apply_file_change(change),
-            LogEntry::RuntimeEvent(event) => {
+            LogEntry::RuntimeEvent(mut event) => {
                 self.last_event_ts = Some(event.ts);
+                as_javascript_numbers(&mut event.data);
                 self.events.push_back(event);
                 while self.events.len() > SNAPSHOT_EVENT_LIMIT {
                     self.events.pop_front();
@@ -905,6 +906,29 @@ impl RoomState {
         draft.base = Some(theirs.content.clone());
         draft.content = content;
         draft.status = DraftStatus::Queued;
+    }
+}
+
+/// The largest integer a JavaScript number holds exactly (2^53 - 1).
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// Numbers as JavaScript, and so IndexedDB, holds them: an integral number
+/// has no fraction (`68.0` becomes `68`). A cached event comes back that
+/// way whatever the hub sent, so an event reads the same live and from the
+/// cache.
+fn as_javascript_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            if let Some(x) = number.as_f64() {
+                if x.fract() == 0.0 && x.abs() <= MAX_SAFE_INTEGER {
+                    *number = (x as i64).into();
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(as_javascript_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(as_javascript_numbers),
+        _ => {}
     }
 }
 

@@ -168,6 +168,33 @@ fn history_keeps_the_newest_thousand_events() {
 }
 
 #[test]
+fn an_event_reads_the_same_live_and_from_the_cache() {
+    // The hub relays what the host posted, `68.0` included; the cache (a
+    // JavaScript object store) gives back `68`.
+    let live = r#"{"n":68.0,"half":0.5,"big":1e300,"list":[1.0,-2.0],"deep":{"x":3.0},"s":"4.0"}"#;
+    let cached = r#"{"n":68,"half":0.5,"big":1e300,"list":[1,-2],"deep":{"x":3},"s":"4.0"}"#;
+    let mut shown = Vec::new();
+    for data in [live, cached] {
+        let mut s = RoomState::default();
+        s.apply(Action::Welcome(welcome("g", 0, SyncMode::Snapshot, &[])));
+        s.apply(Action::Entries(vec![LogEntry::RuntimeEvent(
+            RuntimeEvent {
+                rev: 1,
+                ts: 1,
+                kind: "pulse".into(),
+                data: serde_json::from_str(data).unwrap(),
+            },
+        )]));
+        shown.push(s.events[0].data.to_string());
+    }
+    assert_eq!(shown[0], shown[1]);
+    assert_eq!(
+        shown[0],
+        r#"{"big":1e+300,"deep":{"x":3},"half":0.5,"list":[1,-2],"n":68,"s":"4.0"}"#
+    );
+}
+
+#[test]
 fn file_changes_update_files_and_project_rev_and_deletions_remove() {
     let mut s = joined();
     s.apply(Action::Entries(vec![change(4, "b.txt", "bee", None)]));

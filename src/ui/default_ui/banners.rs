@@ -1,6 +1,9 @@
 //! The banners that tell a person what the connection and the hub are
-//! doing. Status banners use `role="status"`; problems that need action use
-//! `role="alert"`.
+//! doing, written for screen readers as WCAG technique ARIA22 asks: the
+//! connection's live region (`role="status"`, `aria-atomic`) and the
+//! notices' (`role="status"`) are in the page from the start, so what
+//! appears in them is announced. A lost connection and a link that cannot
+//! work are alerts (`role="alert"`), announced as they appear.
 
 use gloo_timers::callback::Interval;
 use yew::prelude::*;
@@ -40,8 +43,10 @@ pub fn Banners() -> Html {
     };
     use_ticker(waiting_at.is_some());
 
-    let status = match &state.status {
-        ConnectionStatus::Connecting | ConnectionStatus::Connected => html! {},
+    // The live region holds the sentence that matters (the attempt); the
+    // countdown beside it changes every second and would be read out as
+    // often.
+    let (live, reconnecting) = match &state.status {
         ConnectionStatus::Reconnecting {
             attempt,
             next_retry_at,
@@ -59,13 +64,30 @@ pub fn Banners() -> Html {
                 let room = room.clone();
                 Callback::from(move |_| room.retry())
             };
-            html! {
-                <div class="room-banner warn" role="status" data-banner="reconnecting">
-                    <span>{ format!("Reconnecting… (attempt {attempt}, {when})") }</span>
-                    <button onclick={retry}>{ "Retry now" }</button>
-                </div>
-            }
+            (
+                format!("Reconnecting… (attempt {attempt})"),
+                html! {
+                    <>
+                        <span class="countdown">{ when }</span>
+                        <button onclick={retry}>{ "Retry now" }</button>
+                    </>
+                },
+            )
         }
+        _ => (String::new(), Html::default()),
+    };
+    let active = !live.is_empty();
+    let connection = html! {
+        <div class={classes!("room-connection", active.then_some("room-banner"), active.then_some("warn"))}
+            data-banner={active.then_some("reconnecting")}>
+            <span class="live" role="status" aria-atomic="true">{ live }</span>
+            { reconnecting }
+        </div>
+    };
+    let problem = match &state.status {
+        ConnectionStatus::Connecting
+        | ConnectionStatus::Connected
+        | ConnectionStatus::Reconnecting { .. } => html! {},
         ConnectionStatus::Lost => {
             let retry = {
                 let room = room.clone();
@@ -131,7 +153,7 @@ pub fn Banners() -> Html {
             Callback::from(move |_| room.dismiss_notice(index))
         };
         html! {
-            <div class="room-banner notice" role="status" data-banner={kind}>
+            <div class="room-banner notice" data-banner={kind}>
                 <span>{ text }</span>
                 <button class="quiet" onclick={dismiss} aria-label="Dismiss">{ "×" }</button>
             </div>
@@ -140,8 +162,17 @@ pub fn Banners() -> Html {
 
     html! {
         <div class="room-banners">
-            { status }
-            { for notices }
+            { connection }
+            { problem }
+            <div class="room-notices" role="status">
+                // Said before the first keystroke, and for as long as it holds.
+                if state.read_only {
+                    <div class="room-banner notice" data-banner="view-only">
+                        <span>{ "This link is view-only: you can read along, and nothing you type here is saved." }</span>
+                    </div>
+                }
+                { for notices }
+            </div>
         </div>
     }
 }

@@ -216,9 +216,13 @@ pub fn Editor(props: &EditorProps) -> Html {
             let (kind, label) = draft_label(&draft.status);
             html! { <span class="draft-state" data-draft={kind}>{ label }</span> }
         }
-        None if file.content.is_some() => {
-            html! { <span class="draft-state">{ format!("Revision {}", file.rev) }</span> }
+        // Revision 0: as the hub found it on disk, changed by nobody since.
+        None if file.content.is_some() && file.rev == 0 => {
+            html! { <span class="draft-state" data-rev="0">{ "Not edited in this room yet" }</span> }
         }
+        None if file.content.is_some() => html! {
+            <span class="draft-state" data-rev={file.rev.to_string()}>{ format!("Revision {}", file.rev) }</span>
+        },
         None => html! { <span class="draft-state">{ "New file" }</span> },
     };
 

@@ -11,27 +11,41 @@ use crate::ui::use_room;
 pub const CHART_SECONDS: u64 = 180;
 
 /// A bar chart of events per second over the last minutes, drawn from the
-/// cached history too (it ends at the newest event when offline).
+/// cached history too (it ends at the newest event when offline). Its
+/// labels are text in the page, not pixels in the canvas, so they are as
+/// sharp and as large as the page's text at any pixel ratio; the canvas
+/// draws only the bars, at the screen's own resolution.
 #[component]
 pub fn PulseChart() -> Html {
     let room = use_room();
     let canvas = use_node_ref();
     let newest = room.state.events.back().map(|e| (e.rev, e.ts));
+    let bins = {
+        let state = room.state.clone();
+        use_memo(newest, move |newest| {
+            let end = newest.map_or(0, |(_, ts)| ts + 1000);
+            per_second(&state.events, end, CHART_SECONDS)
+        })
+    };
+    let peak = bins.iter().copied().max().unwrap_or(0);
     {
         let canvas = canvas.clone();
-        let state = room.state.clone();
-        use_effect_with(newest, move |newest| {
-            let end = newest.map_or(0, |(_, ts)| ts + 1000);
-            let bins = per_second(&state.events, end, CHART_SECONDS);
-            draw(&canvas, &bins);
-        });
+        use_effect_with(bins, move |bins| draw(&canvas, bins));
     }
     let total = room.state.events.len();
+    let minutes = CHART_SECONDS / 60;
     html! {
         <figure class="room-pulse">
-            <figcaption>{ format!("Events per second, last {} minutes ({total} in history)", CHART_SECONDS / 60) }</figcaption>
-            <canvas ref={canvas} width="720" height="120" role="img"
-                aria-label="Chart of runtime events per second"></canvas>
+            <figcaption>{ format!("Events per second, last {minutes} minutes ({total} in history)") }</figcaption>
+            <div class="chart">
+                <canvas ref={canvas} role="img"
+                    aria-label={format!("Chart of runtime events per second, at most {peak} per second")}></canvas>
+                <span class="peak" aria-hidden="true">{ format!("{peak}/s") }</span>
+            </div>
+            <div class="axis" aria-hidden="true">
+                <span>{ format!("{minutes} min ago") }</span>
+                <span>{ "now" }</span>
+            </div>
         </figure>
     }
 }
@@ -40,6 +54,14 @@ fn draw(canvas: &NodeRef, bins: &[u32]) {
     let Some(canvas) = canvas.cast::<HtmlCanvasElement>() else {
         return;
     };
+    // One canvas pixel per screen pixel: sharp bars at 1x and 2x alike.
+    let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio().max(1.0));
+    let width = (f64::from(canvas.client_width().max(1)) * ratio).round() as u32;
+    let height = (f64::from(canvas.client_height().max(1)) * ratio).round() as u32;
+    if canvas.width() != width || canvas.height() != height {
+        canvas.set_width(width);
+        canvas.set_height(height);
+    }
     let Some(ctx) = canvas
         .get_context("2d")
         .ok()
@@ -48,21 +70,18 @@ fn draw(canvas: &NodeRef, bins: &[u32]) {
     else {
         return;
     };
-    let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
+    let (w, h) = (f64::from(width), f64::from(height));
     ctx.clear_rect(0.0, 0.0, w, h);
     let max = f64::from(bins.iter().copied().max().unwrap_or(0).max(1));
     let bar = w / bins.len().max(1) as f64;
-    ctx.set_fill_style_str("#4c6ef5");
+    ctx.set_fill_style_str("#3b5bdb");
     for (i, &count) in bins.iter().enumerate() {
         if count == 0 {
             continue;
         }
-        let height = (f64::from(count) / max) * (h - 4.0);
-        ctx.fill_rect(i as f64 * bar, h - height, (bar - 1.0).max(1.0), height);
+        let height = (f64::from(count) / max) * (h - 4.0 * ratio);
+        ctx.fill_rect(i as f64 * bar, h - height, (bar - ratio).max(1.0), height);
     }
-    ctx.set_fill_style_str("#868e96");
-    ctx.set_font("11px system-ui, sans-serif");
-    let _ = ctx.fill_text(&format!("max {}/s", max as u64), 4.0, 12.0);
 }
 
 /// The newest events, newest first.
