@@ -367,7 +367,7 @@ async function watchForConflicts(page) {
   await page.evaluate(() => {
     window.__conflictSeen = false;
     new MutationObserver(() => {
-      if (document.querySelector('.conflict')) window.__conflictSeen = true;
+      if (document.querySelector('section.conflict')) window.__conflictSeen = true;
     }).observe(document.body, { subtree: true, childList: true });
   });
 }
@@ -423,7 +423,7 @@ test('11. two tabs edit one file from the same revision while one is cut off: me
   await a.click('.conflict button:text-is("Save the result")');
   await k.until(async () => (await k.kitFile(file)) === picked, 'the picked result on disk');
   await k.until(async () => (await k.editorText(b)) === picked, 'the picked result in the other tab');
-  await a.waitForSelector('.conflict', { state: 'detached' });
+  await a.waitForSelector('section.conflict', { state: 'detached' });
 });
 
 test('12. saves queued across a hub kill -9 and restart land with no conflict view', async () => {
