@@ -82,7 +82,16 @@ async fn reconnecting_shows_the_attempt_and_a_countdown() {
     )
     .await;
     let el = banner(&root, "reconnecting").expect("the reconnecting banner");
-    assert_eq!(el.get_attribute("role").as_deref(), Some("status"));
+    // The live region says the attempt; the countdown beside it is not in
+    // the region, so it is not read out every second.
+    let live = el
+        .query_selector("[role=status][aria-atomic=true]")
+        .unwrap()
+        .expect("the connection's live region");
+    assert_eq!(
+        live.text_content().as_deref(),
+        Some("Reconnecting… (attempt 3)")
+    );
     let text = el.text_content().unwrap();
     assert!(
         text.contains("Reconnecting…")
@@ -98,6 +107,50 @@ async fn reconnecting_shows_the_attempt_and_a_countdown() {
         .text_content()
         .unwrap();
     assert!(text.contains("retrying in 3 s"), "{text}");
+}
+
+#[wasm_bindgen_test]
+async fn the_connections_live_region_is_there_before_anything_happens() {
+    // WCAG ARIA22: a region that exists, empty, while all is well, and
+    // whose text changes; a region that appears with its text is often
+    // not announced.
+    for status in [ConnectionStatus::Connecting, ConnectionStatus::Connected] {
+        let root = render(state_with(status.clone()), false).await;
+        let live = root
+            .query_selector(".room-connection [role=status][aria-atomic=true]")
+            .unwrap()
+            .unwrap_or_else(|| panic!("no live region when {status:?}"));
+        assert_eq!(live.text_content().as_deref(), Some(""), "{status:?}");
+        let notices = root
+            .query_selector(".room-notices")
+            .unwrap()
+            .expect("the notices' region");
+        assert_eq!(notices.get_attribute("role").as_deref(), Some("status"));
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_view_only_link_says_so_before_anything_is_typed() {
+    let root = render(
+        RoomState {
+            status: ConnectionStatus::Connected,
+            read_only: true,
+            ..RoomState::default()
+        },
+        false,
+    )
+    .await;
+    let notice = banner(&root, "view-only").expect("the view-only banner");
+    assert!(
+        notice
+            .text_content()
+            .unwrap()
+            .contains("nothing you type here is saved"),
+        "{:?}",
+        notice.text_content()
+    );
+    let editable = render(state_with(ConnectionStatus::Connected), false).await;
+    assert!(banner(&editable, "view-only").is_none());
 }
 
 #[wasm_bindgen_test]
@@ -186,6 +239,13 @@ async fn notices_have_their_banners() {
         ..RoomState::default()
     };
     let root = render(state, false).await;
+    // Inside the notices' live region, which was there before them.
+    assert_eq!(
+        root.query_selector_all(".room-notices[role=status] [data-banner]")
+            .unwrap()
+            .length(),
+        3
+    );
     let merged = banner(&root, "merged").expect("merged banner");
     assert_eq!(
         merged
