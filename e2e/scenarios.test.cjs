@@ -138,10 +138,15 @@ test('4. a hard refresh paints from IndexedDB before the hub answers, and even w
   const { context, page } = await fresh();
   await page.goto(link(config.editToken));
   await k.status(page, 'connected');
-  await k.kitPost('/events/3?kind=before-refresh');
-  await k.until(async () => (await k.eventRevs(page)).length >= 3, 'events');
+  // Enough history that reading the cache takes a while (tens of ms).
+  await k.kitPost('/events/600?kind=before-refresh');
+  await k.until(async () => (await k.eventRevs(page)).length >= 100, 'events');
+  // A pulse after them, whose value the host sent as a float (`61.0`).
+  const liveText = await k.until(async () => {
+    const texts = await eventTexts(page);
+    return Object.values(texts).some((t) => t.includes('"value"')) && texts;
+  }, 'a pulse on screen');
   await k.sleep(500); // the persister writes after each change
-  const liveText = await eventTexts(page);
 
   await k.kitPost('/proxy/socket-delay/2000');
   await page.reload();
@@ -166,11 +171,15 @@ test('4. a hard refresh paints from IndexedDB before the hub answers, and even w
       .map((n) => performance.getEntriesByName(`room:${n}`))
       .map((entries) => (entries.length === 1 ? entries[0].startTime : NaN)));
   assert.ok(timeline.every((t, i) => i === 0 || t >= timeline[i - 1]), `marks in order: ${timeline}`);
-  const firstByte = (await k.kitJson('/stats')).proxy.socketFirstByteMs;
+  const { socketFirstByteMs: firstByte, socketRequestMs: requested } = (await k.kitJson('/stats')).proxy;
   await k.kitPost('/proxy/socket-delay/0');
   assert.ok(marks.painted < firstByte, `painted ${marks.painted} before the hub's first byte ${firstByte}`);
+  // The socket did not wait for the cache: its upgrade request was on the
+  // wire before the cache had been read.
+  const cacheLoaded = await page.evaluate(() => performance.timeOrigin + performance.getEntriesByName('room:cache-loaded')[0].startTime);
+  assert.ok(requested < cacheLoaded, `the socket asked ${Math.round(cacheLoaded - requested)} ms before the cache was read`);
   assert.ok(marks.painted < marks.synced);
-  console.log(`scenario 4: painted ${Math.round(firstByte - marks.painted)} ms before the hub's first byte, ${Math.round(marks.synced - marks.painted)} ms before synced`);
+  console.log(`scenario 4: painted ${Math.round(firstByte - marks.painted)} ms before the hub's first byte, ${Math.round(marks.synced - marks.painted)} ms before synced; the socket asked ${Math.round(cacheLoaded - requested)} ms before the cache was read`);
 
   await k.kitPost('/proxy/mode/blackhole-sockets');
   await page.reload();

@@ -172,6 +172,8 @@ async fn stats(State(kit): Shared) -> Response {
             "forwarded": s.forwarded.load(Ordering::Relaxed),
             "socketAttempts": s.socket_attempts.load(Ordering::Relaxed),
             "socketFirstByteMs": s.socket_first_byte_ms.load(Ordering::Relaxed),
+            "socketRequestMs": s.socket_request_ms.load(Ordering::Relaxed),
+            "httpBytesToBrowser": s.http_bytes_to_browser.load(Ordering::Relaxed),
         },
     }))
     .into_response()

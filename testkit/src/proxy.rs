@@ -57,6 +57,12 @@ pub struct ProxyStats {
     /// Unix ms at which the first byte from the hub was passed on to the
     /// browser, on the newest WebSocket connection.
     pub socket_first_byte_ms: AtomicU64,
+    /// Unix ms at which the newest WebSocket upgrade request arrived.
+    pub socket_request_ms: AtomicU64,
+    /// Bytes passed from the hub to the browser on connections that are not
+    /// WebSockets (pages and assets, headers included): what a page load
+    /// costs on the wire.
+    pub http_bytes_to_browser: AtomicU64,
 }
 
 /// The running proxy.
@@ -167,6 +173,9 @@ impl Proxy {
             .contains("upgrade: websocket");
         if socket {
             self.stats.socket_attempts.fetch_add(1, Ordering::Relaxed);
+            self.stats
+                .socket_request_ms
+                .store(now_ms(), Ordering::Relaxed);
         }
         if self.mode().refuses(socket) {
             return;
@@ -212,7 +221,7 @@ impl Proxy {
             socket,
             flow,
             Some(Arc::clone(delay)),
-            socket.then(|| Arc::clone(&self.stats)),
+            Some(Arc::clone(&self.stats)),
         );
         tokio::select! {
             () = up => {}
@@ -239,51 +248,87 @@ impl Flow {
     }
 }
 
+/// Chunks read but not yet passed on, at most (16 KiB each): past that the
+/// proxy stops reading and the sender feels it, as on a real link.
+const IN_FLIGHT_CHUNKS: usize = 64;
+
+/// Moves bytes one way. A delay is latency, not a stall: each chunk is
+/// passed on `delay` after it was read, while later chunks are read
+/// meanwhile, so a delayed link still carries its full rate.
 async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
-    mut mode: watch::Receiver<Mode>,
+    mode: watch::Receiver<Mode>,
     socket: bool,
     flow: Flow,
     delay_ms: Option<Arc<AtomicU64>>,
-    first_byte: Option<Arc<ProxyStats>>,
+    // Given for the hub-to-browser direction, which is counted.
+    to_browser: Option<Arc<ProxyStats>>,
 ) {
-    let mut buf = vec![0_u8; 16 * 1024];
-    let mut first = true;
-    loop {
-        // In a blackhole nothing is read, so nothing is acknowledged
-        // upstream either: the sender's buffers fill, as on a dead link.
-        if mode.wait_for(|m| !m.holds(socket)).await.is_err() {
-            return;
-        }
-        flow.stay_silent_if_lost().await;
-        let n = match from.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        if let Some(delay) = &delay_ms {
-            let ms = delay.load(Ordering::Relaxed);
-            if ms > 0 {
-                tokio::time::sleep(Duration::from_millis(ms)).await;
+    let (chunks, mut in_flight) =
+        tokio::sync::mpsc::channel::<(tokio::time::Instant, Vec<u8>)>(IN_FLIGHT_CHUNKS);
+    let read = {
+        let (mut mode, flow) = (mode.clone(), flow.clone());
+        async move {
+            let mut buf = vec![0_u8; 16 * 1024];
+            loop {
+                // In a blackhole nothing is read, so nothing is acknowledged
+                // upstream either: the sender's buffers fill, as on a dead link.
+                if mode.wait_for(|m| !m.holds(socket)).await.is_err() {
+                    return;
+                }
+                flow.stay_silent_if_lost().await;
+                let n = match from.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                let delay = delay_ms.as_ref().map_or(0, |d| d.load(Ordering::Relaxed));
+                let due = tokio::time::Instant::now() + Duration::from_millis(delay);
+                if chunks.send((due, buf[..n].to_vec())).await.is_err() {
+                    return;
+                }
             }
         }
-        // Bytes read just before a blackhole began are held too, and
-        // those of a flow a drop cut are never delivered.
-        if mode.wait_for(|m| !m.holds(socket)).await.is_err() {
-            return;
-        }
-        flow.stay_silent_if_lost().await;
-        if to.write_all(&buf[..n]).await.is_err() {
-            return;
-        }
-        if first {
+    };
+    let write = async move {
+        let mut mode = mode;
+        let mut first = true;
+        while let Some((due, chunk)) = in_flight.recv().await {
+            tokio::time::sleep_until(due).await;
+            // Bytes read just before a blackhole began are held too, and
+            // those of a flow a drop cut are never delivered.
+            if mode.wait_for(|m| !m.holds(socket)).await.is_err() {
+                return;
+            }
+            flow.stay_silent_if_lost().await;
+            if to.write_all(&chunk).await.is_err() {
+                return;
+            }
+            match &to_browser {
+                Some(stats) if !socket => {
+                    stats
+                        .http_bytes_to_browser
+                        .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                }
+                Some(stats) if first => {
+                    stats
+                        .socket_first_byte_ms
+                        .store(now_ms(), Ordering::Relaxed);
+                }
+                _ => {}
+            }
             first = false;
-            if let Some(stats) = &first_byte {
-                stats
-                    .socket_first_byte_ms
-                    .store(now_ms(), Ordering::Relaxed);
-            }
         }
+    };
+    // The write side ends when the read side has ended and everything read
+    // has been passed on; a write error ends both.
+    let read_then_wait = async {
+        read.await;
+        std::future::pending::<()>().await
+    };
+    tokio::select! {
+        () = write => {}
+        () = read_then_wait => {}
     }
 }
 
@@ -313,6 +358,33 @@ mod tests {
             Ok(Ok(_)) => Some(buf),
             _ => None,
         }
+    }
+
+    #[tokio::test]
+    async fn a_delay_is_latency_and_the_link_keeps_its_rate() {
+        let proxy = Proxy::start(echo().await).await.unwrap();
+        proxy.set_delay(100);
+        let stream = TcpStream::connect(("127.0.0.1", proxy.port)).await.unwrap();
+        let (mut read, mut write) = stream.into_split();
+        let sent: Vec<u8> = (0..512 * 1024_u32).map(|i| (i % 251) as u8).collect();
+        let started = std::time::Instant::now();
+        let to_send = sent.clone();
+        // The write half comes back to be kept open: a half-close ends the
+        // connection through the proxy.
+        let writer = tokio::spawn(async move {
+            write.write_all(&to_send).await.unwrap();
+            write
+        });
+        let mut got = vec![0_u8; sent.len()];
+        read.read_exact(&mut got).await.unwrap();
+        let took = started.elapsed();
+        drop(writer.await.unwrap());
+        assert_eq!(got, sent);
+        // 32 chunks or more: one 100 ms stall each would take 3.2 s.
+        assert!(
+            took >= Duration::from_millis(100) && took < Duration::from_millis(1500),
+            "512 KiB through a 100 ms delay took {took:?}"
+        );
     }
 
     #[tokio::test]

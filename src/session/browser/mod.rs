@@ -15,10 +15,9 @@ use std::rc::Rc;
 
 use futures_channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures_util::{FutureExt, SinkExt, StreamExt};
-use gloo_net::websocket::futures::WebSocket;
 use gloo_net::websocket::Message;
 use gloo_timers::future::TimeoutFuture;
-use room_protocol::{Token, SUBPROTOCOL};
+use room_protocol::Token;
 
 use super::publish::Publisher;
 use super::{Command, Input, SessionCore};
@@ -187,6 +186,9 @@ struct Shell {
     core: SessionCore,
     url: String,
     socket: Option<Socket>,
+    /// The socket opened at start, while the cache was read, until the
+    /// first attempt takes it.
+    early: Option<Socket>,
     shared: Rc<Shared>,
     /// New states for the persister.
     persist: UnboundedSender<Rc<RoomState>>,
@@ -207,6 +209,12 @@ async fn run(
     tx: UnboundedSender<Input>,
 ) {
     mark_once(marks::SESSION_START);
+    // The first attempt's socket starts opening now, while the cache is
+    // read: the connection is made meanwhile, and `hello`, which needs the
+    // cached revision, goes out once the core has it and asks to connect.
+    // The hub sends nothing before `hello`, so nothing it says can be
+    // applied before the cached state.
+    let early = config.token.as_ref().and_then(|token| Socket::open(&config.url, token).ok());
     let (cache, mut trouble): (Rc<dyn RoomCache>, Option<CacheError>) = match &config.cache {
         CacheChoice::Memory => (Rc::new(MemoryCache::new()), None),
         CacheChoice::IndexedDb { room_id, options } => {
@@ -283,6 +291,7 @@ async fn run(
         core,
         url: config.url,
         socket: None,
+        early,
         shared: Rc::clone(&shared),
         persist: persist_tx,
         cache_failures: Some(fail_rx),
@@ -425,14 +434,16 @@ impl Shell {
 
     fn connect(&mut self) {
         self.socket = None;
+        // The first attempt takes the socket opened while the cache was read.
+        if let Some(early) = self.early.take() {
+            self.socket = Some(early);
+            return;
+        }
         // The token the session started with, in its one home: the state.
         let state = self.core.state();
         let Some(token) = &state.token else { return };
-        let protocols = [SUBPROTOCOL.to_owned(), token.subprotocol()];
-        match WebSocket::open_with_protocols(&self.url, &protocols) {
-            Ok(ws) => {
-                self.socket = Some(Socket { ws });
-            }
+        match Socket::open(&self.url, token) {
+            Ok(socket) => self.socket = Some(socket),
             Err(e) => {
                 // The browser's message is about the URL, never the token.
                 web_sys::console::warn_1(

@@ -3,11 +3,22 @@
 use futures_util::{SinkExt, StreamExt};
 use gloo_net::websocket::futures::WebSocket;
 use gloo_net::websocket::{Message, State, WebSocketError};
+use room_protocol::{Token, SUBPROTOCOL};
 
 /// An open or opening socket. Whether it has opened is the core's to know
 /// (its phase), not the socket's.
 pub(super) struct Socket {
     pub(super) ws: WebSocket,
+}
+
+impl Socket {
+    /// Starts opening the room's socket at `url`, offering the protocol and
+    /// the token as subprotocols (the token is never in the URL).
+    /// The error is the browser's, about the URL; it never names the token.
+    pub(super) fn open(url: &str, token: &Token) -> Result<Self, impl std::fmt::Display> {
+        let protocols = [SUBPROTOCOL.to_owned(), token.subprotocol()];
+        WebSocket::open_with_protocols(url, &protocols).map(|ws| Self { ws })
+    }
 }
 
 /// What the socket did.
