@@ -42,6 +42,8 @@ async function marks(page) {
     return {
       wasmFetched: wasm?.responseEnd ?? null,
       sessionStart: at('room:session-start'),
+      cacheOpened: at('room:cache-opened'),
+      cacheRead: at('room:cache-read'),
       cacheLoaded: at('room:cache-loaded'),
       painted: at('room:cache-painted'),
       socketOpen: at('room:socket-open'),
@@ -80,7 +82,7 @@ function summary(runs, { warm }) {
     out.paintedOverSynced = round(out.paintedMsMedian / out.syncedMsMedian, 2);
     out.paintedBeforeHubData = runs.filter((r) => r.beforeHub).length;
   }
-  const steps = ['wasmFetched', 'sessionStart', 'cacheLoaded', 'painted', 'socketOpen', 'firstFrame', 'synced'];
+  const steps = ['wasmFetched', 'sessionStart', 'cacheOpened', 'cacheRead', 'cacheLoaded', 'painted', 'socketOpen', 'firstFrame', 'synced'];
   out.timelineMsMedian = Object.fromEntries(steps.filter((s) => runs.every((r) => r[s] !== null)).map((s) => [s, pick(s)]));
   return out;
 }

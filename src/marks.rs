@@ -5,7 +5,13 @@
 
 /// The session started (the component mounted and found its token).
 pub const SESSION_START: &str = "room:session-start";
-/// The cache was opened and read (before anything is rendered from it).
+/// The cache's database is open (IndexedDB; a memory cache opens at once).
+pub const CACHE_OPENED: &str = "room:cache-opened";
+/// IndexedDB has answered every read of the cache, before the records are
+/// decoded into Rust.
+pub const CACHE_READ: &str = "room:cache-read";
+/// The cache was opened, read and decoded (before anything is rendered
+/// from it).
 pub const CACHE_LOADED: &str = "room:cache-loaded";
 /// Cached files and history are on screen.
 pub const CACHE_PAINTED: &str = "room:cache-painted";

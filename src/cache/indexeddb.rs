@@ -337,6 +337,7 @@ async fn load(tx: Transaction) -> Result<CachedRoom, CacheError> {
         profile.get(JsValue::from_str(PROFILE)),
         tx.done(),
     );
+    crate::marks::mark_once(crate::marks::CACHE_READ);
     let fail = |e: rexie::Error| failure(&e);
     let room = CachedRoom {
         files: records::<CachedFile>(files.map_err(fail)?),

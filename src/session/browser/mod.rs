@@ -224,6 +224,7 @@ async fn run(
             }
         }
     };
+    mark_once(marks::CACHE_OPENED);
     let mut cached = match cache.load().await {
         Ok(cached) => cached,
         Err(e) => {

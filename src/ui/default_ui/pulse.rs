@@ -30,7 +30,16 @@ pub fn PulseChart() -> Html {
     let peak = bins.iter().copied().max().unwrap_or(0);
     {
         let canvas = canvas.clone();
-        use_effect_with(bins, move |bins| draw(&canvas, bins));
+        // In the next animation frame, where the browser lays the page out
+        // anyway: reading the canvas's size here, in the render's effect,
+        // would force that layout before the room is even painted.
+        use_effect_with(bins, move |bins| {
+            let bins = std::rc::Rc::clone(bins);
+            let frame = wasm_bindgen::closure::Closure::once_into_js(move || draw(&canvas, &bins));
+            if let Some(window) = web_sys::window() {
+                let _ = window.request_animation_frame(frame.unchecked_ref());
+            }
+        });
     }
     let total = room.state.events.len();
     let minutes = CHART_SECONDS / 60;
