@@ -171,31 +171,27 @@ test('4. a hard refresh paints from IndexedDB before the hub answers, and even w
   for (const rev of both) assert.equal(cachedText[rev], liveText[rev], `event ${rev}`);
   assert.ok(Object.values(liveText).some((t) => /"value":\d+[,}]/.test(t)), `pulse values shown whole: ${Object.values(liveText)[0]}`);
   await k.status(page, 'connected');
-  const marks = await page.evaluate(() => {
-    const at = (name) => performance.timeOrigin + performance.getEntriesByName(name)[0].startTime;
-    return { painted: at('room:cache-painted'), synced: at('room:synced') };
-  });
-  // Every start-up mark, once, in the order the steps happen (the hub's
-  // bytes are held back, so the socket opens after the paint).
-  const timeline = await page.evaluate(() =>
-    ['session-start', 'cache-loaded', 'cache-painted', 'socket-open', 'first-frame', 'synced']
+  // Every start-up mark, once, in page time, and when the page created its
+  // first WebSocket (the init script at the top of this test).
+  const seen = await page.evaluate(() => ({
+    origin: performance.timeOrigin,
+    created: window.__socketsCreated[0],
+    timeline: ['session-start', 'cache-loaded', 'cache-painted', 'socket-open', 'first-frame', 'synced']
       .map((n) => performance.getEntriesByName(`room:${n}`))
-      .map((entries) => (entries.length === 1 ? entries[0].startTime : NaN)));
-  assert.ok(timeline.every((t, i) => i === 0 || t >= timeline[i - 1]), `marks in order: ${timeline}`);
+      .map((entries) => (entries.length === 1 ? entries[0].startTime : NaN)),
+  }));
+  const [start, loaded, painted, , , synced] = seen.timeline;
+  // In the order the steps happen (the hub's bytes are held back, so the
+  // socket opens after the paint).
+  assert.ok(seen.timeline.every((t, i) => i === 0 || t >= seen.timeline[i - 1]), `marks in order: ${seen.timeline}`);
   const { socketFirstByteMs: firstByte, socketRequestMs: requested } = (await k.kitJson('/stats')).proxy;
   await k.kitPost('/proxy/socket-delay/0');
-  assert.ok(marks.painted < firstByte, `painted ${marks.painted} before the hub's first byte ${firstByte}`);
+  assert.ok(seen.origin + painted < firstByte, `painted ${seen.origin + painted} before the hub's first byte ${firstByte}`);
   // The socket did not wait for the cache: it was created before the cache
-  // had been read (recorded by the page's own WebSocket constructor, see
-  // below), and its upgrade request reached the wire meanwhile.
-  const opening = await page.evaluate(() => {
-    const at = (n) => performance.getEntriesByName(n)[0].startTime;
-    return { created: window.__socketsCreated[0], start: at('room:session-start'), loaded: at('room:cache-loaded'), origin: performance.timeOrigin };
-  });
-  assert.ok(opening.created < opening.loaded, `the socket was created ${Math.round(opening.loaded - opening.created)} ms before the cache was read`);
-  const requestedAfterStart = Math.round(requested - (opening.origin + opening.start));
-  assert.ok(marks.painted < marks.synced);
-  console.log(`scenario 4: painted ${Math.round(firstByte - marks.painted)} ms before the hub's first byte, ${Math.round(marks.synced - marks.painted)} ms before synced; the socket was created ${Math.round(opening.created - opening.start)} ms after session start and asked on the wire ${requestedAfterStart} ms after it, the cache was read ${Math.round(opening.loaded - opening.start)} ms after it`);
+  // had been read, and its upgrade request reached the wire meanwhile.
+  assert.ok(seen.created < loaded, `the socket was created ${Math.round(loaded - seen.created)} ms before the cache was read`);
+  assert.ok(painted < synced);
+  console.log(`scenario 4: painted ${Math.round(firstByte - seen.origin - painted)} ms before the hub's first byte, ${Math.round(synced - painted)} ms before synced; the socket was created ${Math.round(seen.created - start)} ms after session start and asked on the wire ${Math.round(requested - seen.origin - start)} ms after it, the cache was read ${Math.round(loaded - start)} ms after it`);
 
   await k.kitPost('/proxy/mode/blackhole-sockets');
   await page.reload();
