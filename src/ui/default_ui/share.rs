@@ -199,13 +199,11 @@ pub fn SharePanel() -> Html {
         None => html! {},
         Some((_, Copied::Done)) => html! { { "Copied" } },
         Some((label, Copied::ByHand(link))) => html! {
-            <>
-                <label>
-                    { "Select and copy this link: " }
-                    <input ref={by_hand.clone()} class="copy-by-hand" readonly=true value={link.clone()}
-                        aria-label={format!("{label}: the link to copy")} />
-                </label>
-            </>
+            <label>
+                { "Select and copy this link: " }
+                <input ref={by_hand.clone()} class="copy-by-hand" readonly=true value={link.clone()}
+                    aria-label={format!("{label}: the link to copy")} />
+            </label>
         },
     };
     html! {
