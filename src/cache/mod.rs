@@ -14,7 +14,7 @@
 //! costs a handful of transactions, however fast it arrives.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use futures_util::future::{ready, LocalBoxFuture};
@@ -22,7 +22,7 @@ use room_protocol::{PeerProfile, ProjectVersion, RuntimeEvent, SNAPSHOT_EVENT_LI
 use serde::{Deserialize, Serialize};
 
 use crate::error::CacheError;
-use crate::state::{ConnectionStatus, Draft, FileEntry, RoomState};
+use crate::state::{ConnectionStatus, Draft, FileEntry, PathMap, RoomState};
 
 #[cfg(target_arch = "wasm32")]
 mod indexeddb;
@@ -255,7 +255,7 @@ pub fn diff(prev: &RoomState, next: &RoomState) -> CacheWrite {
     if meta != meta_of(prev) || (reset && meta.is_some()) {
         batch.meta = meta;
     }
-    let empty = BTreeMap::new();
+    let empty = PathMap::new();
     let old_files = if reset { &empty } else { &prev.files };
     for (path, file) in &next.files {
         let unchanged = old_files
@@ -269,7 +269,7 @@ pub fn diff(prev: &RoomState, next: &RoomState) -> CacheWrite {
         batch.files_delete = prev
             .files
             .keys()
-            .filter(|path| !next.files.contains_key(*path))
+            .filter(|path| !next.files.contains_key(path))
             .cloned()
             .collect();
     }
@@ -296,7 +296,7 @@ pub fn diff(prev: &RoomState, next: &RoomState) -> CacheWrite {
     batch.drafts_delete = prev
         .drafts
         .keys()
-        .filter(|path| !next.drafts.contains_key(*path))
+        .filter(|path| !next.drafts.contains_key(path))
         .cloned()
         .collect();
     if prev.profile != next.profile {
@@ -328,9 +328,8 @@ fn cached_file(path: &str, file: &FileEntry) -> CachedFile {
 }
 
 /// The drafts of a state, from cached records.
-pub(crate) fn drafts_table(drafts: Vec<CachedDraft>) -> BTreeMap<String, Draft> {
-    // `insert` rather than `collect()`: see `FileEntry::table`.
-    let mut table = BTreeMap::new();
+pub(crate) fn drafts_table(drafts: Vec<CachedDraft>) -> PathMap<Draft> {
+    let mut table = PathMap::new();
     for cached in drafts {
         table.insert(cached.path, cached.draft);
     }

@@ -2,7 +2,7 @@
 //! and the session report, and the person's intents). No timers, sockets
 //! or storage: the session feeds it frames and the UI reads it.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
@@ -69,11 +69,8 @@ impl FileEntry {
     /// A file table from `(path, content, rev)` triples.
     pub(crate) fn table(
         files: impl IntoIterator<Item = (String, String, u64)>,
-    ) -> BTreeMap<String, FileEntry> {
-        // Inserting one by one rather than `collect()`: collecting sorts
-        // with a stable sort whose code, per element type, is kilobytes of
-        // wasm; `insert` is already there.
-        let mut table = BTreeMap::new();
+    ) -> PathMap<FileEntry> {
+        let mut table = PathMap::new();
         for (path, content, rev) in files {
             let entry = FileEntry {
                 content: content.into(),
@@ -392,7 +389,7 @@ pub struct RoomState {
     /// `ts` of the newest runtime event applied.
     pub last_event_ts: Option<u64>,
     /// Files by path, as confirmed by the hub.
-    pub files: BTreeMap<String, FileEntry>,
+    pub files: PathMap<FileEntry>,
     /// The newest runtime events, oldest first, at most
     /// [`SNAPSHOT_EVENT_LIMIT`].
     pub events: VecDeque<RuntimeEvent>,
@@ -415,7 +412,7 @@ pub struct RoomState {
     /// The room's view-only token, when the hub shared it (editors only).
     pub read_only_token: Option<room_protocol::Token>,
     /// Local edits not yet acknowledged, by path.
-    pub drafts: BTreeMap<String, Draft>,
+    pub drafts: PathMap<Draft>,
     /// Messages for the person, oldest first.
     pub notices: Vec<Notice>,
     /// How this person appears to others.
@@ -437,7 +434,7 @@ impl Default for RoomState {
             project: None,
             last_seen_rev: 0,
             last_event_ts: None,
-            files: BTreeMap::new(),
+            files: PathMap::new(),
             events: VecDeque::new(),
             peers: Vec::new(),
             peer_id: None,
@@ -446,7 +443,7 @@ impl Default for RoomState {
             read_only: false,
             token: None,
             read_only_token: None,
-            drafts: BTreeMap::new(),
+            drafts: PathMap::new(),
             notices: Vec::new(),
             profile: PeerProfile::default(),
             sync_mode: None,
@@ -457,10 +454,12 @@ impl Default for RoomState {
 }
 
 mod action;
+mod path_map;
 #[cfg(feature = "testing")]
 pub use action::Action;
 #[cfg(not(feature = "testing"))]
 pub(crate) use action::Action;
+pub use path_map::PathMap;
 
 impl RoomState {
     crate::internal! {
@@ -516,6 +515,32 @@ impl RoomState {
                 }
             }
             Intent::Retry => {}
+        }
+    }
+
+    /// Every path the page lists, in order, each once: the files the hub
+    /// has, plus drafts of files it does not have yet.
+    pub fn paths(&self) -> Vec<&String> {
+        // Both maps are in path order: merge them rather than sort.
+        let mut files = self.files.keys().peekable();
+        let mut drafts = self.drafts.keys().peekable();
+        let mut paths = Vec::with_capacity(self.files.len());
+        loop {
+            let next = match (files.peek(), drafts.peek()) {
+                (Some(file), Some(draft)) if draft < file => drafts.next(),
+                (Some(file), Some(draft)) => {
+                    if draft == file {
+                        drafts.next();
+                    }
+                    files.next()
+                }
+                (Some(_), None) => files.next(),
+                (None, _) => drafts.next(),
+            };
+            match next {
+                Some(path) => paths.push(path),
+                None => return paths,
+            }
         }
     }
 

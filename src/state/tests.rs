@@ -483,3 +483,26 @@ fn an_unreadable_draft_status_keeps_the_text_as_editing() {
         assert_eq!(draft.content, "unsaved");
     }
 }
+
+#[test]
+fn the_page_lists_every_file_and_every_draft_once_in_path_order() {
+    let mut s = RoomState::default();
+    s.apply(Action::Welcome(welcome(
+        "g1",
+        0,
+        SyncMode::Snapshot,
+        &[("b.txt", "b", 0), ("d.txt", "d", 0), ("f.txt", "f", 0)],
+    )));
+    for path in ["a.txt", "d.txt", "e.txt", "g.txt"] {
+        s.apply(Action::Person(Intent::Type {
+            path: path.into(),
+            content: "typed".into(),
+        }));
+    }
+    let paths: Vec<&str> = s.paths().into_iter().map(String::as_str).collect();
+    assert_eq!(
+        paths,
+        ["a.txt", "b.txt", "d.txt", "e.txt", "f.txt", "g.txt"]
+    );
+    assert!(RoomState::default().paths().is_empty());
+}

@@ -2,7 +2,6 @@
 //! and `BroadcastChannel`.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 
 use futures_channel::oneshot;
 use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
@@ -22,7 +21,9 @@ type Ask = Shared<LocalBoxFuture<'static, Option<String>>>;
 
 thread_local! {
     /// The request in flight per room, shared by every caller (single-flight).
-    static IN_FLIGHT: RefCell<HashMap<String, Ask>> = RefCell::new(HashMap::new());
+    /// A page is in one room or a few: a list, not a `HashMap`, whose
+    /// hasher and table are kilobytes of wasm.
+    static IN_FLIGHT: RefCell<Vec<(String, Ask)>> = const { RefCell::new(Vec::new()) };
     /// Requests actually posted on the channel, for tests and diagnostics.
     static POSTED: Cell<u32> = const { Cell::new(0) };
 }
@@ -84,14 +85,17 @@ pub async fn bootstrap(room_id: &str) -> Result<TokenOutcome, ClientError> {
 /// Asks other tabs for the room's token. Concurrent callers share one
 /// request; it gives up after [`ASK_TIMEOUT_MS`].
 pub async fn request_from_other_tabs(room_id: &str) -> Option<String> {
-    let ask = IN_FLIGHT.with(|map| {
-        map.borrow_mut()
-            .entry(room_id.to_owned())
-            .or_insert_with(|| ask_once(room_id.to_owned()).boxed_local().shared())
-            .clone()
+    let ask = IN_FLIGHT.with(|asks| {
+        let mut asks = asks.borrow_mut();
+        if let Some((_, ask)) = asks.iter().find(|(room, _)| room == room_id) {
+            return ask.clone();
+        }
+        let ask = ask_once(room_id.to_owned()).boxed_local().shared();
+        asks.push((room_id.to_owned(), ask.clone()));
+        ask
     });
     let answer = ask.await;
-    IN_FLIGHT.with(|map| map.borrow_mut().remove(room_id));
+    IN_FLIGHT.with(|asks| asks.borrow_mut().retain(|(room, _)| room != room_id));
     answer
 }
 

@@ -25,14 +25,8 @@ pub struct FileListProps {
 pub fn FileList(props: &FileListProps) -> Html {
     let room = use_room();
     let state = &room.state;
-    // Files the hub has, plus drafts of files it does not have yet.
-    let mut paths: Vec<&String> = state.files.keys().chain(state.drafts.keys()).collect();
     let others: Vec<_> = state.people().into_iter().filter(|p| !p.me).collect();
-    // Unstable sort: same result for distinct keys, and a fraction of the
-    // code size of the stable one.
-    paths.sort_unstable();
-    paths.dedup();
-    let items = paths.into_iter().map(|path| {
+    let items = state.paths().into_iter().map(|path| {
         let selected = props.selected.as_deref() == Some(path.as_str());
         let draft = state.drafts.get(path);
         let marker = draft.map(|d| match d.status {
