@@ -223,13 +223,9 @@ pub fn apply_write(room: &mut CachedRoom, batch: CacheWrite) {
         !batch.files_delete.contains(&f.path) && !batch.files_put.iter().any(|p| p.path == f.path)
     });
     room.files.extend(batch.files_put);
-    // A later write of the same rev replaces the earlier one.
-    let mut new_revs: Vec<u64> = batch.events_put.iter().map(|e| e.rev).collect();
-    new_revs.sort_unstable();
-    room.events
-        .retain(|e| new_revs.binary_search(&e.rev).is_err());
-    room.events.extend(batch.events_put);
-    room.events.sort_unstable_by_key(|e| e.rev);
+    for event in batch.events_put {
+        put_by_rev(&mut room.events, event);
+    }
     if let Some(below) = batch.events_drop_below {
         room.events.retain(|e| e.rev >= below);
     }
@@ -239,6 +235,21 @@ pub fn apply_write(room: &mut CachedRoom, batch: CacheWrite) {
     room.drafts.extend(batch.drafts_put);
     if let Some(profile) = batch.profile {
         room.profile = Some(profile);
+    }
+}
+
+/// Puts `event` into `events`, kept in rev order, as a put into the
+/// `events` store does: an event with the same rev is replaced. Cheap when
+/// it goes at the end, as events mostly do. (Not a sort: each sort
+/// instantiation is kilobytes of wasm.)
+fn put_by_rev(events: &mut Vec<RuntimeEvent>, event: RuntimeEvent) {
+    if events.last().is_none_or(|last| last.rev < event.rev) {
+        events.push(event);
+        return;
+    }
+    match events.binary_search_by_key(&event.rev, |e| e.rev) {
+        Ok(i) => events[i] = event,
+        Err(i) => events.insert(i, event),
     }
 }
 
@@ -351,10 +362,13 @@ impl RoomState {
             state.last_event_ts = meta.last_event_ts;
             state.files =
                 FileEntry::table(cached.files.into_iter().map(|f| (f.path, f.content, f.rev)));
-            let mut events = cached.events;
-            // IndexedDB returns them in key order already; this only guards
-            // against a cache written by something else. Revs are unique.
-            events.sort_unstable_by_key(|e| e.rev);
+            // IndexedDB returns them in key order already, so each goes at
+            // the end; this only guards against a cache written by
+            // something else.
+            let mut events = Vec::with_capacity(cached.events.len());
+            for event in cached.events {
+                put_by_rev(&mut events, event);
+            }
             let excess = events.len().saturating_sub(SNAPSHOT_EVENT_LIMIT);
             state.events = events.into_iter().skip(excess).collect();
         }

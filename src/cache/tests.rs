@@ -471,13 +471,43 @@ fn later_writes_replace_earlier_ones_and_deletes_apply() {
             ..CacheWrite::default()
         },
     );
-    let events: Vec<(u64, serde_json::Value)> = room
-        .events
-        .iter()
-        .map(|e| (e.rev, e.data.clone()))
-        .collect();
-    assert_eq!(events, [(4, json!(1)), (5, json!(2)), (6, json!(2))]);
+    let events = |room: &CachedRoom| -> Vec<(u64, serde_json::Value)> {
+        room.events.iter().map(|e| (e.rev, e.data.clone())).collect()
+    };
+    assert_eq!(events(&room), [(4, json!(1)), (5, json!(2)), (6, json!(2))]);
     assert_eq!(room.files, [file("a", "two")]);
+    // Out of order, below and between what is there, one rev twice: each
+    // put lands at its rev, and the later of two puts wins.
+    apply_write(
+        &mut room,
+        CacheWrite {
+            events_put: vec![event(9, 3), event(2, 3), event(7, 3), event(2, 4), event(5, 3)],
+            ..CacheWrite::default()
+        },
+    );
+    assert_eq!(
+        events(&room),
+        [(2, json!(4)), (4, json!(1)), (5, json!(3)), (6, json!(2)), (7, json!(3)), (9, json!(3))]
+    );
+}
+
+#[test]
+fn a_page_starts_with_cached_events_in_rev_order_whatever_order_they_were_read_in() {
+    let event = |rev: u64| RuntimeEvent {
+        rev,
+        ts: rev,
+        kind: "k".into(),
+        data: json!(rev),
+    };
+    let joined = with(&RoomState::default(), [welcome("g1", &[("a.txt", "a")])]);
+    let cached = CachedRoom {
+        meta: meta_of(&joined),
+        events: [5, 1, 3, 2, 4].into_iter().map(event).collect(),
+        ..CachedRoom::default()
+    };
+    let state = RoomState::from_cache(cached, None);
+    let revs: Vec<u64> = state.events.iter().map(|e| e.rev).collect();
+    assert_eq!(revs, [1, 2, 3, 4, 5]);
 }
 
 #[test]
