@@ -145,7 +145,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// A message on [`CHANNEL_NAME`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(
     tag = "type",
     rename_all = "kebab-case",
@@ -168,6 +168,37 @@ pub enum ChannelMessage {
         /// The token.
         token: String,
     },
+}
+
+/// Read as one flat record and then told apart by `type`, rather than
+/// through serde's internally tagged enums, which buffer the message in an
+/// intermediate tree and add kilobytes of wasm (as the protocol's frames
+/// do; see `room_protocol::codec`).
+impl<'de> Deserialize<'de> for ChannelMessage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        #[derive(Deserialize)]
+        struct Fields {
+            #[serde(rename = "type")]
+            kind: String,
+            room: String,
+            nonce: String,
+            #[serde(default)]
+            token: Option<String>,
+        }
+        let Fields {
+            kind,
+            room,
+            nonce,
+            token,
+        } = Fields::deserialize(deserializer)?;
+        match (kind.as_str(), token) {
+            ("request", _) => Ok(Self::Request { room, nonce }),
+            ("reply", Some(token)) => Ok(Self::Reply { room, nonce, token }),
+            ("reply", None) => Err(D::Error::missing_field("token")),
+            (other, _) => Err(D::Error::unknown_variant(other, &["request", "reply"])),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -228,6 +259,23 @@ mod tests {
         let reply: ChannelMessage =
             serde_json::from_str(r#"{"type":"reply","room":"r","nonce":"n","token":"t"}"#).unwrap();
         assert!(matches!(reply, ChannelMessage::Reply { token, .. } if token == "t"));
+        let request: ChannelMessage =
+            serde_json::from_str(r#"{"nonce":"n","type":"request","room":"r","extra":1}"#).unwrap();
+        assert_eq!(
+            request,
+            ChannelMessage::Request {
+                room: "r".into(),
+                nonce: "n".into()
+            }
+        );
+        for bad in [
+            r#"{"type":"reply","room":"r","nonce":"n"}"#,
+            r#"{"type":"shout","room":"r","nonce":"n"}"#,
+            r#"{"type":"request","room":"r"}"#,
+            r#"{"room":"r","nonce":"n"}"#,
+        ] {
+            assert!(serde_json::from_str::<ChannelMessage>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
