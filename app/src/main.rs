@@ -2,6 +2,11 @@
 //! the room id taken from the address (`/rooms/{id}/`) and the hub on the
 //! page's own origin. Built by trunk (`index.html`).
 
+/// The heap: talc rather than the default dlmalloc (see `Cargo.toml`).
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 #[cfg(target_arch = "wasm32")]
 fn main() {
     use room_client::ui::{RoomClient, RoomClientProps};
