@@ -1,6 +1,10 @@
 //! A yew hello-world, built with the same profile, trunk and wasm-opt
 //! settings as the demo page, so `scripts/bench.sh` can show how much of
-//! the demo's bundle is yew itself.
+//! the demo's bundle is yew itself. Same allocator as the demo, too.
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 #[cfg(target_arch = "wasm32")]
 #[yew::component]
