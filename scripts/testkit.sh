@@ -30,11 +30,18 @@ start_testkit() {
   echo "room-testkit at $ROOM_TESTKIT_URL"
 }
 
+# Returns the kit's exit status, so a crash of the kit, or an exit of its
+# hub that no test asked for (the kit then exits 1), fails the run.
 stop_testkit() {
   rm -f out/testkit.json
   exec 7>&- 2>/dev/null || true
+  local status=0
   if [ -n "${TESTKIT_PID:-}" ]; then
-    wait "$TESTKIT_PID" 2>/dev/null || true
+    wait "$TESTKIT_PID" 2>/dev/null || status=$?
     TESTKIT_PID=""
   fi
+  if [ "$status" -ne 0 ]; then
+    echo "room-testkit exited with status $status: the kit or its hub failed (see above)" >&2
+  fi
+  return "$status"
 }

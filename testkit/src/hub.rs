@@ -23,6 +23,8 @@ pub struct HubProcess {
     /// More arguments for room-hub (benchmarks).
     pub extra_args: Vec<String>,
     child: Option<Child>,
+    /// Every exit of the hub that nobody asked for, in order.
+    pub crashes: Vec<String>,
 }
 
 impl HubProcess {
@@ -47,6 +49,7 @@ impl HubProcess {
             web,
             extra_args: Vec::new(),
             child: None,
+            crashes: Vec::new(),
         })
     }
 
@@ -70,11 +73,30 @@ impl HubProcess {
         matches!(self.child.as_mut().map(Child::try_wait), Some(Ok(None)))
     }
 
+    /// How the hub ended, if it exited without being stopped (a crash, a
+    /// panic, an exit of its own): it is then forgotten, so this says it
+    /// once and the next [`Self::start`] starts a new one. `None` while it
+    /// runs, and after [`Self::stop`].
+    pub fn exited_on_its_own(&mut self) -> Option<String> {
+        let child = self.child.as_mut()?;
+        let status = match child.try_wait() {
+            Ok(None) => return None,
+            Ok(Some(status)) => status.to_string(),
+            Err(e) => format!("unknown status ({e})"),
+        };
+        let pid = child.id().map_or_else(String::new, |pid| format!(" (pid {pid})"));
+        self.child = None;
+        Some(format!("room-hub{pid} exited without being stopped: {status}"))
+    }
+
     /// Starts the hub (a new generation) and waits until it accepts
     /// connections.
     pub async fn start(&mut self) -> std::io::Result<()> {
         if self.running() {
             return Ok(());
+        }
+        if let Some(crash) = self.exited_on_its_own() {
+            self.crashes.push(crash);
         }
         let mut command = Command::new(&self.binary);
         command
@@ -111,7 +133,8 @@ impl HubProcess {
             {
                 return Ok(());
             }
-            if !self.running() {
+            if let Some(crash) = self.exited_on_its_own() {
+                self.crashes.push(crash);
                 return Err(std::io::Error::other("room-hub exited during start"));
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
@@ -121,8 +144,12 @@ impl HubProcess {
         ))
     }
 
-    /// Kills the hub (SIGKILL, as a crash) and waits for it to exit.
+    /// Kills the hub (SIGKILL, as a crash) and waits for it to exit. An
+    /// exit of its own before that still counts in [`Self::crashes`].
     pub async fn stop(&mut self) -> std::io::Result<()> {
+        if let Some(crash) = self.exited_on_its_own() {
+            self.crashes.push(crash);
+        }
         if let Some(mut child) = self.child.take() {
             let _ = child.kill().await;
         }
@@ -150,4 +177,74 @@ pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn harness() -> HubProcess {
+        let scratch = std::env::temp_dir();
+        HubProcess::new(
+            PathBuf::from("room-hub"),
+            scratch.clone(),
+            scratch.join("tokens.json"),
+            None,
+            None,
+        )
+        .unwrap()
+    }
+
+    fn spawn(script: &str) -> Child {
+        Command::new("sh").args(["-c", script]).kill_on_drop(true).spawn().unwrap()
+    }
+
+    async fn until_exited(hub: &mut HubProcess) -> Option<String> {
+        for _ in 0..200 {
+            if let Some(crash) = hub.exited_on_its_own() {
+                return Some(crash);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        None
+    }
+
+    #[tokio::test]
+    async fn an_exit_nobody_asked_for_is_told_once_with_its_status() {
+        let mut hub = harness();
+        hub.child = Some(spawn("exit 3"));
+        let crash = until_exited(&mut hub).await.expect("the exit is seen");
+        assert!(crash.contains("exit status: 3"), "{crash}");
+        assert_eq!(hub.exited_on_its_own(), None, "told once");
+        assert!(!hub.running());
+    }
+
+    #[tokio::test]
+    async fn a_kill_from_outside_is_a_crash_and_a_stop_is_not() {
+        let mut hub = harness();
+        hub.child = Some(spawn("sleep 30"));
+        assert_eq!(hub.exited_on_its_own(), None, "running");
+        hub.stop().await.unwrap();
+        assert_eq!(hub.exited_on_its_own(), None, "stopped on request");
+        assert!(hub.crashes.is_empty());
+
+        hub.child = Some(spawn("sleep 30"));
+        let pid = hub.pid().unwrap().to_string();
+        let killed = std::process::Command::new("kill").args(["-9", &pid]).status().unwrap();
+        assert!(killed.success());
+        let crash = until_exited(&mut hub).await.expect("the kill is seen");
+        assert!(crash.contains("signal: 9"), "{crash}");
+    }
+
+    #[tokio::test]
+    async fn a_hub_that_died_before_a_stop_or_a_start_is_still_counted() {
+        let mut hub = harness();
+        hub.child = Some(spawn("exit 101"));
+        while hub.running() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        hub.stop().await.unwrap();
+        assert_eq!(hub.crashes.len(), 1, "{:?}", hub.crashes);
+        assert!(hub.crashes[0].contains("exit status: 101"));
+    }
 }

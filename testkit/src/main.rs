@@ -9,6 +9,10 @@
 //!
 //! This is test infrastructure: `/config` hands out the room's tokens so
 //! tests can build share links. It binds 127.0.0.1 only.
+//!
+//! Its exit status is the run's verdict on the hub: 1 when the hub exited
+//! at any time without being told to (a crash, a panic), each such exit
+//! reported on stderr as it is seen; 0 otherwise.
 
 mod http1;
 mod hub;
@@ -64,8 +68,24 @@ struct Kit {
 
 type Shared = State<Arc<Kit>>;
 
+/// How often the hub is checked for an exit nobody asked for.
+const CRASH_CHECK_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Reports each exit of the hub nobody asked for on stderr as soon as it is
+/// seen; [`HubProcess::crashes`] keeps them for the exit status.
+async fn watch_for_crashes(kit: Arc<Kit>) {
+    loop {
+        tokio::time::sleep(CRASH_CHECK_EVERY).await;
+        let mut hub = kit.hub.lock().await;
+        if let Some(crash) = hub.exited_on_its_own() {
+            eprintln!("room-testkit: {crash}");
+            hub.crashes.push(crash);
+        }
+    }
+}
+
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> std::io::Result<std::process::ExitCode> {
     let cli = Cli::parse();
     let scratch = tempfile::tempdir()?;
     let project = scratch.path().join("project");
@@ -110,13 +130,26 @@ async fn main() -> std::io::Result<()> {
         let mut sink = Vec::new();
         let _ = tokio::io::stdin().read_to_end(&mut sink).await;
     };
+    let watch = tokio::spawn(watch_for_crashes(Arc::clone(&kit)));
     tokio::select! {
         r = axum::serve(listener, app) => r?,
         () = stdin_closed => {}
         _ = tokio::signal::ctrl_c() => {}
     }
-    kit.hub.lock().await.stop().await?;
-    Ok(())
+    watch.abort();
+    let mut hub = kit.hub.lock().await;
+    hub.stop().await?;
+    if hub.crashes.is_empty() {
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "room-testkit: the hub exited {} time(s) without being stopped:",
+        hub.crashes.len()
+    );
+    for crash in &hub.crashes {
+        eprintln!("  {crash}");
+    }
+    Ok(std::process::ExitCode::FAILURE)
 }
 
 fn failure(e: impl std::fmt::Display) -> Response {
