@@ -79,14 +79,18 @@ impl HubProcess {
     /// runs, and after [`Self::stop`].
     pub fn exited_on_its_own(&mut self) -> Option<String> {
         let child = self.child.as_mut()?;
+        // Before `try_wait`: once the child is reaped it has no id.
+        let pid = child.id();
         let status = match child.try_wait() {
             Ok(None) => return None,
             Ok(Some(status)) => status.to_string(),
             Err(e) => format!("unknown status ({e})"),
         };
-        let pid = child.id().map_or_else(String::new, |pid| format!(" (pid {pid})"));
+        let pid = pid.map_or_else(String::new, |pid| format!(" (pid {pid})"));
         self.child = None;
-        Some(format!("room-hub{pid} exited without being stopped: {status}"))
+        Some(format!(
+            "room-hub{pid} exited without being stopped: {status}"
+        ))
     }
 
     /// Starts the hub (a new generation) and waits until it accepts
@@ -196,7 +200,11 @@ mod tests {
     }
 
     fn spawn(script: &str) -> Child {
-        Command::new("sh").args(["-c", script]).kill_on_drop(true).spawn().unwrap()
+        Command::new("sh")
+            .args(["-c", script])
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
     }
 
     async fn until_exited(hub: &mut HubProcess) -> Option<String> {
@@ -230,10 +238,14 @@ mod tests {
 
         hub.child = Some(spawn("sleep 30"));
         let pid = hub.pid().unwrap().to_string();
-        let killed = std::process::Command::new("kill").args(["-9", &pid]).status().unwrap();
+        let killed = std::process::Command::new("kill")
+            .args(["-9", &pid])
+            .status()
+            .unwrap();
         assert!(killed.success());
         let crash = until_exited(&mut hub).await.expect("the kill is seen");
         assert!(crash.contains("signal: 9"), "{crash}");
+        assert!(crash.contains(&format!("(pid {pid})")), "{crash}");
     }
 
     #[tokio::test]
