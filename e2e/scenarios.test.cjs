@@ -33,6 +33,7 @@ async function fresh() {
 test('1. a share link joins, leaves no token behind, and survives a reload', async () => {
   const { context, page } = await fresh();
   const entriesBefore = await page.evaluate(() => history.length);
+  const since = Date.now();
   await page.goto(link(config.editToken));
   await k.status(page, 'connected');
   const seen = await page.evaluate((room) => ({
@@ -42,6 +43,22 @@ test('1. a share link joins, leaves no token behind, and survives a reload', asy
   }), config.roomId);
   assert.ok(!seen.href.includes('token'), seen.href);
   assert.ok(!page.url().includes(config.editToken));
+  // On the wire, the page's upgrade requests carry the token only as an
+  // offered subprotocol: not in the target, not in any other header.
+  const upgrades = (await k.kitJson('/proxy/socket-requests')).filter((r) => r.atMs >= since);
+  assert.ok(upgrades.length >= 1, 'the proxy saw the page\'s upgrade request');
+  for (const upgrade of upgrades) {
+    assert.ok(!upgrade.target.includes('token') && !upgrade.target.includes(config.editToken), upgrade.target);
+    let offered = false;
+    for (const [name, value] of upgrade.headers) {
+      if (name.toLowerCase() === 'sec-websocket-protocol') {
+        offered = value.split(',').map((p) => p.trim()).includes(`room.token.${config.editToken}`);
+      } else {
+        assert.ok(!value.includes(config.editToken), `the token is in the ${name} header`);
+      }
+    }
+    assert.ok(offered, 'the token is offered as a subprotocol');
+  }
   // One entry for the visit: the share link's entry was replaced in place.
   assert.equal(seen.entries, entriesBefore + 1, 'the share link was replaced, not pushed');
   assert.equal(seen.stored, config.editToken);

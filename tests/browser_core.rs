@@ -157,18 +157,48 @@ async fn bootstrap_moves_the_token_from_the_url_into_session_storage() {
         TokenOutcome::Found(Token::new(c.edit.clone()), TokenSource::SessionStorage)
     );
 
-    // The hub sees the token only in the subprotocol.
+    // The token travels only in the subprotocol: checked on the wire, in
+    // the upgrade request the proxy saw.
     let before = kit_get("/stats").await;
+    let since_ms = js_sys::Date::now() as u64;
     let session = connected(&c.proxy_ws, &c.edit).await;
     let after = kit_get("/stats").await;
-    assert_eq!(
-        after["hub"]["connections"]["queryToken"],
-        before["hub"]["connections"]["queryToken"]
-    );
     assert_eq!(
         after["hub"]["connections"]["welcomed"].as_u64().unwrap(),
         before["hub"]["connections"]["welcomed"].as_u64().unwrap() + 1
     );
+    let requests = kit_get("/proxy/socket-requests").await;
+    let ours: Vec<_> = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["atMs"].as_u64().unwrap() >= since_ms)
+        .collect();
+    assert!(!ours.is_empty(), "the proxy saw no upgrade request");
+    for upgrade in ours {
+        let target = upgrade["target"].as_str().unwrap();
+        assert!(
+            !target.contains(&c.edit) && !target.contains("token"),
+            "the request target carries a token: {target}"
+        );
+        let mut in_protocol = false;
+        for header in upgrade["headers"].as_array().unwrap() {
+            let (name, value) = (header[0].as_str().unwrap(), header[1].as_str().unwrap());
+            if name.eq_ignore_ascii_case("sec-websocket-protocol") {
+                let offered: Vec<&str> = value.split(',').map(str::trim).collect();
+                in_protocol = offered.contains(&format!("room.token.{}", c.edit).as_str());
+            } else {
+                assert!(
+                    !value.contains(&c.edit),
+                    "the token is in the {name} header"
+                );
+            }
+        }
+        assert!(
+            in_protocol,
+            "the token is not among the offered subprotocols"
+        );
+    }
     drop(session);
     history
         .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&original))

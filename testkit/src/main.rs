@@ -115,6 +115,7 @@ async fn main() -> std::io::Result<std::process::ExitCode> {
         .route("/proxy/delay/{ms}", post(proxy_delay))
         .route("/proxy/socket-delay/{ms}", post(proxy_socket_delay))
         .route("/proxy/reset", post(proxy_reset))
+        .route("/proxy/socket-requests", get(socket_requests))
         .route("/events/{count}", post(post_events))
         .route("/file/{*path}", get(read_file).put(write_file))
         .layer(CorsLayer::permissive())
@@ -271,6 +272,13 @@ async fn proxy_socket_delay(State(kit): Shared, Path(ms): Path<u64>) -> Response
 async fn proxy_reset(State(kit): Shared) -> Response {
     let reset = kit.proxy.reset_all();
     Json(json!({ "reset": reset })).into_response()
+}
+
+/// The newest WebSocket upgrade requests as they arrived, oldest first:
+/// target, headers (tokens included: this is the test harness, on
+/// loopback, and `/config` hands them out anyway) and arrival time.
+async fn socket_requests(State(kit): Shared) -> Response {
+    Json(kit.proxy.socket_requests()).into_response()
 }
 
 #[derive(serde::Deserialize)]

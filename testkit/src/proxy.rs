@@ -65,6 +65,46 @@ pub struct ProxyStats {
     pub http_bytes_to_browser: AtomicU64,
 }
 
+/// How many WebSocket upgrade requests [`Proxy::socket_requests`] keeps.
+const SOCKET_REQUESTS_KEPT: usize = 256;
+
+/// A WebSocket upgrade request as it arrived on the wire, for tests that
+/// check what the browser sent (where the token travels) and when (the
+/// backoff between attempts).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SocketRequest {
+    /// Unix ms at which it arrived.
+    pub at_ms: u64,
+    /// The request target: path and query.
+    pub target: String,
+    /// Every header line, in order, as name and value.
+    pub headers: Vec<(String, String)>,
+}
+
+impl SocketRequest {
+    /// Reads the head of an HTTP request (as much of it as `bytes` holds).
+    fn parse(bytes: &[u8], at_ms: u64) -> Self {
+        let text = String::from_utf8_lossy(bytes);
+        let head = text.split("\r\n\r\n").next().unwrap_or_default();
+        let mut lines = head.split("\r\n");
+        let target = lines
+            .next()
+            .and_then(|line| line.split(' ').nth(1))
+            .unwrap_or_default()
+            .to_owned();
+        let headers = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+            .collect();
+        Self {
+            at_ms,
+            target,
+            headers,
+        }
+    }
+}
+
 /// The running proxy.
 #[derive(Debug)]
 pub struct Proxy {
@@ -78,6 +118,8 @@ pub struct Proxy {
     /// Counters.
     pub stats: Arc<ProxyStats>,
     connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    /// The newest WebSocket upgrade requests, oldest first.
+    socket_requests: Mutex<Vec<SocketRequest>>,
     /// Where it listens.
     pub port: u16,
 }
@@ -101,6 +143,7 @@ impl Proxy {
             upstream_port,
             stats: Arc::new(ProxyStats::default()),
             connections: Arc::new(Mutex::new(Vec::new())),
+            socket_requests: Mutex::new(Vec::new()),
             port,
         });
         let accept = Arc::clone(&proxy);
@@ -140,6 +183,14 @@ impl Proxy {
         self.socket_delay_ms.store(ms, Ordering::Relaxed);
     }
 
+    /// The newest WebSocket upgrade requests (at most 256), oldest first.
+    pub fn socket_requests(&self) -> Vec<SocketRequest> {
+        self.socket_requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Resets every open connection (RST), as a crashed router would.
     pub fn reset_all(&self) -> usize {
         let mut open = self.connections.lock().unwrap_or_else(|e| e.into_inner());
@@ -172,10 +223,17 @@ impl Proxy {
             .to_ascii_lowercase()
             .contains("upgrade: websocket");
         if socket {
+            let at_ms = now_ms();
             self.stats.socket_attempts.fetch_add(1, Ordering::Relaxed);
-            self.stats
-                .socket_request_ms
-                .store(now_ms(), Ordering::Relaxed);
+            self.stats.socket_request_ms.store(at_ms, Ordering::Relaxed);
+            let mut kept = self
+                .socket_requests
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if kept.len() == SOCKET_REQUESTS_KEPT {
+                kept.remove(0);
+            }
+            kept.push(SocketRequest::parse(&first, at_ms));
         }
         if self.mode().refuses(socket) {
             return;
@@ -385,6 +443,33 @@ mod tests {
             took >= Duration::from_millis(100) && took < Duration::from_millis(1500),
             "512 KiB through a 100 ms delay took {took:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn upgrade_requests_are_kept_as_they_arrived_and_other_requests_are_not() {
+        let proxy = Proxy::start(echo().await).await.unwrap();
+        let upgrade = b"GET /rooms/r/ws?x=1 HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\
+            Sec-WebSocket-Protocol: room.v1, room.token.abc\r\n\r\n";
+        for request in [&b"GET /page HTTP/1.1\r\nHost: h\r\n\r\n"[..], &upgrade[..]] {
+            let mut stream = TcpStream::connect(("127.0.0.1", proxy.port)).await.unwrap();
+            let echoed = round_trip(&mut stream, request, Duration::from_secs(2)).await;
+            assert_eq!(echoed.as_deref(), Some(request), "forwarded as is");
+        }
+        let kept = proxy.socket_requests();
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert_eq!(kept[0].target, "/rooms/r/ws?x=1");
+        assert_eq!(
+            kept[0].headers,
+            [
+                ("Host".to_owned(), "h".to_owned()),
+                ("Upgrade".to_owned(), "websocket".to_owned()),
+                (
+                    "Sec-WebSocket-Protocol".to_owned(),
+                    "room.v1, room.token.abc".to_owned()
+                ),
+            ]
+        );
+        assert!(kept[0].at_ms > 0);
     }
 
     #[tokio::test]
