@@ -318,6 +318,8 @@ async fn a_cut_connection_reconnects_on_the_schedule_and_replays_exactly_what_wa
     // Cut the connection and keep the door shut while 5 events happen.
     kit_post("/proxy/mode/refuse").await;
     let cut_at = now();
+    // The proxy's clock is the wall clock.
+    let cut_wall_ms = js_sys::Date::now();
     kit_post("/proxy/reset").await;
     until(&session, 5000.0, "Reconnecting", |s| {
         matches!(s.status, ConnectionStatus::Reconnecting { .. })
@@ -371,6 +373,31 @@ async fn a_cut_connection_reconnects_on_the_schedule_and_replays_exactly_what_wa
         waits[0].1 - cut_at
     );
     assert_eq!(waits[1].0, 2);
+
+    // And on the wire: the attempts that reached the proxy. The first comes
+    // 0.5 s after the cut and is refused at once; the second 1 s after
+    // that. The bounds leave a loaded machine 300 ms either way, less than
+    // the difference between neighbouring steps (0.5 s), so a policy that
+    // skipped a step, repeated one, or waited from the wrong moment fails.
+    let attempts: Vec<f64> = kit_get("/proxy/socket-requests")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["atMs"].as_f64().unwrap())
+        .filter(|&at| at >= cut_wall_ms)
+        .collect();
+    assert!(attempts.len() >= 2, "attempts after the cut: {attempts:?}");
+    let first = attempts[0] - cut_wall_ms;
+    let second = attempts[1] - attempts[0];
+    assert!(
+        (first - 500.0).abs() <= 300.0,
+        "the first attempt reached the proxy {first} ms after the cut"
+    );
+    assert!(
+        (second - 1000.0).abs() <= 300.0,
+        "the second attempt came {second} ms after the first"
+    );
 
     // Identical to a fresh client.
     let fresh = connected(&c.proxy_ws, &c.edit).await;
