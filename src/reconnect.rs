@@ -223,13 +223,16 @@ mod tests {
         // Each attempt hangs 20 s before the dead-connection timer fails it.
         let mut policy = ReconnectPolicy::default();
         let mut now = 0.0;
-        let mut attempts = 0;
+        let mut starts = Vec::new();
         while let Decision::Wait { at_ms, .. } = policy.on_failure(now, 0.0) {
-            attempts += 1;
+            starts.push(at_ms);
             now = at_ms + 20_000.0;
         }
-        assert!(now - 20_000.0 <= 120_000.0 + 8000.0);
-        assert!(attempts < 8, "{attempts}");
+        // Each wait follows the schedule (0.5, 1, 2, 4, 8 s) from the
+        // previous failure; the next start, 115.5 + 8 = 123.5 s, would be
+        // past the 2-minute window measured from the loss.
+        assert_eq!(starts, [500.0, 21_500.0, 43_500.0, 67_500.0, 95_500.0]);
+        assert_eq!(now, 115_500.0, "it gave up at the fifth failure");
     }
 
     #[test]
