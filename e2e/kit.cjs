@@ -79,4 +79,30 @@ async function until(check, what, timeout = 20000, every = 100) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-module.exports = { kit, kitJson, kitPost, kitFile, shot, accessible, status, openFile, editorText, typeAndSave, eventRevs, until, sleep };
+// What the page's IndexedDB holds for `room` (the stores of
+// src/cache/indexeddb.rs), read in the page with plain IndexedDB beside the
+// app's own connection: files by path, events oldest first, drafts by path,
+// meta and profile. `null` when the room has no database (opening creates
+// nothing: the upgrade a new database needs is aborted).
+function cached(page, room) {
+  return page.evaluate((name) => new Promise((resolve, reject) => {
+    const open = indexedDB.open(name);
+    let created = false;
+    open.onupgradeneeded = () => { created = true; open.transaction.abort(); };
+    open.onerror = (event) => { event.preventDefault(); if (created) resolve(null); else reject(open.error); };
+    open.onsuccess = () => {
+      const db = open.result;
+      const tx = db.transaction(['files', 'events', 'drafts', 'meta', 'profile'], 'readonly');
+      const got = {};
+      tx.objectStore('files').getAll().onsuccess = (e) => { got.files = Object.fromEntries(e.target.result.map((f) => [f.path, f])); };
+      tx.objectStore('events').getAll().onsuccess = (e) => { got.events = e.target.result; };
+      tx.objectStore('drafts').getAll().onsuccess = (e) => { got.drafts = Object.fromEntries(e.target.result.map((d) => [d.path, d.draft])); };
+      tx.objectStore('meta').get('meta').onsuccess = (e) => { got.meta = e.target.result ?? null; };
+      tx.objectStore('profile').get('profile').onsuccess = (e) => { got.profile = e.target.result ?? null; };
+      tx.oncomplete = () => { db.close(); resolve(got); };
+      tx.onerror = () => { db.close(); reject(tx.error); };
+    };
+  }), `solaro-room-${room}`);
+}
+
+module.exports = { kit, kitJson, kitPost, kitFile, shot, accessible, status, openFile, editorText, typeAndSave, eventRevs, until, sleep, cached };

@@ -174,7 +174,9 @@ test('4. a hard refresh paints from IndexedDB before the hub answers, and even w
     const texts = await eventTexts(page);
     return Object.values(texts).some((t) => t.includes('"value"')) && texts;
   }, 'a pulse on screen');
-  await k.sleep(500); // the persister writes after each change
+  // The persister has written every event on screen.
+  const newest = Math.max(...(await k.eventRevs(page)));
+  await k.until(async () => (await k.cached(page, config.roomId)).events.some((e) => e.rev === newest), 'the newest event in IndexedDB');
 
   await k.kitPost('/proxy/socket-delay/2000');
   await page.reload();
@@ -232,7 +234,10 @@ test('5. a new generation evicts and refills the cache and keeps the profile', a
   await page.waitForSelector('.room-peers .name:text-is("Ada Lovelace (you)")');
   await k.kitPost('/events/2?kind=old-generation');
   await k.until(async () => (await page.$$('.room-events .kind.old-generation')).length >= 2, 'old events');
-  await k.sleep(500);
+  const before = await k.until(async () => {
+    const db = await k.cached(page, config.roomId);
+    return db.events.filter((e) => e.kind === 'old-generation').length === 2 && db.profile?.name === 'Ada Lovelace' && db;
+  }, 'the old events and the profile in IndexedDB');
 
   await k.kitPost('/hub/stop');
   await k.kit('/file/README.md', 'PUT', '# Changed while the hub was down\n');
@@ -244,6 +249,16 @@ test('5. a new generation evicts and refills the cache and keeps the profile', a
   assert.equal(await page.inputValue('.room-profile input[type="text"]'), 'Ada Lovelace');
   assert.equal(await page.inputValue('.room-profile input[type="color"]'), '#12b886');
   await page.waitForSelector('.room-peers .name:text-is("Ada Lovelace (you)")');
+  // In IndexedDB: the new generation's files and meta, none of the old
+  // generation's events, and the profile as it was.
+  const after = await k.until(async () => {
+    const db = await k.cached(page, config.roomId);
+    return db.meta && db.meta.project.id !== before.meta.project.id && db.files['README.md']?.content === '# Changed while the hub was down\n' && db;
+  }, 'the new generation in IndexedDB');
+  assert.deepEqual(after.events.filter((e) => e.kind === 'old-generation'), [], 'old-generation events evicted from IndexedDB');
+  assert.deepEqual(Object.keys(after.files).sort(), Object.keys(before.files).sort(), 'the same paths, refilled');
+  assert.ok(Object.values(after.files).every((f) => f.rev === 0), 'every file at revision 0 of the new generation');
+  assert.deepEqual(after.profile, before.profile, 'the profile kept');
   // And after a reload, from IndexedDB too.
   await page.reload();
   await k.status(page, 'connected');
