@@ -278,7 +278,10 @@ test('6. with the hub unreachable the page gives up after 2 minutes; Retry recon
   await k.shot(page, '6-reconnecting');
   await page.waitForSelector('[data-banner="lost"]', { timeout: 135000 });
   const gaveUp = Date.now() - cutAt;
-  assert.ok(gaveUp >= 115000 && gaveUp <= 125000, `gave up after ${gaveUp} ms`);
+  // The window counts from the drop, and its last attempt starts as it
+  // closes: "Lost" comes at 2 minutes plus that attempt's refusal. 3 s of
+  // room for a loaded machine, far less than the 8 s step either side.
+  assert.ok(gaveUp >= 120000 && gaveUp <= 123000, `gave up after ${gaveUp} ms`);
   assert.equal(await page.textContent('[data-banner="lost"] span'), 'Lost connection — refresh to retry.');
   assert.equal(await page.getAttribute('[data-banner="lost"]', 'role'), 'alert');
   await k.shot(page, '6-lost');

@@ -2,9 +2,14 @@
 //! timers or sockets, so every rule is pinned by a native test.
 //!
 //! Delays double from `base_delay_ms` up to `max_delay_ms`: 0.5, 1, 2, 4, 8,
-//! 8, … s by default. The policy gives up (state [`Decision::GiveUp`]) when
-//! the next attempt would start more than `give_up_after_ms` after the
-//! connection was lost. A connection that reaches `synced` resets it.
+//! 8, … s by default, each counted from the failure before it. The window
+//! of `give_up_after_ms` is counted from the loss itself: an attempt that
+//! would start after the window closes starts as it closes instead, and
+//! the first failure at or after that moment gives up
+//! ([`Decision::GiveUp`]). So the page gives up one failed attempt after
+//! 2 minutes, however long each failure took to come (on a busy machine
+//! they add up: counted from the failures alone, the give-up moved by a
+//! whole 8 s step). A connection that reaches `synced` resets it.
 
 use room_protocol::{
     CLOSE_MESSAGE_TOO_BIG, CLOSE_PROTOCOL_ERROR, CLOSE_REPLACED, CLOSE_ROOM_NOT_FOUND,
@@ -18,8 +23,10 @@ pub struct ReconnectOptions {
     pub base_delay_ms: f64,
     /// Largest delay between retries, in milliseconds. Default 8000.
     pub max_delay_ms: f64,
-    /// Stop retrying when the next attempt would start more than this long
-    /// after the connection was lost, in milliseconds. Default 120 000.
+    /// How long after the connection was lost to keep trying, in
+    /// milliseconds: the last attempt starts at most this long after the
+    /// loss (one due later is moved to that moment), and a failure after
+    /// that gives up. Default 120 000.
     pub give_up_after_ms: f64,
     /// Spread each delay downwards by up to this fraction (0 to 1) to keep
     /// many clients from reconnecting in lockstep after a hub restart.
@@ -117,19 +124,27 @@ impl ReconnectPolicy {
     /// number in `[0, 1)` used only when jitter is on.
     pub fn on_failure(&mut self, now_ms: f64, random: f64) -> Decision {
         let lost_at = *self.lost_at_ms.get_or_insert(now_ms);
-        let attempt = self.retries + 1;
-        let jitter = self.options.jitter_ratio.clamp(0.0, 1.0) * random.clamp(0.0, 1.0);
-        let delay_ms = self.delay_for(attempt) * (1.0 - jitter);
-        let at_ms = now_ms + delay_ms;
-        if at_ms - lost_at > self.options.give_up_after_ms {
+        let closes_at = lost_at + self.options.give_up_after_ms;
+        if now_ms >= closes_at {
             return Decision::GiveUp;
         }
+        let attempt = self.retries + 1;
+        let jitter = self.options.jitter_ratio.clamp(0.0, 1.0) * random.clamp(0.0, 1.0);
+        let at_ms = (now_ms + self.delay_for(attempt) * (1.0 - jitter)).min(closes_at);
         self.retries = attempt;
         Decision::Wait {
             attempt,
-            delay_ms,
+            delay_ms: at_ms - now_ms,
             at_ms,
         }
+    }
+
+    /// The connection was last known to work at `at_ms` (its last frame),
+    /// earlier than the failure that reports it (a silent link is noticed
+    /// only by a timer): the window counts from then. No effect while a
+    /// loss is already being counted.
+    pub fn lost_since(&mut self, at_ms: f64) {
+        self.lost_at_ms.get_or_insert(at_ms);
     }
 
     /// The connection reached `synced`: forget the failures.
@@ -184,18 +199,57 @@ mod tests {
             &delays[..7],
             &[500.0, 1000.0, 2000.0, 4000.0, 8000.0, 8000.0, 8000.0]
         );
-        assert!(delays[4..].iter().all(|&d| d == 8000.0));
+        // Capped at 8 s up to the last, which the window's end shortens.
+        let (last, capped) = delays[4..].split_last().unwrap();
+        assert!(capped.iter().all(|&d| d == 8000.0));
+        assert!(*last <= 8000.0);
     }
 
     #[test]
-    fn it_gives_up_when_the_next_attempt_would_start_after_120_s() {
+    fn a_last_attempt_starts_as_the_120_s_window_closes_and_its_failure_gives_up() {
         let mut policy = ReconnectPolicy::default();
         let delays = schedule_until_give_up(&mut policy, 0.0);
-        let last_start: f64 = delays.iter().sum();
-        // 0.5 + 1 + 2 + 4 = 7.5 s, then 8 s steps: 7.5 + 14 × 8 = 119.5 s.
-        assert_eq!(last_start, 119_500.0);
-        assert_eq!(delays.len(), 18);
-        assert!(last_start + 8000.0 > 120_000.0);
+        // 0.5 + 1 + 2 + 4 = 7.5 s, then 8 s steps: 7.5 + 14 × 8 = 119.5 s;
+        // the next, due at 127.5 s, starts at 120 s instead.
+        assert_eq!(delays.len(), 19);
+        assert_eq!(delays[17], 8000.0);
+        assert_eq!(delays[18], 500.0);
+        assert_eq!(delays.iter().sum::<f64>(), 120_000.0);
+    }
+
+    #[test]
+    fn failures_that_take_time_to_come_do_not_move_the_give_up() {
+        // A busy machine: each refused attempt is noticed 60 ms after it
+        // starts. Counted from the failures alone, 18 attempts drift by
+        // 1 s, and the one due at 119.5 s would fall out of the window.
+        let mut policy = ReconnectPolicy::default();
+        let mut now = 0.0;
+        let mut starts = Vec::new();
+        while let Decision::Wait { at_ms, .. } = policy.on_failure(now, 0.0) {
+            starts.push(at_ms);
+            now = at_ms + 60.0;
+        }
+        assert_eq!(starts.last(), Some(&120_000.0), "the last attempt as the window closes");
+        assert_eq!(now, 120_060.0, "gave up at its failure");
+        assert!(starts.windows(2).all(|w| w[1] - w[0] <= 8060.0));
+    }
+
+    #[test]
+    fn a_silent_link_counts_its_window_from_the_last_frame() {
+        let mut policy = ReconnectPolicy::default();
+        // The last frame came at 10 s; the dead-connection timer notices at
+        // 30 s.
+        policy.lost_since(10_000.0);
+        assert!(matches!(
+            policy.on_failure(30_000.0, 0.0),
+            Decision::Wait { attempt: 1, at_ms, .. } if at_ms == 30_500.0
+        ));
+        assert_eq!(policy.lost_at_ms(), Some(10_000.0));
+        let delays = schedule_until_give_up(&mut policy, 30_500.0);
+        assert_eq!(30_500.0 + delays.iter().sum::<f64>(), 130_000.0);
+        // Already counting: a later hint changes nothing.
+        policy.lost_since(50_000.0);
+        assert_eq!(policy.lost_at_ms(), Some(10_000.0));
     }
 
     #[test]
@@ -230,9 +284,13 @@ mod tests {
         }
         // Each wait follows the schedule (0.5, 1, 2, 4, 8 s) from the
         // previous failure; the next start, 115.5 + 8 = 123.5 s, would be
-        // past the 2-minute window measured from the loss.
-        assert_eq!(starts, [500.0, 21_500.0, 43_500.0, 67_500.0, 95_500.0]);
-        assert_eq!(now, 115_500.0, "it gave up at the fifth failure");
+        // past the 2-minute window measured from the loss, so it starts as
+        // the window closes, and its failure, 20 s later, gives up.
+        assert_eq!(
+            starts,
+            [500.0, 21_500.0, 43_500.0, 67_500.0, 95_500.0, 120_000.0]
+        );
+        assert_eq!(now, 140_000.0, "it gave up at the sixth failure");
     }
 
     #[test]
@@ -276,7 +334,7 @@ mod tests {
         let delays = schedule_until_give_up(&mut policy, 200_500.0);
         assert_eq!(
             delays.len(),
-            17,
+            18,
             "a whole new window, minus the attempt above"
         );
     }

@@ -399,6 +399,9 @@ impl SessionCore {
                         (now_ms - self.last_heard_ms) as u64
                     )));
                     out.push(Command::Disconnect);
+                    // The link died when it fell silent, not when the timer
+                    // noticed: the give-up window counts from then.
+                    self.policy.lost_since(self.last_heard_ms);
                     self.fail(now_ms);
                 } else if self.phase != Phase::Connecting && now_ms >= self.next_ping_ms {
                     self.next_ping_ms = now_ms + self.options.ping_every_ms;

@@ -216,8 +216,10 @@ fn it_gives_up_after_two_minutes_and_retry_or_online_rearm() {
         }
     }
     assert_eq!(status(&core), ConnectionStatus::Lost);
-    assert_eq!(attempts, 18);
-    assert!(now - 1000.0 <= 120_000.0);
+    // 18 on the schedule, the last at 119.5 s, and one as the window
+    // closes; its failure gives up exactly 2 minutes after the drop.
+    assert_eq!(attempts, 19);
+    assert_eq!(now - 1000.0, 120_000.0);
     // Visible does not rearm a lost session; Retry does.
     assert!(core.handle(Input::Visible, now + 1.0).is_empty());
     assert_eq!(core.handle(Input::Retry, now + 2.0), [Command::Connect]);
@@ -240,6 +242,29 @@ fn it_gives_up_after_two_minutes_and_retry_or_online_rearm() {
     }
     assert_eq!(status(&core), ConnectionStatus::Lost);
     assert_eq!(core.handle(Input::Online, 500_000.0), [Command::Connect]);
+}
+
+#[test]
+fn a_link_that_fell_silent_gives_up_two_minutes_after_its_last_frame() {
+    let mut core = live();
+    // The last frame at 10 s; then silence (pings go unanswered) until the
+    // dead-connection timer notices, 20 s later.
+    core.handle(Input::Text(event(3)), 10_000.0);
+    let mut now = 10_000.0;
+    while core.state().status == ConnectionStatus::Connected {
+        now = core.next_deadline().unwrap();
+        core.handle(Input::Tick, now);
+    }
+    assert_eq!(now, 10_000.0 + SessionOptions::default().dead_after_ms);
+    assert!(matches!(status(&core), ConnectionStatus::Reconnecting { attempt: 1, .. }));
+    while let Some(at) = core.next_deadline() {
+        now = at;
+        if core.handle(Input::Tick, now).contains(&Command::Connect) {
+            core.handle(Input::Closed { code: 1006 }, now);
+        }
+    }
+    assert_eq!(status(&core), ConnectionStatus::Lost);
+    assert_eq!(now, 10_000.0 + 120_000.0);
 }
 
 #[test]
