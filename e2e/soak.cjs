@@ -40,11 +40,19 @@ const OUTSIDE = 'soak/outside.txt';
 // notices: that, the first step and 1 s.
 const DEAD_AFTER_MS = 20000;
 const SILENT_FAULTS = ['blackhole', 'wifiDrop'];
+// The hub's memory: its replay log is capped at 64 MiB and each peer's
+// queue at 16 MiB (docs/PROTOCOL.md); three peers and 16 MiB for the rest.
+const HUB_RSS_BOUND_KIB = (64 + 3 * 16 + 16) * 1024;
 let lastFault = null;
 const stepMs = (attempt) => Math.min(500 * 2 ** (attempt - 1), 8000);
 
 const failures = [];
-const stats = { faults: {}, edits: 0, saves: 0, lost: 0, duplicateEvents: 0, longestRecoveryMs: 0 };
+const stats = { faults: {}, edits: 0, saves: 0, lost: 0, duplicateEvents: 0, longestRecoveryMs: 0, hubRssPeakKiB: 0 };
+
+async function sampleHub() {
+  const { hubRssKiB } = await k.kitJson('/stats');
+  if (hubRssKiB) stats.hubRssPeakKiB = Math.max(stats.hubRssPeakKiB, hubRssKiB);
+}
 function fail(what) {
   failures.push(what);
   console.error(`soak: ${what}`);
@@ -190,6 +198,7 @@ async function main() {
         await settleConflicts(tab);
         await edit(tab);
         await check(tab);
+        await sampleHub();
       } catch (error) {
         // A page reloading or reopened under the person: try again later.
         if (!/closed|navigat|Target|detached|context/i.test(error.message)) fail(`${tab.name}: ${error.message}`);
@@ -276,7 +285,9 @@ async function main() {
     }
     await check(tab);
   }
-  console.log(JSON.stringify({ soak: { minutes: MINUTES, seed: SEED, ...stats, failures: failures.length } }));
+  await sampleHub();
+  if (stats.hubRssPeakKiB > HUB_RSS_BOUND_KIB) fail(`hub RSS peaked at ${stats.hubRssPeakKiB} KiB, over ${HUB_RSS_BOUND_KIB}`);
+  console.log(JSON.stringify({ soak: { minutes: MINUTES, seed: SEED, ...stats, hubRssBoundKiB: HUB_RSS_BOUND_KIB, failures: failures.length } }));
   await browser.close();
   assert.deepEqual(failures, [], `seed ${SEED}`);
 }

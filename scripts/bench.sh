@@ -85,6 +85,9 @@ TESTKIT_PROJECT="$out/project" start_testkit --web dist
 node e2e/bench-first-paint.cjs | keep_json
 stop_testkit
 
+step "fault soak: 15 minutes, a fresh seed"
+bash scripts/soak.sh 15 | keep_json
+
 # The summary table, with each target of the benchmark issue. TodoMVC's
 # size is the issue's reference figure (yew's own example cannot be built
 # from here; README explains).
@@ -170,6 +173,13 @@ rows = [
      f"{c['floorPersist5000Ms']:.0f} ms, naive {c['naive5000Ms']:.0f} ms",
      f"load <= 1.5x plain JS: {verdict(c['loadMsMedian'] <= 1.5 * c['floorLoadMsMedian'])}"),
 ]
+so = merged.get("soak")
+if so:
+    rows.append((f"fault soak ({so['minutes']} min, seed {so['seed']})",
+                 f"{sum(so['faults'].values())} faults, {so['edits']} edits ({so['saves']} saved), {so['lost']} lost, "
+                 f"{so['duplicateEvents']} events twice; longest recovery {so['longestRecoveryMs']} ms; "
+                 f"hub RSS peak {so['hubRssPeakKiB'] / MIB:.0f} MiB",
+                 f"0 lost, 0 twice, no failure: {verdict(so['lost'] == 0 and so['duplicateEvents'] == 0 and so['failures'] == 0)}"))
 widths = [max(len(r[i]) for r in rows + [("figure", "measured", "target")]) for i in range(3)]
 print()
 for r in [("figure", "measured", "target"), tuple("-" * w for w in widths)] + rows:

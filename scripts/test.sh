@@ -5,14 +5,14 @@
 #
 #   bash scripts/test.sh            every stage, in order
 #   bash scripts/test.sh STAGE...   only these (toolchain first, always):
-#                                   lint native browser embed demo e2e
+#                                   lint native browser embed demo e2e soak
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 
-STAGES=(lint native browser embed demo e2e)
+STAGES=(lint native browser embed demo e2e soak)
 step() { printf '\n==> %s\n' "$*"; }
 wasm_test() { cargo test --locked --target wasm32-unknown-unknown "$@"; }
 
@@ -107,6 +107,14 @@ stage_e2e() {
   # E2E_ONLY=<pattern> runs only the scenarios whose names match.
   node --test --test-concurrency=1 ${E2E_ONLY:+--test-name-pattern="$E2E_ONLY"} e2e/
   stop_testkit
+}
+
+# Two minutes of mixed faults with a fixed seed (scripts/soak.sh): the same
+# schedule every run, so a failure here reproduces with the same command.
+SOAK_CI_SEED=20261202
+stage_soak() {
+  step "fault soak: 2 minutes, seed $SOAK_CI_SEED"
+  bash scripts/soak.sh 2 "$SOAK_CI_SEED"
 }
 
 chosen=("$@")

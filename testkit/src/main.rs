@@ -16,6 +16,8 @@
 
 mod http1;
 mod hub;
+#[allow(dead_code)]
+mod measure;
 mod proxy;
 
 use room_protocol::urls;
@@ -199,6 +201,7 @@ async fn stats(State(kit): Shared) -> Response {
     Json(json!({
         "hubRunning": running,
         "hubPid": pid,
+        "hubRssKiB": pid.map(measure::rss_kib),
         "hub": health["rooms"][ROOM_ID],
         "proxy": {
             "mode": format!("{:?}", kit.proxy.mode()),
