@@ -172,8 +172,8 @@ pub enum ChannelMessage {
 
 /// Read as one flat record and then told apart by `type`, rather than
 /// through serde's internally tagged enums, which buffer the message in an
-/// intermediate tree and add kilobytes of wasm (as the protocol's frames
-/// do; see `room_protocol::codec`).
+/// intermediate tree and add kilobytes of wasm. The protocol's frames are
+/// read the same way (`room_protocol::codec`).
 impl<'de> Deserialize<'de> for ChannelMessage {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
