@@ -25,9 +25,15 @@ function generator(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-const random = generator(SEED);
-const between = (low, high) => low + Math.floor(random() * (high - low + 1));
-const pick = (items) => items[Math.floor(random() * items.length)];
+// Two streams from the seed, one for the faults and one for the people:
+// the two loops run side by side, so sharing one stream would make each
+// take draws in an order that depends on the machine's timing. Each
+// sequence (faults with their durations, edits with their files) is then
+// the same for a seed wherever it runs; only how they interleave is not.
+const faultRandom = generator(SEED);
+const peopleRandom = generator(SEED ^ 0x9e3779b9);
+const between = (random, low, high) => low + Math.floor(random() * (high - low + 1));
+const pick = (random, items) => items[Math.floor(random() * items.length)];
 
 // Files: each editor owns one, both edit the shared one; the folder's own
 // writes go to a file nobody edits in the page.
@@ -44,6 +50,8 @@ const SILENT_FAULTS = ['blackhole', 'wifiDrop'];
 // queue at 16 MiB (docs/PROTOCOL.md); three peers and 16 MiB for the rest.
 const HUB_RSS_BOUND_KIB = (64 + 3 * 16 + 16) * 1024;
 let lastFault = null;
+// The faults in the order they ran, printed for a failing seed.
+const schedule = [];
 const stepMs = (attempt) => Math.min(500 * 2 ** (attempt - 1), 8000);
 
 const failures = [];
@@ -96,9 +104,9 @@ const connected = (tab) => tab.page.$('.room-status[data-status="connected"]').t
 
 // One person's move: type a new line into a file, and usually save it.
 async function edit(tab) {
-  const file = random() < 0.7 ? OWN[tab.name] : SHARED;
+  const file = peopleRandom() < 0.7 ? OWN[tab.name] : SHARED;
   const text = `${tab.name} ${++tab.seq}\n`;
-  const save = random() < 0.85;
+  const save = peopleRandom() < 0.85;
   await k.openFile(tab.page, file);
   await tab.page.fill('textarea.code', text);
   if (save) {
@@ -143,29 +151,29 @@ async function check(tab) {
 
 // The faults, each with how long it lasts.
 const FAULTS = {
-  blackhole: async () => { await k.kitPost('/proxy/mode/blackhole'); await k.sleep(between(1, 40) * 1000); },
-  wifiDrop: async () => { await k.kitPost('/proxy/mode/wifi-drop'); await k.sleep(between(1, 40) * 1000); },
+  blackhole: async () => { await k.kitPost('/proxy/mode/blackhole'); await k.sleep(between(faultRandom, 1, 40) * 1000); },
+  wifiDrop: async () => { await k.kitPost('/proxy/mode/wifi-drop'); await k.sleep(between(faultRandom, 1, 40) * 1000); },
   reset: async () => { await k.kitPost('/proxy/reset'); },
-  refuse: async () => { await k.kitPost('/proxy/mode/refuse'); await k.kitPost('/proxy/reset'); await k.sleep(between(1, 10) * 1000); },
-  delay: async () => { await k.kitPost(`/proxy/socket-delay/${between(100, 2000)}`); await k.sleep(between(5, 20) * 1000); },
-  hubKill: async () => { await k.kitPost('/hub/stop'); await k.sleep(between(0, 5) * 1000); await k.kitPost('/hub/start'); },
+  refuse: async () => { await k.kitPost('/proxy/mode/refuse'); await k.kitPost('/proxy/reset'); await k.sleep(between(faultRandom, 1, 10) * 1000); },
+  delay: async () => { await k.kitPost(`/proxy/socket-delay/${between(faultRandom, 100, 2000)}`); await k.sleep(between(faultRandom, 5, 20) * 1000); },
+  hubKill: async () => { await k.kitPost('/hub/stop'); await k.sleep(between(faultRandom, 0, 5) * 1000); await k.kitPost('/hub/start'); },
   newGeneration: async () => {
     await k.kitPost('/hub/stop');
-    await k.kit(`/file/${OUTSIDE}`, 'PUT', `changed while the hub was down ${between(0, 1e6)}\n`);
+    await k.kit(`/file/${OUTSIDE}`, 'PUT', `changed while the hub was down ${between(faultRandom, 0, 1e6)}\n`);
     await k.kitPost('/hub/start');
   },
-  folderWrite: async () => { await k.kit(`/file/${OUTSIDE}`, 'PUT', `written outside ${between(0, 1e6)}\n`); },
-  reload: async (tabs) => { await pick(tabs).page.reload(); },
+  folderWrite: async () => { await k.kit(`/file/${OUTSIDE}`, 'PUT', `written outside ${between(faultRandom, 0, 1e6)}\n`); },
+  reload: async (tabs) => { await pick(faultRandom, tabs).page.reload(); },
   reopen: async (tabs) => {
-    const tab = pick(tabs);
+    const tab = pick(faultRandom, tabs);
     await tab.page.close();
     await attach(tab, await tab.context.newPage());
     await tab.page.goto(link(tab.token));
   },
   offline: async (tabs) => {
-    const tab = pick(tabs);
+    const tab = pick(faultRandom, tabs);
     await tab.context.setOffline(true);
-    await k.sleep(between(1, 20) * 1000);
+    await k.sleep(between(faultRandom, 1, 20) * 1000);
     await tab.context.setOffline(false);
   },
 };
@@ -193,7 +201,7 @@ async function main() {
   let running = true;
   const people = (async () => {
     while (running) {
-      const tab = pick(editors);
+      const tab = pick(peopleRandom, editors);
       try {
         await settleConflicts(tab);
         await edit(tab);
@@ -203,16 +211,17 @@ async function main() {
         // A page reloading or reopened under the person: try again later.
         if (!/closed|navigat|Target|detached|context/i.test(error.message)) fail(`${tab.name}: ${error.message}`);
       }
-      await k.sleep(between(1000, 4000));
+      await k.sleep(between(peopleRandom, 1000, 4000));
     }
   })();
   while (Date.now() < endAt) {
-    const kind = pick(Object.keys(FAULTS));
+    const kind = pick(faultRandom, Object.keys(FAULTS));
     stats.faults[kind] = (stats.faults[kind] ?? 0) + 1;
+    schedule.push(kind);
     lastFault = kind;
     await FAULTS[kind](tabs);
     await heal(tabs);
-    await k.sleep(between(1000, 8000));
+    await k.sleep(between(faultRandom, 1000, 8000));
   }
   running = false;
   await people;
@@ -285,6 +294,7 @@ async function main() {
     }
     await check(tab);
   }
+  console.log(`soak: faults in order: ${schedule.join(' ')}`);
   await sampleHub();
   if (stats.hubRssPeakKiB > HUB_RSS_BOUND_KIB) fail(`hub RSS peaked at ${stats.hubRssPeakKiB} KiB, over ${HUB_RSS_BOUND_KIB}`);
   console.log(JSON.stringify({ soak: { minutes: MINUTES, seed: SEED, ...stats, hubRssBoundKiB: HUB_RSS_BOUND_KIB, failures: failures.length } }));
