@@ -131,6 +131,9 @@ async function settleConflicts(tab) {
 // While it runs: a file this tab owns and shows saved is on disk as the
 // tab last wrote it (nobody else writes it), and no event is shown twice.
 async function check(tab) {
+  // The page publishes its state once per display frame: after two
+  // frames, what the person just did is on screen (a fresh draft's marker).
+  await tab.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   const file = OWN[tab.name];
   const last = tab.lastEdit[file];
   if (last !== undefined && (await marker(tab, file)) === null && (await connected(tab))) {
