@@ -74,9 +74,10 @@ impl HubProcess {
     }
 
     /// How the hub ended, if it exited without being stopped (a crash, a
-    /// panic, an exit of its own): it is then forgotten, so this says it
-    /// once and the next [`Self::start`] starts a new one. `None` while it
-    /// runs, and after [`Self::stop`].
+    /// panic, an exit of its own): it is recorded in [`Self::crashes`] and
+    /// the process forgotten, so each exit is told once and the next
+    /// [`Self::start`] starts a new one. `None` while it runs, and after
+    /// [`Self::stop`].
     pub fn exited_on_its_own(&mut self) -> Option<String> {
         let child = self.child.as_mut()?;
         // Before `try_wait`: once the child is reaped it has no id.
@@ -88,9 +89,9 @@ impl HubProcess {
         };
         let pid = pid.map_or_else(String::new, |pid| format!(" (pid {pid})"));
         self.child = None;
-        Some(format!(
-            "room-hub{pid} exited without being stopped: {status}"
-        ))
+        let crash = format!("room-hub{pid} exited without being stopped: {status}");
+        self.crashes.push(crash.clone());
+        Some(crash)
     }
 
     /// Starts the hub (a new generation) and waits until it accepts
@@ -99,9 +100,7 @@ impl HubProcess {
         if self.running() {
             return Ok(());
         }
-        if let Some(crash) = self.exited_on_its_own() {
-            self.crashes.push(crash);
-        }
+        self.exited_on_its_own();
         let mut command = Command::new(&self.binary);
         command
             .arg("--project")
@@ -137,8 +136,7 @@ impl HubProcess {
             {
                 return Ok(());
             }
-            if let Some(crash) = self.exited_on_its_own() {
-                self.crashes.push(crash);
+            if self.exited_on_its_own().is_some() {
                 return Err(std::io::Error::other("room-hub exited during start"));
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
@@ -151,9 +149,7 @@ impl HubProcess {
     /// Kills the hub (SIGKILL, as a crash) and waits for it to exit. An
     /// exit of its own before that still counts in [`Self::crashes`].
     pub async fn stop(&mut self) -> std::io::Result<()> {
-        if let Some(crash) = self.exited_on_its_own() {
-            self.crashes.push(crash);
-        }
+        self.exited_on_its_own();
         if let Some(mut child) = self.child.take() {
             let _ = child.kill().await;
         }
@@ -224,6 +220,7 @@ mod tests {
         let crash = until_exited(&mut hub).await.expect("the exit is seen");
         assert!(crash.contains("exit status: 3"), "{crash}");
         assert_eq!(hub.exited_on_its_own(), None, "told once");
+        assert_eq!(hub.crashes, [crash]);
         assert!(!hub.running());
     }
 

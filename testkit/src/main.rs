@@ -78,10 +78,8 @@ const CRASH_CHECK_EVERY: std::time::Duration = std::time::Duration::from_millis(
 async fn watch_for_crashes(kit: Arc<Kit>) {
     loop {
         tokio::time::sleep(CRASH_CHECK_EVERY).await;
-        let mut hub = kit.hub.lock().await;
-        if let Some(crash) = hub.exited_on_its_own() {
+        if let Some(crash) = kit.hub.lock().await.exited_on_its_own() {
             eprintln!("room-testkit: {crash}");
-            hub.crashes.push(crash);
         }
     }
 }
