@@ -176,19 +176,32 @@ impl Default for ReconnectPolicy {
 mod tests {
     use super::*;
 
+    /// Fails every attempt `fails_after_ms` after it starts, from a first
+    /// failure at `start`, until the policy gives up. Returns when each
+    /// attempt started, and when the policy gave up.
+    fn attempts_until_give_up(
+        policy: &mut ReconnectPolicy,
+        start: f64,
+        fails_after_ms: f64,
+    ) -> (Vec<f64>, f64) {
+        let mut now = start;
+        let mut starts = Vec::new();
+        while let Decision::Wait { at_ms, .. } = policy.on_failure(now, 0.0) {
+            starts.push(at_ms);
+            now = at_ms + fails_after_ms;
+        }
+        (starts, now)
+    }
+
     /// Fails immediately at every scheduled time, as a hub that refuses
     /// connections would, and returns the delays until the policy gives up.
     fn schedule_until_give_up(policy: &mut ReconnectPolicy, start: f64) -> Vec<f64> {
-        let mut now = start;
-        let mut delays = Vec::new();
-        while let Decision::Wait {
-            delay_ms, at_ms, ..
-        } = policy.on_failure(now, 0.0)
-        {
-            delays.push(delay_ms);
-            now = at_ms;
-        }
-        delays
+        let (starts, _) = attempts_until_give_up(policy, start, 0.0);
+        let mut before = start;
+        starts
+            .into_iter()
+            .map(|at| at - std::mem::replace(&mut before, at))
+            .collect()
     }
 
     #[test]
@@ -223,14 +236,9 @@ mod tests {
         // starts. Counted from the failures alone, 18 attempts drift by
         // 1 s, and the one due at 119.5 s would fall out of the window.
         let mut policy = ReconnectPolicy::default();
-        let mut now = 0.0;
-        let mut starts = Vec::new();
-        while let Decision::Wait { at_ms, .. } = policy.on_failure(now, 0.0) {
-            starts.push(at_ms);
-            now = at_ms + 60.0;
-        }
+        let (starts, gave_up) = attempts_until_give_up(&mut policy, 0.0, 60.0);
         assert_eq!(starts.last(), Some(&120_000.0), "the last attempt as the window closes");
-        assert_eq!(now, 120_060.0, "gave up at its failure");
+        assert_eq!(gave_up, 120_060.0, "gave up at its failure");
         assert!(starts.windows(2).all(|w| w[1] - w[0] <= 8060.0));
     }
 
@@ -276,12 +284,7 @@ mod tests {
     fn slow_failing_attempts_count_against_the_same_window() {
         // Each attempt hangs 20 s before the dead-connection timer fails it.
         let mut policy = ReconnectPolicy::default();
-        let mut now = 0.0;
-        let mut starts = Vec::new();
-        while let Decision::Wait { at_ms, .. } = policy.on_failure(now, 0.0) {
-            starts.push(at_ms);
-            now = at_ms + 20_000.0;
-        }
+        let (starts, gave_up) = attempts_until_give_up(&mut policy, 0.0, 20_000.0);
         // Each wait follows the schedule (0.5, 1, 2, 4, 8 s) from the
         // previous failure; the next start, 115.5 + 8 = 123.5 s, would be
         // past the 2-minute window measured from the loss, so it starts as
@@ -290,7 +293,7 @@ mod tests {
             starts,
             [500.0, 21_500.0, 43_500.0, 67_500.0, 95_500.0, 120_000.0]
         );
-        assert_eq!(now, 140_000.0, "it gave up at the sixth failure");
+        assert_eq!(gave_up, 140_000.0, "it gave up at the sixth failure");
     }
 
     #[test]
