@@ -15,9 +15,9 @@ const k = require('./kit.cjs');
   for (const outage of [22000, 26000, 34000]) {
     await k.kitPost('/proxy/mode/blackhole');
     await k.sleep(outage);
-    const banner = await page.textContent('[data-banner="reconnecting"] span');
-    const attempt = Number(/attempt (\d+)/.exec(banner)[1]);
-    const step = Math.min(500 * 2 ** (attempt - 1), 8000);
+    const shown = await k.reconnecting(page);
+    if (!shown) throw new Error(`no reconnecting banner after a ${outage / 1000} s blackhole`);
+    const { attempt, stepMs: step } = shown;
     // The page notes the moment it shows "connected" itself, so the figure
     // does not include Playwright's polling (both clocks are this machine's).
     await page.evaluate(() => {

@@ -79,6 +79,17 @@ async function until(check, what, timeout = 20000, every = 100) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// The reconnect attempt the page's banner shows, and the step in force for
+// it by the default schedule (src/reconnect.rs: 0.5 s doubling to 8 s);
+// null when the page is not reconnecting.
+async function reconnecting(page) {
+  const live = await page.textContent('.room-connection .live');
+  const found = /attempt (\d+)/.exec(live ?? '');
+  if (!found) return null;
+  const attempt = Number(found[1]);
+  return { attempt, stepMs: Math.min(500 * 2 ** (attempt - 1), 8000) };
+}
+
 // What the page's IndexedDB holds for `room` (the stores of
 // src/cache/indexeddb.rs), read in the page with plain IndexedDB beside the
 // app's own connection: files by path, events oldest first, drafts by path,
@@ -105,4 +116,4 @@ function cached(page, room) {
   }), `solaro-room-${room}`);
 }
 
-module.exports = { kit, kitJson, kitPost, kitFile, shot, accessible, status, openFile, editorText, typeAndSave, eventRevs, until, sleep, cached };
+module.exports = { kit, kitJson, kitPost, kitFile, shot, accessible, status, openFile, editorText, typeAndSave, eventRevs, until, sleep, cached, reconnecting };
