@@ -52,7 +52,6 @@ const HUB_RSS_BOUND_KIB = (64 + 3 * 16 + 16) * 1024;
 let lastFault = null;
 // The faults in the order they ran, printed for a failing seed.
 const schedule = [];
-const stepMs = (attempt) => Math.min(500 * 2 ** (attempt - 1), 8000);
 
 const failures = [];
 const stats = { faults: {}, edits: 0, saves: 0, lost: 0, duplicateEvents: 0, longestRecoveryMs: 0, hubRssPeakKiB: 0 };
@@ -239,9 +238,8 @@ async function main() {
   const from = Date.now();
   const bounds = [];
   for (const tab of tabs) {
-    const banner = await tab.page.textContent('.room-connection').catch(() => '');
-    const attempt = Number(/attempt (\d+)/.exec(banner ?? '')?.[1] ?? 0);
-    bounds.push((attempt ? stepMs(attempt) : 0) + 1000);
+    const shown = await k.reconnecting(tab.page).catch(() => null);
+    bounds.push((shown?.stepMs ?? 0) + 1000);
   }
   await Promise.all(tabs.map(async (tab, i) => {
     try {
@@ -274,25 +272,24 @@ async function main() {
 
   // The disk has each person's last edit of their own file, and the shared
   // file holds the last edit of one of them; every tab shows the disk.
+  const disk = {};
+  for (const file of [OWN.a, OWN.b, SHARED, OUTSIDE]) disk[file] = await k.kitFile(file);
   for (const tab of editors) {
     const file = OWN[tab.name];
-    const disk = await k.kitFile(file);
-    if (tab.lastEdit[file] !== undefined && disk !== tab.lastEdit[file]) {
+    if (tab.lastEdit[file] !== undefined && disk[file] !== tab.lastEdit[file]) {
       stats.lost += 1;
-      fail(`${file}: the disk has ${JSON.stringify(disk)}; ${tab.name}'s last edit was ${JSON.stringify(tab.lastEdit[file])}`);
+      fail(`${file}: the disk has ${JSON.stringify(disk[file])}; ${tab.name}'s last edit was ${JSON.stringify(tab.lastEdit[file])}`);
     }
   }
-  const shared = await k.kitFile(SHARED);
   const lastShared = editors.map((t) => t.lastEdit[SHARED]).filter(Boolean);
-  if (lastShared.length && !lastShared.includes(shared)) {
+  if (lastShared.length && !lastShared.includes(disk[SHARED])) {
     stats.lost += 1;
-    fail(`${SHARED}: the disk has ${JSON.stringify(shared)}, neither last edit (${lastShared.map((t) => JSON.stringify(t)).join(', ')})`);
+    fail(`${SHARED}: the disk has ${JSON.stringify(disk[SHARED])}, neither last edit (${lastShared.map((t) => JSON.stringify(t)).join(', ')})`);
   }
   for (const tab of tabs) {
-    for (const file of [OWN.a, OWN.b, SHARED, OUTSIDE]) {
-      const disk = await k.kitFile(file);
+    for (const [file, text] of Object.entries(disk)) {
       await k.openFile(tab.page, file);
-      await k.until(async () => (await k.editorText(tab.page)) === disk, `${tab.name} shows ${file} as on disk`, 10000)
+      await k.until(async () => (await k.editorText(tab.page)) === text, `${tab.name} shows ${file} as on disk`, 10000)
         .catch(() => fail(`${tab.name}: ${file} differs from the disk`));
     }
     await check(tab);
