@@ -106,11 +106,11 @@ async function edit(tab) {
   const file = peopleRandom() < 0.7 ? OWN[tab.name] : SHARED;
   const text = `${tab.name} ${++tab.seq}\n`;
   const save = peopleRandom() < 0.85;
-  await k.openFile(tab.page, file);
-  await tab.page.fill('textarea.code', text);
   if (save) {
-    await tab.page.focus('textarea.code');
-    await tab.page.keyboard.press('Control+s');
+    await k.typeAndSave(tab.page, file, text);
+  } else {
+    await k.openFile(tab.page, file);
+    await tab.page.fill('textarea.code', text);
   }
   tab.lastEdit[file] = text;
   stats.edits += 1;
