@@ -116,4 +116,24 @@ function cached(page, room) {
   }), `solaro-room-${room}`);
 }
 
-module.exports = { kit, kitJson, kitPost, kitFile, shot, accessible, status, openFile, editorText, typeAndSave, eventRevs, until, sleep, cached, reconnecting };
+// Plays another tab of a newer build: opens `room`'s database in `page` (a
+// page of the room's origin) at the next schema version, with a store this
+// build does not know, and waits until every old connection has let go.
+// Resolves to the new version.
+function upgradeSchema(page, room) {
+  return page.evaluate((name) => new Promise((resolve, reject) => {
+    const probe = indexedDB.open(name);
+    probe.onerror = () => reject(probe.error);
+    probe.onsuccess = () => {
+      const version = probe.result.version;
+      probe.result.close();
+      const open = indexedDB.open(name, version + 1);
+      const blocked = setTimeout(() => reject(new Error(`the upgrade to version ${version + 1} stayed blocked by an old connection`)), 10000);
+      open.onupgradeneeded = () => open.result.createObjectStore(`next-${version + 1}`);
+      open.onerror = () => { clearTimeout(blocked); reject(open.error); };
+      open.onsuccess = () => { clearTimeout(blocked); open.result.close(); resolve(version + 1); };
+    };
+  }), `solaro-room-${room}`);
+}
+
+module.exports = { kit, kitJson, kitPost, kitFile, shot, accessible, status, openFile, editorText, typeAndSave, eventRevs, until, sleep, cached, reconnecting, upgradeSchema };

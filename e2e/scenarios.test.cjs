@@ -838,3 +838,42 @@ test('19. every action can be reached by keyboard with a visible focus ring; the
     await context.close();
   }
 });
+
+test('20. a newer build upgrades the database in another tab: the page says it works from memory, a draft survives reloads, and once saved it never comes back', async () => {
+  const { context, page } = await fresh();
+  const file = 'docs/upgraded.md';
+  await k.kit(`/file/${file}`, 'PUT', 'start\n');
+  await page.goto(link(config.editToken));
+  await k.status(page, 'connected');
+  const newer = await context.newPage();
+  await newer.goto(`${config.proxyHttp}/healthz`);
+  await k.upgradeSchema(newer, config.roomId);
+  await newer.close();
+  // The open page lost its connection to the upgrade; a reload cannot
+  // open the newer database at all. Either way the page works from memory
+  // and says why.
+  await page.reload();
+  await k.status(page, 'connected');
+  const banner = await page.waitForSelector('[data-banner="storage-fallback"]');
+  assert.match(await banner.textContent(), /^Offline storage is unavailable: a newer version of this page has upgraded it; this tab works from memory/);
+  // A draft, across a reload, from the pagehide copy alone.
+  await k.openFile(page, file);
+  await page.fill('textarea.code', 'typed from memory\n');
+  await page.reload();
+  await k.status(page, 'connected');
+  await k.openFile(page, file);
+  assert.equal(await k.editorText(page), 'typed from memory\n');
+  // Saved, then saved over: the copy the page folded in must not bring the
+  // first text back at the next reload (it came back as a conflict).
+  await page.focus('textarea.code');
+  await page.keyboard.press('Control+s');
+  await k.until(async () => (await k.kitFile(file)) === 'typed from memory\n', 'the draft on disk');
+  await k.typeAndSave(page, file, 'saved over it\n');
+  await k.until(async () => (await k.kitFile(file)) === 'saved over it\n', 'the second save on disk');
+  await page.reload();
+  await k.status(page, 'connected');
+  await k.openFile(page, file);
+  assert.equal(await k.editorText(page), 'saved over it\n');
+  assert.equal(await page.$('.room-files .file:has(.path:text-is("docs/upgraded.md")) .marker'), null, 'no draft came back');
+  await context.close();
+});

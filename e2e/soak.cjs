@@ -1,18 +1,21 @@
-// The fault soak (first version): real Chromium tabs in one room, a
-// seeded schedule of faults through room-testkit (proxy faults, hub
-// kill -9 and restarts, a new generation, writes to the folder, reloads,
-// tabs closed and reopened, the browser offline), scripted people typing
-// and saving meanwhile, and the promises checked as invariants while it
-// runs and at the end. Run by scripts/soak.sh MINUTES [SEED]; the same
-// seed gives the same schedule of faults and edits (their timing still
-// depends on the machine).
+// The fault soak: real Chromium tabs in one room, a seeded schedule of
+// faults through room-testkit (proxy faults, hub kill -9 and restarts, a
+// new generation, writes to the folder, reloads, tabs closed and reopened,
+// the browser offline, another tab upgrading the IndexedDB schema),
+// scripted people typing and saving meanwhile (the view-only one too), and
+// the promises checked as invariants while it runs and at the end.
+//
+// Run by scripts/soak.sh MINUTES [SEED]. The whole schedule of faults
+// (kinds, durations, which tab) and of moves (who, which file, saved or
+// not) is drawn from the seed before anything runs, so the same seed runs
+// the same schedules wherever it runs; only how the two interleave follows
+// the machine's timing. `node e2e/soak.cjs --plan MINUTES SEED` prints the
+// fault schedule without running it (no testkit needed).
 const assert = require('node:assert/strict');
-const { chromium } = require('playwright-core');
-const { launchOptions } = require('./browser.cjs');
-const k = require('./kit.cjs');
 
-const MINUTES = Number(process.env.SOAK_MINUTES || 2);
-const SEED = Number(process.env.SOAK_SEED || Math.floor(Math.random() * 2 ** 31));
+const PLAN_ONLY = process.argv[2] === '--plan';
+const MINUTES = Number((PLAN_ONLY ? process.argv[3] : process.env.SOAK_MINUTES) || 2);
+const SEED = Number((PLAN_ONLY ? process.argv[4] : process.env.SOAK_SEED) ?? Math.floor(Math.random() * 2 ** 31));
 
 // mulberry32: a small seeded generator, the same sequence for a seed.
 function generator(seed) {
@@ -25,54 +28,118 @@ function generator(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-// Two streams from the seed, one for the faults and one for the people:
-// the two loops run side by side, so sharing one stream would make each
-// take draws in an order that depends on the machine's timing. Each
-// sequence (faults with their durations, edits with their files) is then
-// the same for a seed wherever it runs; only how they interleave is not.
-const faultRandom = generator(SEED);
-const peopleRandom = generator(SEED ^ 0x9e3779b9);
 const between = (random, low, high) => low + Math.floor(random() * (high - low + 1));
 const pick = (random, items) => items[Math.floor(random() * items.length)];
 
-// Files: each editor owns one, both edit the shared one; the folder's own
-// writes go to a file nobody edits in the page.
+// The tabs: two people editing (a, b) and one with the view-only link (v),
+// each in a browser context of its own (its own storage: a person).
+const EDITORS = ['a', 'b'];
+const TABS = ['a', 'b', 'v'];
+// Files: each editor owns one, both edit the shared one, the viewer tries
+// all three; the folder's own writes go to a file nobody edits in a page.
 const OWN = { a: 'soak/a.txt', b: 'soak/b.txt' };
 const SHARED = 'soak/shared.txt';
 const OUTSIDE = 'soak/outside.txt';
-// After the last fault a tab that knows it is disconnected is back within
-// the reconnect step in force plus 1 s. One that still shows connected may
-// hold a flow the network lost, which only the 20 s dead-connection timer
-// notices: that, the first step and 1 s.
-const DEAD_AFTER_MS = 20000;
+const EDITED = [OWN.a, OWN.b, SHARED];
+
+// The faults: each draws what it needs (how long, which tab) when the
+// schedule is made, and `ms` is its planned length, for --plan.
+const FAULT_KINDS = {
+  blackhole: (r) => ({ ms: between(r, 1, 40) * 1000 }),
+  wifiDrop: (r) => ({ ms: between(r, 1, 40) * 1000 }),
+  reset: () => ({ ms: 0 }),
+  refuse: (r) => ({ ms: between(r, 1, 10) * 1000 }),
+  delay: (r) => ({ delayMs: between(r, 100, 2000), ms: between(r, 5, 20) * 1000 }),
+  hubKill: (r) => ({ ms: between(r, 0, 5) * 1000 }),
+  newGeneration: (r) => ({ text: `changed while the hub was down ${between(r, 0, 1e6)}\n`, ms: 0 }),
+  folderWrite: (r) => ({ text: `written outside ${between(r, 0, 1e6)}\n`, ms: 0 }),
+  reload: (r) => ({ tab: pick(r, TABS), ms: 0 }),
+  reopen: (r) => ({ tab: pick(r, TABS), ms: 0 }),
+  offline: (r) => ({ tab: pick(r, TABS), ms: between(r, 1, 20) * 1000 }),
+  schemaUpgrade: (r) => ({ tab: pick(r, TABS), ms: 0 }),
+};
+// Blackholes and Wi-Fi drops leave flows that look alive: only the
+// 20 s dead-connection timer notices them.
 const SILENT_FAULTS = ['blackhole', 'wifiDrop'];
+const DEAD_AFTER_MS = 20000;
+
+// The schedule for MINUTES, with at least one fault after the end of the
+// planned time so the list never runs short: each fault, then a pause of
+// 1–8 s. Two streams from the seed, one for the faults and one for the
+// people, so each sequence is the same wherever it runs.
+function faultSchedule(seed, minutes) {
+  const random = generator(seed);
+  const faults = [];
+  for (let at = 0; at < minutes * 60_000 + 60_000;) {
+    const kind = pick(random, Object.keys(FAULT_KINDS));
+    const fault = { kind, ...FAULT_KINDS[kind](random), pauseMs: between(random, 1000, 8000) };
+    faults.push(fault);
+    at += fault.ms + fault.pauseMs;
+  }
+  return faults;
+}
+function* moves(seed) {
+  const random = generator(seed ^ 0x9e3779b9);
+  for (;;) {
+    // The view-only person tries a fifth of the moves.
+    const tab = random() < 0.2 ? 'v' : pick(random, EDITORS);
+    const file = tab === 'v' ? pick(random, EDITED) : random() < 0.7 ? OWN[tab] : SHARED;
+    yield { tab, file, save: tab === 'v' || random() < 0.85, pauseMs: between(random, 1000, 4000) };
+  }
+}
+
+if (PLAN_ONLY) {
+  // What the first MINUTES run, by planned time: which kinds it covers.
+  let at = 0;
+  const kinds = new Set();
+  for (const fault of faultSchedule(SEED, MINUTES)) {
+    if (at >= MINUTES * 60_000) break;
+    kinds.add(fault.kind);
+    console.log(`${(at / 1000).toFixed(0).padStart(5)} s  ${fault.kind}${fault.tab ? ` ${fault.tab}` : ''}${fault.ms ? ` ${fault.ms / 1000} s` : ''}`);
+    at += fault.ms + fault.pauseMs;
+  }
+  const missing = Object.keys(FAULT_KINDS).filter((k) => !kinds.has(k));
+  console.log(`seed ${SEED}: ${kinds.size} of ${Object.keys(FAULT_KINDS).length} kinds${missing.length ? `; missing ${missing.join(' ')}` : ''}`);
+  process.exit(0);
+}
+
+const { chromium } = require('playwright-core');
+const { launchOptions } = require('./browser.cjs');
+const k = require('./kit.cjs');
+
 // The hub's memory: its replay log is capped at 64 MiB and each peer's
-// queue at 16 MiB (docs/PROTOCOL.md); three peers and 16 MiB for the rest.
-const HUB_RSS_BOUND_KIB = (64 + 3 * 16 + 16) * 1024;
-let lastFault = null;
-// The faults in the order they ran, printed for a failing seed.
-const schedule = [];
+// queue at 16 MiB (docs/PROTOCOL.md); four peers (the three tabs and the
+// soak's own observer) and 16 MiB for the rest.
+const HUB_RSS_BOUND_KIB = (64 + 4 * 16 + 16) * 1024;
 
 const failures = [];
-const stats = { faults: {}, edits: 0, saves: 0, lost: 0, duplicateEvents: 0, longestRecoveryMs: 0, hubRssPeakKiB: 0 };
-
-async function sampleHub() {
-  const { hubRssKiB } = await k.kitJson('/stats');
-  if (hubRssKiB) stats.hubRssPeakKiB = Math.max(stats.hubRssPeakKiB, hubRssKiB);
-}
+const stats = {
+  faults: {}, edits: 0, saves: 0, viewerEdits: 0, lost: 0, duplicateEvents: 0,
+  historyChecks: 0, editChecks: 0, longestRecoveryMs: 0, hubRssPeakKiB: 0,
+};
 function fail(what) {
   failures.push(what);
   console.error(`soak: ${what}`);
+}
+async function sampleHub() {
+  const { hubRssKiB } = await k.kitJson('/stats');
+  if (hubRssKiB) stats.hubRssPeakKiB = Math.max(stats.hubRssPeakKiB, hubRssKiB);
 }
 
 let browser;
 let config;
 const link = (token) => `${config.proxyHttp}/rooms/${config.roomId}/?token=${token}`;
 
-// A tab: its context (a person), page, token and what its person did.
+// Every save the people asked for, by file, in the order they asked:
+// what "a later saved edit replaced it" is measured against.
+let moveSeq = 0;
+const saves = Object.fromEntries(EDITED.map((f) => [f, []]));
+
+// A tab: its context (a person), page, token and what its person did:
+// per file, the last text typed, when, and whether it was saved.
 async function openTab(name, token) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const tab = { name, token, context, page: null, lastEdit: {}, seq: 0 };
+  const tab = { name, token, context, page: null, lastEdit: {}, seq: 0, upgraded: false };
   await attach(tab, await context.newPage());
   await tab.page.goto(link(token));
   await k.status(tab.page, 'connected', 30000);
@@ -89,96 +156,195 @@ async function attach(tab, page) {
   });
 }
 
-// The file's marker in a tab's list: 'draft', 'conflict', 'refused' or null.
-function marker(tab, file) {
-  return tab.page.evaluate((path) => {
-    const button = [...document.querySelectorAll('.room-files .file')]
-      .find((b) => b.querySelector('.path')?.textContent === path);
-    const m = button?.querySelector('.marker');
-    return m ? [...m.classList].find((c) => c !== 'marker') : null;
-  }, file);
+// What a tab shows, read in one go (one rendered state): its status; each
+// listed file's marker ('draft', 'conflict', 'refused' or null); and its
+// events, newest first, with the pulse counter of each.
+function view(tab) {
+  return tab.page.evaluate(() => {
+    const files = {};
+    for (const button of document.querySelectorAll('.room-files .file')) {
+      const m = button.querySelector('.marker');
+      files[button.querySelector('.path')?.textContent] = m ? [...m.classList].find((c) => c !== 'marker') : null;
+    }
+    const events = [...document.querySelectorAll('.room-events li[data-rev]')].map((li) => ({
+      rev: Number(li.dataset.rev),
+      n: Number(/"n":(\d+)/.exec(li.querySelector('.data')?.textContent ?? '')?.[1] ?? NaN),
+    }));
+    return { status: document.querySelector('.room-status')?.dataset.status, files, events };
+  });
 }
 
-const connected = (tab) => tab.page.$('.room-status[data-status="connected"]').then(Boolean);
+// The page publishes its state once per display frame: after two frames,
+// what the person just did is on screen (a fresh draft's marker).
+const settled = (tab) => tab.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 
-// One person's move: type a new line into a file, and usually save it.
-async function edit(tab) {
-  const file = peopleRandom() < 0.7 ? OWN[tab.name] : SHARED;
+// One person's move: type a new line into a file, and maybe save it.
+async function move(tab, { file, save }) {
   const text = `${tab.name} ${++tab.seq}\n`;
-  const save = peopleRandom() < 0.85;
   if (save) {
     await k.typeAndSave(tab.page, file, text);
   } else {
     await k.openFile(tab.page, file);
     await tab.page.fill('textarea.code', text);
   }
-  tab.lastEdit[file] = text;
+  const seq = ++moveSeq;
+  tab.lastEdit[file] = { text, seq, saved: save };
+  if (tab.name === 'v') {
+    stats.viewerEdits += 1;
+    return;
+  }
   stats.edits += 1;
-  if (save) stats.saves += 1;
+  if (save) {
+    stats.saves += 1;
+    saves[file].push({ by: tab.name, text, seq });
+  }
 }
 
-// Settles a conflict the way a person keeping their own text would.
+// Settles a conflict the way a person keeping their own text would: that
+// is a save of their last edit again.
 async function settleConflicts(tab) {
-  for (const file of [OWN[tab.name], SHARED]) {
-    if ((await marker(tab, file)) !== 'conflict') continue;
+  for (const [file, edit] of Object.entries(tab.lastEdit)) {
+    if ((await view(tab)).files[file] !== 'conflict') continue;
     await k.openFile(tab.page, file);
     const save = await tab.page.$('.conflict button.primary');
-    if (save) await save.click();
+    if (!save) continue;
+    await save.click();
+    const seq = ++moveSeq;
+    tab.lastEdit[file] = { ...edit, seq, saved: true };
+    if (tab.name !== 'v') saves[file].push({ by: tab.name, text: edit.text, seq });
   }
 }
 
-// While it runs: a file this tab owns and shows saved is on disk as the
-// tab last wrote it (nobody else writes it), and no event is shown twice.
+// The text a tab holds for a file: its draft's if it has one.
+async function textIn(tab, file) {
+  await k.openFile(tab.page, file);
+  return k.editorText(tab.page);
+}
+
+const VIEWER_TEXT = /^v \d+\n$/;
+
+// The invariants, on one tab:
+// - no event is shown twice, events newest first, and once the tab has
+//   synced its history is contiguous: the hub's only runtime events here
+//   are its pulses, numbered 1, 2, 3… in each hub run, so a gap in the
+//   numbers is an event missed;
+// - every edit of this tab's person is on disk, or still in the tab as a
+//   draft or conflict holding that text (reloads included), or was saved
+//   and then replaced by someone else's later save; the view-only
+//   person's edits are never on disk and never leave the tab.
 async function check(tab) {
-  // The page publishes its state once per display frame: after two
-  // frames, what the person just did is on screen (a fresh draft's marker).
-  await tab.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-  const file = OWN[tab.name];
-  const last = tab.lastEdit[file];
-  if (last !== undefined && (await marker(tab, file)) === null && (await connected(tab))) {
-    const disk = await k.kitFile(file);
-    // The marker can clear between the two reads only by the save landing.
-    if (disk !== last && (await marker(tab, file)) === null && tab.lastEdit[file] === last) {
-      fail(`${tab.name}: ${file} shows saved, but the disk has ${JSON.stringify(disk)}, not ${JSON.stringify(last)}`);
-    }
-  }
-  const revs = await k.eventRevs(tab.page);
+  await settled(tab);
+  const shown = await view(tab);
+  const revs = shown.events.map((e) => e.rev);
   const unique = new Set(revs);
   if (unique.size !== revs.length) {
     stats.duplicateEvents += revs.length - unique.size;
     fail(`${tab.name}: an event shown twice: ${revs.join(',')}`);
   }
-  if (!revs.every((rev, i) => i === 0 || rev < revs[i - 1])) fail(`${tab.name}: events out of order`);
+  if (!revs.every((rev, i) => i === 0 || rev < revs[i - 1])) fail(`${tab.name}: events out of order: ${revs.join(',')}`);
+  if (shown.status === 'connected') {
+    stats.historyChecks += 1;
+    const gap = shown.events.findIndex((e, i) => i > 0 && e.n !== shown.events[i - 1].n - 1);
+    if (gap > 0) {
+      fail(`${tab.name}: a gap in the event history: pulse ${shown.events[gap].n} (rev ${shown.events[gap].rev}) follows pulse ${shown.events[gap - 1].n} (rev ${shown.events[gap - 1].rev})`);
+    }
+  }
+  for (const [file, edit] of Object.entries(tab.lastEdit)) {
+    // Not listed yet: the page is loading; the next check sees it.
+    if (!(file in shown.files)) continue;
+    stats.editChecks += 1;
+    if (shown.files[file] !== null) {
+      const text = await textIn(tab, file);
+      if (text === edit.text) continue;
+      // Its save landed between the two reads.
+      if ((await view(tab)).files[file] === null && (await k.kitFile(file)) === edit.text) continue;
+      fail(`${tab.name}: ${file} shows a ${shown.files[file]} holding ${JSON.stringify(text)}, not the last edit ${JSON.stringify(edit.text)}`);
+      continue;
+    }
+    if (tab.name === 'v') {
+      fail(`v: the view-only edit of ${file} (${JSON.stringify(edit.text)}) left the tab`);
+      continue;
+    }
+    const disk = await k.kitFile(file);
+    if (disk === edit.text) continue;
+    if (edit.saved && saves[file].some((s) => s.by !== tab.name && s.seq > edit.seq && s.text === disk)) continue;
+    // A draft shows only by being on screen: one painted since the first
+    // read (a reload under the check) is looked at next time.
+    if ((await view(tab)).files[file] !== null) continue;
+    stats.lost += 1;
+    fail(`${tab.name}: ${file} shows no draft, and the disk has ${JSON.stringify(disk)}, not ${tab.name}'s last edit ${JSON.stringify(edit.text)}`);
+  }
+  for (const file of EDITED) {
+    const disk = await k.kitFile(file);
+    if (VIEWER_TEXT.test(disk ?? '')) fail(`${file}: the view-only person's edit ${JSON.stringify(disk)} reached the disk`);
+  }
 }
 
-// The faults, each with how long it lasts.
-const FAULTS = {
-  blackhole: async () => { await k.kitPost('/proxy/mode/blackhole'); await k.sleep(between(faultRandom, 1, 40) * 1000); },
-  wifiDrop: async () => { await k.kitPost('/proxy/mode/wifi-drop'); await k.sleep(between(faultRandom, 1, 40) * 1000); },
-  reset: async () => { await k.kitPost('/proxy/reset'); },
-  refuse: async () => { await k.kitPost('/proxy/mode/refuse'); await k.kitPost('/proxy/reset'); await k.sleep(between(faultRandom, 1, 10) * 1000); },
-  delay: async () => { await k.kitPost(`/proxy/socket-delay/${between(faultRandom, 100, 2000)}`); await k.sleep(between(faultRandom, 5, 20) * 1000); },
-  hubKill: async () => { await k.kitPost('/hub/stop'); await k.sleep(between(faultRandom, 0, 5) * 1000); await k.kitPost('/hub/start'); },
-  newGeneration: async () => {
-    await k.kitPost('/hub/stop');
-    await k.kit(`/file/${OUTSIDE}`, 'PUT', `changed while the hub was down ${between(faultRandom, 0, 1e6)}\n`);
-    await k.kitPost('/hub/start');
-  },
-  folderWrite: async () => { await k.kit(`/file/${OUTSIDE}`, 'PUT', `written outside ${between(faultRandom, 0, 1e6)}\n`); },
-  reload: async (tabs) => { await pick(faultRandom, tabs).page.reload(); },
-  reopen: async (tabs) => {
-    const tab = pick(faultRandom, tabs);
-    await tab.page.close();
-    await attach(tab, await tab.context.newPage());
-    await tab.page.goto(link(tab.token));
-  },
-  offline: async (tabs) => {
-    const tab = pick(faultRandom, tabs);
-    await tab.context.setOffline(true);
-    await k.sleep(between(faultRandom, 1, 20) * 1000);
-    await tab.context.setOffline(false);
-  },
-};
+// The hub's own account of its runtime events, asked straight (no proxy,
+// no faults) as a view-only peer with no history: the hub answers with a
+// snapshot, which carries its newest (up to 1000) buffered events. null
+// while the hub is down.
+function hubEvents(observer) {
+  return observer.evaluate(({ url, token }) => new Promise((resolve) => {
+    const socket = new WebSocket(url, ['room.v1', `room.token.${token}`]);
+    const events = [];
+    const done = (value) => { clearTimeout(timer); socket.onclose = null; socket.close(); resolve(value); };
+    const timer = setTimeout(() => done(null), 5000);
+    socket.onopen = () => socket.send(JSON.stringify({
+      type: 'hello', lastSeenRev: null, projectId: null, projectRev: null, peer: { name: 'soak observer', color: '#000000' },
+    }));
+    socket.onmessage = (message) => {
+      const frame = JSON.parse(message.data);
+      if (frame.type === 'runtime-event') events.push({ rev: frame.rev, n: frame.data.n });
+      if (frame.type === 'synced') done(events.reverse());
+    };
+    socket.onclose = () => done(null);
+  }), { url: config.directWs, token: config.readOnlyToken });
+}
+
+function faultRunners(tabs) {
+  const tab = (name) => tabs.find((t) => t.name === name);
+  return {
+    blackhole: async ({ ms }) => { await k.kitPost('/proxy/mode/blackhole'); await k.sleep(ms); },
+    wifiDrop: async ({ ms }) => { await k.kitPost('/proxy/mode/wifi-drop'); await k.sleep(ms); },
+    reset: async () => { await k.kitPost('/proxy/reset'); },
+    refuse: async ({ ms }) => { await k.kitPost('/proxy/mode/refuse'); await k.kitPost('/proxy/reset'); await k.sleep(ms); },
+    delay: async ({ delayMs, ms }) => { await k.kitPost(`/proxy/socket-delay/${delayMs}`); await k.sleep(ms); },
+    hubKill: async ({ ms }) => { await k.kitPost('/hub/stop'); await k.sleep(ms); await k.kitPost('/hub/start'); },
+    newGeneration: async ({ text }) => {
+      await k.kitPost('/hub/stop');
+      await k.kit(`/file/${OUTSIDE}`, 'PUT', text);
+      await k.kitPost('/hub/start');
+    },
+    folderWrite: async ({ text }) => { await k.kit(`/file/${OUTSIDE}`, 'PUT', text); },
+    reload: async ({ tab: name }) => { await tab(name).page.reload(); },
+    reopen: async ({ tab: name }) => {
+      const t = tab(name);
+      await t.page.close();
+      await attach(t, await t.context.newPage());
+      await t.page.goto(link(t.token));
+    },
+    // Playwright's offline switch is CDP's Network.emulateNetworkConditions.
+    offline: async ({ tab: name, ms }) => {
+      const t = tab(name);
+      await t.context.setOffline(true);
+      await k.sleep(ms);
+      await t.context.setOffline(false);
+    },
+    schemaUpgrade: async ({ tab: name }) => {
+      const t = tab(name);
+      const page = await t.context.newPage();
+      try {
+        // Any page of the room's origin: the database is the origin's.
+        await page.goto(`${config.proxyHttp}/healthz`);
+        await k.upgradeSchema(page, config.roomId);
+        t.upgraded = true;
+      } finally {
+        await page.close();
+      }
+    },
+  };
+}
 
 async function heal(tabs) {
   await k.kitPost('/proxy/mode/pass');
@@ -187,54 +353,66 @@ async function heal(tabs) {
   for (const tab of tabs) await tab.context.setOffline(false);
 }
 
+const ignorable = (error) => /closed|navigat|Target|detached|context/i.test(error.message);
+
 async function main() {
   browser = await chromium.launch(launchOptions());
   config = await k.kitJson('/config');
-  for (const file of [OWN.a, OWN.b, SHARED, OUTSIDE]) await k.kit(`/file/${file}`, 'PUT', 'start\n');
-  const a = await openTab('a', config.editToken);
-  const b = await openTab('b', config.editToken);
-  const viewer = await openTab('v', config.readOnlyToken);
-  const editors = [a, b];
-  const tabs = [a, b, viewer];
+  for (const file of [...EDITED, OUTSIDE]) await k.kit(`/file/${file}`, 'PUT', 'start\n');
+  const tabs = [];
+  for (const name of TABS) tabs.push(await openTab(name, name === 'v' ? config.readOnlyToken : config.editToken));
+  const byName = Object.fromEntries(tabs.map((t) => [t.name, t]));
+  const editors = EDITORS.map((n) => byName[n]);
+  const observer = await (await browser.newContext()).newPage();
   console.log(`soak: ${MINUTES} min, seed ${SEED}`);
 
   const endAt = Date.now() + MINUTES * 60_000;
-  // The people: edits every 1–4 s while the faults run, whatever the network.
+  // The people: a move every 1–4 s while the faults run, whatever the
+  // network is doing, and the invariants checked on that tab after it.
   let running = true;
   const people = (async () => {
-    while (running) {
-      const tab = pick(peopleRandom, editors);
+    for (const planned of moves(SEED)) {
+      if (!running) break;
+      const tab = byName[planned.tab];
       try {
         await settleConflicts(tab);
-        await edit(tab);
+        await move(tab, planned);
         await check(tab);
         await sampleHub();
       } catch (error) {
         // A page reloading or reopened under the person: try again later.
-        if (!/closed|navigat|Target|detached|context/i.test(error.message)) fail(`${tab.name}: ${error.message}`);
+        if (!ignorable(error)) fail(`${tab.name}: ${error.message}`);
       }
-      await k.sleep(between(peopleRandom, 1000, 4000));
+      await k.sleep(planned.pauseMs);
     }
   })();
-  while (Date.now() < endAt) {
-    const kind = pick(faultRandom, Object.keys(FAULTS));
-    stats.faults[kind] = (stats.faults[kind] ?? 0) + 1;
-    schedule.push(kind);
-    lastFault = kind;
-    await FAULTS[kind](tabs);
+  const runners = faultRunners(tabs);
+  const schedule = [];
+  let silentSince = -Infinity;
+  for (const fault of faultSchedule(SEED, MINUTES)) {
+    if (Date.now() >= endAt) break;
+    stats.faults[fault.kind] = (stats.faults[fault.kind] ?? 0) + 1;
+    schedule.push(fault.tab ? `${fault.kind}(${fault.tab})` : fault.kind);
+    if (SILENT_FAULTS.includes(fault.kind)) silentSince = Date.now();
+    try {
+      await runners[fault.kind](fault);
+    } catch (error) {
+      if (!ignorable(error)) fail(`fault ${fault.kind}: ${error.message}`);
+    }
     await heal(tabs);
-    await k.sleep(between(faultRandom, 1000, 8000));
+    await k.sleep(fault.pauseMs);
   }
   running = false;
   await people;
 
-  // After the last fault: every tab connected within a step plus 1 s.
+  // After the last fault: every tab connected within the reconnect step in
+  // force plus 1 s. A flow a blackhole or a Wi-Fi drop left behind looks
+  // alive until the dead-connection timer fires, 20 s after the silence
+  // began: that long is allowed first.
   await heal(tabs);
   const healedAt = Date.now();
-  // A flow the network lost looks alive until the dead-connection timer
-  // fires: give it that long, then every tab must be back within the step
-  // in force plus 1 s.
-  if (SILENT_FAULTS.includes(lastFault)) await k.sleep(DEAD_AFTER_MS + 2000);
+  const deadFlowsGoneAt = silentSince + DEAD_AFTER_MS + 2000;
+  if (deadFlowsGoneAt > Date.now()) await k.sleep(deadFlowsGoneAt - Date.now());
   const from = Date.now();
   const bounds = [];
   for (const tab of tabs) {
@@ -252,20 +430,36 @@ async function main() {
     stats.longestRecoveryMs = Math.max(stats.longestRecoveryMs, Date.now() - healedAt);
     if (took > bounds[i]) fail(`${tab.name}: connected ${took} ms after the last fault (bound ${bounds[i]} ms)`);
   }));
+  for (const tab of tabs) await check(tab);
+
   // Every edit saved: conflicts settled as their person would, then every
   // draft saved once more and landed.
   for (const tab of editors) {
     await settleConflicts(tab);
-    for (const file of [OWN[tab.name], SHARED]) {
-      if ((await marker(tab, file)) === 'draft') {
+    for (const file of Object.keys(tab.lastEdit)) {
+      if ((await view(tab)).files[file] === 'draft') {
         await k.openFile(tab.page, file);
         await tab.page.focus('textarea.code');
         await tab.page.keyboard.press('Control+s');
       }
     }
   }
+  // The view-only person's edits, each refused by the hub and kept in the
+  // tab, which says so; then discarded.
+  const viewer = byName.v;
+  await settleConflicts(viewer);
+  for (const [file, edit] of Object.entries(viewer.lastEdit)) {
+    await k.openFile(viewer.page, file);
+    try {
+      await viewer.page.waitForSelector('.room-editor .draft-state[data-draft="read-only"]', { timeout: 10000 });
+      assert.equal(await k.editorText(viewer.page), edit.text);
+    } catch (error) {
+      fail(`v: ${file} is not shown refused as view-only with its text: ${error.message.split('\n')[0]}`);
+    }
+    await viewer.page.click('.room-editor button:text-is("Discard")');
+  }
   const idle = async () => {
-    for (const tab of editors) for (const file of [OWN[tab.name], SHARED]) if ((await marker(tab, file)) !== null) return false;
+    for (const tab of tabs) if (Object.values((await view(tab)).files).some((m) => m !== null)) return false;
     return true;
   };
   await k.until(idle, 'every draft saved', 30000).catch(() => fail('drafts still unsaved 30 s after the last fault'));
@@ -273,15 +467,15 @@ async function main() {
   // The disk has each person's last edit of their own file, and the shared
   // file holds the last edit of one of them; every tab shows the disk.
   const disk = {};
-  for (const file of [OWN.a, OWN.b, SHARED, OUTSIDE]) disk[file] = await k.kitFile(file);
+  for (const file of [...EDITED, OUTSIDE]) disk[file] = await k.kitFile(file);
   for (const tab of editors) {
     const file = OWN[tab.name];
-    if (tab.lastEdit[file] !== undefined && disk[file] !== tab.lastEdit[file]) {
+    if (tab.lastEdit[file] !== undefined && disk[file] !== tab.lastEdit[file].text) {
       stats.lost += 1;
-      fail(`${file}: the disk has ${JSON.stringify(disk[file])}; ${tab.name}'s last edit was ${JSON.stringify(tab.lastEdit[file])}`);
+      fail(`${file}: the disk has ${JSON.stringify(disk[file])}; ${tab.name}'s last edit was ${JSON.stringify(tab.lastEdit[file].text)}`);
     }
   }
-  const lastShared = editors.map((t) => t.lastEdit[SHARED]).filter(Boolean);
+  const lastShared = editors.map((t) => t.lastEdit[SHARED]?.text).filter(Boolean);
   if (lastShared.length && !lastShared.includes(disk[SHARED])) {
     stats.lost += 1;
     fail(`${SHARED}: the disk has ${JSON.stringify(disk[SHARED])}, neither last edit (${lastShared.map((t) => JSON.stringify(t)).join(', ')})`);
@@ -292,7 +486,25 @@ async function main() {
       await k.until(async () => (await k.editorText(tab.page)) === text, `${tab.name} shows ${file} as on disk`, 10000)
         .catch(() => fail(`${tab.name}: ${file} differs from the disk`));
     }
-    await check(tab);
+  }
+  // Every tab's history is the hub's: its newest events, the same revs
+  // and pulses, none missing. The hub moves on meanwhile, so the tab is
+  // read first and must be a run of the hub's list read after it.
+  for (const tab of tabs) {
+    const agrees = async () => {
+      const shown = (await view(tab)).events;
+      const hub = await hubEvents(observer);
+      if (!hub || shown.length === 0) return false;
+      const start = hub.findIndex((e) => e.rev === shown[0].rev);
+      return start >= 0 && shown.every((e, i) => hub[start + i]?.rev === e.rev && hub[start + i].n === e.n);
+    };
+    await k.until(agrees, `${tab.name}'s events are the hub's`, 10000, 500)
+      .catch(() => fail(`${tab.name}: its event history is not the hub's newest events`));
+  }
+  // A person whose database a newer build upgraded works from memory, and
+  // the page says so.
+  for (const tab of tabs.filter((t) => t.upgraded)) {
+    if (!(await tab.page.$('[data-banner="storage-fallback"]'))) fail(`${tab.name}: no notice that the tab works from memory after the schema upgrade`);
   }
   console.log(`soak: faults in order: ${schedule.join(' ')}`);
   await sampleHub();

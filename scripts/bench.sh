@@ -176,7 +176,8 @@ rows = [
 so = merged.get("soak")
 if so:
     rows.append((f"fault soak ({so['minutes']} min, seed {so['seed']})",
-                 f"{sum(so['faults'].values())} faults, {so['edits']} edits ({so['saves']} saved), {so['lost']} lost, "
+                 f"{sum(so['faults'].values())} faults of {len(so['faults'])} kinds, {so['edits']} edits ({so['saves']} saved), "
+                 f"{so['viewerEdits']} view-only edits, {so['lost']} lost, "
                  f"{so['duplicateEvents']} events twice; longest recovery {so['longestRecoveryMs']} ms; "
                  f"hub RSS peak {so['hubRssPeakKiB'] / MIB:.0f} MiB",
                  f"0 lost, 0 twice, no failure: {verdict(so['lost'] == 0 and so['duplicateEvents'] == 0 and so['failures'] == 0)}"))

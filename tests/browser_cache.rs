@@ -445,7 +445,7 @@ async fn another_tab_upgrading_closes_this_connection_instead_of_blocking_it() {
     assert_eq!(
         result,
         Err(CacheError::Unavailable(
-            "another tab uses a newer version of this page".into()
+            "a newer version of this page has upgraded it".into()
         ))
     );
     newer_tab.close();
@@ -479,7 +479,7 @@ async fn when_indexeddb_cannot_be_opened_the_session_falls_back_to_memory_and_sa
     assert_eq!(
         direct.err(),
         Some(CacheError::Unavailable(
-            "another tab uses a newer version of this page".into()
+            "a newer version of this page has upgraded it".into()
         ))
     );
 

@@ -182,7 +182,7 @@ fn failure(error: &rexie::Error) -> CacheError {
 fn open_failure(error: &rexie::Error) -> CacheError {
     match dom_exception(error) {
         Some(e) if e.name() == "VersionError" => {
-            CacheError::Unavailable("another tab uses a newer version of this page".into())
+            CacheError::Unavailable("a newer version of this page has upgraded it".into())
         }
         Some(e) if e.name() == "QuotaExceededError" => CacheError::QuotaExceeded,
         Some(e) => CacheError::Unavailable(format!("{}: {}", e.name(), e.message())),

@@ -9,6 +9,14 @@
 //! copy into what IndexedDB returned before it paints. Once the folded
 //! drafts are committed to IndexedDB, the copy is removed.
 //!
+//! A page that folded a copy in owns the drafts it took: from then on its
+//! own state says which of them still exist. When the copy cannot be
+//! removed (the page works from memory: IndexedDB is unavailable, full, or
+//! upgraded by a newer build), the next `pagehide` replaces those entries
+//! by the page's drafts instead of keeping them, so a draft saved since
+//! never comes back from the copy. Entries the page never took (another
+//! tab's, stored after this page loaded) are kept.
+//!
 //! The decisions are here, in plain Rust; the shell only reads and writes
 //! the string.
 
@@ -22,11 +30,17 @@ pub fn unload_copy_key(room_id: &str) -> String {
 
 /// The copy to store at `pagehide`: every draft of `state`, merged over the
 /// copy already stored (`existing`, from another tab of the same room that
-/// closed before this one; this tab's drafts win on the same path). `None`
-/// when there is nothing to store.
-pub fn unload_copy(state: &RoomState, existing: Option<&str>) -> Option<String> {
+/// closed before this one; this tab's drafts win on the same path), less
+/// the entries this page folded in at load (`folded`, which `state` now
+/// speaks for). `None` when nothing is left to store: the shell then
+/// removes the stored copy, if any.
+pub fn unload_copy(
+    state: &RoomState,
+    existing: Option<&str>,
+    folded: &[CachedDraft],
+) -> Option<String> {
     let mut drafts = existing.map(read_copy).unwrap_or_default();
-    drafts.retain(|d| !state.drafts.contains_key(&d.path));
+    drafts.retain(|d| !state.drafts.contains_key(&d.path) && !folded.contains(d));
     drafts.extend(state.drafts.iter().map(|(path, draft)| CachedDraft {
         path: path.clone(),
         draft: draft.clone(),
@@ -39,17 +53,15 @@ pub fn unload_copy(state: &RoomState, existing: Option<&str>) -> Option<String> 
 
 /// Folds a stored copy into what the cache returned: a draft in the copy
 /// replaces the cached draft of the same path (the copy was taken later).
-/// Returns whether anything was folded in. An unreadable copy is ignored.
-pub fn fold_unload_copy(cached: &mut CachedRoom, copy: &str) -> bool {
+/// Returns the drafts folded in (the page now owns them; see
+/// [`unload_copy`]), none for an empty or unreadable copy.
+pub fn fold_unload_copy(cached: &mut CachedRoom, copy: &str) -> Vec<CachedDraft> {
     let drafts = read_copy(copy);
-    if drafts.is_empty() {
-        return false;
-    }
     cached
         .drafts
         .retain(|d| !drafts.iter().any(|copied| copied.path == d.path));
-    cached.drafts.extend(drafts);
-    true
+    cached.drafts.extend(drafts.iter().cloned());
+    drafts
 }
 
 fn read_copy(text: &str) -> Vec<CachedDraft> {
@@ -80,7 +92,7 @@ mod tests {
 
     #[test]
     fn no_drafts_means_no_copy() {
-        assert_eq!(unload_copy(&RoomState::default(), None), None);
+        assert_eq!(unload_copy(&RoomState::default(), None, &[]), None);
     }
 
     #[test]
@@ -88,7 +100,7 @@ mod tests {
         let typed = draft("typed just before the reload", 7, DraftStatus::Editing);
         let saved = draft("saved offline", 3, DraftStatus::Queued);
         let state = state_with(&[("notes.md", typed.clone()), ("todo.txt", saved.clone())]);
-        let copy = unload_copy(&state, None).unwrap();
+        let copy = unload_copy(&state, None, &[]).unwrap();
 
         // IndexedDB had an older text of one of them and nothing of the other.
         let mut cached = CachedRoom {
@@ -98,7 +110,7 @@ mod tests {
             }],
             ..CachedRoom::default()
         };
-        assert!(fold_unload_copy(&mut cached, &copy));
+        assert_eq!(fold_unload_copy(&mut cached, &copy).len(), 2);
         let restored = RoomState::from_cache(cached, None);
         assert_eq!(restored.drafts["notes.md"], typed);
         assert_eq!(restored.drafts["todo.txt"], saved);
@@ -116,15 +128,17 @@ mod tests {
                 ),
             ]),
             None,
+            &[],
         )
         .unwrap();
         let second = unload_copy(
             &state_with(&[("a.txt", draft("second tab", 2, DraftStatus::Editing))]),
             Some(&first),
+            &[],
         )
         .unwrap();
         let mut cached = CachedRoom::default();
-        assert!(fold_unload_copy(&mut cached, &second));
+        assert_eq!(fold_unload_copy(&mut cached, &second).len(), 2);
         let restored = RoomState::from_cache(cached, None);
         assert_eq!(restored.drafts["a.txt"].content, "second tab");
         assert_eq!(restored.drafts["b.txt"].content, "only in the first tab");
@@ -141,11 +155,62 @@ mod tests {
             ..CachedRoom::default()
         };
         for junk in ["", "not json", "{\"path\":1}", "[{\"path\":\"a\"}]"] {
-            assert!(!fold_unload_copy(&mut cached, junk), "{junk}");
+            assert!(fold_unload_copy(&mut cached, junk).is_empty(), "{junk}");
             assert_eq!(cached.drafts, std::slice::from_ref(&kept));
         }
         // Nor does it stop this tab's copy from being taken.
         let state = state_with(&[("b", draft("mine", 0, DraftStatus::Editing))]);
-        assert!(unload_copy(&state, Some("not json")).is_some());
+        assert!(unload_copy(&state, Some("not json"), &[]).is_some());
+    }
+
+    /// A page working from memory cannot remove the copy it folded in:
+    /// a draft it took from there and then saved must not come back from
+    /// the copy at the next reload (found by the fault soak: it came back
+    /// as a stale draft, in conflict with the person's later saves).
+    #[test]
+    fn a_folded_draft_saved_since_does_not_come_back() {
+        let stale = draft("saved after the reload", 4, DraftStatus::Queued);
+        let first = unload_copy(&state_with(&[("a.txt", stale)]), None, &[]).unwrap();
+        // The next page (from memory) folds it in, sends it, and has it
+        // acknowledged: its state holds no draft of a.txt any more, and a
+        // newer one of b.txt.
+        let mut cached = CachedRoom::default();
+        let folded = fold_unload_copy(&mut cached, &first);
+        let after_save = state_with(&[("b.txt", draft("typed later", 5, DraftStatus::Editing))]);
+
+        let second = unload_copy(&after_save, Some(&first), &folded).unwrap();
+        let mut next = CachedRoom::default();
+        fold_unload_copy(&mut next, &second);
+        let restored = RoomState::from_cache(next, None);
+        assert_eq!(restored.drafts.len(), 1, "{:?}", restored.drafts);
+        assert_eq!(restored.drafts["b.txt"].content, "typed later");
+
+        // With nothing left, nothing is stored.
+        assert_eq!(unload_copy(&RoomState::default(), Some(&first), &folded), None);
+    }
+
+    /// What another tab stored after this page loaded is not this page's to
+    /// drop, even on a path this page folded in.
+    #[test]
+    fn another_tabs_later_copy_is_kept() {
+        let taken = unload_copy(
+            &state_with(&[("a.txt", draft("folded here", 1, DraftStatus::Editing))]),
+            None,
+            &[],
+        )
+        .unwrap();
+        let folded = fold_unload_copy(&mut CachedRoom::default(), &taken);
+        // Another tab closed meanwhile with its own draft of a.txt.
+        let by_another = unload_copy(
+            &state_with(&[("a.txt", draft("the other tab's", 2, DraftStatus::Editing))]),
+            Some(&taken),
+            &[],
+        )
+        .unwrap();
+        let ours = unload_copy(&RoomState::default(), Some(&by_another), &folded).unwrap();
+        let mut cached = CachedRoom::default();
+        fold_unload_copy(&mut cached, &ours);
+        assert_eq!(cached.drafts.len(), 1);
+        assert_eq!(cached.drafts[0].draft.content, "the other tab's");
     }
 }

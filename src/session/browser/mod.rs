@@ -197,6 +197,9 @@ struct Shell {
     /// Where the drafts' copy goes at `pagehide`; `None` for a memory-only
     /// session.
     unload_key: Option<String>,
+    /// The drafts taken from the copy at load: this page's own since, so
+    /// its `pagehide` copy replaces them rather than keeping them.
+    folded: Vec<cache::CachedDraft>,
     /// When states are published.
     publisher: Publisher,
 }
@@ -244,10 +247,12 @@ async fn run(
     let copy = unload_key.as_deref().and_then(local_get);
     // The drafts the cache holds before the pagehide copy is folded over
     // them: the persister starts from those, so the folded ones are written.
-    let drafts_before_copy = copy.as_deref().and_then(|copy| {
-        let before = cached.drafts.clone();
-        cache::fold_unload_copy(&mut cached, copy).then_some(before)
-    });
+    let before_copy = cached.drafts.clone();
+    let folded = copy
+        .as_deref()
+        .map(|copy| cache::fold_unload_copy(&mut cached, copy))
+        .unwrap_or_default();
+    let drafts_before_copy = (!folded.is_empty()).then_some(before_copy);
     mark_once(marks::CACHE_LOADED);
     #[cfg(feature = "testing")]
     shared.probes.cache_kind.set(Some(cache.kind()));
@@ -297,6 +302,7 @@ async fn run(
         persist: persist_tx,
         cache_failures: Some(fail_rx),
         unload_key,
+        folded,
         publisher: Publisher::default(),
     };
     shell.publish(true);
@@ -320,8 +326,9 @@ impl Shell {
         drop(tx);
         if let Some(key) = self.unload_key.clone() {
             let shared = Rc::clone(&self.shared);
+            let folded = std::mem::take(&mut self.folded);
             _listeners.extend(listeners::on_pagehide(move || {
-                storage::keep_unload_copy(&key, &shared.state.borrow());
+                storage::keep_unload_copy(&key, &shared.state.borrow(), &folded);
             }));
         }
         loop {

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender};
 use room_protocol::PeerProfile;
 
-use crate::cache::{self, RoomCache};
+use crate::cache::{self, CachedDraft, RoomCache};
 use crate::error::CacheError;
 use crate::state::RoomState;
 
@@ -135,18 +135,25 @@ fn local_remove(key: &str) {
     }
 }
 
-/// Stores the synchronous copy of the drafts (see `cache::unload_copy`).
-pub(super) fn keep_unload_copy(key: &str, state: &RoomState) {
+/// Stores the synchronous copy of the drafts (see `cache::unload_copy`);
+/// `folded`: the drafts this page took from the copy at load.
+pub(super) fn keep_unload_copy(key: &str, state: &RoomState, folded: &[CachedDraft]) {
     let Some(storage) = local_storage() else {
         return;
     };
     let existing = storage.get_item(key).ok().flatten();
-    if let Some(copy) = cache::unload_copy(state, existing.as_deref()) {
-        if storage.set_item(key, &copy).is_err() {
+    match cache::unload_copy(state, existing.as_deref(), folded) {
+        Some(copy) if storage.set_item(key, &copy).is_err() => {
             web_sys::console::warn_1(
                 &"room-client: no room in localStorage for the drafts' copy".into(),
             );
         }
+        Some(_stored) => {}
+        // Nothing left to keep: a copy this page folded in goes too.
+        None if existing.is_some() => {
+            let _ = storage.remove_item(key);
+        }
+        None => {}
     }
 }
 
