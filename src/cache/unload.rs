@@ -165,8 +165,9 @@ mod tests {
 
     /// A page working from memory cannot remove the copy it folded in:
     /// a draft it took from there and then saved must not come back from
-    /// the copy at the next reload (found by the fault soak: it came back
-    /// as a stale draft, in conflict with the person's later saves).
+    /// the copy at the next reload (found while adding the schema upgrade
+    /// to the fault soak: it came back as a stale draft, in conflict with
+    /// the person's later save; e2e scenario 20 shows it in Chromium).
     #[test]
     fn a_folded_draft_saved_since_does_not_come_back() {
         let stale = draft("saved after the reload", 4, DraftStatus::Queued);
