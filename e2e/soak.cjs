@@ -114,7 +114,7 @@ const HUB_RSS_BOUND_KIB = (64 + 4 * 16 + 16) * 1024;
 
 const failures = [];
 const stats = {
-  faults: {}, edits: 0, saves: 0, viewerEdits: 0, lost: 0, duplicateEvents: 0,
+  faults: {}, edits: 0, saves: 0, viewerEdits: 0, movesWaiting: 0, lost: 0, duplicateEvents: 0,
   historyChecks: 0, editChecks: 0, longestRecoveryMs: 0, hubRssPeakKiB: 0,
 };
 function fail(what) {
@@ -139,7 +139,7 @@ const saves = Object.fromEntries(EDITED.map((f) => [f, []]));
 // per file, the last text typed, when, and whether it was saved.
 async function openTab(name, token) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const tab = { name, token, context, page: null, lastEdit: {}, seq: 0, upgraded: false };
+  const tab = { name, token, context, page: null, lastEdit: {}, seq: 0, upgraded: false, turn: Promise.resolve() };
   await attach(tab, await context.newPage());
   await tab.page.goto(link(token));
   await k.status(tab.page, 'connected', 30000);
@@ -154,6 +154,16 @@ async function attach(tab, page) {
       fail(`${tab.name}: console error ${message.text()}`);
     }
   });
+}
+
+// Runs `action` on the tab once whatever else holds it is done: a person's
+// move and its check, or a reload. A reload then comes right after the
+// keystrokes (the pagehide copy's case), never between two of them, so
+// what the person did is always known.
+function exclusive(tab, action) {
+  const run = tab.turn.then(action);
+  tab.turn = run.catch(() => {});
+  return run;
 }
 
 // What a tab shows, read in one go (one rendered state): its status; each
@@ -178,8 +188,14 @@ function view(tab) {
 // what the person just did is on screen (a fresh draft's marker).
 const settled = (tab) => tab.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 
-// One person's move: type a new line into a file, and maybe save it.
+// One person's move: type a new line into a file, and maybe save it. A
+// file the tab does not list (a page from memory, its hub out of reach)
+// waits for a later move, as a person would.
 async function move(tab, { file, save }) {
+  if (!(file in (await view(tab)).files)) {
+    stats.movesWaiting += 1;
+    return;
+  }
   const text = `${tab.name} ${++tab.seq}\n`;
   if (save) {
     await k.typeAndSave(tab.page, file, text);
@@ -318,17 +334,17 @@ function faultRunners(tabs) {
     },
     folderWrite: async ({ text }) => { await k.kit(`/file/${OUTSIDE}`, 'PUT', text); },
     // A reload or reopen ends when the page's room is on screen again.
-    reload: async ({ tab: name }) => {
+    reload: ({ tab: name }) => exclusive(tab(name), async () => {
       await tab(name).page.reload();
       await tab(name).page.waitForSelector('.room-status');
-    },
-    reopen: async ({ tab: name }) => {
+    }),
+    reopen: ({ tab: name }) => exclusive(tab(name), async () => {
       const t = tab(name);
       await t.page.close();
       await attach(t, await t.context.newPage());
       await t.page.goto(link(t.token));
       await t.page.waitForSelector('.room-status');
-    },
+    }),
     // Playwright's offline switch is CDP's Network.emulateNetworkConditions.
     offline: async ({ tab: name, ms }) => {
       const t = tab(name);
@@ -380,13 +396,14 @@ async function main() {
       if (!running) break;
       const tab = byName[planned.tab];
       try {
-        await settleConflicts(tab);
-        await move(tab, planned);
-        await check(tab);
+        await exclusive(tab, async () => {
+          await settleConflicts(tab);
+          await move(tab, planned);
+          await check(tab);
+        });
         await sampleHub();
       } catch (error) {
-        // A page reloading or reopened under the person: try again later.
-        if (!ignorable(error)) fail(`${tab.name}: ${error.message}`);
+        fail(`${tab.name}: ${error.message}`);
       }
       await k.sleep(planned.pauseMs);
     }
