@@ -14,8 +14,10 @@
 //! removed (the page works from memory: IndexedDB is unavailable, full, or
 //! upgraded by a newer build), the next `pagehide` replaces those entries
 //! by the page's drafts instead of keeping them, so a draft saved since
-//! never comes back from the copy. Entries the page never took (another
-//! tab's, stored after this page loaded) are kept.
+//! never comes back from the copy. The same holds for what the page stored
+//! itself at an earlier `pagehide` (it came back from the back-forward
+//! cache). Entries the page never took (another tab's, stored after this
+//! page loaded) are kept.
 //!
 //! The decisions are here, in plain Rust; the shell only reads and writes
 //! the string.
@@ -31,16 +33,16 @@ pub fn unload_copy_key(room_id: &str) -> String {
 /// The copy to store at `pagehide`: every draft of `state`, merged over the
 /// copy already stored (`existing`, from another tab of the same room that
 /// closed before this one; this tab's drafts win on the same path), less
-/// the entries this page folded in at load (`folded`, which `state` now
-/// speaks for). `None` when nothing is left to store: the shell then
+/// the entries this page owns (`owned`: taken at load, or stored at an
+/// earlier `pagehide`), which `state` now speaks for. `None` when nothing is left to store: the shell then
 /// removes the stored copy, if any.
 pub fn unload_copy(
     state: &RoomState,
     existing: Option<&str>,
-    folded: &[CachedDraft],
+    owned: &[CachedDraft],
 ) -> Option<String> {
     let mut drafts = existing.map(read_copy).unwrap_or_default();
-    drafts.retain(|d| !state.drafts.contains_key(&d.path) && !folded.contains(d));
+    drafts.retain(|d| !state.drafts.contains_key(&d.path) && !owned.contains(d));
     drafts.extend(state.drafts.iter().map(|(path, draft)| CachedDraft {
         path: path.clone(),
         draft: draft.clone(),
@@ -188,6 +190,21 @@ mod tests {
 
         // With nothing left, nothing is stored.
         assert_eq!(unload_copy(&RoomState::default(), Some(&first), &folded), None);
+    }
+
+    /// A page back from the back-forward cache hides a second time: what
+    /// it stored the first time is its own, and a draft saved in between
+    /// does not stay in the copy.
+    #[test]
+    fn a_pages_own_earlier_copy_is_replaced() {
+        let typed = CachedDraft {
+            path: "a.txt".into(),
+            draft: draft("typed, then the page was hidden", 1, DraftStatus::Editing),
+        };
+        let hidden = state_with(&[(typed.path.as_str(), typed.draft.clone())]);
+        let first = unload_copy(&hidden, None, &[]).unwrap();
+        // Shown again, the draft saved and acknowledged, hidden again.
+        assert_eq!(unload_copy(&RoomState::default(), Some(&first), &[typed]), None);
     }
 
     /// What another tab stored after this page loaded is not this page's to

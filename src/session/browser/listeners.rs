@@ -33,7 +33,7 @@ pub(super) fn page_listeners(tx: &UnboundedSender<Input>) -> Vec<EventListener> 
 
 /// Calls `copy` at `pagehide`: synchronously, at the last moment the page
 /// runs (a reload, a closed tab, a navigation away).
-pub(super) fn on_pagehide(copy: impl Fn() + 'static) -> Option<EventListener> {
+pub(super) fn on_pagehide(mut copy: impl FnMut() + 'static) -> Option<EventListener> {
     let window = web_sys::window()?;
     Some(EventListener::new(&window, "pagehide", move |_| copy()))
 }

@@ -197,8 +197,9 @@ struct Shell {
     /// Where the drafts' copy goes at `pagehide`; `None` for a memory-only
     /// session.
     unload_key: Option<String>,
-    /// The drafts taken from the copy at load: this page's own since, so
-    /// its `pagehide` copy replaces them rather than keeping them.
+    /// The drafts taken from the copy at load: this page's own since, as
+    /// are those it stores there itself, so its `pagehide` copy replaces
+    /// them rather than keeping them.
     folded: Vec<cache::CachedDraft>,
     /// When states are published.
     publisher: Publisher,
@@ -326,9 +327,16 @@ impl Shell {
         drop(tx);
         if let Some(key) = self.unload_key.clone() {
             let shared = Rc::clone(&self.shared);
-            let folded = std::mem::take(&mut self.folded);
+            let mut owned = std::mem::take(&mut self.folded);
             _listeners.extend(listeners::on_pagehide(move || {
-                storage::keep_unload_copy(&key, &shared.state.borrow(), &folded);
+                let state = shared.state.borrow();
+                storage::keep_unload_copy(&key, &state, &owned);
+                // What it stores is this page's own too, should it come
+                // back from the back-forward cache and hide again.
+                owned.extend(state.drafts.iter().map(|(path, draft)| cache::CachedDraft {
+                    path: path.clone(),
+                    draft: draft.clone(),
+                }));
             }));
         }
         loop {

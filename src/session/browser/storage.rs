@@ -136,13 +136,13 @@ fn local_remove(key: &str) {
 }
 
 /// Stores the synchronous copy of the drafts (see `cache::unload_copy`);
-/// `folded`: the drafts this page took from the copy at load.
-pub(super) fn keep_unload_copy(key: &str, state: &RoomState, folded: &[CachedDraft]) {
+/// `owned`: the drafts this page took from the copy or stored there.
+pub(super) fn keep_unload_copy(key: &str, state: &RoomState, owned: &[CachedDraft]) {
     let Some(storage) = local_storage() else {
         return;
     };
     let existing = storage.get_item(key).ok().flatten();
-    match cache::unload_copy(state, existing.as_deref(), folded) {
+    match cache::unload_copy(state, existing.as_deref(), owned) {
         Some(copy) if storage.set_item(key, &copy).is_err() => {
             web_sys::console::warn_1(
                 &"room-client: no room in localStorage for the drafts' copy".into(),
