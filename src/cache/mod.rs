@@ -34,7 +34,7 @@ pub use indexeddb::{IndexedDbCache, IndexedDbOptions};
 #[cfg(all(target_arch = "wasm32", feature = "testing"))]
 pub use indexeddb::{database_name, DB_VERSION};
 pub use persister::{persist_states, PersistHooks};
-pub use unload::{fold_unload_copy, unload_copy, unload_copy_key};
+pub use unload::{drafts_of, fold_unload_copy, unload_copy, unload_copy_key};
 
 /// Where a room's project stood when it was cached.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -43,14 +43,19 @@ pub fn unload_copy(
 ) -> Option<String> {
     let mut drafts = existing.map(read_copy).unwrap_or_default();
     drafts.retain(|d| !state.drafts.contains_key(&d.path) && !owned.contains(d));
-    drafts.extend(state.drafts.iter().map(|(path, draft)| CachedDraft {
-        path: path.clone(),
-        draft: draft.clone(),
-    }));
+    drafts.extend(drafts_of(state));
     if drafts.is_empty() {
         return None;
     }
     serde_json::to_string(&drafts).ok()
+}
+
+/// Every draft of `state`, as the copy stores them.
+pub fn drafts_of(state: &RoomState) -> impl Iterator<Item = CachedDraft> + '_ {
+    state.drafts.iter().map(|(path, draft)| CachedDraft {
+        path: path.clone(),
+        draft: draft.clone(),
+    })
 }
 
 /// Folds a stored copy into what the cache returned: a draft in the copy

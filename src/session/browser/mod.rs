@@ -248,12 +248,15 @@ async fn run(
     let copy = unload_key.as_deref().and_then(local_get);
     // The drafts the cache holds before the pagehide copy is folded over
     // them: the persister starts from those, so the folded ones are written.
-    let before_copy = cached.drafts.clone();
-    let folded = copy
-        .as_deref()
-        .map(|copy| cache::fold_unload_copy(&mut cached, copy))
-        .unwrap_or_default();
-    let drafts_before_copy = (!folded.is_empty()).then_some(before_copy);
+    let (folded, drafts_before_copy) = match copy.as_deref() {
+        Some(copy) => {
+            let before = cached.drafts.clone();
+            let folded = cache::fold_unload_copy(&mut cached, copy);
+            let before = (!folded.is_empty()).then_some(before);
+            (folded, before)
+        }
+        None => (Vec::new(), None),
+    };
     mark_once(marks::CACHE_LOADED);
     #[cfg(feature = "testing")]
     shared.probes.cache_kind.set(Some(cache.kind()));
@@ -333,10 +336,7 @@ impl Shell {
                 storage::keep_unload_copy(&key, &state, &owned);
                 // What it stores is this page's own too, should it come
                 // back from the back-forward cache and hide again.
-                owned.extend(state.drafts.iter().map(|(path, draft)| cache::CachedDraft {
-                    path: path.clone(),
-                    draft: draft.clone(),
-                }));
+                owned.extend(cache::drafts_of(&state));
             }));
         }
         loop {
