@@ -65,29 +65,6 @@
 // Dead code is found on wasm32, the target the product runs on.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code, unused_imports))]
 
-/// `pub` for the project's own tests and benchmarks (feature `testing`),
-/// crate-private otherwise: modules, and single functions.
-macro_rules! internal {
-    ($($(#[$attr:meta])* mod $name:ident;)*) => {$(
-        $(#[$attr])*
-        #[cfg(feature = "testing")]
-        #[doc(hidden)]
-        pub mod $name;
-        $(#[$attr])*
-        #[cfg(not(feature = "testing"))]
-        mod $name;
-    )*};
-    ($(#[$attr:meta])* fn $($rest:tt)*) => {
-        $(#[$attr])*
-        #[cfg(feature = "testing")]
-        pub fn $($rest)*
-        $(#[$attr])*
-        #[cfg(not(feature = "testing"))]
-        pub(crate) fn $($rest)*
-    };
-}
-pub(crate) use internal;
-
 mod clock;
 pub mod error;
 pub mod intent;
@@ -99,15 +76,36 @@ pub mod state;
 mod testing;
 pub mod ui;
 
-internal! {
-    mod cache;
-    /// Events per second, for the default UI's pulse chart.
-    #[cfg(feature = "default-ui")]
-    mod chart;
-    mod reconnect;
-    mod session;
-    mod token;
-}
+// The internals below are `pub` for the project's own tests and benchmarks
+// (feature `testing`), crate-private otherwise. Each is declared twice,
+// under opposite `cfg`s, rather than through a macro: rustfmt and clippy
+// see every module's code only when it is declared plainly.
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub mod cache;
+#[cfg(not(feature = "testing"))]
+mod cache;
+/// Events per second, for the default UI's pulse chart.
+#[cfg(all(feature = "default-ui", feature = "testing"))]
+#[doc(hidden)]
+pub mod chart;
+#[cfg(all(feature = "default-ui", not(feature = "testing")))]
+mod chart;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub mod reconnect;
+#[cfg(not(feature = "testing"))]
+mod reconnect;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub mod session;
+#[cfg(not(feature = "testing"))]
+mod session;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub mod token;
+#[cfg(not(feature = "testing"))]
+mod token;
 
 pub use error::{CacheError, ClientError};
 pub use options::{RoomOptions, SessionOptions};

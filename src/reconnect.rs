@@ -237,7 +237,11 @@ mod tests {
         // 1 s, and the one due at 119.5 s would fall out of the window.
         let mut policy = ReconnectPolicy::default();
         let (starts, gave_up) = attempts_until_give_up(&mut policy, 0.0, 60.0);
-        assert_eq!(starts.last(), Some(&120_000.0), "the last attempt as the window closes");
+        assert_eq!(
+            starts.last(),
+            Some(&120_000.0),
+            "the last attempt as the window closes"
+        );
         assert_eq!(gave_up, 120_060.0, "gave up at its failure");
         assert!(starts.windows(2).all(|w| w[1] - w[0] <= 8060.0));
     }

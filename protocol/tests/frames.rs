@@ -9,296 +9,450 @@ use serde_json::{json, Value};
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-/// Marks a test for both the native harness and wasm-bindgen-test.
-macro_rules! both {
-    ($(fn $name:ident() $body:block)*) => {
-        $(
-            #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-            #[cfg_attr(not(target_arch = "wasm32"), test)]
-            fn $name() $body
-        )*
-    };
-}
+// The same `#[test]` marks a test for both harnesses: on wasm32 it names
+// wasm-bindgen-test's attribute. (A macro around the tests would hide them
+// from rustfmt.)
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
 
 fn as_json<T: serde::Serialize>(frame: &T) -> Value {
     serde_json::from_str(&encode(frame)).unwrap()
 }
 
-both! {
-    fn hello_has_the_documented_shape() {
-        let hello = ClientFrame::Hello(Hello {
-            last_seen_rev: Some(7),
-            project_id: Some("g1".into()),
-            project_rev: Some(3),
-            peer: PeerProfile { name: "Ada".into(), color: "#112233".into() },
-            person: Some("b7f3".into()),
-            open: Some("src/main.rs".into()),
-            client_id: Some("t9c2".into()),
-        });
-        assert_eq!(
-            as_json(&hello),
-            json!({"type": "hello", "lastSeenRev": 7, "projectId": "g1", "projectRev": 3,
-                   "peer": {"name": "Ada", "color": "#112233"}, "person": "b7f3", "open": "src/main.rs",
-                   "clientId": "t9c2"})
-        );
-        assert_eq!(decode_client_frame(&encode(&hello)).unwrap(), hello);
-    }
+#[test]
+fn hello_has_the_documented_shape() {
+    let hello = ClientFrame::Hello(Hello {
+        last_seen_rev: Some(7),
+        project_id: Some("g1".into()),
+        project_rev: Some(3),
+        peer: PeerProfile {
+            name: "Ada".into(),
+            color: "#112233".into(),
+        },
+        person: Some("b7f3".into()),
+        open: Some("src/main.rs".into()),
+        client_id: Some("t9c2".into()),
+    });
+    assert_eq!(
+        as_json(&hello),
+        json!({"type": "hello", "lastSeenRev": 7, "projectId": "g1", "projectRev": 3,
+               "peer": {"name": "Ada", "color": "#112233"}, "person": "b7f3", "open": "src/main.rs",
+               "clientId": "t9c2"})
+    );
+    assert_eq!(decode_client_frame(&encode(&hello)).unwrap(), hello);
+}
 
-    fn first_visit_hello_sends_nulls_and_decodes_without_them() {
-        let hello = ClientFrame::Hello(Hello::default());
-        let v = as_json(&hello);
-        assert_eq!(v["lastSeenRev"], Value::Null);
-        assert_eq!(v["projectId"], Value::Null);
-        // A script may leave every optional field out.
-        assert_eq!(decode_client_frame(r#"{"type":"hello"}"#).unwrap(), hello);
-    }
+#[test]
+fn first_visit_hello_sends_nulls_and_decodes_without_them() {
+    let hello = ClientFrame::Hello(Hello::default());
+    let v = as_json(&hello);
+    assert_eq!(v["lastSeenRev"], Value::Null);
+    assert_eq!(v["projectId"], Value::Null);
+    // A script may leave every optional field out.
+    assert_eq!(decode_client_frame(r#"{"type":"hello"}"#).unwrap(), hello);
+}
 
-    fn file_edit_round_trips_with_camel_case_fields() {
-        let edit = ClientFrame::FileEdit(FileEdit {
-            edit_id: "e1".into(),
-            path: "src/a.txt".into(),
-            content: "line\n\"quoted\" ünïcödé".into(),
-            base_rev: 12,
-        });
-        let v = as_json(&edit);
-        assert_eq!(v["type"], "file-edit");
-        assert_eq!(v["editId"], "e1");
-        assert_eq!(v["baseRev"], 12);
-        assert_eq!(decode_client_frame(&encode(&edit)).unwrap(), edit);
-    }
+#[test]
+fn file_edit_round_trips_with_camel_case_fields() {
+    let edit = ClientFrame::FileEdit(FileEdit {
+        edit_id: "e1".into(),
+        path: "src/a.txt".into(),
+        content: "line\n\"quoted\" ünïcödé".into(),
+        base_rev: 12,
+    });
+    let v = as_json(&edit);
+    assert_eq!(v["type"], "file-edit");
+    assert_eq!(v["editId"], "e1");
+    assert_eq!(v["baseRev"], 12);
+    assert_eq!(decode_client_frame(&encode(&edit)).unwrap(), edit);
+}
 
-    fn peer_update_and_ping_round_trip() {
-        let update = ClientFrame::PeerUpdate(PeerProfile { name: "Bo".into(), color: "#abcdef".into() });
-        assert_eq!(as_json(&update), json!({"type": "peer-update", "name": "Bo", "color": "#abcdef"}));
-        assert_eq!(decode_client_frame(&encode(&update)).unwrap(), update);
-        let presence = ClientFrame::Presence(Presence { open: Some("src/a.rs".into()) });
-        assert_eq!(as_json(&presence), json!({"type": "presence", "open": "src/a.rs"}));
-        assert_eq!(decode_client_frame(&encode(&presence)).unwrap(), presence);
-        let closed = ClientFrame::Presence(Presence { open: None });
-        assert_eq!(as_json(&closed), json!({"type": "presence"}));
-        assert_eq!(decode_client_frame(r#"{"type":"presence","open":null}"#).unwrap(), closed);
-        let ping = ClientFrame::Ping(Ping { t: 1234.5 });
-        assert_eq!(as_json(&ping), json!({"type": "ping", "t": 1234.5}));
-        assert_eq!(decode_client_frame(&encode(&ping)).unwrap(), ping);
-    }
+#[test]
+fn peer_update_and_ping_round_trip() {
+    let update = ClientFrame::PeerUpdate(PeerProfile {
+        name: "Bo".into(),
+        color: "#abcdef".into(),
+    });
+    assert_eq!(
+        as_json(&update),
+        json!({"type": "peer-update", "name": "Bo", "color": "#abcdef"})
+    );
+    assert_eq!(decode_client_frame(&encode(&update)).unwrap(), update);
+    let presence = ClientFrame::Presence(Presence {
+        open: Some("src/a.rs".into()),
+    });
+    assert_eq!(
+        as_json(&presence),
+        json!({"type": "presence", "open": "src/a.rs"})
+    );
+    assert_eq!(decode_client_frame(&encode(&presence)).unwrap(), presence);
+    let closed = ClientFrame::Presence(Presence { open: None });
+    assert_eq!(as_json(&closed), json!({"type": "presence"}));
+    assert_eq!(
+        decode_client_frame(r#"{"type":"presence","open":null}"#).unwrap(),
+        closed
+    );
+    let ping = ClientFrame::Ping(Ping { t: 1234.5 });
+    assert_eq!(as_json(&ping), json!({"type": "ping", "t": 1234.5}));
+    assert_eq!(decode_client_frame(&encode(&ping)).unwrap(), ping);
+}
 
-    fn welcome_in_snapshot_mode_round_trips() {
-        let welcome = ServerFrame::Welcome(Welcome {
-            room_id: "r1".into(),
-            project: ProjectVersion { id: "g1".into(), rev: 4 },
-            head: 9,
-            read_only: false,
+#[test]
+fn welcome_in_snapshot_mode_round_trips() {
+    let welcome = ServerFrame::Welcome(Welcome {
+        room_id: "r1".into(),
+        project: ProjectVersion {
+            id: "g1".into(),
+            rev: 4,
+        },
+        head: 9,
+        read_only: false,
+        peer_id: "p1".into(),
+        peers: vec![PeerInfo {
             peer_id: "p1".into(),
-            peers: vec![PeerInfo { peer_id: "p1".into(), name: "Ada".into(), color: "#112233".into(), read_only: false, person: None, open: None }],
-            mode: SyncMode::Snapshot,
-            files: Some(vec![FileSnapshot { path: "a.txt".into(), content: "hi".into(), rev: 4 }]),
-            read_only_token: Some("ro".into()),
-        });
-        let v = as_json(&welcome);
-        assert_eq!(v["type"], "welcome");
-        assert_eq!(v["mode"], "snapshot");
-        assert_eq!(v["project"], json!({"id": "g1", "rev": 4}));
-        assert_eq!(v["readOnlyToken"], "ro");
-        assert_eq!(v["peers"][0]["peerId"], "p1");
-        assert_eq!(decode_server_frame(&encode(&welcome)).unwrap(), welcome);
+            name: "Ada".into(),
+            color: "#112233".into(),
+            read_only: false,
+            person: None,
+            open: None,
+        }],
+        mode: SyncMode::Snapshot,
+        files: Some(vec![FileSnapshot {
+            path: "a.txt".into(),
+            content: "hi".into(),
+            rev: 4,
+        }]),
+        read_only_token: Some("ro".into()),
+    });
+    let v = as_json(&welcome);
+    assert_eq!(v["type"], "welcome");
+    assert_eq!(v["mode"], "snapshot");
+    assert_eq!(v["project"], json!({"id": "g1", "rev": 4}));
+    assert_eq!(v["readOnlyToken"], "ro");
+    assert_eq!(v["peers"][0]["peerId"], "p1");
+    assert_eq!(decode_server_frame(&encode(&welcome)).unwrap(), welcome);
+}
+
+#[test]
+fn welcome_in_replay_mode_leaves_out_files_and_token() {
+    let welcome = ServerFrame::Welcome(Welcome {
+        room_id: "r1".into(),
+        project: ProjectVersion {
+            id: "g1".into(),
+            rev: 0,
+        },
+        head: 0,
+        read_only: true,
+        peer_id: "p2".into(),
+        peers: vec![],
+        mode: SyncMode::Replay,
+        files: None,
+        read_only_token: None,
+    });
+    let v = as_json(&welcome);
+    assert_eq!(v["mode"], "replay");
+    assert!(v.get("files").is_none());
+    assert!(v.get("readOnlyToken").is_none());
+    assert_eq!(decode_server_frame(&encode(&welcome)).unwrap(), welcome);
+}
+
+#[test]
+fn log_entries_round_trip() {
+    let changed = ServerFrame::FileChanged(FileChanged {
+        rev: 5,
+        path: "a.txt".into(),
+        content: "x".into(),
+        by: Some("p1".into()),
+        edit_id: Some("e1".into()),
+        deleted: false,
+    });
+    let v = as_json(&changed);
+    assert_eq!(
+        v,
+        json!({"type": "file-changed", "rev": 5, "path": "a.txt", "content": "x", "by": "p1", "editId": "e1"})
+    );
+    assert_eq!(decode_server_frame(&encode(&changed)).unwrap(), changed);
+
+    let deleted = ServerFrame::FileChanged(FileChanged {
+        rev: 6,
+        path: "a.txt".into(),
+        content: String::new(),
+        by: None,
+        edit_id: None,
+        deleted: true,
+    });
+    assert_eq!(as_json(&deleted)["deleted"], true);
+    assert_eq!(decode_server_frame(&encode(&deleted)).unwrap(), deleted);
+
+    let event = ServerFrame::RuntimeEvent(RuntimeEvent {
+        rev: 7,
+        ts: 1_700_000_000_000,
+        kind: "stdout".into(),
+        data: json!({"line": "ok"}),
+    });
+    assert_eq!(
+        as_json(&event),
+        json!({"type": "runtime-event", "rev": 7, "ts": 1_700_000_000_000_u64, "kind": "stdout", "data": {"line": "ok"}})
+    );
+    assert_eq!(decode_server_frame(&encode(&event)).unwrap(), event);
+    assert_eq!(event.as_log_entry().unwrap().rev(), 7);
+    assert_eq!(event.as_log_entry().unwrap().to_frame(), event);
+}
+
+#[test]
+fn errors_carry_code_edit_and_current_version() {
+    let edit = FileEdit {
+        edit_id: "e9".into(),
+        path: "a.txt".into(),
+        content: "mine".into(),
+        base_rev: 1,
+    };
+    let mut err = ErrorFrame::new(ErrorCode::Conflict, "changed since").for_edit(&edit);
+    err.current = Some(FileVersion {
+        rev: 3,
+        content: "theirs".into(),
+    });
+    let frame = ServerFrame::Error(err);
+    let v = as_json(&frame);
+    assert_eq!(v["type"], "error");
+    assert_eq!(v["error"], "conflict");
+    assert_eq!(v["editId"], "e9");
+    assert_eq!(v["current"], json!({"rev": 3, "content": "theirs"}));
+    assert_eq!(decode_server_frame(&encode(&frame)).unwrap(), frame);
+
+    let read_only = as_json(&ServerFrame::Error(
+        ErrorFrame::new(ErrorCode::ReadOnly, "view-only").for_edit(&edit),
+    ));
+    assert_eq!(read_only["error"], "read-only");
+    assert_eq!(ErrorCode::ReadOnly.as_str(), "read-only");
+}
+
+#[test]
+fn an_error_code_from_a_newer_hub_decodes_as_other() {
+    let frame =
+        decode_server_frame(r#"{"type":"error","error":"rate-limited","message":"slow down"}"#)
+            .unwrap();
+    assert!(matches!(frame, ServerFrame::Error(e) if e.error == ErrorCode::Other));
+}
+
+#[test]
+fn every_error_code_decodes_to_itself() {
+    for code in [
+        ErrorCode::BadFrame,
+        ErrorCode::UnknownType,
+        ErrorCode::HelloFirst,
+        ErrorCode::ReadOnly,
+        ErrorCode::Conflict,
+        ErrorCode::BadPath,
+        ErrorCode::TooLarge,
+        ErrorCode::WriteFailed,
+    ] {
+        let wire = serde_json::to_string(&code).unwrap();
+        assert_eq!(wire, format!("\"{}\"", code.as_str()));
+        assert_eq!(
+            serde_json::from_str::<ErrorCode>(&wire).unwrap(),
+            code,
+            "{wire}"
+        );
     }
+    assert!(
+        serde_json::from_str::<ErrorCode>("7").is_err(),
+        "only strings are codes"
+    );
+}
 
-    fn welcome_in_replay_mode_leaves_out_files_and_token() {
-        let welcome = ServerFrame::Welcome(Welcome {
-            room_id: "r1".into(),
-            project: ProjectVersion { id: "g1".into(), rev: 0 },
-            head: 0,
-            read_only: true,
-            peer_id: "p2".into(),
-            peers: vec![],
-            mode: SyncMode::Replay,
-            files: None,
-            read_only_token: None,
-        });
-        let v = as_json(&welcome);
-        assert_eq!(v["mode"], "replay");
-        assert!(v.get("files").is_none());
-        assert!(v.get("readOnlyToken").is_none());
-        assert_eq!(decode_server_frame(&encode(&welcome)).unwrap(), welcome);
-    }
-
-    fn log_entries_round_trip() {
-        let changed = ServerFrame::FileChanged(FileChanged {
-            rev: 5, path: "a.txt".into(), content: "x".into(), by: Some("p1".into()),
-            edit_id: Some("e1".into()), deleted: false,
-        });
-        let v = as_json(&changed);
-        assert_eq!(v, json!({"type": "file-changed", "rev": 5, "path": "a.txt", "content": "x", "by": "p1", "editId": "e1"}));
-        assert_eq!(decode_server_frame(&encode(&changed)).unwrap(), changed);
-
-        let deleted = ServerFrame::FileChanged(FileChanged {
-            rev: 6, path: "a.txt".into(), content: String::new(), by: None, edit_id: None, deleted: true,
-        });
-        assert_eq!(as_json(&deleted)["deleted"], true);
-        assert_eq!(decode_server_frame(&encode(&deleted)).unwrap(), deleted);
-
-        let event = ServerFrame::RuntimeEvent(RuntimeEvent {
-            rev: 7, ts: 1_700_000_000_000, kind: "stdout".into(), data: json!({"line": "ok"}),
-        });
-        assert_eq!(as_json(&event), json!({"type": "runtime-event", "rev": 7, "ts": 1_700_000_000_000_u64, "kind": "stdout", "data": {"line": "ok"}}));
-        assert_eq!(decode_server_frame(&encode(&event)).unwrap(), event);
-        assert_eq!(event.as_log_entry().unwrap().rev(), 7);
-        assert_eq!(event.as_log_entry().unwrap().to_frame(), event);
-    }
-
-    fn errors_carry_code_edit_and_current_version() {
-        let edit = FileEdit { edit_id: "e9".into(), path: "a.txt".into(), content: "mine".into(), base_rev: 1 };
-        let mut err = ErrorFrame::new(ErrorCode::Conflict, "changed since").for_edit(&edit);
-        err.current = Some(FileVersion { rev: 3, content: "theirs".into() });
-        let frame = ServerFrame::Error(err);
-        let v = as_json(&frame);
-        assert_eq!(v["type"], "error");
-        assert_eq!(v["error"], "conflict");
-        assert_eq!(v["editId"], "e9");
-        assert_eq!(v["current"], json!({"rev": 3, "content": "theirs"}));
+#[test]
+fn synced_peers_and_pong_round_trip() {
+    for frame in [
+        ServerFrame::Synced(Synced { head: 42 }),
+        ServerFrame::Peers(Peers {
+            peers: vec![PeerInfo {
+                peer_id: "p".into(),
+                name: "n".into(),
+                color: "#000000".into(),
+                read_only: true,
+                person: Some("me".into()),
+                open: Some("src/a.rs".into()),
+            }],
+        }),
+        ServerFrame::Pong(Ping { t: 9.0 }),
+    ] {
         assert_eq!(decode_server_frame(&encode(&frame)).unwrap(), frame);
-
-        let read_only = as_json(&ServerFrame::Error(ErrorFrame::new(ErrorCode::ReadOnly, "view-only").for_edit(&edit)));
-        assert_eq!(read_only["error"], "read-only");
-        assert_eq!(ErrorCode::ReadOnly.as_str(), "read-only");
     }
+}
 
-    fn an_error_code_from_a_newer_hub_decodes_as_other() {
-        let frame = decode_server_frame(r#"{"type":"error","error":"rate-limited","message":"slow down"}"#).unwrap();
-        assert!(matches!(frame, ServerFrame::Error(e) if e.error == ErrorCode::Other));
+#[test]
+fn unknown_types_are_told_apart_from_malformed_frames() {
+    assert_eq!(
+        decode_client_frame(r#"{"type":"dance","x":1}"#),
+        Err(DecodeError::UnknownType("dance".into()))
+    );
+    assert_eq!(
+        decode_server_frame(r#"{"type":"hello"}"#),
+        Err(DecodeError::UnknownType("hello".into()))
+    );
+    for malformed in [
+        "",
+        "not json",
+        "{",
+        "[]",
+        "42",
+        r#"{"no":"type"}"#,
+        r#"{"type":7}"#,
+        // A known type with fields of the wrong shape is malformed, not unknown.
+        r#"{"type":"file-edit","path":"a"}"#,
+        r#"{"type":"hello","lastSeenRev":"seven"}"#,
+    ] {
+        assert!(
+            matches!(
+                decode_client_frame(malformed),
+                Err(DecodeError::Malformed(_))
+            ),
+            "{malformed:?}"
+        );
     }
+}
 
-    fn every_error_code_decodes_to_itself() {
-        for code in [
-            ErrorCode::BadFrame,
-            ErrorCode::UnknownType,
-            ErrorCode::HelloFirst,
-            ErrorCode::ReadOnly,
-            ErrorCode::Conflict,
-            ErrorCode::BadPath,
-            ErrorCode::TooLarge,
-            ErrorCode::WriteFailed,
-        ] {
-            let wire = serde_json::to_string(&code).unwrap();
-            assert_eq!(wire, format!("\"{}\"", code.as_str()));
-            assert_eq!(serde_json::from_str::<ErrorCode>(&wire).unwrap(), code, "{wire}");
+#[test]
+fn decode_error_details_stay_short_whatever_the_input() {
+    let long_type = format!(r#"{{"type":"{}"}}"#, "x".repeat(10_000));
+    match decode_client_frame(&long_type) {
+        Err(DecodeError::UnknownType(t)) => assert!(t.chars().count() <= 161),
+        other => panic!("{other:?}"),
+    }
+    let long_bad = format!(r#"{{"type":"ping","t":"{}"}}"#, "y".repeat(10_000));
+    match decode_client_frame(&long_bad) {
+        Err(DecodeError::Malformed(m)) => assert!(m.chars().count() <= 161),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn tokens_travel_in_the_subprotocol_header() {
+    let token = Token::new("abcDEF123-_abcDEF123-_ab");
+    assert_eq!(token.subprotocol(), "room.token.abcDEF123-_abcDEF123-_ab");
+    let header = format!("{SUBPROTOCOL}, {}", token.subprotocol());
+    assert_eq!(token_from_subprotocols(&header), Some(token.expose()));
+    assert!(offers_protocol(&header));
+    assert!(!offers_protocol("room.v2, room.token.x"));
+    assert_eq!(token_from_subprotocols("room.v1"), None);
+    assert_eq!(token_from_subprotocols("room.v1, room.token."), None);
+    assert!(token.matches("abcDEF123-_abcDEF123-_ab"));
+    assert!(!token.matches("abcDEF123-_abcDEF123-_aB"));
+    assert!(!token.matches(""));
+    // Debug and Display never show the secret.
+    assert!(!format!("{token:?} {token}").contains("abcDEF"));
+}
+
+#[test]
+fn token_and_room_id_shapes() {
+    assert!(is_token_shaped("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+    assert!(!is_token_shaped("short"));
+    assert!(!is_token_shaped("has space in it but is long enough"));
+    assert!(is_valid_room_id("demo-room_1"));
+    assert!(!is_valid_room_id(""));
+    assert!(!is_valid_room_id("a/b"));
+    assert!(!is_valid_room_id(&"a".repeat(65)));
+}
+
+#[test]
+fn snapshot_message_binds_room_and_expiry() {
+    assert_eq!(
+        snapshot_signing_message("r1", 1700000000),
+        "/rooms/r1/snapshot.tar?exp=1700000000"
+    );
+}
+
+#[test]
+fn hostile_paths_are_refused() {
+    let cases: &[(&str, PathError)] = &[
+        ("", PathError::Empty),
+        ("../x", PathError::NotNormal),
+        ("a/../../x", PathError::NotNormal),
+        ("a/./b", PathError::NotNormal),
+        ("a//b", PathError::NotNormal),
+        ("a/", PathError::NotNormal),
+        ("/etc/passwd", PathError::Absolute),
+        ("C:\\x", PathError::Absolute),
+        ("c:/x", PathError::Absolute),
+        ("a\\..\\x", PathError::ForbiddenCharacter),
+        ("a\0b", PathError::ForbiddenCharacter),
+        ("a\nb", PathError::ForbiddenCharacter),
+        ("file:stream", PathError::ForbiddenCharacter),
+        (".git/config", PathError::Ignored),
+        ("src/.env", PathError::Ignored),
+        ("target/debug/x", PathError::Ignored),
+        ("node_modules/x/index.js", PathError::Ignored),
+    ];
+    for (raw, want) in cases {
+        assert_eq!(RelPath::parse(raw).as_ref(), Err(want), "{raw:?}");
+    }
+    assert!(matches!(
+        RelPath::parse(&"a".repeat(MAX_PATH_BYTES + 1)),
+        Err(PathError::TooLong { .. })
+    ));
+    let deep = |n: usize| vec!["d"; n].join("/");
+    assert!(
+        RelPath::parse(&deep(MAX_PATH_DEPTH)).is_ok(),
+        "at the limit"
+    );
+    assert_eq!(
+        RelPath::parse(&deep(MAX_PATH_DEPTH + 1)),
+        Err(PathError::TooDeep {
+            max: MAX_PATH_DEPTH
+        })
+    );
+    // The finding: 511 folders in 1023 bytes.
+    assert!(matches!(
+        RelPath::parse(&deep(512)),
+        Err(PathError::TooDeep { .. })
+    ));
+}
+
+#[test]
+fn normal_paths_are_accepted() {
+    for ok in [
+        "a.txt",
+        "src/main.rs",
+        "dir/sub/file name.md",
+        "ünï/cödé.txt",
+        "a..b",
+        "x.y.z",
+    ] {
+        let p = RelPath::parse(ok).unwrap();
+        assert_eq!(p.as_str(), ok);
+    }
+    assert_eq!(
+        RelPath::parse("a/b/c")
+            .unwrap()
+            .components()
+            .collect::<Vec<_>>(),
+        ["a", "b", "c"]
+    );
+}
+
+#[test]
+fn peer_profiles_are_sanitized() {
+    let p = PeerProfile {
+        name: "  Ada\u{0007} ".into(),
+        color: "#ABCDEF".into(),
+    }
+    .sanitized("Guest", "p1");
+    assert_eq!(
+        p,
+        PeerProfile {
+            name: "Ada".into(),
+            color: "#abcdef".into()
         }
-        assert!(serde_json::from_str::<ErrorCode>("7").is_err(), "only strings are codes");
+    );
+    let p = PeerProfile {
+        name: "x".repeat(500),
+        color: "red; background:url(x)".into(),
     }
-
-    fn synced_peers_and_pong_round_trip() {
-        for frame in [
-            ServerFrame::Synced(Synced { head: 42 }),
-            ServerFrame::Peers(Peers { peers: vec![PeerInfo { peer_id: "p".into(), name: "n".into(), color: "#000000".into(), read_only: true, person: Some("me".into()), open: Some("src/a.rs".into()) }] }),
-            ServerFrame::Pong(Ping { t: 9.0 }),
-        ] {
-            assert_eq!(decode_server_frame(&encode(&frame)).unwrap(), frame);
-        }
-    }
-
-    fn unknown_types_are_told_apart_from_malformed_frames() {
-        assert_eq!(decode_client_frame(r#"{"type":"dance","x":1}"#), Err(DecodeError::UnknownType("dance".into())));
-        assert_eq!(decode_server_frame(r#"{"type":"hello"}"#), Err(DecodeError::UnknownType("hello".into())));
-        for malformed in [
-            "", "not json", "{", "[]", "42", r#"{"no":"type"}"#, r#"{"type":7}"#,
-            // A known type with fields of the wrong shape is malformed, not unknown.
-            r#"{"type":"file-edit","path":"a"}"#,
-            r#"{"type":"hello","lastSeenRev":"seven"}"#,
-        ] {
-            assert!(matches!(decode_client_frame(malformed), Err(DecodeError::Malformed(_))), "{malformed:?}");
-        }
-    }
-
-    fn decode_error_details_stay_short_whatever_the_input() {
-        let long_type = format!(r#"{{"type":"{}"}}"#, "x".repeat(10_000));
-        match decode_client_frame(&long_type) {
-            Err(DecodeError::UnknownType(t)) => assert!(t.chars().count() <= 161),
-            other => panic!("{other:?}"),
-        }
-        let long_bad = format!(r#"{{"type":"ping","t":"{}"}}"#, "y".repeat(10_000));
-        match decode_client_frame(&long_bad) {
-            Err(DecodeError::Malformed(m)) => assert!(m.chars().count() <= 161),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    fn tokens_travel_in_the_subprotocol_header() {
-        let token = Token::new("abcDEF123-_abcDEF123-_ab");
-        assert_eq!(token.subprotocol(), "room.token.abcDEF123-_abcDEF123-_ab");
-        let header = format!("{SUBPROTOCOL}, {}", token.subprotocol());
-        assert_eq!(token_from_subprotocols(&header), Some(token.expose()));
-        assert!(offers_protocol(&header));
-        assert!(!offers_protocol("room.v2, room.token.x"));
-        assert_eq!(token_from_subprotocols("room.v1"), None);
-        assert_eq!(token_from_subprotocols("room.v1, room.token."), None);
-        assert!(token.matches("abcDEF123-_abcDEF123-_ab"));
-        assert!(!token.matches("abcDEF123-_abcDEF123-_aB"));
-        assert!(!token.matches(""));
-        // Debug and Display never show the secret.
-        assert!(!format!("{token:?} {token}").contains("abcDEF"));
-    }
-
-    fn token_and_room_id_shapes() {
-        assert!(is_token_shaped("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
-        assert!(!is_token_shaped("short"));
-        assert!(!is_token_shaped("has space in it but is long enough"));
-        assert!(is_valid_room_id("demo-room_1"));
-        assert!(!is_valid_room_id(""));
-        assert!(!is_valid_room_id("a/b"));
-        assert!(!is_valid_room_id(&"a".repeat(65)));
-    }
-
-    fn snapshot_message_binds_room_and_expiry() {
-        assert_eq!(snapshot_signing_message("r1", 1700000000), "/rooms/r1/snapshot.tar?exp=1700000000");
-    }
-
-    fn hostile_paths_are_refused() {
-        let cases: &[(&str, PathError)] = &[
-            ("", PathError::Empty),
-            ("../x", PathError::NotNormal),
-            ("a/../../x", PathError::NotNormal),
-            ("a/./b", PathError::NotNormal),
-            ("a//b", PathError::NotNormal),
-            ("a/", PathError::NotNormal),
-            ("/etc/passwd", PathError::Absolute),
-            ("C:\\x", PathError::Absolute),
-            ("c:/x", PathError::Absolute),
-            ("a\\..\\x", PathError::ForbiddenCharacter),
-            ("a\0b", PathError::ForbiddenCharacter),
-            ("a\nb", PathError::ForbiddenCharacter),
-            ("file:stream", PathError::ForbiddenCharacter),
-            (".git/config", PathError::Ignored),
-            ("src/.env", PathError::Ignored),
-            ("target/debug/x", PathError::Ignored),
-            ("node_modules/x/index.js", PathError::Ignored),
-        ];
-        for (raw, want) in cases {
-            assert_eq!(RelPath::parse(raw).as_ref(), Err(want), "{raw:?}");
-        }
-        assert!(matches!(RelPath::parse(&"a".repeat(MAX_PATH_BYTES + 1)), Err(PathError::TooLong { .. })));
-        let deep = |n: usize| vec!["d"; n].join("/");
-        assert!(RelPath::parse(&deep(MAX_PATH_DEPTH)).is_ok(), "at the limit");
-        assert_eq!(RelPath::parse(&deep(MAX_PATH_DEPTH + 1)), Err(PathError::TooDeep { max: MAX_PATH_DEPTH }));
-        // The finding: 511 folders in 1023 bytes.
-        assert!(matches!(RelPath::parse(&deep(512)), Err(PathError::TooDeep { .. })));
-    }
-
-    fn normal_paths_are_accepted() {
-        for ok in ["a.txt", "src/main.rs", "dir/sub/file name.md", "ünï/cödé.txt", "a..b", "x.y.z"] {
-            let p = RelPath::parse(ok).unwrap();
-            assert_eq!(p.as_str(), ok);
-        }
-        assert_eq!(RelPath::parse("a/b/c").unwrap().components().collect::<Vec<_>>(), ["a", "b", "c"]);
-    }
-
-    fn peer_profiles_are_sanitized() {
-        let p = PeerProfile { name: "  Ada\u{0007} ".into(), color: "#ABCDEF".into() }.sanitized("Guest", "p1");
-        assert_eq!(p, PeerProfile { name: "Ada".into(), color: "#abcdef".into() });
-        let p = PeerProfile { name: "x".repeat(500), color: "red; background:url(x)".into() }.sanitized("Guest", "p1");
-        assert_eq!(p.name.chars().count(), MAX_PEER_NAME_CHARS);
-        assert!(is_hex_color(&p.color));
-        assert_eq!(p.color, fallback_color("p1"));
-        let p = PeerProfile::default().sanitized("Guest 3", "p3");
-        assert_eq!(p.name, "Guest 3");
-    }
+    .sanitized("Guest", "p1");
+    assert_eq!(p.name.chars().count(), MAX_PEER_NAME_CHARS);
+    assert!(is_hex_color(&p.color));
+    assert_eq!(p.color, fallback_color("p1"));
+    let p = PeerProfile::default().sanitized("Guest 3", "p3");
+    assert_eq!(p.name, "Guest 3");
 }

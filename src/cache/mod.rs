@@ -29,10 +29,10 @@ mod indexeddb;
 mod persister;
 mod unload;
 
-#[cfg(target_arch = "wasm32")]
-pub use indexeddb::{IndexedDbCache, IndexedDbOptions};
 #[cfg(all(target_arch = "wasm32", feature = "testing"))]
 pub use indexeddb::{database_name, DB_VERSION};
+#[cfg(target_arch = "wasm32")]
+pub use indexeddb::{IndexedDbCache, IndexedDbOptions};
 pub use persister::{persist_states, PersistHooks};
 pub use unload::{drafts_of, fold_unload_copy, unload_copy, unload_copy_key};
 

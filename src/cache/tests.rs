@@ -472,7 +472,10 @@ fn later_writes_replace_earlier_ones_and_deletes_apply() {
         },
     );
     let events = |room: &CachedRoom| -> Vec<(u64, serde_json::Value)> {
-        room.events.iter().map(|e| (e.rev, e.data.clone())).collect()
+        room.events
+            .iter()
+            .map(|e| (e.rev, e.data.clone()))
+            .collect()
     };
     assert_eq!(events(&room), [(4, json!(1)), (5, json!(2)), (6, json!(2))]);
     assert_eq!(room.files, [file("a", "two")]);
@@ -481,13 +484,26 @@ fn later_writes_replace_earlier_ones_and_deletes_apply() {
     apply_write(
         &mut room,
         CacheWrite {
-            events_put: vec![event(9, 3), event(2, 3), event(7, 3), event(2, 4), event(5, 3)],
+            events_put: vec![
+                event(9, 3),
+                event(2, 3),
+                event(7, 3),
+                event(2, 4),
+                event(5, 3),
+            ],
             ..CacheWrite::default()
         },
     );
     assert_eq!(
         events(&room),
-        [(2, json!(4)), (4, json!(1)), (5, json!(3)), (6, json!(2)), (7, json!(3)), (9, json!(3))]
+        [
+            (2, json!(4)),
+            (4, json!(1)),
+            (5, json!(3)),
+            (6, json!(2)),
+            (7, json!(3)),
+            (9, json!(3))
+        ]
     );
 }
 

@@ -194,7 +194,10 @@ mod tests {
         assert_eq!(restored.drafts["b.txt"].content, "typed later");
 
         // With nothing left, nothing is stored.
-        assert_eq!(unload_copy(&RoomState::default(), Some(&first), &folded), None);
+        assert_eq!(
+            unload_copy(&RoomState::default(), Some(&first), &folded),
+            None
+        );
     }
 
     /// A page back from the back-forward cache hides a second time: what
@@ -209,7 +212,10 @@ mod tests {
         let hidden = state_with(&[(typed.path.as_str(), typed.draft.clone())]);
         let first = unload_copy(&hidden, None, &[]).unwrap();
         // Shown again, the draft saved and acknowledged, hidden again.
-        assert_eq!(unload_copy(&RoomState::default(), Some(&first), &[typed]), None);
+        assert_eq!(
+            unload_copy(&RoomState::default(), Some(&first), &[typed]),
+            None
+        );
     }
 
     /// What another tab stored after this page loaded is not this page's to

@@ -328,7 +328,10 @@ impl SessionCore {
     }
 
     fn on_closed(&mut self, code: u16, now_ms: f64, out: &mut Vec<Command>) {
-        if matches!(self.phase, Phase::Idle | Phase::Lost | Phase::Waiting { .. }) {
+        if matches!(
+            self.phase,
+            Phase::Idle | Phase::Lost | Phase::Waiting { .. }
+        ) {
             return;
         }
         let terminal = match classify_close(code) {

@@ -256,7 +256,10 @@ fn a_link_that_fell_silent_gives_up_two_minutes_after_its_last_frame() {
         core.handle(Input::Tick, now);
     }
     assert_eq!(now, 10_000.0 + SessionOptions::default().dead_after_ms);
-    assert!(matches!(status(&core), ConnectionStatus::Reconnecting { attempt: 1, .. }));
+    assert!(matches!(
+        status(&core),
+        ConnectionStatus::Reconnecting { attempt: 1, .. }
+    ));
     while let Some(at) = core.next_deadline() {
         now = at;
         if core.handle(Input::Tick, now).contains(&Command::Connect) {
@@ -474,7 +477,10 @@ fn only_edit(out: &[Command]) -> room_protocol::FileEdit {
 fn a_refused_edit_that_merges_cleanly_is_sent_again_at_once_on_the_hubs_revision() {
     let mut core = live();
     core.handle(
-        Input::Text(r#"{"type":"file-changed","rev":3,"path":"a.txt","content":"a\nb\nc\nd\n","by":"p2"}"#.into()),
+        Input::Text(
+            r#"{"type":"file-changed","rev":3,"path":"a.txt","content":"a\nb\nc\nd\n","by":"p2"}"#
+                .into(),
+        ),
         150.0,
     );
     let first = only_edit(&save(&mut core, "A\nb\nc\nd\n", 200.0));
@@ -523,7 +529,10 @@ fn a_resent_edit_carries_the_text_that_was_saved_not_what_was_typed_since() {
     core.handle(Input::Opened, 810.0);
     core.handle(Input::Text(r#"{"type":"welcome","roomId":"r","project":{"id":"g1","rev":0},"head":2,"readOnly":false,"peerId":"p2","peers":[],"mode":"replay"}"#.into()), 820.0);
     let again = only_edit(&core.handle(Input::Text(synced(2)), 830.0));
-    assert_eq!((again.edit_id, again.content), (first.edit_id, "saved".to_owned()));
+    assert_eq!(
+        (again.edit_id, again.content),
+        (first.edit_id, "saved".to_owned())
+    );
     assert_eq!(core.state().drafts["a.txt"].content, "saved and typed");
 }
 
@@ -552,14 +561,23 @@ fn the_open_file_is_sent_at_most_every_quarter_second_and_the_last_one_wins() {
     let mut core = live();
     assert!(presences(&open(&mut core, Some("a.txt"), 200.0)).is_empty());
     assert_eq!(core.next_deadline(), Some(50.0 + PRESENCE_EVERY_MS));
-    assert_eq!(presences(&core.handle(Input::Tick, 300.0)), [Some("a.txt".into())]);
+    assert_eq!(
+        presences(&core.handle(Input::Tick, 300.0)),
+        [Some("a.txt".into())]
+    );
     // Clicking through files: nothing until the window passes.
     assert!(presences(&open(&mut core, Some("b.txt"), 350.0)).is_empty());
     assert!(presences(&open(&mut core, Some("c.txt"), 400.0)).is_empty());
     assert!(presences(&core.handle(Input::Tick, 540.0)).is_empty());
-    assert_eq!(presences(&core.handle(Input::Tick, 550.0)), [Some("c.txt".into())]);
+    assert_eq!(
+        presences(&core.handle(Input::Tick, 550.0)),
+        [Some("c.txt".into())]
+    );
     // A file opened after a quiet while goes at once.
-    assert_eq!(presences(&open(&mut core, Some("d.txt"), 900.0)), [Some("d.txt".into())]);
+    assert_eq!(
+        presences(&open(&mut core, Some("d.txt"), 900.0)),
+        [Some("d.txt".into())]
+    );
     // Back to what the hub already has: nothing to send.
     open(&mut core, Some("e.txt"), 950.0);
     open(&mut core, Some("d.txt"), 960.0);
@@ -602,13 +620,17 @@ fn every_hello_of_the_tab_carries_its_client_id() {
         .with_client_id(Some("tab-1".into()));
     core.handle(Input::Start, 0.0);
     assert_eq!(
-        hello_of(&core.handle(Input::Opened, 5.0)).client_id.as_deref(),
+        hello_of(&core.handle(Input::Opened, 5.0))
+            .client_id
+            .as_deref(),
         Some("tab-1")
     );
     core.handle(Input::Closed { code: 1006 }, 1000.0);
     core.handle(Input::Tick, 1500.0);
     assert_eq!(
-        hello_of(&core.handle(Input::Opened, 1600.0)).client_id.as_deref(),
+        hello_of(&core.handle(Input::Opened, 1600.0))
+            .client_id
+            .as_deref(),
         Some("tab-1"),
         "a reconnect of the same tab is recognised by the hub"
     );
@@ -617,7 +639,12 @@ fn every_hello_of_the_tab_carries_its_client_id() {
 #[test]
 fn replaced_by_another_tab_with_the_same_id_it_takes_a_new_one_and_reconnects() {
     let mut core = live().with_client_id(Some("copied".into()));
-    let out = core.handle(Input::Closed { code: room_protocol::CLOSE_REPLACED }, 1000.0);
+    let out = core.handle(
+        Input::Closed {
+            code: room_protocol::CLOSE_REPLACED,
+        },
+        1000.0,
+    );
     let kept: Vec<&String> = out
         .iter()
         .filter_map(|c| match c {
@@ -631,7 +658,10 @@ fn replaced_by_another_tab_with_the_same_id_it_takes_a_new_one_and_reconnects() 
     assert!(room_protocol::is_valid_id(&new_id), "{new_id}");
     assert_eq!(core.client_id(), Some(new_id.as_str()));
     // It retries like after any drop, not as a terminal close.
-    assert!(matches!(status(&core), ConnectionStatus::Reconnecting { .. }));
+    assert!(matches!(
+        status(&core),
+        ConnectionStatus::Reconnecting { .. }
+    ));
     assert_eq!(core.handle(Input::Tick, 1500.0), [Command::Connect]);
     assert_eq!(
         hello_of(&core.handle(Input::Opened, 1600.0)).client_id,

@@ -42,7 +42,10 @@ mod tests {
     #[test]
     fn a_burst_is_published_once_now_and_once_a_frame_later() {
         let mut p = Publisher::default();
-        assert!(p.decide(true, false, 100.0), "the first change shows at once");
+        assert!(
+            p.decide(true, false, 100.0),
+            "the first change shows at once"
+        );
         // A thousand frames within 5 ms: none shows, one is due.
         for i in 0..1000 {
             assert!(!p.decide(true, false, 100.0 + f64::from(i) * 0.005));

@@ -455,16 +455,14 @@ impl Default for RoomState {
 
 mod action;
 mod path_map;
-#[cfg(feature = "testing")]
-pub use action::Action;
-#[cfg(not(feature = "testing"))]
+#[cfg_attr(feature = "testing", visibility::make(pub))]
 pub(crate) use action::Action;
 pub use path_map::PathMap;
 
 impl RoomState {
-    crate::internal! {
     /// Applies one action in place.
-    fn apply(&mut self, action: Action) {
+    #[cfg_attr(feature = "testing", visibility::make(pub))]
+    pub(crate) fn apply(&mut self, action: Action) {
         match action {
             Action::Status(status) => self.status = status,
             Action::Welcome(welcome) => self.apply_welcome(welcome),
@@ -495,7 +493,6 @@ impl RoomState {
             Action::Person(intent) => self.apply_intent(intent),
             Action::Notify(notice) => self.notices.push(notice),
         }
-    }
     }
 
     fn apply_intent(&mut self, intent: Intent) {

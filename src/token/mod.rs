@@ -274,7 +274,10 @@ mod tests {
             r#"{"type":"request","room":"r"}"#,
             r#"{"room":"r","nonce":"n"}"#,
         ] {
-            assert!(serde_json::from_str::<ChannelMessage>(bad).is_err(), "{bad}");
+            assert!(
+                serde_json::from_str::<ChannelMessage>(bad).is_err(),
+                "{bad}"
+            );
         }
     }
 
@@ -301,6 +304,9 @@ mod tests {
             first_token_step("http://h/rooms/r/?token=", Some(String::new())),
             TokenStep::AskOtherTabs
         );
-        assert_eq!(first_token_step("http://h/rooms/r/", None), TokenStep::AskOtherTabs);
+        assert_eq!(
+            first_token_step("http://h/rooms/r/", None),
+            TokenStep::AskOtherTabs
+        );
     }
 }

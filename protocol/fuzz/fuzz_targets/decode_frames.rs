@@ -11,21 +11,29 @@ fn check_error(error: &DecodeError) {
         DecodeError::Malformed(d) | DecodeError::UnknownType(d) => d,
         _ => return,
     };
-    assert!(detail.chars().count() <= 161, "an error detail grew to {} chars", detail.chars().count());
+    assert!(
+        detail.chars().count() <= 161,
+        "an error detail grew to {} chars",
+        detail.chars().count()
+    );
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     match decode_client_frame(text) {
         Ok(frame) => {
-            let again = decode_client_frame(&encode(&frame)).expect("a re-encoded client frame decodes");
+            let again =
+                decode_client_frame(&encode(&frame)).expect("a re-encoded client frame decodes");
             assert_eq!(again, frame);
         }
         Err(e) => check_error(&e),
     }
     match decode_server_frame(text) {
         Ok(frame) => {
-            let again = decode_server_frame(&encode(&frame)).expect("a re-encoded server frame decodes");
+            let again =
+                decode_server_frame(&encode(&frame)).expect("a re-encoded server frame decodes");
             // f64 fields (ping's t) may not survive NaN-free JSON exactly;
             // everything else must.
             if !text.contains("\"t\"") {

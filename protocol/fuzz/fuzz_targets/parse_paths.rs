@@ -7,7 +7,9 @@ use libfuzzer_sys::fuzz_target;
 use room_protocol::{is_ignored_name, RelPath};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(path) = RelPath::parse(text) {
         let s = path.as_str();
         assert!(!s.starts_with('/'));

@@ -218,7 +218,10 @@ async fn run(
     // cached revision, goes out once the core has it and asks to connect.
     // The hub sends nothing before `hello`, so nothing it says can be
     // applied before the cached state.
-    let early = config.token.as_ref().and_then(|token| Socket::open(&config.url, token).ok());
+    let early = config
+        .token
+        .as_ref()
+        .and_then(|token| Socket::open(&config.url, token).ok());
     let (cache, mut trouble): (Rc<dyn RoomCache>, Option<CacheError>) = match &config.cache {
         CacheChoice::Memory => (Rc::new(MemoryCache::new()), None),
         CacheChoice::IndexedDb { room_id, options } => {
@@ -427,7 +430,7 @@ impl Shell {
 
     fn handle(&mut self, input: Input) {
         let commands = self.core.handle(input, now_ms());
-#[cfg(feature = "testing")]
+        #[cfg(feature = "testing")]
         self.shared.probes.attempts.set(self.core.attempts());
         for command in commands {
             match command {
@@ -480,7 +483,7 @@ impl Shell {
         }
         self.core.take_changed();
         let state = self.core.state();
-#[cfg(feature = "testing")]
+        #[cfg(feature = "testing")]
         {
             let publications = &self.shared.probes.publications;
             publications.set(publications.get() + 1);
@@ -493,4 +496,3 @@ impl Shell {
         }
     }
 }
-

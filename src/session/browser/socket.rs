@@ -61,4 +61,3 @@ impl From<Option<Result<Message, WebSocketError>>> for SocketEvent {
         }
     }
 }
-

@@ -25,7 +25,10 @@ pub(super) async fn persister(
     hooks.probes().cache_transactions.set(cache.transactions());
     if let Err(e) = result {
         #[cfg(feature = "testing")]
-        hooks.probes().cache_kind.set(Some(cache::CacheKind::Memory));
+        hooks
+            .probes()
+            .cache_kind
+            .set(Some(cache::CacheKind::Memory));
         let _ = failures.unbounded_send(e);
     }
 }
@@ -59,7 +62,9 @@ impl cache::PersistHooks for PersisterHooks {
     fn committed(&mut self, state: &RoomState) {
         #[cfg(feature = "testing")]
         {
-            self.probes().cache_transactions.set(self.cache.transactions());
+            self.probes()
+                .cache_transactions
+                .set(self.cache.transactions());
             self.probes().persisted_rev.set(state.last_seen_rev);
         }
         if let Some(key) = self.copy_to_remove.take() {
@@ -169,4 +174,3 @@ fn remember_profile(profile: &PeerProfile) {
         let _ = storage.set_item(LAST_PROFILE_KEY, &text);
     }
 }
-
