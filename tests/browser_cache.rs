@@ -11,7 +11,7 @@ use room_client::cache::{
 use room_client::intent::Intent;
 use room_client::protocol::{LogEntry, PeerProfile, ProjectVersion, RuntimeEvent, SyncMode};
 use room_client::session::{CacheChoice, Session, SessionConfig};
-use room_client::state::{Action, Draft, DraftStatus, Notice, RoomState};
+use room_client::state::{Action, Draft, DraftStatus, Notice, PersonAction, RoomState};
 use room_client::{CacheError, SessionOptions};
 use serde_json::json;
 use wasm_bindgen::prelude::*;
@@ -259,7 +259,7 @@ async fn two_rooms_caches_stay_apart() {
             [
                 welcome(name, 1, &[(&format!("{name}.txt"), name)]),
                 Action::Entries(vec![LogEntry::RuntimeEvent(event(2))]),
-                Action::Person(Intent::Type {
+                Action::Person(PersonAction::Type {
                     path: format!("{name}.txt"),
                     content: format!("draft in room {name}"),
                 }),
@@ -299,11 +299,11 @@ async fn a_new_project_rev_or_id_evicts_files_and_events_and_keeps_profile_and_d
             [
                 welcome("g1", 0, &[("old.txt", "old")]),
                 Action::Entries((1..=5).map(|r| LogEntry::RuntimeEvent(event(r))).collect()),
-                Action::Person(Intent::SetProfile(PeerProfile {
+                Action::Person(PersonAction::SetProfile(PeerProfile {
                     name: "Ada".into(),
                     color: "#112233".into(),
                 })),
-                Action::Person(Intent::Type {
+                Action::Person(PersonAction::Type {
                     path: "old.txt".into(),
                     content: "my draft".into(),
                 }),

@@ -85,6 +85,30 @@ pub struct CachedRoom {
     pub drafts: Vec<CachedDraft>,
 }
 
+/// The largest integer a JavaScript number holds exactly (2^53 - 1).
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// Numbers as JavaScript, and so IndexedDB, holds them: an integral number
+/// has no fraction (`68.0` becomes `68`). A cached event comes back that
+/// way whatever the hub sent, so the session reads every live event this
+/// way too (`SessionCore`), and an event reads the same live and from the
+/// cache.
+pub(crate) fn as_javascript_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            if let Some(x) = number.as_f64() {
+                if x.fract() == 0.0 && x.abs() <= MAX_SAFE_INTEGER {
+                    *number = (x as i64).into();
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(as_javascript_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(as_javascript_numbers),
+        _ => {}
+    }
+}
+
 /// Changes to commit together, in one transaction.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CacheWrite {
@@ -116,16 +140,6 @@ impl CacheWrite {
     /// Whether there is nothing to write.
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
-    }
-}
-
-/// What the page does when its cache fails to open, to be read or to take
-/// a write: it carries on in memory (which already holds everything, so
-/// nothing is lost while the tab lives) and tells the person why, with
-/// this notice. Any failure means this, whatever its kind.
-pub fn fallback_notice(error: &CacheError) -> crate::state::Notice {
-    crate::state::Notice::StorageFallback {
-        reason: error.to_string(),
     }
 }
 

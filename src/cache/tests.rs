@@ -1,7 +1,7 @@
 //! The cache's pure parts: diffing states into batches, applying batches,
 //! and starting a page from what was cached.
 
-use crate::intent::Intent;
+use crate::state::PersonAction;
 use std::cell::Cell;
 
 use futures_util::FutureExt;
@@ -112,11 +112,11 @@ fn round_trip_through_the_memory_cache() {
             welcome("g", &[("a.txt", "alpha"), ("dir/b.txt", "beta")]),
             events(1..=3),
             Action::Synced { head: 3 },
-            Action::Person(Intent::SetProfile(PeerProfile {
+            Action::Person(PersonAction::SetProfile(PeerProfile {
                 name: "Ada".into(),
                 color: "#112233".into(),
             })),
-            Action::Person(Intent::Type {
+            Action::Person(PersonAction::Type {
                 path: "a.txt".into(),
                 content: "draft".into(),
             }),
@@ -195,7 +195,7 @@ fn the_batch_drops_what_left_the_states_window_and_nothing_else() {
     // No new events: nothing to drop, whatever else changed.
     let c = with(
         &b,
-        [Action::Person(Intent::Type {
+        [Action::Person(PersonAction::Type {
             path: "x".into(),
             content: "y".into(),
         })],
@@ -212,11 +212,11 @@ fn eviction_clears_files_and_events_but_keeps_profile_and_drafts() {
         [
             welcome("g1", &[("old.txt", "old")]),
             events(1..=5),
-            Action::Person(Intent::SetProfile(PeerProfile {
+            Action::Person(PersonAction::SetProfile(PeerProfile {
                 name: "Ada".into(),
                 color: "#112233".into(),
             })),
-            Action::Person(Intent::Save {
+            Action::Person(PersonAction::Save {
                 path: "old.txt".into(),
                 content: "mine".into(),
             }),
@@ -252,17 +252,20 @@ fn acknowledged_and_discarded_drafts_are_deleted() {
         &empty,
         [
             welcome("g", &[("a", "1")]),
-            Action::Person(Intent::Type {
+            Action::Person(PersonAction::Type {
                 path: "a".into(),
                 content: "x".into(),
             }),
-            Action::Person(Intent::Type {
+            Action::Person(PersonAction::Type {
                 path: "b".into(),
                 content: "y".into(),
             }),
         ],
     );
-    let b = with(&a, [Action::Person(Intent::Discard { path: "a".into() })]);
+    let b = with(
+        &a,
+        [Action::Person(PersonAction::Discard { path: "a".into() })],
+    );
     let batch = diff(&a, &b);
     assert_eq!(batch.drafts_delete, ["a"]);
     assert!(batch.drafts_put.is_empty());
@@ -524,19 +527,4 @@ fn a_page_starts_with_cached_events_in_rev_order_whatever_order_they_were_read_i
     let state = RoomState::from_cache(cached, None);
     let revs: Vec<u64> = state.events.iter().map(|e| e.rev).collect();
     assert_eq!(revs, [1, 2, 3, 4, 5]);
-}
-
-#[test]
-fn any_cache_failure_falls_back_with_a_notice_that_says_why() {
-    for error in [
-        CacheError::QuotaExceeded,
-        CacheError::CommitRefused,
-        CacheError::Blocked,
-        CacheError::Unavailable("no IndexedDB here".into()),
-    ] {
-        let crate::state::Notice::StorageFallback { reason } = fallback_notice(&error) else {
-            panic!("{error:?}");
-        };
-        assert_eq!(reason, error.to_string());
-    }
 }

@@ -7,15 +7,17 @@
 use std::rc::Rc;
 
 use room_protocol::{
-    decode_server_frame, encode, ClientFrame, DecodeError, FileEdit, Hello, Ping, Presence,
-    ServerFrame,
+    decode_server_frame, encode, ClientFrame, DecodeError, FileEdit, Hello, LogEntry, Ping,
+    Presence, ServerFrame,
 };
 
 use super::throttle::Throttle;
+use crate::cache::as_javascript_numbers;
+use crate::error::CacheError;
 use crate::intent::Intent;
 use crate::options::SessionOptions;
 use crate::reconnect::{classify_close, CloseClass, Decision, ReconnectPolicy};
-use crate::state::{Action, ConnectionStatus, RoomState};
+use crate::state::{Action, ConnectionStatus, Notice, PersonAction, RoomState};
 
 /// Something that happened, fed to [`SessionCore::handle`].
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +45,31 @@ pub enum Input {
     /// The person pressed Retry.
     Retry,
     /// The person did something to the room (type, save, discard, …).
-    Act(Action),
+    Person(PersonAction),
+    /// The cache could not be opened, read or written: the room carries
+    /// on in memory, and the person is told why.
+    CacheFailed(CacheError),
+}
+
+impl From<Intent> for Input {
+    /// What the person asked for, as the core takes it: a retry is the
+    /// session's alone, the rest changes the room's state.
+    fn from(intent: Intent) -> Self {
+        let action = match intent {
+            Intent::Retry => return Input::Retry,
+            Intent::Save { path, content } => PersonAction::Save { path, content },
+            Intent::Type { path, content } => PersonAction::Type { path, content },
+            Intent::Discard { path } => PersonAction::Discard { path },
+            Intent::ResolveConflict { path, keep_mine } => {
+                PersonAction::ResolveConflict { path, keep_mine }
+            }
+            Intent::ResolveWith { path, content } => PersonAction::ResolveWith { path, content },
+            Intent::SetProfile(profile) => PersonAction::SetProfile(profile),
+            Intent::Open { path } => PersonAction::Open { path },
+            Intent::DismissNotice(index) => PersonAction::DismissNotice(index),
+        };
+        Input::Person(action)
+    }
 }
 
 /// What the shell must do.
@@ -216,7 +242,10 @@ impl SessionCore {
                 }
                 _ => {}
             },
-            Input::Act(action) => self.on_action(action, now_ms, &mut out),
+            Input::Person(action) => self.on_person(action, now_ms, &mut out),
+            Input::CacheFailed(error) => self.act(Action::Notify(Notice::StorageFallback {
+                reason: error.to_string(),
+            })),
         }
         out
     }
@@ -293,7 +322,10 @@ impl SessionCore {
         match frame {
             ServerFrame::Welcome(welcome) => self.act(Action::Welcome(welcome)),
             ServerFrame::FileChanged(_) | ServerFrame::RuntimeEvent(_) => {
-                if let Some(entry) = frame.as_log_entry() {
+                if let Some(mut entry) = frame.as_log_entry() {
+                    if let LogEntry::RuntimeEvent(event) = &mut entry {
+                        as_javascript_numbers(&mut event.data);
+                    }
                     self.act(Action::Entries(vec![entry]));
                 }
                 // An acknowledgement or a merge may have queued a draft.
@@ -423,12 +455,12 @@ impl SessionCore {
         }
     }
 
-    fn on_action(&mut self, action: Action, now_ms: f64, out: &mut Vec<Command>) {
+    fn on_person(&mut self, action: PersonAction, now_ms: f64, out: &mut Vec<Command>) {
         let profile = match &action {
-            Action::Person(Intent::SetProfile(p)) => Some(p.clone()),
+            PersonAction::SetProfile(p) => Some(p.clone()),
             _ => None,
         };
-        self.act(action);
+        self.act(Action::Person(action));
         if self.phase != Phase::Live {
             return;
         }

@@ -297,10 +297,10 @@ fn an_edit_made_while_disconnected_is_sent_after_synced() {
     let mut core = live();
     core.handle(Input::Closed { code: 1006 }, 1000.0);
     let out = core.handle(
-        Input::Act(Action::Person(Intent::Save {
+        Input::from(Intent::Save {
             path: "a.txt".into(),
             content: "offline edit".into(),
-        })),
+        }),
         1100.0,
     );
     assert!(sent(&out).is_empty(), "nothing is sent while disconnected");
@@ -332,10 +332,10 @@ fn an_edit_made_while_disconnected_is_sent_after_synced() {
 fn an_unacknowledged_edit_is_resent_with_the_same_id_after_a_drop() {
     let mut core = live();
     let out = core.handle(
-        Input::Act(Action::Person(Intent::Save {
+        Input::from(Intent::Save {
             path: "a.txt".into(),
             content: "x".into(),
-        })),
+        }),
         200.0,
     );
     let [ClientFrame::FileEdit(first)] = &sent(&out)[..] else {
@@ -356,17 +356,17 @@ fn an_unacknowledged_edit_is_resent_with_the_same_id_after_a_drop() {
 fn edit_ids_are_unique_and_carry_the_seed() {
     let mut core = live();
     let a = sent(&core.handle(
-        Input::Act(Action::Person(Intent::Save {
+        Input::from(Intent::Save {
             path: "a.txt".into(),
             content: "1".into(),
-        })),
+        }),
         200.0,
     ));
     let b = sent(&core.handle(
-        Input::Act(Action::Person(Intent::Save {
+        Input::from(Intent::Save {
             path: "b.txt".into(),
             content: "2".into(),
-        })),
+        }),
         201.0,
     ));
     let (ClientFrame::FileEdit(a), ClientFrame::FileEdit(b)) = (&a[0], &b[0]) else {
@@ -405,10 +405,7 @@ fn profile_changes_are_sent_while_live_and_ride_in_the_next_hello() {
         name: "Ada".into(),
         color: "#112233".into(),
     };
-    let out = core.handle(
-        Input::Act(Action::Person(Intent::SetProfile(profile.clone()))),
-        200.0,
-    );
+    let out = core.handle(Input::from(Intent::SetProfile(profile.clone())), 200.0);
     assert_eq!(sent(&out), [ClientFrame::PeerUpdate(profile.clone())]);
     core.handle(Input::Closed { code: 1006 }, 300.0);
     core.handle(Input::Tick, 800.0);
@@ -458,10 +455,10 @@ fn the_shell_waits_for_an_open_only_while_the_core_does() {
 
 fn save(core: &mut SessionCore, content: &str, at: f64) -> Vec<Command> {
     core.handle(
-        Input::Act(Action::Person(Intent::Save {
+        Input::from(Intent::Save {
             path: "a.txt".into(),
             content: content.into(),
-        })),
+        }),
         at,
     )
 }
@@ -518,10 +515,10 @@ fn a_resent_edit_carries_the_text_that_was_saved_not_what_was_typed_since() {
     let mut core = live();
     let first = only_edit(&save(&mut core, "saved", 200.0));
     core.handle(
-        Input::Act(Action::Person(Intent::Type {
+        Input::from(Intent::Type {
             path: "a.txt".into(),
             content: "saved and typed".into(),
-        })),
+        }),
         210.0,
     );
     core.handle(Input::Closed { code: 1006 }, 300.0);
@@ -538,9 +535,9 @@ fn a_resent_edit_carries_the_text_that_was_saved_not_what_was_typed_since() {
 
 fn open(core: &mut SessionCore, path: Option<&str>, at: f64) -> Vec<Command> {
     core.handle(
-        Input::Act(Action::Person(Intent::Open {
+        Input::from(Intent::Open {
             path: path.map(Into::into),
-        })),
+        }),
         at,
     )
 }
@@ -666,5 +663,83 @@ fn replaced_by_another_tab_with_the_same_id_it_takes_a_new_one_and_reconnects() 
     assert_eq!(
         hello_of(&core.handle(Input::Opened, 1600.0)).client_id,
         Some(new_id)
+    );
+}
+
+#[test]
+fn a_retry_is_the_sessions_and_every_other_intent_is_the_persons() {
+    assert_eq!(Input::from(Intent::Retry), Input::Retry);
+    assert_eq!(
+        Input::from(Intent::Save {
+            path: "a.txt".into(),
+            content: "x".into(),
+        }),
+        Input::Person(PersonAction::Save {
+            path: "a.txt".into(),
+            content: "x".into(),
+        })
+    );
+    assert_eq!(
+        Input::from(Intent::DismissNotice(2)),
+        Input::Person(PersonAction::DismissNotice(2))
+    );
+}
+
+#[test]
+fn any_cache_failure_shows_the_storage_notice_saying_why_and_the_room_goes_on() {
+    for error in [
+        CacheError::QuotaExceeded,
+        CacheError::CommitRefused,
+        CacheError::Blocked,
+        CacheError::Unavailable("no IndexedDB here".into()),
+    ] {
+        let mut core = live();
+        let out = core.handle(Input::CacheFailed(error.clone()), 200.0);
+        // Nothing to do with the connection: it stays live.
+        assert!(out.is_empty(), "{out:?}");
+        assert_eq!(core.state().status, ConnectionStatus::Connected);
+        assert_eq!(
+            core.state().notices,
+            [Notice::StorageFallback {
+                reason: error.to_string()
+            }]
+        );
+    }
+}
+
+#[test]
+fn an_event_reads_the_same_live_and_from_the_cache() {
+    // The hub relays what the host posted, `68.0` included; the cache (a
+    // JavaScript object store) gives back `68`.
+    let live_data =
+        r#"{"n":68.0,"half":0.5,"big":1e300,"list":[1.0,-2.0],"deep":{"x":3.0},"s":"4.0"}"#;
+    let cached_data = r#"{"n":68,"half":0.5,"big":1e300,"list":[1,-2],"deep":{"x":3},"s":"4.0"}"#;
+    let mut core = live();
+    let frame =
+        format!(r#"{{"type":"runtime-event","rev":3,"ts":3,"kind":"pulse","data":{live_data}}}"#);
+    core.handle(Input::Text(frame), 200.0);
+    let shown_live = core.state().events.back().unwrap().data.to_string();
+
+    let cached = crate::cache::CachedRoom {
+        meta: Some(crate::cache::CacheMeta {
+            project: core.state().project.clone().unwrap(),
+            last_seen_rev: 3,
+            last_event_ts: Some(3),
+        }),
+        events: vec![room_protocol::RuntimeEvent {
+            rev: 3,
+            ts: 3,
+            kind: "pulse".into(),
+            data: serde_json::from_str(cached_data).unwrap(),
+        }],
+        ..Default::default()
+    };
+    let shown_cached = RoomState::from_cache(cached, None).events[0]
+        .data
+        .to_string();
+    assert_eq!(shown_live, shown_cached);
+    assert_eq!(
+        shown_live,
+        r#"{"big":1e+300,"deep":{"x":3},"half":0.5,"list":[1,-2],"n":68,"s":"4.0"}"#
     );
 }

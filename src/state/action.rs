@@ -1,9 +1,8 @@
 //! Everything that can happen to a room, as the reducer takes it.
 
-use room_protocol::{ErrorFrame, LogEntry, PeerInfo, Welcome};
+use room_protocol::{ErrorFrame, LogEntry, PeerInfo, PeerProfile, Welcome};
 
 use super::{ConnectionStatus, Notice};
-use crate::intent::Intent;
 
 /// Everything that can happen to a room: what the hub and the session
 /// report, and what the person asked for ([`Action::Person`]).
@@ -25,10 +24,8 @@ pub enum Action {
     Peers(Vec<PeerInfo>),
     /// The hub refused something; edits are matched by `editId`.
     HubError(ErrorFrame),
-    /// What the person asked for (typing, saving, discarding, settling a
-    /// conflict, their profile, dismissing a notice). [`Intent::Retry`] is
-    /// the session's business and leaves the state as it is.
-    Person(Intent),
+    /// What the person did to the room.
+    Person(PersonAction),
     /// The session sent the draft of `path` as `edit_id`.
     Sent {
         /// The file.
@@ -38,4 +35,53 @@ pub enum Action {
     },
     /// Tell the person something.
     Notify(Notice),
+}
+
+/// What the person does to the room's state: every
+/// [`Intent`](crate::intent::Intent) but `Retry`, which is the session's
+/// business alone (the session turns one into the other).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonAction {
+    /// Save `content` as the new text of `path`.
+    Save {
+        /// The file.
+        path: String,
+        /// The whole text.
+        content: String,
+    },
+    /// Keep unsaved text of `path` as a draft.
+    Type {
+        /// The file.
+        path: String,
+        /// The whole text.
+        content: String,
+    },
+    /// Drop the draft of `path`.
+    Discard {
+        /// The file.
+        path: String,
+    },
+    /// Settle a conflict on `path` by one side.
+    ResolveConflict {
+        /// The file.
+        path: String,
+        /// Whether to keep the local text.
+        keep_mine: bool,
+    },
+    /// Settle a conflict on `path` with `content`.
+    ResolveWith {
+        /// The file.
+        path: String,
+        /// The settled text.
+        content: String,
+    },
+    /// Change how this person appears to others.
+    SetProfile(PeerProfile),
+    /// The file this tab shows.
+    Open {
+        /// The file.
+        path: Option<String>,
+    },
+    /// Hide the notice at this index.
+    DismissNotice(usize),
 }

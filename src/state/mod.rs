@@ -7,8 +7,6 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::intent::Intent;
-
 use room_protocol::{
     ErrorCode, ErrorFrame, FileChanged, FileVersion, LogEntry, PeerInfo, PeerProfile,
     ProjectVersion, RuntimeEvent, SyncMode, Welcome, MAX_CONTENT_BYTES, SNAPSHOT_EVENT_LIMIT,
@@ -456,7 +454,7 @@ impl Default for RoomState {
 mod action;
 mod path_map;
 #[cfg_attr(feature = "testing", visibility::make(pub))]
-pub(crate) use action::Action;
+pub(crate) use action::{Action, PersonAction};
 pub use path_map::PathMap;
 
 impl RoomState {
@@ -490,28 +488,27 @@ impl RoomState {
                     }
                 }
             }
-            Action::Person(intent) => self.apply_intent(intent),
+            Action::Person(action) => self.apply_person(action),
             Action::Notify(notice) => self.notices.push(notice),
         }
     }
 
-    fn apply_intent(&mut self, intent: Intent) {
-        match intent {
-            Intent::Type { path, content } => self.type_text(path, content),
-            Intent::Save { path, content } => self.save(path, content),
-            Intent::Discard { path } => {
+    fn apply_person(&mut self, action: PersonAction) {
+        match action {
+            PersonAction::Type { path, content } => self.type_text(path, content),
+            PersonAction::Save { path, content } => self.save(path, content),
+            PersonAction::Discard { path } => {
                 self.drafts.remove(&path);
             }
-            Intent::ResolveConflict { path, keep_mine } => self.resolve(path, keep_mine),
-            Intent::ResolveWith { path, content } => self.resolve_with(path, content),
-            Intent::SetProfile(profile) => self.profile = profile,
-            Intent::Open { path } => self.open = path,
-            Intent::DismissNotice(index) => {
+            PersonAction::ResolveConflict { path, keep_mine } => self.resolve(path, keep_mine),
+            PersonAction::ResolveWith { path, content } => self.resolve_with(path, content),
+            PersonAction::SetProfile(profile) => self.profile = profile,
+            PersonAction::Open { path } => self.open = path,
+            PersonAction::DismissNotice(index) => {
                 if index < self.notices.len() {
                     self.notices.remove(index);
                 }
             }
-            Intent::Retry => {}
         }
     }
 
@@ -699,9 +696,8 @@ impl RoomState {
         self.last_seen_rev = entry.rev();
         match entry {
             LogEntry::FileChanged(change) => self.apply_file_change(change),
-            LogEntry::RuntimeEvent(mut event) => {
+            LogEntry::RuntimeEvent(event) => {
                 self.last_event_ts = Some(event.ts);
-                as_javascript_numbers(&mut event.data);
                 self.events.push_back(event);
                 while self.events.len() > SNAPSHOT_EVENT_LIMIT {
                     self.events.pop_front();
@@ -928,29 +924,6 @@ impl RoomState {
         draft.base = Some(theirs.content.clone());
         draft.content = content;
         draft.status = DraftStatus::Queued;
-    }
-}
-
-/// The largest integer a JavaScript number holds exactly (2^53 - 1).
-const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
-
-/// Numbers as JavaScript, and so IndexedDB, holds them: an integral number
-/// has no fraction (`68.0` becomes `68`). A cached event comes back that
-/// way whatever the hub sent, so an event reads the same live and from the
-/// cache.
-fn as_javascript_numbers(value: &mut serde_json::Value) {
-    use serde_json::Value;
-    match value {
-        Value::Number(number) if number.is_f64() => {
-            if let Some(x) = number.as_f64() {
-                if x.fract() == 0.0 && x.abs() <= MAX_SAFE_INTEGER {
-                    *number = (x as i64).into();
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(as_javascript_numbers),
-        Value::Object(fields) => fields.values_mut().for_each(as_javascript_numbers),
-        _ => {}
     }
 }
 

@@ -5,8 +5,8 @@ use room_protocol::{ErrorCode, FileVersion, PeerInfo, SyncMode};
 
 use super::tests::{change, joined, refuse, save_and_send};
 use super::*;
-use crate::intent::Intent;
 use crate::merge::Chunk;
+use crate::state::PersonAction;
 use crate::testing::welcome;
 
 const BASE: &str = "one\ntwo\nthree\nfour\nfive\n";
@@ -34,7 +34,7 @@ fn version(rev: u64, content: &str) -> FileVersion {
 }
 
 fn typed(s: &mut RoomState, content: &str) {
-    s.apply(Action::Person(Intent::Type {
+    s.apply(Action::Person(PersonAction::Type {
         path: "a.txt".into(),
         content: content.into(),
     }));
@@ -48,7 +48,7 @@ fn a_new_draft_keeps_the_text_it_started_from() {
     assert_eq!(draft.base.as_deref(), Some(BASE));
     assert_eq!(draft.base_rev, 4);
     // A file that does not exist yet starts from nothing.
-    s.apply(Action::Person(Intent::Save {
+    s.apply(Action::Person(PersonAction::Save {
         path: "new.txt".into(),
         content: "fresh".into(),
     }));
@@ -127,7 +127,7 @@ fn overlapping_changes_show_hunks_and_the_settled_text_goes_on_their_revision() 
         ]
     );
     assert!(s.notices.is_empty());
-    s.apply(Action::Person(Intent::ResolveWith {
+    s.apply(Action::Person(PersonAction::ResolveWith {
         path: "a.txt".into(),
         content: "one\nboth\nthree\nfour\nfive\n".into(),
     }));
@@ -159,7 +159,7 @@ fn a_draft_stored_without_a_base_keeps_the_choice_of_sides() {
     assert_eq!(s.drafts["a.txt"].status, DraftStatus::Editing);
     assert_eq!(s.drafts["a.txt"].base_rev, 4);
     // Its save is refused: the person chooses, with no hunks to pick.
-    s.apply(Action::Person(Intent::Save {
+    s.apply(Action::Person(PersonAction::Save {
         path: "a.txt".into(),
         content: "ONE\ntwo\nthree\nfour\nfive\n".into(),
     }));
@@ -187,7 +187,7 @@ fn a_draft_stored_without_a_base_keeps_the_choice_of_sides() {
         "the whole texts, as one hunk"
     );
     // Settling it with their text takes theirs: nothing is sent.
-    s.apply(Action::Person(Intent::ResolveWith {
+    s.apply(Action::Person(PersonAction::ResolveWith {
         path: "a.txt".into(),
         content: "one\ntwo\nthree\nfour\nFIVE\n".into(),
     }));
@@ -235,7 +235,7 @@ fn a_queued_save_over_a_restarted_hub_with_the_same_text_is_moved_not_conflicted
         attempt: 1,
         next_retry_at: None,
     }));
-    s.apply(Action::Person(Intent::Save {
+    s.apply(Action::Person(PersonAction::Save {
         path: "a.txt".into(),
         content: "one\ntwo\nthree\nfour\nfive\nsix\n".into(),
     }));
@@ -258,7 +258,7 @@ fn an_edit_in_flight_at_a_restart_that_landed_carries_what_was_saved_after_it() 
     let mut s = joined_on_base();
     save_and_send(&mut s, "a.txt", "one\ntwo\nthree\nfour\nfive\nsix\n", "e1");
     // Typed and saved again while the first edit is unanswered: it waits.
-    s.apply(Action::Person(Intent::Save {
+    s.apply(Action::Person(PersonAction::Save {
         path: "a.txt".into(),
         content: "one\ntwo\nthree\nfour\nfive\nsix\nseven\n".into(),
     }));
@@ -292,7 +292,7 @@ fn an_edit_in_flight_at_a_restart_that_landed_carries_what_was_saved_after_it() 
 fn saving_again_while_an_edit_is_in_flight_sends_on_top_of_its_acknowledgement() {
     let mut s = joined_on_base();
     save_and_send(&mut s, "a.txt", "one\ntwo\n", "e1");
-    s.apply(Action::Person(Intent::Save {
+    s.apply(Action::Person(PersonAction::Save {
         path: "a.txt".into(),
         content: "one\ntwo\nthree\n".into(),
     }));

@@ -1,6 +1,6 @@
 //! The reducer, one behaviour per test.
 
-use crate::intent::Intent;
+use crate::state::PersonAction;
 use room_protocol::{
     ErrorCode, ErrorFrame, FileChanged, FileVersion, LogEntry, PeerProfile, ProjectVersion,
     RuntimeEvent, SyncMode,
@@ -47,7 +47,7 @@ pub(super) fn joined() -> RoomState {
 /// Saves `content` to `path` and marks it sent as `edit_id`, as the session
 /// does while live.
 pub(super) fn save_and_send(s: &mut RoomState, path: &str, content: &str, edit_id: &str) {
-    s.apply(Action::Person(Intent::Save {
+    s.apply(Action::Person(PersonAction::Save {
         path: path.into(),
         content: content.into(),
     }));
@@ -118,11 +118,11 @@ fn replayed_entries_are_applied_and_duplicates_ignored() {
 #[test]
 fn a_new_generation_evicts_files_and_history_but_keeps_drafts_and_profile() {
     let mut s = joined();
-    s.apply(Action::Person(Intent::SetProfile(PeerProfile {
+    s.apply(Action::Person(PersonAction::SetProfile(PeerProfile {
         name: "Ada".into(),
         color: "#112233".into(),
     })));
-    s.apply(Action::Person(Intent::Type {
+    s.apply(Action::Person(PersonAction::Type {
         path: "a.txt".into(),
         content: "mine".into(),
     }));
@@ -168,33 +168,6 @@ fn history_keeps_the_newest_thousand_events() {
 }
 
 #[test]
-fn an_event_reads_the_same_live_and_from_the_cache() {
-    // The hub relays what the host posted, `68.0` included; the cache (a
-    // JavaScript object store) gives back `68`.
-    let live = r#"{"n":68.0,"half":0.5,"big":1e300,"list":[1.0,-2.0],"deep":{"x":3.0},"s":"4.0"}"#;
-    let cached = r#"{"n":68,"half":0.5,"big":1e300,"list":[1,-2],"deep":{"x":3},"s":"4.0"}"#;
-    let mut shown = Vec::new();
-    for data in [live, cached] {
-        let mut s = RoomState::default();
-        s.apply(Action::Welcome(welcome("g", 0, SyncMode::Snapshot, &[])));
-        s.apply(Action::Entries(vec![LogEntry::RuntimeEvent(
-            RuntimeEvent {
-                rev: 1,
-                ts: 1,
-                kind: "pulse".into(),
-                data: serde_json::from_str(data).unwrap(),
-            },
-        )]));
-        shown.push(s.events[0].data.to_string());
-    }
-    assert_eq!(shown[0], shown[1]);
-    assert_eq!(
-        shown[0],
-        r#"{"big":1e+300,"deep":{"x":3},"half":0.5,"list":[1,-2],"n":68,"s":"4.0"}"#
-    );
-}
-
-#[test]
 fn file_changes_update_files_and_project_rev_and_deletions_remove() {
     let mut s = joined();
     s.apply(Action::Entries(vec![change(4, "b.txt", "bee", None)]));
@@ -215,7 +188,7 @@ fn file_changes_update_files_and_project_rev_and_deletions_remove() {
 #[test]
 fn a_saved_draft_is_acknowledged_by_its_edit_id() {
     let mut s = joined();
-    s.apply(Action::Person(Intent::Save {
+    s.apply(Action::Person(PersonAction::Save {
         path: "a.txt".into(),
         content: "hello".into(),
     }));
@@ -248,7 +221,7 @@ fn a_saved_draft_is_acknowledged_by_its_edit_id() {
 fn typing_after_sending_keeps_the_newer_text_on_the_acknowledged_base() {
     let mut s = joined();
     save_and_send(&mut s, "a.txt", "v1", "e1");
-    s.apply(Action::Person(Intent::Type {
+    s.apply(Action::Person(PersonAction::Type {
         path: "a.txt".into(),
         content: "v1 and more".into(),
     }));
@@ -262,12 +235,12 @@ fn typing_after_sending_keeps_the_newer_text_on_the_acknowledged_base() {
 #[test]
 fn typing_back_to_the_hub_text_leaves_no_draft() {
     let mut s = joined();
-    s.apply(Action::Person(Intent::Type {
+    s.apply(Action::Person(PersonAction::Type {
         path: "a.txt".into(),
         content: "hix".into(),
     }));
     assert!(s.drafts.contains_key("a.txt"));
-    s.apply(Action::Person(Intent::Type {
+    s.apply(Action::Person(PersonAction::Type {
         path: "a.txt".into(),
         content: "hi".into(),
     }));
@@ -314,7 +287,7 @@ fn a_conflict_keeps_both_versions_and_resolves_either_way() {
         };
         assert_eq!(s.drafts["a.txt"].status, DraftStatus::Conflict { theirs });
         assert_eq!(s.drafts["a.txt"].content, "mine");
-        s.apply(Action::Person(Intent::ResolveConflict {
+        s.apply(Action::Person(PersonAction::ResolveConflict {
             path: "a.txt".into(),
             keep_mine,
         }));
@@ -324,7 +297,7 @@ fn a_conflict_keeps_both_versions_and_resolves_either_way() {
                 (draft.status.clone(), draft.base_rev),
                 (DraftStatus::Queued, 9)
             );
-            s.apply(Action::Person(Intent::Discard {
+            s.apply(Action::Person(PersonAction::Discard {
                 path: "a.txt".into(),
             }));
         } else {
@@ -371,7 +344,7 @@ fn an_in_flight_draft_already_in_a_snapshot_is_settled() {
 fn oversize_content_is_kept_locally_with_a_notice() {
     let mut s = joined();
     let big = "x".repeat(MAX_CONTENT_BYTES + 1);
-    s.apply(Action::Person(Intent::Save {
+    s.apply(Action::Person(PersonAction::Save {
         path: "a.txt".into(),
         content: big.clone(),
     }));
@@ -395,9 +368,9 @@ fn errors_for_unknown_edits_and_notices_are_handled() {
     s.apply(Action::Notify(Notice::StorageFallback {
         reason: "quota".into(),
     }));
-    s.apply(Action::Person(Intent::DismissNotice(5)));
+    s.apply(Action::Person(PersonAction::DismissNotice(5)));
     assert_eq!(s.notices.len(), 1);
-    s.apply(Action::Person(Intent::DismissNotice(0)));
+    s.apply(Action::Person(PersonAction::DismissNotice(0)));
     assert!(s.notices.is_empty());
 }
 
@@ -494,7 +467,7 @@ fn the_page_lists_every_file_and_every_draft_once_in_path_order() {
         &[("b.txt", "b", 0), ("d.txt", "d", 0), ("f.txt", "f", 0)],
     )));
     for path in ["a.txt", "d.txt", "e.txt", "g.txt"] {
-        s.apply(Action::Person(Intent::Type {
+        s.apply(Action::Person(PersonAction::Type {
             path: path.into(),
             content: "typed".into(),
         }));

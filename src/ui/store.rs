@@ -7,7 +7,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use crate::intent::IntentQueue;
+use crate::intent::Intent;
 use crate::state::RoomState;
 
 type Listener = Rc<dyn Fn()>;
@@ -113,10 +113,96 @@ impl RoomStore {
     }
 }
 
+type Sink = Box<dyn Fn(Intent)>;
+
+/// Holds intents until a session attaches, then hands each one over as it
+/// comes. The handle exists from the first render, while the session
+/// starts asynchronously (token bootstrap, cache open): intents issued
+/// before it exists wait here and are applied, in order, the moment it
+/// attaches; none is dropped.
+#[derive(Default)]
+pub(crate) struct IntentQueue {
+    pending: RefCell<Vec<Intent>>,
+    sink: RefCell<Option<Sink>>,
+}
+
+impl std::fmt::Debug for IntentQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntentQueue")
+            .field("pending", &self.pending.borrow().len())
+            .field("attached", &self.sink.borrow().is_some())
+            .finish()
+    }
+}
+
+impl IntentQueue {
+    /// Hands `intent` to the session, or keeps it until one attaches.
+    pub(crate) fn send(&self, intent: Intent) {
+        match &*self.sink.borrow() {
+            Some(sink) => sink(intent),
+            None => self.pending.borrow_mut().push(intent),
+        }
+    }
+
+    /// From now on intents go to `sink`; those waiting go first, in order.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn attach(&self, sink: impl Fn(Intent) + 'static) {
+        let waiting = std::mem::take(&mut *self.pending.borrow_mut());
+        for intent in waiting {
+            sink(intent);
+        }
+        *self.sink.borrow_mut() = Some(Box::new(sink));
+    }
+
+    /// The session went away: intents wait again for the next one.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn detach(&self) {
+        self.sink.borrow_mut().take();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::state::ConnectionStatus;
+
+    fn typed(n: u32) -> Intent {
+        Intent::Type {
+            path: "a.txt".into(),
+            content: format!("v{n}"),
+        }
+    }
+
+    #[test]
+    fn intents_before_the_session_wait_and_arrive_in_order_when_it_attaches() {
+        let queue = IntentQueue::default();
+        queue.send(typed(1));
+        queue.send(Intent::Retry);
+        queue.send(typed(2));
+        let seen: Rc<RefCell<Vec<Intent>>> = Rc::default();
+        let sink = Rc::clone(&seen);
+        queue.attach(move |intent| sink.borrow_mut().push(intent));
+        assert_eq!(*seen.borrow(), [typed(1), Intent::Retry, typed(2)]);
+        // Afterwards, straight through.
+        queue.send(typed(3));
+        assert_eq!(seen.borrow().len(), 4);
+        assert_eq!(seen.borrow()[3], typed(3));
+    }
+
+    #[test]
+    fn after_the_session_goes_intents_wait_for_the_next_one() {
+        let queue = IntentQueue::default();
+        let first: Rc<RefCell<Vec<Intent>>> = Rc::default();
+        let sink = Rc::clone(&first);
+        queue.attach(move |intent| sink.borrow_mut().push(intent));
+        queue.detach();
+        queue.send(typed(1));
+        assert!(first.borrow().is_empty());
+        let second: Rc<RefCell<Vec<Intent>>> = Rc::default();
+        let sink = Rc::clone(&second);
+        queue.attach(move |intent| sink.borrow_mut().push(intent));
+        assert_eq!(*second.borrow(), [typed(1)]);
+    }
 
     #[test]
     fn listeners_hear_each_change_until_their_subscription_drops() {

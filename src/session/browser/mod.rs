@@ -28,7 +28,7 @@ use crate::clock::now_ms;
 use crate::error::CacheError;
 use crate::marks::{self, mark_once};
 use crate::options::SessionOptions;
-use crate::state::{Action, RoomState};
+use crate::state::RoomState;
 
 /// Where the session keeps the room between visits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,7 +170,7 @@ impl Session {
 
     /// Carries out what the person asked for.
     pub fn apply(&self, intent: crate::intent::Intent) {
-        let _ = self.inputs.unbounded_send(intent.into_input());
+        let _ = self.inputs.unbounded_send(Input::from(intent));
     }
 }
 
@@ -281,10 +281,7 @@ async fn run(
     };
     if let Some(e) = trouble {
         web_sys::console::warn_1(&format!("room-client: {e}; continuing in memory").into());
-        core.handle(
-            Input::Act(Action::Notify(cache::fallback_notice(&e))),
-            now_ms(),
-        );
+        core.handle(Input::CacheFailed(e), now_ms());
     }
     let (persist_tx, persist_rx) = mpsc::unbounded();
     let (fail_tx, fail_rx) = mpsc::unbounded();
@@ -373,7 +370,7 @@ impl Shell {
                         None => break,
                     },
                     failure = failure => match failure {
-                        Some(e) => Woke::Input(Input::Act(Action::Notify(cache::fallback_notice(&e)))),
+                        Some(e) => Woke::Input(Input::CacheFailed(e)),
                         None => Woke::PersisterStopped,
                     },
                     event = socket => Woke::Socket(event),
@@ -392,7 +389,7 @@ impl Shell {
             };
             // The person's own actions are published at once (see
             // `Publisher`): `pagehide` copies the published state.
-            let personal = matches!(input, Some(Input::Act(_)));
+            let personal = matches!(input, Some(Input::Person(_)));
             if let Some(input) = input {
                 self.handle(input);
             }
