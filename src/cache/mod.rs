@@ -364,7 +364,8 @@ pub(crate) fn drafts_table(drafts: Vec<CachedDraft>) -> PathMap<Draft> {
 impl RoomState {
     /// The state a page starts from, given what its cache holds (and the
     /// profile to use when this room has none).
-    pub fn from_cache(cached: CachedRoom, default_profile: Option<PeerProfile>) -> Self {
+    #[cfg_attr(feature = "testing", visibility::make(pub))]
+    pub(crate) fn from_cache(cached: CachedRoom, default_profile: Option<PeerProfile>) -> Self {
         let mut state = RoomState {
             status: ConnectionStatus::Connecting,
             hydrated: true,

@@ -3,7 +3,7 @@
 use crate::state::PersonAction;
 use room_protocol::{
     ErrorCode, ErrorFrame, FileChanged, FileVersion, LogEntry, PeerProfile, ProjectVersion,
-    RuntimeEvent, SyncMode,
+    RuntimeEvent, SyncMode, MAX_CONTENT_BYTES,
 };
 use serde_json::json;
 

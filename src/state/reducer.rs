@@ -1,0 +1,188 @@
+//! The reducer: every [`Action`] applied to a [`RoomState`] in place.
+//! What it does to drafts is in `draft.rs`.
+
+use room_protocol::{
+    ErrorCode, ErrorFrame, FileChanged, FileVersion, LogEntry, SyncMode, Welcome,
+    SNAPSHOT_EVENT_LIMIT,
+};
+
+use super::draft::Trigger;
+use super::{Action, ConnectionStatus, DraftStatus, FileEntry, Notice, PersonAction, RoomState};
+
+impl RoomState {
+    /// Applies one action in place.
+    #[cfg_attr(feature = "testing", visibility::make(pub))]
+    pub(crate) fn apply(&mut self, action: Action) {
+        match action {
+            Action::Status(status) => self.status = status,
+            Action::Welcome(welcome) => self.apply_welcome(welcome),
+            Action::Entries(entries) => {
+                for entry in entries {
+                    self.apply_entry(entry);
+                }
+            }
+            Action::Synced { head } => {
+                // `Connected` is what having received `synced` means.
+                self.last_seen_rev = self.last_seen_rev.max(head);
+                self.status = ConnectionStatus::Connected;
+            }
+            Action::Peers(peers) => self.peers = peers,
+            Action::HubError(error) => self.apply_error(error),
+            Action::Sent { path, edit_id } => {
+                if let Some(draft) = self.drafts.get_mut(&path) {
+                    let resent = matches!(&draft.status, DraftStatus::InFlight { edit_id: id, .. } if *id == edit_id);
+                    if !resent {
+                        draft.status = DraftStatus::InFlight {
+                            edit_id,
+                            sent: None,
+                            saved_since: false,
+                        };
+                    }
+                }
+            }
+            Action::Person(action) => self.apply_person(action),
+            Action::Notify(notice) => self.notices.push(notice),
+        }
+    }
+
+    fn apply_person(&mut self, action: PersonAction) {
+        match action {
+            PersonAction::Type { path, content } => self.type_text(path, content),
+            PersonAction::Save { path, content } => self.save(path, content),
+            PersonAction::Discard { path } => {
+                self.drafts.remove(&path);
+            }
+            PersonAction::ResolveConflict { path, keep_mine } => self.resolve(path, keep_mine),
+            PersonAction::ResolveWith { path, content } => self.resolve_with(path, content),
+            PersonAction::SetProfile(profile) => self.profile = profile,
+            PersonAction::Open { path } => self.open = path,
+            PersonAction::DismissNotice(index) => {
+                if index < self.notices.len() {
+                    self.notices.remove(index);
+                }
+            }
+        }
+    }
+
+    fn apply_welcome(&mut self, welcome: Welcome) {
+        self.sync_mode = Some(welcome.mode);
+        self.peer_id = Some(welcome.peer_id);
+        self.peers = welcome.peers;
+        self.read_only = welcome.read_only;
+        self.read_only_token = welcome.read_only_token.map(room_protocol::Token::new);
+        let same_project = self.project.as_ref() == Some(&welcome.project);
+        if welcome.mode == SyncMode::Snapshot || !same_project {
+            // A snapshot makes the state identical to a fresh client's:
+            // revisions may restart (a new generation), and the events that
+            // follow are the hub's newest, so what we held is replaced.
+            // Drafts and the profile stay.
+            self.events.clear();
+            self.last_seen_rev = 0;
+            self.last_event_ts = None;
+            self.epoch += 1;
+            self.files = FileEntry::table(
+                welcome
+                    .files
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|f| (f.path, f.content, f.rev)),
+            );
+            self.settle_drafts_against_files();
+        }
+        self.project = Some(welcome.project);
+    }
+
+    fn apply_entry(&mut self, entry: LogEntry) {
+        if entry.rev() <= self.last_seen_rev {
+            return;
+        }
+        self.last_seen_rev = entry.rev();
+        match entry {
+            LogEntry::FileChanged(change) => self.apply_file_change(change),
+            LogEntry::RuntimeEvent(event) => {
+                self.last_event_ts = Some(event.ts);
+                self.events.push_back(event);
+                while self.events.len() > SNAPSHOT_EVENT_LIMIT {
+                    self.events.pop_front();
+                }
+            }
+        }
+    }
+
+    fn apply_file_change(&mut self, change: FileChanged) {
+        if let Some(project) = &mut self.project {
+            project.rev = change.rev;
+        }
+        let ours = match &change.edit_id {
+            Some(edit_id) => self.acknowledge(&change.path, edit_id, &change.content, change.rev),
+            None => false,
+        };
+        if change.deleted {
+            self.files.remove(&change.path);
+            return;
+        }
+        self.files.insert(
+            change.path.clone(),
+            FileEntry {
+                content: change.content.as_str().into(),
+                rev: change.rev,
+                by: change.by.clone(),
+            },
+        );
+        if !ours {
+            let theirs = FileVersion {
+                rev: change.rev,
+                content: change.content,
+            };
+            self.move_draft(&change.path, theirs, change.by.as_deref(), Trigger::Arrived);
+        }
+    }
+
+    fn apply_error(&mut self, error: ErrorFrame) {
+        let Some(edit_id) = error.edit_id.as_deref() else {
+            return;
+        };
+        let Some((path, draft)) = self.drafts.iter_mut().find(
+            |(_, d)| matches!(&d.status, DraftStatus::InFlight { edit_id: id, .. } if id == edit_id),
+        ) else {
+            return;
+        };
+        let path = path.clone();
+        match error.error {
+            ErrorCode::ReadOnly => {
+                draft.status = DraftStatus::ReadOnly;
+                self.notices.push(Notice::ReadOnly { path });
+            }
+            ErrorCode::Conflict => {
+                let theirs = error.current.unwrap_or(FileVersion {
+                    rev: 0,
+                    content: String::new(),
+                });
+                // The hub already has exactly this text (our own edit,
+                // whose ack was lost): nothing to resolve. Otherwise mine
+                // goes on top of theirs, merged, or the person chooses.
+                let by = self
+                    .files
+                    .get(&path)
+                    .filter(|f| f.rev == theirs.rev)
+                    .and_then(|f| f.by.clone());
+                self.move_draft(&path, theirs, by.as_deref(), Trigger::Refused);
+            }
+            ErrorCode::TooLarge => {
+                let bytes = draft.content.len();
+                draft.status = DraftStatus::TooLarge;
+                self.notices.push(Notice::TooLarge { path, bytes });
+            }
+            code => {
+                draft.status = DraftStatus::Refused {
+                    code,
+                    message: error.message.clone(),
+                };
+                self.notices.push(Notice::EditRefused {
+                    path,
+                    message: error.message,
+                });
+            }
+        }
+    }
+}
