@@ -90,12 +90,12 @@ async function reconnecting(page) {
   return { attempt, stepMs: Math.min(500 * 2 ** (attempt - 1), 8000) };
 }
 
-// What the page's IndexedDB holds for `room` (the stores of
+// What the page's IndexedDB `database` holds (`config.cacheDatabase`: the stores of
 // src/cache/indexeddb.rs), read in the page with plain IndexedDB beside the
 // app's own connection: files by path, events oldest first, drafts by path,
 // meta and profile. `null` when the room has no database (opening creates
 // nothing: the upgrade a new database needs is aborted).
-function cached(page, room) {
+function cached(page, database) {
   return page.evaluate((name) => new Promise((resolve, reject) => {
     const open = indexedDB.open(name);
     let created = false;
@@ -113,14 +113,15 @@ function cached(page, room) {
       tx.oncomplete = () => { db.close(); resolve(got); };
       tx.onerror = () => { db.close(); reject(tx.error); };
     };
-  }), `solaro-room-${room}`);
+  }), database);
 }
 
-// Plays another tab of a newer build: opens `room`'s database in `page` (a
+// Plays another tab of a newer build: opens the room's `database`
+// (`config.cacheDatabase`) in `page` (a
 // page of the room's origin) at the next schema version, with a store this
 // build does not know, and waits until every old connection has let go.
 // Resolves to the new version.
-function upgradeSchema(page, room) {
+function upgradeSchema(page, database) {
   return page.evaluate((name) => new Promise((resolve, reject) => {
     const probe = indexedDB.open(name);
     probe.onerror = () => reject(probe.error);
@@ -133,7 +134,7 @@ function upgradeSchema(page, room) {
       open.onerror = () => { clearTimeout(blocked); reject(open.error); };
       open.onsuccess = () => { clearTimeout(blocked); open.result.close(); resolve(version + 1); };
     };
-  }), `solaro-room-${room}`);
+  }), database);
 }
 
 module.exports = { kit, kitJson, kitPost, kitFile, shot, accessible, status, openFile, editorText, typeAndSave, eventRevs, until, sleep, cached, reconnecting, upgradeSchema };

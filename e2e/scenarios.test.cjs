@@ -176,7 +176,7 @@ test('4. a hard refresh paints from IndexedDB before the hub answers, and even w
   }, 'a pulse on screen');
   // The persister has written every event on screen.
   const newest = Math.max(...(await k.eventRevs(page)));
-  await k.until(async () => (await k.cached(page, config.roomId)).events.some((e) => e.rev === newest), 'the newest event in IndexedDB');
+  await k.until(async () => (await k.cached(page, config.cacheDatabase)).events.some((e) => e.rev === newest), 'the newest event in IndexedDB');
 
   await k.kitPost('/proxy/socket-delay/2000');
   await page.reload();
@@ -235,7 +235,7 @@ test('5. a new generation evicts and refills the cache and keeps the profile', a
   await k.kitPost('/events/2?kind=old-generation');
   await k.until(async () => (await page.$$('.room-events .kind.old-generation')).length >= 2, 'old events');
   const before = await k.until(async () => {
-    const db = await k.cached(page, config.roomId);
+    const db = await k.cached(page, config.cacheDatabase);
     return db.events.filter((e) => e.kind === 'old-generation').length === 2 && db.profile?.name === 'Ada Lovelace' && db;
   }, 'the old events and the profile in IndexedDB');
 
@@ -252,7 +252,7 @@ test('5. a new generation evicts and refills the cache and keeps the profile', a
   // In IndexedDB: the new generation's files and meta, none of the old
   // generation's events, and the profile as it was.
   const after = await k.until(async () => {
-    const db = await k.cached(page, config.roomId);
+    const db = await k.cached(page, config.cacheDatabase);
     return db.meta && db.meta.project.id !== before.meta.project.id && db.files['README.md']?.content === '# Changed while the hub was down\n' && db;
   }, 'the new generation in IndexedDB');
   assert.deepEqual(after.events.filter((e) => e.kind === 'old-generation'), [], 'old-generation events evicted from IndexedDB');
@@ -352,8 +352,8 @@ test('9. a full disk: the page says offline storage refused to save, works from 
 
 // The draft of `file` as IndexedDB holds it (null while there is none).
 function storedDraft(page, file) {
-  return page.evaluate(([room, path]) => new Promise((resolve, reject) => {
-    const open = indexedDB.open(`solaro-room-${room}`);
+  return page.evaluate(([database, path]) => new Promise((resolve, reject) => {
+    const open = indexedDB.open(database);
     open.onerror = () => reject(open.error);
     open.onsuccess = () => {
       const db = open.result;
@@ -361,7 +361,7 @@ function storedDraft(page, file) {
       get.onsuccess = () => { db.close(); resolve(get.result ? get.result.draft : null); };
       get.onerror = () => { db.close(); reject(get.error); };
     };
-  }), [config.roomId, file]);
+  }), [config.cacheDatabase, file]);
 }
 
 async function fileRev(page, file) {
@@ -846,8 +846,8 @@ test('20. a newer build upgrades the database in another tab: the page says it w
   await page.goto(link(config.editToken));
   await k.status(page, 'connected');
   const newer = await context.newPage();
-  await newer.goto(`${config.proxyHttp}/healthz`);
-  await k.upgradeSchema(newer, config.roomId);
+  await newer.goto(config.proxyHealth);
+  await k.upgradeSchema(newer, config.cacheDatabase);
   await newer.close();
   // The open page lost its connection to the upgrade; a reload cannot
   // open the newer database at all. Either way the page works from memory

@@ -357,8 +357,8 @@ function faultRunners(tabs) {
       const page = await t.context.newPage();
       try {
         // Any page of the room's origin: the database is the origin's.
-        await page.goto(`${config.proxyHttp}/healthz`);
-        await k.upgradeSchema(page, config.roomId);
+        await page.goto(config.proxyHealth);
+        await k.upgradeSchema(page, config.cacheDatabase);
         t.upgraded = true;
       } finally {
         await page.close();

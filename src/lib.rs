@@ -71,6 +71,7 @@ pub mod intent;
 pub mod marks;
 pub mod merge;
 mod options;
+mod random;
 pub mod state;
 #[cfg(test)]
 mod testing;

@@ -5,10 +5,11 @@
 
 use gloo_timers::future::TimeoutFuture;
 use room_client::cache::{
-    database_name, diff, CacheKind, CacheWrite, CachedDraft, CachedFile, IndexedDbCache,
-    IndexedDbOptions, RoomCache, DB_VERSION,
+    diff, CacheKind, CacheWrite, CachedDraft, CachedFile, IndexedDbCache, IndexedDbOptions,
+    RoomCache, DB_VERSION,
 };
 use room_client::intent::Intent;
+use room_client::protocol::urls::cache_database_name;
 use room_client::protocol::{LogEntry, PeerProfile, ProjectVersion, RuntimeEvent, SyncMode};
 use room_client::session::{CacheChoice, Session, SessionConfig};
 use room_client::state::{Action, Draft, DraftStatus, Notice, PersonAction, RoomState};
@@ -378,7 +379,7 @@ async fn drafts_survive_a_simulated_reload() {
 #[wasm_bindgen_test]
 async fn an_old_connection_held_open_does_not_hang_a_newer_open() {
     let room = fresh_room("blocked");
-    let name = database_name(&room);
+    let name = cache_database_name(&room);
     // An old tab holds version DB_VERSION open and ignores versionchange.
     let old_tab = raw_open(&name, DB_VERSION).await;
     let started = now();
@@ -470,7 +471,7 @@ async fn a_connection_closed_by_another_tab_is_reopened_lazily() {
 #[wasm_bindgen_test]
 async fn when_indexeddb_cannot_be_opened_the_session_falls_back_to_memory_and_says_so() {
     let room = fresh_room("unavailable");
-    let name = database_name(&room);
+    let name = cache_database_name(&room);
     // A database from a far newer build: ours cannot open it (VersionError).
     raw_open(&name, DB_VERSION + 5).await.close();
     let direct = IndexedDbCache::open(&room, IndexedDbOptions::default()).await;
@@ -559,7 +560,7 @@ async fn records_written_by_an_earlier_build_load_and_damaged_ones_are_skipped()
     open(&room).await.close();
     // What the previous build stored (plain objects from its own
     // serializer), beside two records no build can read.
-    let db = raw_open(&database_name(&room), DB_VERSION).await;
+    let db = raw_open(&cache_database_name(&room), DB_VERSION).await;
     let tx = db
         .transaction_with_str_and_mode("events", web_sys::IdbTransactionMode::Readwrite)
         .unwrap();
@@ -683,7 +684,7 @@ async fn settled(request: &web_sys::IdbRequest) -> JsValue {
 #[wasm_bindgen_test]
 async fn a_database_written_by_the_previous_build_opens_and_loads() {
     let room = fresh_room("previous-build");
-    create_as_the_previous_build(&database_name(&room)).await;
+    create_as_the_previous_build(&cache_database_name(&room)).await;
     let cache = open(&room).await;
     let loaded = cache.load().await.unwrap();
     assert_eq!(

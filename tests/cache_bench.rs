@@ -5,8 +5,9 @@
 #![cfg(target_arch = "wasm32")]
 
 use room_client::cache::{
-    database_name, diff, CacheWrite, CachedFile, IndexedDbCache, IndexedDbOptions, RoomCache,
+    diff, CacheWrite, CachedFile, IndexedDbCache, IndexedDbOptions, RoomCache,
 };
+use room_client::protocol::urls::cache_database_name;
 use room_client::protocol::{LogEntry, ProjectVersion, RuntimeEvent, SyncMode};
 use room_client::state::{Action, RoomState};
 use serde_json::json;
@@ -144,7 +145,7 @@ async fn cache_benchmark() {
     let mut floor_loads = Vec::new();
     for _ in 0..10 {
         // Alternating with the floor, so both see the same machine.
-        floor_loads.push(floor_ms(floor_load(&database_name(&room))).await);
+        floor_loads.push(floor_ms(floor_load(&cache_database_name(&room))).await);
         let t0 = now();
         let fresh = IndexedDbCache::open(&room, IndexedDbOptions::default())
             .await
@@ -232,7 +233,7 @@ async fn cache_benchmark() {
     let batch = diff(&base, &replayed);
     let events: js_sys::Array = batch.events_put.iter().map(plain).collect();
     let floor_persist_ms = floor_ms(floor_persist(
-        &database_name(&room),
+        &cache_database_name(&room),
         events.into(),
         batch.events_drop_below.unwrap() as f64,
         plain(batch.meta.as_ref().unwrap()),

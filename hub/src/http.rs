@@ -68,7 +68,7 @@ impl HubState {
 /// The hub's router.
 pub fn app(state: Arc<HubState>) -> Router {
     let mut router = Router::new()
-        .route("/healthz", get(healthz))
+        .route(urls::HEALTH_ROUTE, get(healthz))
         .route(urls::SOCKET_ROUTE, get(websocket))
         .route(
             urls::EVENTS_ROUTE,

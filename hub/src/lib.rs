@@ -38,25 +38,21 @@ mod watcher;
 mod web;
 mod ws;
 
+// What the binary, the integration tests and room-testkit use; the rest
+// stays inside the crate.
 pub use config::{start, Config, RunningHub, ShareLinks};
 pub use error::{HubError, WriteError};
-pub use http::{app, HubState, MAX_EVENT_BODY_BYTES};
-pub use log::{EntryLog, Logged};
-pub use logging::{init_logging, token_safe_levels, DEFAULT_LOG, LOG_ENV};
-pub use outbox::MAX_QUEUED_BYTES;
+pub use http::{app, HubState};
+pub use logging::init_logging;
 pub use project::ProjectDir;
-pub use room::{Joined, Room};
-pub use serve::{ConnectionLimits, OpenSockets, SocketGuard};
-pub use share::share_bases;
+pub use room::Room;
+pub use serve::ConnectionLimits;
 pub use snapshot::sign_hex;
-pub use tokens::{load_or_mint, mint_token, Access, RoomSecrets, SecretsRequest};
-pub use web::{WebApp, IMMUTABLE, NO_CACHE, SERVICE_WORKER};
+pub use web::{IMMUTABLE, NO_CACHE, SERVICE_WORKER};
 pub use ws::Heartbeat;
 
-/// A task that is aborted when this handle is dropped, so background work
-/// never outlives the hub that started it.
 #[derive(Debug)]
-pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+pub(crate) struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {

@@ -45,6 +45,7 @@ impl Default for EntryLog {
 impl EntryLog {
     /// A log that keeps the newest `capacity` entries, at most
     /// [`REPLAY_BUFFER_BYTES`] of them.
+    #[cfg(test)]
     pub fn with_capacity(capacity: usize) -> Self {
         Self::with_limits(capacity, REPLAY_BUFFER_BYTES)
     }
@@ -62,6 +63,7 @@ impl EntryLog {
     }
 
     /// Bytes of wire text buffered.
+    #[cfg(test)]
     pub fn bytes(&self) -> usize {
         self.bytes
     }
@@ -72,13 +74,9 @@ impl EntryLog {
     }
 
     /// How many entries are buffered.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.entries.len()
-    }
-
-    /// Whether nothing is buffered.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     /// Appends the entry `make(rev)` under the next revision, dropping the

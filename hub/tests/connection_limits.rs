@@ -52,9 +52,11 @@ async fn connections_that_send_nothing_are_closed_at_the_header_deadline() {
     // A kept-alive connection that goes quiet after a request is closed
     // by the same deadline, waiting for the next request's headers.
     let mut kept = TcpStream::connect(hub.addr).await.unwrap();
-    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n")
-        .await
-        .unwrap();
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: hub\r\n\r\n",
+        room_protocol::urls::HEALTH_ROUTE
+    );
+    kept.write_all(request.as_bytes()).await.unwrap();
     let mut response = [0_u8; 1024];
     let n = kept.read(&mut response).await.unwrap();
     assert!(response[..n].starts_with(b"HTTP/1.1 200"));

@@ -1,6 +1,7 @@
 //! Every URL shape of a room, in one place: the hub routes them, the client
 //! builds them. Room ids are checked by [`crate::is_valid_room_id`] before
-//! they reach a URL, so nothing here needs escaping.
+//! they reach a URL, so nothing here needs escaping. Also the one other
+//! name a room goes by: its IndexedDB database in the browser.
 
 /// The hub's route of a room's page (a share link opens it).
 pub const PAGE_ROUTE: &str = "/rooms/{room_id}/";
@@ -13,6 +14,17 @@ pub const SNAPSHOT_ROUTE: &str = "/rooms/{room_id}/snapshot.tar";
 /// The hub's route where a token holder gets a signed snapshot link
 /// (`POST`, the token in `Authorization: Bearer`).
 pub const SNAPSHOT_LINK_ROUTE: &str = "/rooms/{room_id}/snapshot-link";
+
+/// The hub's health route: `{"ok": true, "rooms": …}`, counters for tests
+/// and operators.
+pub const HEALTH_ROUTE: &str = "/healthz";
+
+/// The name of a room's IndexedDB database in a browser,
+/// `solaro-room-{id}`: the client's cache opens it, and tools that look
+/// into a page's cache (the end-to-end tests) take the name from here.
+pub fn cache_database_name(room_id: &str) -> String {
+    format!("solaro-room-{room_id}")
+}
 
 /// The path of a room's page: `/rooms/{id}/`.
 pub fn page_path(room_id: &str) -> String {

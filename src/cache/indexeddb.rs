@@ -1,6 +1,7 @@
 //! [`RoomCache`] on IndexedDB, through rexie.
 //!
-//! One database per room, `solaro-room-{roomId}`, with the stores `files`
+//! One database per room, `solaro-room-{roomId}`
+//! ([`room_protocol::urls::cache_database_name`]), with the stores `files`
 //! (key: path), `events` (key: rev), `drafts` (key: path), and the single
 //! records `meta` and `profile`. Every load is one read transaction with
 //! `getAll`; every batch is one write transaction.
@@ -65,11 +66,6 @@ const STORES: [(&str, Option<&str>); 5] = [
     (PROFILE, None),
 ];
 const STORE_NAMES: [&str; 5] = [FILES, EVENTS, DRAFTS, META, PROFILE];
-
-/// The database name of a room.
-pub fn database_name(room_id: &str) -> String {
-    format!("solaro-room-{room_id}")
-}
 
 /// Settings of the IndexedDB cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,7 +238,7 @@ impl IndexedDbCache {
     /// Opens (creating or upgrading) the room's database.
     pub async fn open(room_id: &str, options: IndexedDbOptions) -> Result<Self, CacheError> {
         let cache = Self {
-            name: database_name(room_id),
+            name: room_protocol::urls::cache_database_name(room_id),
             options,
             db: RefCell::new(None),
             transactions: Default::default(),
@@ -256,7 +252,7 @@ impl IndexedDbCache {
     /// database open, the browser waits for it to close first.
     #[cfg(feature = "testing")]
     pub async fn delete(room_id: &str) -> Result<(), CacheError> {
-        Rexie::delete(&database_name(room_id))
+        Rexie::delete(&room_protocol::urls::cache_database_name(room_id))
             .await
             .map_err(|e| open_failure(&e))
     }

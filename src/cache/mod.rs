@@ -30,11 +30,11 @@ mod persister;
 mod unload;
 
 #[cfg(all(target_arch = "wasm32", feature = "testing"))]
-pub use indexeddb::{database_name, DB_VERSION};
+pub use indexeddb::DB_VERSION;
 #[cfg(target_arch = "wasm32")]
 pub use indexeddb::{IndexedDbCache, IndexedDbOptions};
 pub use persister::{persist_states, PersistHooks};
-pub use unload::{drafts_of, fold_unload_copy, unload_copy, unload_copy_key};
+pub use unload::{unload_copy_key, CopyWrite, UnloadCopy};
 
 /// Where a room's project stood when it was cached.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

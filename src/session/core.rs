@@ -16,6 +16,7 @@ use crate::cache::as_javascript_numbers;
 use crate::error::CacheError;
 use crate::intent::Intent;
 use crate::options::SessionOptions;
+use crate::random::{mint_id, TWO_TO_THE_52};
 use crate::reconnect::{classify_close, CloseClass, Decision, ReconnectPolicy};
 use crate::state::{Action, ConnectionStatus, Notice, PersonAction, RoomState};
 
@@ -120,7 +121,9 @@ pub struct SessionCore {
     edit_seq: u64,
     random: XorShift,
     changed: bool,
-    /// Connection attempts made, for tests and diagnostics.
+    /// Connection attempts made, for the project's tests (absent from a
+    /// build without feature `testing`).
+    #[cfg(any(test, feature = "testing"))]
     attempts: u32,
     /// The open file the hub was last told of on this connection.
     presence_sent: Option<String>,
@@ -151,6 +154,7 @@ impl SessionCore {
             edit_seq: 0,
             random: XorShift::new(seed),
             changed: true,
+            #[cfg(any(test, feature = "testing"))]
             attempts: 0,
             presence_sent: None,
             presence_throttle: Throttle::new(PRESENCE_EVERY_MS),
@@ -258,7 +262,10 @@ impl SessionCore {
     fn connect(&mut self, now_ms: f64, out: &mut Vec<Command>) {
         self.phase = Phase::Connecting;
         self.last_heard_ms = now_ms;
-        self.attempts += 1;
+        #[cfg(any(test, feature = "testing"))]
+        {
+            self.attempts += 1;
+        }
         let status = if self.policy.lost_at_ms().is_some() {
             ConnectionStatus::Reconnecting {
                 attempt: self.policy.retries().max(1),
@@ -374,10 +381,8 @@ impl SessionCore {
                 // Another live tab has this id (a duplicated tab copies
                 // sessionStorage). This one takes a new id, so the two
                 // never replace each other again.
-                let id = format!(
-                    "{:x}",
-                    (self.random.next_unit() * (1_u64 << 53) as f64) as u64
-                );
+                let random = &mut self.random;
+                let id = mint_id(|| (random.next_unit() * TWO_TO_THE_52) as u64);
                 out.push(Command::Log(
                     "another tab had this tab's client id; reconnecting under a new one".into(),
                 ));

@@ -1,7 +1,7 @@
 //! The browser side of the token bootstrap: URL, sessionStorage, history
 //! and `BroadcastChannel`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 use futures_channel::oneshot;
 use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
@@ -24,8 +24,12 @@ thread_local! {
     /// A page is in one room or a few: a list, not a `HashMap`, whose
     /// hasher and table are kilobytes of wasm.
     static IN_FLIGHT: RefCell<Vec<(String, Ask)>> = const { RefCell::new(Vec::new()) };
-    /// Requests actually posted on the channel, for tests and diagnostics.
-    static POSTED: Cell<u32> = const { Cell::new(0) };
+}
+
+#[cfg(feature = "testing")]
+thread_local! {
+    /// Requests actually posted on the channel, for the project's tests.
+    static POSTED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 fn browser(e: JsValue) -> ClientError {
@@ -102,12 +106,12 @@ pub async fn request_from_other_tabs(room_id: &str) -> Option<String> {
 /// How many requests have been posted on the channel by this page.
 #[cfg(feature = "testing")]
 pub fn requests_posted() -> u32 {
-    POSTED.with(Cell::get)
+    POSTED.with(std::cell::Cell::get)
 }
 
 async fn ask_once(room: String) -> Option<String> {
     let channel = BroadcastChannel::new(CHANNEL_NAME).ok()?;
-    let nonce = format!("{:x}", (js_sys::Math::random() * 2f64.powi(52)) as u64);
+    let nonce = crate::random::mint_id(crate::random::random_bits);
     let (tx, rx) = oneshot::channel::<String>();
     let tx = RefCell::new(Some(tx));
     let on_message = {
@@ -137,6 +141,7 @@ async fn ask_once(room: String) -> Option<String> {
         .ok()
         .is_some_and(|text| channel.post_message(&JsValue::from_str(&text)).is_ok());
     let answer = if posted {
+        #[cfg(feature = "testing")]
         POSTED.with(|n| n.set(n.get() + 1));
         let timeout = TimeoutFuture::new(ASK_TIMEOUT_MS);
         futures_util::pin_mut!(timeout);

@@ -14,12 +14,6 @@
 //! at any time without being told to (a crash, a panic), each such exit
 //! reported on stderr as it is seen; 0 otherwise.
 
-mod http1;
-mod hub;
-#[allow(dead_code)]
-mod measure;
-mod proxy;
-
 use room_protocol::urls;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -36,8 +30,8 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::Mutex;
 use tower_http::cors::CorsLayer;
 
-use crate::hub::{copy_tree, HubProcess, ROOM_ID};
-use crate::proxy::{Mode, Proxy};
+use room_testkit::hub::{copy_tree, HubProcess, ROOM_ID};
+use room_testkit::proxy::{Mode, Proxy};
 
 /// Run room-hub behind a fault-injecting proxy, under HTTP control.
 #[derive(Debug, Parser)]
@@ -174,15 +168,12 @@ async fn config(State(kit): Shared) -> Response {
         "proxyHttp": format!("http://127.0.0.1:{}", kit.proxy.port),
         "directWs": urls::socket_url(&format!("http://127.0.0.1:{}", kit.hub_port), ROOM_ID),
         "hubHttp": format!("http://127.0.0.1:{}", kit.hub_port),
+        // A page of the room's origin that starts no room (tests open one
+        // to look into the origin's storage), and the room's database there.
+        "proxyHealth": format!("http://127.0.0.1:{}{}", kit.proxy.port, urls::HEALTH_ROUTE),
+        "cacheDatabase": urls::cache_database_name(ROOM_ID),
     }))
     .into_response()
-}
-
-async fn hub_health(port: u16) -> Value {
-    match http1::request(port, "GET", "/healthz", None, None).await {
-        Ok((200, body)) => serde_json::from_str(&body).unwrap_or(Value::Null),
-        _ => Value::Null,
-    }
 }
 
 async fn stats(State(kit): Shared) -> Response {
@@ -191,7 +182,7 @@ async fn stats(State(kit): Shared) -> Response {
         (hub.running(), hub.pid())
     };
     let health = if running {
-        hub_health(kit.hub_port).await
+        room_testkit::measure::health(kit.hub_port).await
     } else {
         Value::Null
     };
@@ -199,7 +190,7 @@ async fn stats(State(kit): Shared) -> Response {
     Json(json!({
         "hubRunning": running,
         "hubPid": pid,
-        "hubRssKiB": pid.map(measure::rss_kib),
+        "hubRssKiB": pid.map(room_testkit::measure::rss_kib),
         "hub": health["rooms"][ROOM_ID],
         "proxy": {
             "mode": format!("{:?}", kit.proxy.mode()),
@@ -302,7 +293,7 @@ async fn post_events(
     let mut revs = Vec::new();
     for i in 0..count {
         let body = json!({ "kind": kind, "data": { "i": i } }).to_string();
-        match http1::request(
+        match room_testkit::http1::request(
             kit.hub_port,
             "POST",
             &urls::events_path(ROOM_ID),

@@ -15,6 +15,7 @@ use crate::hub::{HubProcess, ROOM_ID};
 
 /// A hub process over a project in a scratch folder of its own, removed
 /// with it.
+#[derive(Debug)]
 pub struct ScratchHub {
     /// The process.
     pub process: HubProcess,
@@ -107,24 +108,13 @@ pub fn cpu_seconds(pid: u32) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// `/healthz` of the hub on `port`, `Null` if it does not answer.
+/// The hub's health (`urls::HEALTH_ROUTE`) on `port`, `Null` if it does
+/// not answer.
 pub async fn health(port: u16) -> serde_json::Value {
-    let raw = async {
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        stream
-            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .await?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await?;
-        Ok::<_, std::io::Error>(response)
-    };
-    match raw.await {
-        Ok(text) => text
-            .split_once("\r\n\r\n")
-            .and_then(|(_, body)| serde_json::from_str(body).ok())
-            .unwrap_or_default(),
-        Err(_) => serde_json::Value::Null,
+    let route = room_protocol::urls::HEALTH_ROUTE;
+    match crate::http1::request(port, "GET", route, None, None).await {
+        Ok((200, body)) => serde_json::from_str(&body).unwrap_or_default(),
+        _ => serde_json::Value::Null,
     }
 }
 

@@ -219,14 +219,15 @@ pub fn code(c: CloseCode) -> u16 {
     u16::from(c)
 }
 
-/// `/healthz` over a plain HTTP/1.1 request.
+/// The health route (`urls::HEALTH_ROUTE`) over a plain HTTP/1.1 request.
 pub async fn healthz(hub: &room_hub::RunningHub) -> serde_json::Value {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(hub.addr).await.unwrap();
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        room_protocol::urls::HEALTH_ROUTE
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
     let body = response.split("\r\n\r\n").nth(1).unwrap();

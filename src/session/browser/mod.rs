@@ -23,6 +23,7 @@ use super::publish::Publisher;
 use super::{Command, Input, SessionCore};
 use crate::cache::{
     self, CacheKind, CachedRoom, IndexedDbCache, IndexedDbOptions, MemoryCache, RoomCache,
+    UnloadCopy,
 };
 use crate::clock::now_ms;
 use crate::error::CacheError;
@@ -194,13 +195,9 @@ struct Shell {
     persist: UnboundedSender<Rc<RoomState>>,
     /// The persister's failures; `None` once the persister has stopped.
     cache_failures: Option<UnboundedReceiver<CacheError>>,
-    /// Where the drafts' copy goes at `pagehide`; `None` for a memory-only
-    /// session.
-    unload_key: Option<String>,
-    /// The drafts taken from the copy at load: this page's own since, as
-    /// are those it stores there itself, so its `pagehide` copy replaces
-    /// them rather than keeping them.
-    folded: Vec<cache::CachedDraft>,
+    /// The localStorage key of the drafts' `pagehide` copy and what this
+    /// page decides about it; `None` for a memory-only session.
+    unload: Option<(String, Rc<RefCell<UnloadCopy>>)>,
     /// When states are published.
     publisher: Publisher,
 }
@@ -248,22 +245,13 @@ async fn run(
         CacheChoice::IndexedDb { room_id, .. } => Some(cache::unload_copy_key(room_id)),
         CacheChoice::Memory => None,
     };
-    let copy = unload_key.as_deref().and_then(local_get);
-    // The drafts the cache holds before the pagehide copy is folded over
-    // them: the persister starts from those, so the folded ones are written.
-    let (folded, drafts_before_copy) = match copy.as_deref() {
-        Some(copy) => {
-            let before = cached.drafts.clone();
-            let folded = cache::fold_unload_copy(&mut cached, copy);
-            let before = (!folded.is_empty()).then_some(before);
-            (folded, before)
-        }
-        None => (Vec::new(), None),
-    };
+    let stored_copy = unload_key.as_deref().and_then(local_get);
+    let durable = cache.kind() == CacheKind::IndexedDb;
+    let mut unload = UnloadCopy::at_load(&mut cached, stored_copy.as_deref(), durable);
     mark_once(marks::CACHE_LOADED);
     #[cfg(feature = "testing")]
     shared.probes.cache_kind.set(Some(cache.kind()));
-    let seed = (js_sys::Math::random() * 2f64.powi(52)) as u64;
+    let seed = crate::random::random_bits();
     let state = RoomState {
         token: config.token,
         person: storage::person_id(),
@@ -271,14 +259,8 @@ async fn run(
     };
     let mut core =
         SessionCore::new(config.options, state, seed).with_client_id(Some(storage::client_id()));
-    let persisted = match drafts_before_copy {
-        Some(drafts) => Rc::new(RoomState {
-            drafts: cache::drafts_table(drafts),
-            ..(*core.state()).clone()
-        }),
-        // What the cache holds is the core's state: shared, not copied.
-        None => core.state(),
-    };
+    let persisted = unload.what_the_cache_holds(core.state());
+    let unload = Rc::new(RefCell::new(unload));
     if let Some(e) = trouble {
         web_sys::console::warn_1(&format!("room-client: {e}; continuing in memory").into());
         core.handle(Input::CacheFailed(e), now_ms());
@@ -290,11 +272,7 @@ async fn run(
         shared: Rc::clone(&shared),
         #[cfg(feature = "testing")]
         cache: Rc::clone(&cache),
-        // The copy is folded in: once IndexedDB holds it, it can go (a
-        // memory cache would lose it with the tab).
-        copy_to_remove: unload_key
-            .clone()
-            .filter(|_| copy.is_some() && cache.kind() == CacheKind::IndexedDb),
+        unload: unload_key.clone().map(|key| (key, Rc::clone(&unload))),
     };
     wasm_bindgen_futures::spawn_local(persister(cache, persisted, persist_rx, fail_tx, hooks));
     let mut shell = Shell {
@@ -305,8 +283,7 @@ async fn run(
         shared: Rc::clone(&shared),
         persist: persist_tx,
         cache_failures: Some(fail_rx),
-        unload_key,
-        folded,
+        unload: unload_key.map(|key| (key, unload)),
         publisher: Publisher::default(),
     };
     shell.publish(true);
@@ -328,15 +305,14 @@ impl Shell {
     async fn run(mut self, mut inputs: UnboundedReceiver<Input>, tx: UnboundedSender<Input>) {
         let mut _listeners = listeners::page_listeners(&tx);
         drop(tx);
-        if let Some(key) = self.unload_key.clone() {
+        if let Some((key, unload)) = self.unload.take() {
             let shared = Rc::clone(&self.shared);
-            let mut owned = std::mem::take(&mut self.folded);
             _listeners.extend(listeners::on_pagehide(move || {
                 let state = shared.state.borrow();
-                storage::keep_unload_copy(&key, &state, &owned);
-                // What it stores is this page's own too, should it come
-                // back from the back-forward cache and hide again.
-                owned.extend(cache::drafts_of(&state));
+                let write = unload
+                    .borrow_mut()
+                    .at_pagehide(&state, local_get(&key).as_deref());
+                storage::write_unload_copy(&key, write);
             }));
         }
         loop {

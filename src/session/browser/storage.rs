@@ -1,13 +1,15 @@
 //! Where the shell keeps the room: the persister task over the cache, the
 //! drafts' copy taken at `pagehide`, and the last profile used.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender};
 use room_protocol::PeerProfile;
 
-use crate::cache::{self, CachedDraft, RoomCache};
+use crate::cache::{self, CopyWrite, RoomCache, UnloadCopy};
 use crate::error::CacheError;
+use crate::random::{mint_id, random_bits};
 use crate::state::RoomState;
 
 /// Writes published states to the cache ([`cache::persist_states`]); on a
@@ -39,9 +41,10 @@ pub(super) struct PersisterHooks {
     pub(super) shared: Rc<super::Shared>,
     #[cfg(feature = "testing")]
     pub(super) cache: Rc<dyn RoomCache>,
-    /// The localStorage key of a pagehide copy folded into this page's
-    /// state, removed once the cache holds what it held.
-    pub(super) copy_to_remove: Option<String>,
+    /// The localStorage key of the `pagehide` copy, and what this page
+    /// decides about it (`cache::UnloadCopy`): whether to remove it once
+    /// the cache holds what it held.
+    pub(super) unload: Option<(String, Rc<RefCell<UnloadCopy>>)>,
 }
 
 #[cfg(feature = "testing")]
@@ -67,8 +70,10 @@ impl cache::PersistHooks for PersisterHooks {
                 .set(self.cache.transactions());
             self.probes().persisted_rev.set(state.last_seen_rev);
         }
-        if let Some(key) = self.copy_to_remove.take() {
-            local_remove(&key);
+        if let Some((key, unload)) = &self.unload {
+            if unload.borrow_mut().persisted() {
+                local_remove(key);
+            }
         }
     }
 }
@@ -83,7 +88,7 @@ pub(super) fn person_id() -> Option<String> {
     if let Some(id) = stored.filter(|id| room_protocol::is_valid_id(id)) {
         return Some(id);
     }
-    let id = random_id();
+    let id = mint_id(random_bits);
     storage.set_item(KEY, &id).ok()?;
     Some(id)
 }
@@ -104,7 +109,7 @@ pub(super) fn client_id() -> String {
     if let Some(id) = stored.filter(|id| room_protocol::is_valid_id(id)) {
         return id;
     }
-    let id = random_id();
+    let id = mint_id(random_bits);
     keep_client_id(&id);
     id
 }
@@ -114,12 +119,6 @@ pub(super) fn keep_client_id(id: &str) {
     if let Some(storage) = session_storage() {
         let _ = storage.set_item(CLIENT_ID_KEY, id);
     }
-}
-
-/// 104 random bits in hex: unique enough for ids nobody guesses at.
-fn random_id() -> String {
-    let random = || (js_sys::Math::random() * 2f64.powi(52)) as u64;
-    format!("{:x}{:x}", random(), random())
 }
 
 fn local_storage() -> Option<web_sys::Storage> {
@@ -140,25 +139,20 @@ fn local_remove(key: &str) {
     }
 }
 
-/// Stores the synchronous copy of the drafts (see `cache::unload_copy`);
-/// `owned`: the drafts this page took from the copy or stored there.
-pub(super) fn keep_unload_copy(key: &str, state: &RoomState, owned: &[CachedDraft]) {
+/// Carries out what `cache::UnloadCopy` decided for the copy at `key`.
+pub(super) fn write_unload_copy(key: &str, write: CopyWrite) {
     let Some(storage) = local_storage() else {
         return;
     };
-    let existing = storage.get_item(key).ok().flatten();
-    match cache::unload_copy(state, existing.as_deref(), owned) {
-        Some(copy) if storage.set_item(key, &copy).is_err() => {
-            web_sys::console::warn_1(
-                &"room-client: no room in localStorage for the drafts' copy".into(),
-            );
-        }
-        Some(_stored) => {}
-        // Nothing left to keep: a copy this page folded in goes too.
-        None if existing.is_some() => {
-            let _ = storage.remove_item(key);
-        }
-        None => {}
+    let result = match write {
+        CopyWrite::Store(copy) => storage.set_item(key, &copy),
+        CopyWrite::Remove => storage.remove_item(key),
+        CopyWrite::Keep => Ok(()),
+    };
+    if result.is_err() {
+        web_sys::console::warn_1(
+            &"room-client: localStorage refused the drafts' copy (full or unavailable)".into(),
+        );
     }
 }
 

@@ -9,13 +9,6 @@
 //!
 //! Prints a table and one JSON line (`{"hub": …}`) for the bench script.
 
-#[path = "hub.rs"]
-#[allow(dead_code)]
-mod hub;
-#[path = "measure.rs"]
-#[allow(dead_code)]
-mod measure;
-
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -26,8 +19,8 @@ use futures_util::StreamExt;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::hub::{copy_tree, ROOM_ID};
-use crate::measure::{health, now_ms, rss_kib, ScratchHub};
+use room_testkit::hub::{copy_tree, ROOM_ID};
+use room_testkit::measure::{health, now_ms, rss_kib, ScratchHub};
 
 /// Measure the hub's fan-out and replay memory.
 #[derive(Debug, Parser)]
@@ -108,7 +101,7 @@ async fn main() -> std::io::Result<()> {
     let dropped = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for _ in 0..cli.clients {
-        let mut socket = measure::connect(port, &token).await?;
+        let mut socket = room_testkit::measure::connect(port, &token).await?;
         let measuring = Arc::clone(&measuring);
         let dropped = Arc::clone(&dropped);
         tasks.push(tokio::spawn(async move {

@@ -16,13 +16,6 @@
 //!
 //! Prints a table and one JSON line (`{"hubSoak": …}`) for the bench script.
 
-#[path = "hub.rs"]
-#[allow(dead_code)]
-mod hub;
-#[path = "measure.rs"]
-#[allow(dead_code)]
-mod measure;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -31,7 +24,7 @@ use futures_util::SinkExt;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::measure::{
+use room_testkit::measure::{
     bytes_read, connect, cpu_seconds, health, rss_kib, timed_join, until_synced, ScratchHub,
 };
 
@@ -78,17 +71,17 @@ fn generate_project(root: &Path, megabytes: usize) -> std::io::Result<usize> {
 async fn slow_downloads(port: u16, token: &str, pid: u32) -> std::io::Result<(u64, u64)> {
     use hmac::{Hmac, Mac};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let exp = (measure::now_ms() / 1000.0) as u64 + 600;
+    let exp = (room_testkit::measure::now_ms() / 1000.0) as u64 + 600;
     let mut mac =
         Hmac::<sha2::Sha256>::new_from_slice(token.as_bytes()).map_err(std::io::Error::other)?;
-    mac.update(room_protocol::snapshot_signing_message(hub::ROOM_ID, exp).as_bytes());
+    mac.update(room_protocol::snapshot_signing_message(room_testkit::hub::ROOM_ID, exp).as_bytes());
     let sig: String = mac
         .finalize()
         .into_bytes()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let path = room_protocol::urls::snapshot_link("", hub::ROOM_ID, exp, &sig);
+    let path = room_protocol::urls::snapshot_link("", room_testkit::hub::ROOM_ID, exp, &sig);
     let before = rss_kib(pid);
     let mut readers = Vec::new();
     for _ in 0..10 {
@@ -173,7 +166,7 @@ async fn main() -> std::io::Result<()> {
         .await
         .map_err(std::io::Error::other)?;
     let acked = Instant::now() + Duration::from_secs(30);
-    while health(port).await["rooms"][hub::ROOM_ID]["head"].as_u64() < Some(1) {
+    while health(port).await["rooms"][room_testkit::hub::ROOM_ID]["head"].as_u64() < Some(1) {
         if Instant::now() > acked {
             return Err(std::io::Error::other("the 1 MB edit was not applied"));
         }
@@ -205,14 +198,14 @@ async fn main() -> std::io::Result<()> {
     while started.elapsed() < Duration::from_secs(cli.flood_seconds) {
         tokio::time::sleep(Duration::from_secs(1)).await;
         rss.push(rss_kib(pid));
-        peers_at_end = health(port).await["rooms"][hub::ROOM_ID]["peers"]
+        peers_at_end = health(port).await["rooms"][room_testkit::hub::ROOM_ID]["peers"]
             .as_u64()
             .unwrap_or(0);
         if peers_at_end == 0 && dropped_after.is_none() {
             dropped_after = Some(started.elapsed().as_secs());
         }
     }
-    let head = health(port).await["rooms"][hub::ROOM_ID]["head"]
+    let head = health(port).await["rooms"][room_testkit::hub::ROOM_ID]["head"]
         .as_u64()
         .unwrap_or(0);
     let rss_first = rss.first().copied().unwrap_or(0);
