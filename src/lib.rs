@@ -45,11 +45,9 @@
 //! #[component]
 //! fn App() -> Html {
 //!     // A room at a route of the app's own, on a hub elsewhere.
-//!     let options = RoomOptions {
-//!         hub_url: Some("https://hub.example:8787".into()),
-//!         room_id: Some("team".into()),
-//!         ..RoomOptions::default()
-//!     };
+//!     let options = RoomOptions::default()
+//!         .hub_url("https://hub.example:8787")
+//!         .room_id("team");
 //!     html! { <RoomClient {options}><Notes /></RoomClient> }
 //! }
 //!

@@ -25,6 +25,7 @@ pub const MAX_MERGE_LINES: usize = 4000;
 
 /// A stretch of a merge.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Chunk {
     /// Text the merge settled: unchanged, or changed on one side only, or
     /// changed the same way on both.
@@ -40,6 +41,7 @@ pub enum Chunk {
 
 /// What merging a draft with a newer version gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Merged {
     /// Both changes apply: the merged text.
     Clean(String),
@@ -95,6 +97,7 @@ fn changed_span(a: &[u64], b: &[u64]) -> usize {
 
 /// Which side a conflict takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Side {
     /// The draft's lines.
     Mine,

@@ -2,8 +2,11 @@
 
 use crate::reconnect::ReconnectOptions;
 
-/// How the session keeps its connection alive.
+/// How the session keeps its connection alive. Build it from
+/// [`SessionOptions::default`] and the setters (fields may be added, so
+/// it has no struct literal outside this crate).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct SessionOptions {
     /// Backoff schedule and give-up window. Default: 0.5 → 8 s, give up
     /// after 2 minutes, no jitter.
@@ -28,8 +31,41 @@ impl Default for SessionOptions {
     }
 }
 
-/// Everything an embedding app can set on `RoomClient`.
+impl SessionOptions {
+    /// Sets [`Self::reconnect`].
+    pub fn reconnect(mut self, reconnect: ReconnectOptions) -> Self {
+        self.reconnect = reconnect;
+        self
+    }
+
+    /// Sets [`Self::ping_every_ms`].
+    pub fn ping_every_ms(mut self, ms: f64) -> Self {
+        self.ping_every_ms = ms;
+        self
+    }
+
+    /// Sets [`Self::dead_after_ms`].
+    pub fn dead_after_ms(mut self, ms: f64) -> Self {
+        self.dead_after_ms = ms;
+        self
+    }
+}
+
+/// Everything an embedding app can set on `RoomClient`. Build it from
+/// [`RoomOptions::default`] and the setters, which chain:
+///
+/// ```
+/// # use room_client::RoomOptions;
+/// let options = RoomOptions::default()
+///     .hub_url("https://hub.example:8787")
+///     .room_id("team");
+/// assert_eq!(options.room_id.as_deref(), Some("team"));
+/// assert!(options.cache);
+/// ```
+///
+/// (Fields may be added, so it has no struct literal outside this crate.)
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RoomOptions {
     /// Base URL of the hub, e.g. `http://127.0.0.1:8787`. The WebSocket is
     /// `{hub}/rooms/{roomId}/ws` with `ws`/`wss` for `http`/`https`.
@@ -58,6 +94,32 @@ impl Default for RoomOptions {
     }
 }
 
+impl RoomOptions {
+    /// Sets [`Self::hub_url`]: the room's hub is at `url`.
+    pub fn hub_url(mut self, url: impl Into<String>) -> Self {
+        self.hub_url = Some(url.into());
+        self
+    }
+
+    /// Sets [`Self::room_id`]: join room `id`.
+    pub fn room_id(mut self, id: impl Into<String>) -> Self {
+        self.room_id = Some(id.into());
+        self
+    }
+
+    /// Sets [`Self::cache`]: `false` keeps the room in memory only.
+    pub fn cache(mut self, cache: bool) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// Sets [`Self::session`].
+    pub fn session(mut self, session: SessionOptions) -> Self {
+        self.session = session;
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +132,29 @@ mod tests {
             (None, None, true)
         );
         assert_eq!(options.session, SessionOptions::default());
+    }
+
+    #[test]
+    fn each_setter_sets_its_field_and_leaves_the_others() {
+        let session = SessionOptions::default()
+            .ping_every_ms(1.0)
+            .dead_after_ms(2.0)
+            .reconnect(ReconnectOptions::default().base_delay_ms(3.0));
+        assert_eq!((session.ping_every_ms, session.dead_after_ms), (1.0, 2.0));
+        assert_eq!(session.reconnect.base_delay_ms, 3.0);
+        let options = RoomOptions::default()
+            .hub_url("http://h")
+            .room_id("r")
+            .cache(false)
+            .session(session);
+        assert_eq!(
+            (
+                options.hub_url.as_deref(),
+                options.room_id.as_deref(),
+                options.cache
+            ),
+            (Some("http://h"), Some("r"), false)
+        );
+        assert_eq!(options.session, session);
     }
 }

@@ -16,8 +16,11 @@ use room_protocol::{
     CLOSE_UNAUTHORIZED,
 };
 
-/// Settings of the reconnect policy.
+/// Settings of the reconnect policy. Build it from
+/// [`ReconnectOptions::default`] and the setters (fields may be added, so
+/// it has no struct literal outside this crate).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct ReconnectOptions {
     /// Delay before the first retry, in milliseconds. Default 500.
     pub base_delay_ms: f64,
@@ -42,6 +45,32 @@ impl Default for ReconnectOptions {
             give_up_after_ms: 120_000.0,
             jitter_ratio: 0.0,
         }
+    }
+}
+
+impl ReconnectOptions {
+    /// Sets [`Self::base_delay_ms`].
+    pub fn base_delay_ms(mut self, ms: f64) -> Self {
+        self.base_delay_ms = ms;
+        self
+    }
+
+    /// Sets [`Self::max_delay_ms`].
+    pub fn max_delay_ms(mut self, ms: f64) -> Self {
+        self.max_delay_ms = ms;
+        self
+    }
+
+    /// Sets [`Self::give_up_after_ms`].
+    pub fn give_up_after_ms(mut self, ms: f64) -> Self {
+        self.give_up_after_ms = ms;
+        self
+    }
+
+    /// Sets [`Self::jitter_ratio`] (0 to 1).
+    pub fn jitter_ratio(mut self, ratio: f64) -> Self {
+        self.jitter_ratio = ratio;
+        self
     }
 }
 

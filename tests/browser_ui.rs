@@ -450,12 +450,10 @@ async fn embedding_the_kits_room() -> (RoomOptions, web_sys::Storage, String) {
             config["editToken"].as_str().unwrap(),
         )
         .unwrap();
-    let options = RoomOptions {
-        hub_url: Some(hub_url),
-        room_id: Some(room_id.clone()),
-        cache: false,
-        ..RoomOptions::default()
-    };
+    let options = RoomOptions::default()
+        .hub_url(hub_url)
+        .room_id(room_id.clone())
+        .cache(false);
     (options, storage, room_id)
 }
 

@@ -37,11 +37,9 @@ fn Summary() -> Html {
 #[test]
 fn an_apps_own_ui_renders_with_the_room_before_it_connects() {
     let html = render(|| RoomClientProps {
-        options: RoomOptions {
-            room_id: Some("team".into()),
-            hub_url: Some("https://hub.example".into()),
-            ..RoomOptions::default()
-        },
+        options: RoomOptions::default()
+            .room_id("team")
+            .hub_url("https://hub.example"),
         children: Children::new(vec![html! { <Summary /> }]),
     });
     assert!(

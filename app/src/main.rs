@@ -13,10 +13,8 @@ fn main() {
     // The hub is the page's own origin, except in the development loop:
     // `ROOM_HUB_URL=http://127.0.0.1:8787 trunk serve` bakes in a hub on
     // another port while trunk serves (and live-reloads) the page.
-    let options = room_client::RoomOptions {
-        hub_url: option_env!("ROOM_HUB_URL").map(String::from),
-        ..room_client::RoomOptions::default()
-    };
+    let mut options = room_client::RoomOptions::default();
+    options.hub_url = option_env!("ROOM_HUB_URL").map(String::from);
     yew::Renderer::<RoomClient>::with_props(RoomClientProps {
         options,
         children: Default::default(),

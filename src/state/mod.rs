@@ -21,6 +21,7 @@ pub use path_map::PathMap;
 
 /// Where the connection stands.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ConnectionStatus {
     /// The first connection is being made.
     Connecting,
@@ -106,6 +107,7 @@ pub struct Person<'a> {
 
 /// Something the page should tell the person.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Notice {
     /// An edit was refused because the link is view-only.
     ReadOnly {

@@ -49,11 +49,9 @@ struct ProjectProps {
 /// One project's page: the app's header, then its room.
 #[component]
 fn ProjectPage(props: &ProjectProps) -> Html {
-    let options = RoomOptions {
-        room_id: Some(props.id.to_string()),
-        hub_url: Some(HUB_URL.to_owned()),
-        ..RoomOptions::default()
-    };
+    let options = RoomOptions::default()
+        .room_id(props.id.to_string())
+        .hub_url(HUB_URL);
     html! {
         <>
             <header><a href="/">{ "Projects" }</a>{ format!(" / {} / room", props.id) }</header>
