@@ -151,7 +151,7 @@ pub(super) fn write_unload_copy(key: &str, write: CopyWrite) {
     };
     if result.is_err() {
         web_sys::console::warn_1(
-            &"room-client: localStorage refused the drafts' copy (full or unavailable)".into(),
+            &"room-client: no room in localStorage for the drafts' copy".into(),
         );
     }
 }
