@@ -26,6 +26,14 @@ stage_lint() {
     -o -name node_modules -o -path ./protocol/fuzz/target \) -prune -o -name '*.rs' -print0 |
     xargs -0 rustfmt --check --edition 2021
 
+  step "no import cycle: intent is vocabulary only; state depends on neither session nor intent"
+  # Doc links are words, not dependencies: comment lines are left out.
+  if grep -nE 'crate::' src/intent.rs | grep -vE '^[0-9]+:\s*//' ||
+    grep -rnE 'crate::(session|intent|ui)' src/state | grep -vE '^[^:]+:[0-9]+:\s*//'; then
+    echo "an import above brings the intent/state/session cycle back (ARCHITECTURE.md)" >&2
+    exit 1
+  fi
+
   step "clippy (native)"
   cargo clippy --workspace --all-targets --locked -- -D warnings
 
