@@ -51,6 +51,8 @@ pub use snapshot::sign_hex;
 pub use web::{IMMUTABLE, NO_CACHE, SERVICE_WORKER};
 pub use ws::Heartbeat;
 
+/// A task that is aborted when this handle is dropped, so background work
+/// never outlives the hub that started it.
 #[derive(Debug)]
 pub(crate) struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
 
