@@ -154,6 +154,30 @@ async fn a_view_only_link_says_so_before_anything_is_typed() {
 }
 
 #[wasm_bindgen_test]
+async fn files_the_hubs_limit_leaves_out_are_said_with_their_numbers() {
+    let root = render(
+        RoomState {
+            status: ConnectionStatus::Connected,
+            left_out: Some(room_protocol::LeftOut {
+                files: 31_456,
+                limit: 200_000,
+            }),
+            ..RoomState::default()
+        },
+        false,
+    )
+    .await;
+    let notice = banner(&root, "left-out").expect("the left-out banner");
+    let text = notice.text_content().unwrap();
+    assert!(
+        text.contains("31,456 are left out") && text.contains("200,000 files"),
+        "{text}"
+    );
+    let whole = render(state_with(ConnectionStatus::Connected), false).await;
+    assert!(banner(&whole, "left-out").is_none());
+}
+
+#[wasm_bindgen_test]
 async fn each_state_has_its_banner() {
     let cases = [
         (

@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 
 use crate::error::HubError;
 use crate::http::{app, HubState};
-use crate::project::ProjectDir;
+use crate::project::{ProjectDir, DEFAULT_FILE_LIMIT};
 use crate::room::Room;
 use crate::runtime::{spawn_command, spawn_pulse};
 use crate::serve::{connections_that_fit, serve, ConnectionLimits};
@@ -58,6 +58,10 @@ pub struct Config {
     /// Header deadline and connection caps. Default: 10 s, 1000 open (or
     /// fewer, as the file limit allows), 128 without a request.
     pub limits: ConnectionLimits,
+    /// The most files the room holds (`--max-files`). Default
+    /// [`DEFAULT_FILE_LIMIT`] (200,000); past it the rest are left out, and
+    /// the page and the log say how many.
+    pub max_files: usize,
 }
 
 impl Default for Config {
@@ -76,6 +80,7 @@ impl Default for Config {
             watch: true,
             heartbeat: Heartbeat::default(),
             limits: ConnectionLimits::default(),
+            max_files: DEFAULT_FILE_LIMIT,
         }
     }
 }
@@ -189,7 +194,7 @@ impl Drop for RunningHub {
 
 /// Opens the room, binds the listener and starts serving in the background.
 pub async fn start(config: Config) -> Result<RunningHub, HubError> {
-    let project = ProjectDir::open(&config.project)?;
+    let project = ProjectDir::open(&config.project)?.with_file_limit(config.max_files);
     let secrets = load_or_mint(&SecretsRequest {
         room_id: config.room_id.clone(),
         want_read_only: config.read_only_token,

@@ -62,6 +62,11 @@ pub enum WriteError {
     /// The path crosses a symlink or a file where a folder is needed.
     #[error("the path {0} goes through a symlink or a file; symlinks are not followed")]
     NotPlain(String),
+    /// The project's ignore rules (a name every room leaves out, or a
+    /// `.gitignore`, `.ignore` or `.git/info/exclude` pattern) leave the
+    /// path out of the room.
+    #[error("{0} is left out of the room by the project's ignore rules (.gitignore, .ignore)")]
+    LeftOut(String),
     /// The file system refused.
     #[error("could not write the file: {0}")]
     Io(#[from] std::io::Error),

@@ -24,6 +24,7 @@
 mod config;
 mod error;
 mod http;
+mod ignore_rules;
 mod log;
 mod logging;
 mod outbox;
@@ -44,7 +45,7 @@ pub use config::{start, Config, RunningHub, ShareLinks};
 pub use error::{HubError, WriteError};
 pub use http::{app, HubState};
 pub use logging::init_logging;
-pub use project::ProjectDir;
+pub use project::{ProjectDir, DEFAULT_FILE_LIMIT};
 pub use room::Room;
 pub use serve::ConnectionLimits;
 pub use snapshot::sign_hex;

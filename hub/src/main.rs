@@ -44,6 +44,10 @@ struct Cli {
     /// Emit a synthetic pulse event every MS milliseconds.
     #[arg(long, value_name = "MS")]
     pulse: Option<u64>,
+    /// The most files the room holds; past it the rest are left out, and
+    /// the page and the log say how many.
+    #[arg(long, value_name = "N", default_value_t = room_hub::DEFAULT_FILE_LIMIT)]
+    max_files: usize,
 }
 
 #[tokio::main]
@@ -69,6 +73,7 @@ async fn main() -> ExitCode {
         web_dir: cli.web,
         run: cli.run,
         pulse: cli.pulse.map(Duration::from_millis),
+        max_files: cli.max_files,
         ..Config::default()
     };
     let hub = match start(config).await {

@@ -7,7 +7,9 @@
 //! semantics in the handle of its folder. So a folder swapped for a symlink
 //! mid-edit cannot send a write, or a read, outside the project: the
 //! handle keeps pointing at the folder that was checked. Walking the folder
-//! is this module's job alone.
+//! is this module's job alone, and so is reading its ignore files (through
+//! the same handles) into the [`IgnoreRules`] that the walk, single reads,
+//! writes and the watcher all ask.
 //!
 //! Everything here is blocking file I/O; async callers run it on the
 //! blocking pool.
@@ -15,18 +17,21 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use cap_fs_ext::{DirExt as _, FollowSymlinks, OpenOptionsFollowExt as _};
 use cap_std::fs::{Dir, File, OpenOptions};
-use room_protocol::{is_ignored_name, RelPath, MAX_CONTENT_BYTES, MAX_PATH_DEPTH};
+use room_protocol::{RelPath, MAX_CONTENT_BYTES, MAX_PATH_DEPTH};
 
 use crate::error::{HubError, WriteError};
+use crate::ignore_rules::{IgnoreRules, SkippedLines, EXCLUDE_FILE, RULE_FILES};
 use crate::tokens::random_base64url;
 
-/// Most files the room loads; more are left out with a warning, so a huge
-/// folder cannot exhaust the hub's memory.
-pub const MAX_FILES: usize = 10_000;
+/// Most files a room holds unless the host says otherwise (`--max-files`).
+/// Past it, the rest are left out, counted, and the page and the log say
+/// so: a huge folder cannot exhaust the hub's memory, and nothing is
+/// dropped silently.
+pub const DEFAULT_FILE_LIMIT: usize = 200_000;
 
 /// The name prefix of a write in progress. A dot name: the loader and the
 /// watcher ignore it, so a leftover never shows up in the room, and the
@@ -39,6 +44,31 @@ pub const TEMP_PREFIX: &str = ".room-tmp-";
 pub struct ProjectDir {
     root: PathBuf,
     dir: Arc<Dir>,
+    /// The folder's ignore files as last read; every walk of a folder
+    /// reads that folder's again.
+    rules: Arc<RwLock<IgnoreRules>>,
+    /// Most files a walk returns; see [`DEFAULT_FILE_LIMIT`].
+    file_limit: usize,
+}
+
+/// The room files a walk found.
+#[derive(Debug, Default)]
+pub struct Walked {
+    /// Up to the file limit, by path.
+    pub files: BTreeMap<RelPath, String>,
+    /// Room files found past the limit, counted and not read.
+    pub left_out: usize,
+}
+
+/// What a change the watcher saw touches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Touched {
+    /// A path that may be a room file or hold some.
+    Path(RelPath),
+    /// An ignore file of this folder (a room path, or "" for the root and
+    /// `.git/info/exclude`): everything at or below it must be looked at
+    /// again under the new rules.
+    Rules(String),
 }
 
 /// Why a path could not be reached as plain folders and a plain file.
@@ -73,7 +103,37 @@ impl ProjectDir {
         Ok(Self {
             root,
             dir: Arc::new(dir),
+            rules: Arc::default(),
+            file_limit: DEFAULT_FILE_LIMIT,
         })
+    }
+
+    /// The same folder with another file limit (the default is
+    /// [`DEFAULT_FILE_LIMIT`]).
+    pub fn with_file_limit(mut self, limit: usize) -> Self {
+        self.file_limit = limit;
+        self
+    }
+
+    /// Most files the room holds.
+    pub fn file_limit(&self) -> usize {
+        self.file_limit
+    }
+
+    /// Whether the project's rules leave `rel` out of the room (as a file),
+    /// by its own name or pattern or through a folder above it.
+    pub fn leaves_out(&self, rel: &RelPath) -> bool {
+        self.rules().leaves_out(rel.as_str(), false)
+    }
+
+    fn rules(&self) -> std::sync::RwLockReadGuard<'_, IgnoreRules> {
+        // A panic while the rules were being replaced leaves whole rules
+        // (each folder's are swapped in one insert): still usable.
+        self.rules.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn rules_mut(&self) -> std::sync::RwLockWriteGuard<'_, IgnoreRules> {
+        self.rules.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The folder's canonical path.
@@ -81,58 +141,84 @@ impl ProjectDir {
         &self.root
     }
 
-    /// Maps an absolute path (from the watcher) back to a room path, if it
-    /// is inside the folder and not ignored.
-    pub fn relative(&self, abs: &Path) -> Option<RelPath> {
+    /// What an absolute path the watcher reports touches: a room path, an
+    /// ignore file's folder, or nothing the room cares about.
+    pub fn touched(&self, abs: &Path) -> Option<Touched> {
         let rest = abs.strip_prefix(&self.root).ok()?;
-        let parts: Option<Vec<&str>> = rest.components().map(|c| c.as_os_str().to_str()).collect();
-        RelPath::parse(&parts?.join("/")).ok()
+        let parts: Vec<&str> = rest
+            .components()
+            .map(|c| c.as_os_str().to_str())
+            .collect::<Option<_>>()?;
+        if parts == EXCLUDE_FILE {
+            return Some(Touched::Rules(String::new()));
+        }
+        let (name, folders) = parts.split_last()?;
+        if RULE_FILES.contains(name) {
+            let folder = folders.join("/");
+            return match folders.is_empty() {
+                true => Some(Touched::Rules(folder)),
+                false => RelPath::parse(&folder).ok().map(|_| Touched::Rules(folder)),
+            };
+        }
+        RelPath::parse(&parts.join("/")).ok().map(Touched::Path)
     }
 
     /// Every file that belongs to the room: regular UTF-8 files up to
-    /// [`MAX_CONTENT_BYTES`], not under an ignored name, not reached through
-    /// a symlink, at most [`MAX_PATH_DEPTH`] components deep. Sorted by
-    /// path. Called at start, it also removes the temporary files a crash
-    /// left behind ([`TEMP_PREFIX`]).
-    pub fn load_all(&self) -> Result<BTreeMap<RelPath, String>, HubError> {
-        let mut files = BTreeMap::new();
-        self.walk("", &mut files, Leftovers::Remove)
+    /// [`MAX_CONTENT_BYTES`], not left out by a name or an ignore file, not
+    /// reached through a symlink, at most [`MAX_PATH_DEPTH`] components
+    /// deep, up to the file limit (the rest are counted). Called at start,
+    /// it also removes the temporary files a crash left behind
+    /// ([`TEMP_PREFIX`]).
+    pub fn load_all(&self) -> Result<Walked, HubError> {
+        self.walk_all(Leftovers::Remove)
             .map_err(|source| HubError::ProjectUnreadable {
                 path: self.root.clone(),
                 source,
-            })?;
-        Ok(files)
+            })
     }
 
     /// Every room file now, by the rules of [`Self::load_all`], for a
     /// rescan while the hub runs (temporary files are left alone: a write
-    /// may be in progress).
-    pub fn read_all(&self) -> io::Result<BTreeMap<RelPath, String>> {
-        let mut files = BTreeMap::new();
-        self.walk("", &mut files, Leftovers::Keep)?;
-        Ok(files)
+    /// may be in progress). The ignore files are read again.
+    pub fn read_all(&self) -> io::Result<Walked> {
+        self.walk_all(Leftovers::Keep)
+    }
+
+    fn walk_all(&self, leftovers: Leftovers) -> io::Result<Walked> {
+        let exclude = self.read_exclude()?;
+        let skipped = self.rules_mut().set_exclude(exclude.as_deref());
+        log_skipped(".git/info/exclude", skipped);
+        let mut walked = Walked::default();
+        self.walk("", &mut walked, leftovers)?;
+        Ok(walked)
     }
 
     /// The room files at `paths` now: each path that is a room file, and
-    /// every room file under each path that is a folder. A path that is
-    /// missing or not a room file is simply not in the result.
-    pub fn read_changed(&self, paths: &BTreeSet<RelPath>) -> io::Result<BTreeMap<RelPath, String>> {
-        let mut files = BTreeMap::new();
+    /// every room file under each path that is a folder (whose ignore files
+    /// are read again). A path that is missing or not a room file is simply
+    /// not in the result.
+    pub fn read_changed(&self, paths: &BTreeSet<RelPath>) -> io::Result<Walked> {
+        let mut walked = Walked::default();
         for path in paths {
             let components: Vec<&str> = path.components().collect();
             if self.folder_to_read(&components)?.is_some() {
-                self.walk(path.as_str(), &mut files, Leftovers::Keep)?;
+                if !self.rules().leaves_out(path.as_str(), true) {
+                    self.walk(path.as_str(), &mut walked, Leftovers::Keep)?;
+                }
             } else if let Some(content) = self.read(path)? {
-                files.insert(path.clone(), content);
+                walked.files.insert(path.clone(), content);
             }
         }
-        Ok(files)
+        Ok(walked)
     }
 
     /// The room's view of one path now: its content if it is a room file,
-    /// `None` if it is absent or not a room file (too big, not UTF-8, a
-    /// symlink, under a symlinked folder).
+    /// `None` if it is absent or not a room file (left out by the rules,
+    /// too big, not UTF-8, a symlink, under a symlinked folder).
     pub fn read(&self, rel: &RelPath) -> io::Result<Option<String>> {
+        if self.leaves_out(rel) {
+            return Ok(None);
+        }
         let (folders, name) = split(rel);
         match self.folder_to_read(&folders)? {
             Some(folder) => read_room_file(&folder, name),
@@ -144,8 +230,12 @@ impl ProjectDir {
     /// folder, fsync, rename over the target, fsync the folder. A crash at
     /// any point leaves either the old or the new content, never a mix.
     /// Missing parent folders are created, and removed again if the write
-    /// fails; symlinks are never followed.
+    /// fails; symlinks are never followed. A path the rules leave out is
+    /// refused: the room never writes a file it would not show.
     pub fn write_durably(&self, rel: &RelPath, content: &str) -> Result<(), WriteError> {
+        if self.leaves_out(rel) {
+            return Err(WriteError::LeftOut(rel.to_string()));
+        }
         let (folders, name) = split(rel);
         let not_plain = || WriteError::NotPlain(rel.to_string());
         let mut created = CreatedFolders::default();
@@ -254,13 +344,15 @@ impl ProjectDir {
     }
 
     /// Collects every room file at or below the folder `start` (a room
-    /// path, or `""` for the root) into `files`.
-    fn walk(
-        &self,
-        start: &str,
-        files: &mut BTreeMap<RelPath, String>,
-        leftovers: Leftovers,
-    ) -> io::Result<()> {
+    /// path, or `""` for the root, itself not left out) into `walked`,
+    /// reading the ignore files of each folder it enters first. A folder's
+    /// files come before its subfolders, each in name order, so which files
+    /// a limit leaves out does not depend on the order the file system
+    /// lists them in.
+    fn walk(&self, start: &str, walked: &mut Walked, leftovers: Leftovers) -> io::Result<()> {
+        // Rules of folders that are gone must not linger; those still there
+        // are read again below.
+        self.rules_mut().forget_below(start);
         // Folders are kept as paths, not open handles, so a wide tree never
         // holds many descriptors; each is opened again without following.
         let mut stack = vec![start.to_owned()];
@@ -271,54 +363,90 @@ impl ProjectDir {
             let Some(folder) = self.folder_to_read(&components)? else {
                 continue;
             };
+            let texts = RULE_FILES.map(|name| read_room_file(&folder, name));
+            let [ignore, gitignore] = texts;
+            let (ignore, gitignore) = (ignore?, gitignore?);
+            let skipped = self
+                .rules_mut()
+                .set_folder(&prefix, [ignore.as_deref(), gitignore.as_deref()]);
+            log_skipped(&prefix, skipped);
+            let mut entries = Vec::new();
             for entry in folder.entries()? {
                 let entry = entry?;
-                let name = entry.file_name();
-                let Some(name) = name.to_str() else { continue };
                 // file_type() does not follow symlinks: links are skipped.
                 let kind = entry.file_type()?;
+                if let Ok(name) = entry.file_name().into_string() {
+                    entries.push((name, kind));
+                }
+            }
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            let mut folders = Vec::new();
+            let rules = self.rules();
+            for (name, kind) in entries {
                 if leftovers == Leftovers::Remove && kind.is_file() && name.starts_with(TEMP_PREFIX)
                 {
-                    match folder.remove_file(name) {
-                        Ok(()) => {
-                            tracing::info!(folder = %prefix, "removed a temporary file left by a crash")
-                        }
-                        Err(e) => {
-                            tracing::warn!(folder = %prefix, error = %e, "could not remove a temporary file left by a crash")
-                        }
-                    }
-                    continue;
-                }
-                if is_ignored_name(name) {
+                    remove_leftover(&folder, &name, &prefix);
                     continue;
                 }
                 let path = if prefix.is_empty() {
-                    name.to_owned()
+                    name.clone()
                 } else {
                     format!("{prefix}/{name}")
                 };
+                if rules.leaves_out_entry(&path, kind.is_dir()) {
+                    continue;
+                }
                 if kind.is_dir() {
                     // A file in it would have depth + 2 components.
                     if depth + 2 <= MAX_PATH_DEPTH {
-                        stack.push(path);
+                        folders.push(path);
                     }
                 } else if kind.is_file() {
-                    if files.len() >= MAX_FILES {
-                        tracing::warn!(
-                            limit = MAX_FILES,
-                            "project has too many files; the rest are left out"
-                        );
-                        return Ok(());
-                    }
-                    if let (Ok(rel), Some(content)) =
-                        (RelPath::parse(&path), read_room_file(&folder, name)?)
-                    {
-                        files.insert(rel, content);
+                    let Ok(rel) = RelPath::parse(&path) else {
+                        continue;
+                    };
+                    if walked.files.len() >= self.file_limit {
+                        walked.left_out += 1;
+                    } else if let Some(content) = read_room_file(&folder, &name)? {
+                        walked.files.insert(rel, content);
                     }
                 }
             }
+            drop(rules);
+            // Popped in name order.
+            stack.extend(folders.into_iter().rev());
         }
         Ok(())
+    }
+
+    /// The text of the root's `.git/info/exclude`, if there is one.
+    fn read_exclude(&self) -> io::Result<Option<String>> {
+        let [folders @ .., name] = EXCLUDE_FILE;
+        match self.folder_to_read(&folders)? {
+            Some(folder) => read_room_file(&folder, name),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Removes a temporary file a crash left in `folder`.
+fn remove_leftover(folder: &Dir, name: &str, prefix: &str) {
+    match folder.remove_file(name) {
+        Ok(()) => tracing::info!(folder = %prefix, "removed a temporary file left by a crash"),
+        Err(e) => {
+            tracing::warn!(folder = %prefix, error = %e, "could not remove a temporary file left by a crash")
+        }
+    }
+}
+
+/// Says in the log that an ignore file has lines that are not patterns.
+fn log_skipped(folder: &str, skipped: SkippedLines) {
+    if skipped.0 > 0 {
+        tracing::warn!(
+            folder = %if folder.is_empty() { "." } else { folder },
+            lines = skipped.0,
+            "an ignore file has lines that are not valid patterns; they are skipped"
+        );
     }
 }
 
@@ -492,7 +620,7 @@ mod tests {
         #[cfg(unix)]
         std::os::unix::fs::symlink("/etc/hostname", root.join("link.txt")).unwrap();
         let project = ProjectDir::open(root).unwrap();
-        let files = project.load_all().unwrap();
+        let files = project.load_all().unwrap().files;
         let paths: Vec<&str> = files.keys().map(RelPath::as_str).collect();
         assert_eq!(paths, ["a.txt", "src/b.rs"]);
     }
@@ -510,7 +638,7 @@ mod tests {
             fs::write(file, "x").unwrap();
         }
         let project = ProjectDir::open(root).unwrap();
-        let files = project.load_all().unwrap();
+        let files = project.load_all().unwrap().files;
         let paths: Vec<&str> = files.keys().map(RelPath::as_str).collect();
         assert_eq!(paths, [at_limit.as_str()]);
     }
@@ -580,7 +708,7 @@ mod tests {
         // While the hub runs, a temporary file may be a write in progress.
         project.read_all().unwrap();
         assert!(leftovers.iter().all(|l| dir.path().join(l).exists()));
-        let files = project.load_all().unwrap();
+        let files = project.load_all().unwrap().files;
         assert_eq!(
             files.keys().map(RelPath::as_str).collect::<Vec<_>>(),
             ["src/a.rs"]
@@ -625,22 +753,145 @@ mod tests {
         fs::write(dir.path().join("untouched.txt"), "u").unwrap();
         let project = ProjectDir::open(dir.path()).unwrap();
         let asked: BTreeSet<RelPath> = ["a", "e.txt", "gone.txt"].into_iter().map(rel).collect();
-        let found = project.read_changed(&asked).unwrap();
+        let found = project.read_changed(&asked).unwrap().files;
         let paths: Vec<&str> = found.keys().map(RelPath::as_str).collect();
         assert_eq!(paths, ["a/b/c.txt", "a/d.txt", "e.txt"]);
     }
 
     #[test]
-    fn relative_maps_back_only_room_paths() {
+    fn touched_maps_back_room_paths_and_ignore_files() {
         let dir = tempfile::tempdir().unwrap();
         let project = ProjectDir::open(dir.path()).unwrap();
         let root = project.root().to_owned();
+        let touched = |p: &Path| project.touched(p);
         assert_eq!(
-            project.relative(&root.join("a/b.txt")),
-            Some(rel("a/b.txt"))
+            touched(&root.join("a/b.txt")),
+            Some(Touched::Path(rel("a/b.txt")))
         );
-        assert_eq!(project.relative(&root.join(".git/x")), None);
-        assert_eq!(project.relative(Path::new("/etc/passwd")), None);
-        assert_eq!(project.relative(&root), None);
+        assert_eq!(touched(&root.join(".git/x")), None);
+        assert_eq!(touched(Path::new("/etc/passwd")), None);
+        assert_eq!(touched(&root), None);
+        assert_eq!(
+            touched(&root.join(".gitignore")),
+            Some(Touched::Rules(String::new()))
+        );
+        assert_eq!(
+            touched(&root.join("web/app/.ignore")),
+            Some(Touched::Rules("web/app".into()))
+        );
+        assert_eq!(
+            touched(&root.join(".git/info/exclude")),
+            Some(Touched::Rules(String::new()))
+        );
+        assert_eq!(touched(&root.join("node_modules/x/.gitignore")), None);
+    }
+
+    /// Writes `files` (path, content) under `root`, making folders.
+    fn write_all(root: &Path, files: &[(&str, &str)]) {
+        for (path, content) in files {
+            let file = root.join(path);
+            fs::create_dir_all(file.parent().unwrap()).unwrap();
+            fs::write(file, content).unwrap();
+        }
+    }
+
+    fn paths(walked: &Walked) -> Vec<&str> {
+        walked.files.keys().map(RelPath::as_str).collect()
+    }
+
+    #[test]
+    fn the_walk_follows_gitignore_at_every_level_ignore_and_exclude() {
+        let dir = tempfile::tempdir().unwrap();
+        write_all(
+            dir.path(),
+            &[
+                (".gitignore", "*.log\n/dist/\nvenv/\n!keep.log\n"),
+                (".git/info/exclude", "scratch.txt\n"),
+                ("src/main.rs", "fn main() {}"),
+                ("src/debug.log", "x"),
+                ("keep.log", "kept by a negation"),
+                ("dist/app.js", "x"),
+                ("src/dist/kept.js", "/dist/ is anchored"),
+                ("venv/lib/site.py", "x"),
+                ("scratch.txt", "x"),
+                ("web/.gitignore", "build/\n!*.log\n"),
+                ("web/build/out.js", "x"),
+                ("web/trace.log", "a deeper negation wins"),
+                ("gen/.ignore", "*.rs\n"),
+                ("gen/.gitignore", "!*.rs\n"),
+                ("gen/out.rs", ".ignore wins over .gitignore"),
+                ("gen/notes.md", "x"),
+            ],
+        );
+        let project = ProjectDir::open(dir.path()).unwrap();
+        let walked = project.load_all().unwrap();
+        assert_eq!(
+            paths(&walked),
+            [
+                "gen/notes.md",
+                "keep.log",
+                "src/dist/kept.js",
+                "src/main.rs",
+                "web/trace.log"
+            ]
+        );
+        assert_eq!(walked.left_out, 0);
+        // Single reads and writes ask the same rules.
+        assert_eq!(project.read(&rel("src/debug.log")).unwrap(), None);
+        assert_eq!(project.read(&rel("venv/lib/site.py")).unwrap(), None);
+        assert!(matches!(
+            project.write_durably(&rel("venv/new.py"), "x"),
+            Err(WriteError::LeftOut(_))
+        ));
+        assert!(!dir.path().join("venv/new.py").exists());
+    }
+
+    #[test]
+    fn a_changed_ignore_file_is_read_again_by_the_next_walk_of_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        write_all(
+            dir.path(),
+            &[
+                ("web/.gitignore", "*.js\n"),
+                ("web/a.js", "a"),
+                ("web/b.css", "b"),
+                ("web/old/.gitignore", "*\n"),
+                ("web/old/c.txt", "c"),
+            ],
+        );
+        let project = ProjectDir::open(dir.path()).unwrap();
+        assert_eq!(paths(&project.load_all().unwrap()), ["web/b.css"]);
+        fs::write(dir.path().join("web/.gitignore"), "*.css\n").unwrap();
+        fs::remove_dir_all(dir.path().join("web/old")).unwrap();
+        fs::create_dir(dir.path().join("web/old")).unwrap();
+        fs::write(dir.path().join("web/old/c.txt"), "c").unwrap();
+        let asked: BTreeSet<RelPath> = [rel("web")].into();
+        let walked = project.read_changed(&asked).unwrap();
+        assert_eq!(paths(&walked), ["web/a.js", "web/old/c.txt"]);
+        assert_eq!(project.read(&rel("web/b.css")).unwrap(), None);
+    }
+
+    #[test]
+    fn past_the_file_limit_files_are_counted_not_read_in_name_order() {
+        let dir = tempfile::tempdir().unwrap();
+        write_all(
+            dir.path(),
+            &[
+                ("b/2.txt", "x"),
+                ("a/1.txt", "x"),
+                ("c.txt", "x"),
+                ("a/0.txt", "x"),
+                ("ignored.log", "x"),
+                (".gitignore", "*.log\n"),
+            ],
+        );
+        let project = ProjectDir::open(dir.path()).unwrap().with_file_limit(2);
+        let walked = project.load_all().unwrap();
+        // A folder's own files come before its subfolders', names in order.
+        assert_eq!(paths(&walked), ["a/0.txt", "c.txt"]);
+        assert_eq!(
+            walked.left_out, 2,
+            "a/1.txt and b/2.txt; not the ignored file"
+        );
     }
 }

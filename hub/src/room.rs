@@ -15,13 +15,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use room_protocol::{
     encode, is_valid_id, ErrorCode, ErrorFrame, FileChanged, FileEdit, FileSnapshot, FileVersion,
-    Hello, LogEntry, PeerInfo, PeerProfile, Peers, ProjectVersion, RelPath, RuntimeEvent,
+    Hello, LeftOut, LogEntry, PeerInfo, PeerProfile, Peers, ProjectVersion, RelPath, RuntimeEvent,
     ServerFrame, SyncMode, Synced, Welcome, MAX_CONTENT_BYTES, SNAPSHOT_EVENT_LIMIT,
 };
 use serde_json::Value;
 use tokio::sync::{watch, Mutex};
 
 use crate::error::{HubError, WriteError};
+use crate::ignore_rules::is_at_or_under;
 use crate::log::{EntryLog, Logged};
 use crate::outbox::Outlet;
 use crate::project::ProjectDir;
@@ -57,6 +58,10 @@ struct RoomState {
     peers: BTreeMap<u64, PeerInfo>,
     /// Each connected peer's connection, by the same number.
     seats: BTreeMap<u64, Seat>,
+    /// Room files on disk that the file limit keeps out of `files`:
+    /// counted by every full walk, and grown by files created past the
+    /// limit since.
+    left_out: usize,
 }
 
 /// The connection that holds a peer id now.
@@ -115,8 +120,11 @@ impl Room {
     /// Opens a room over `project`, loading its files. Every call is a new
     /// generation with a new random `project.id`.
     pub fn open(secrets: RoomSecrets, project: ProjectDir) -> Result<Self, HubError> {
-        let files = project
-            .load_all()?
+        let walked = project.load_all()?;
+        warn_left_out(walked.left_out, &project);
+        let left_out = walked.left_out;
+        let files = walked
+            .files
             .into_iter()
             .map(|(path, content)| {
                 let state = FileState {
@@ -132,6 +140,7 @@ impl Room {
             project,
             state: Mutex::new(RoomState {
                 files,
+                left_out,
                 ..RoomState::default()
             }),
             next_peer: AtomicU64::new(1),
@@ -176,6 +185,14 @@ impl Room {
     pub async fn version(&self) -> (ProjectVersion, u64) {
         let state = self.state.lock().await;
         (self.project_version(&state), state.log.head())
+    }
+
+    /// The left-out notice, when files are left out.
+    fn left_out(&self, state: &RoomState) -> Option<LeftOut> {
+        (state.left_out > 0).then(|| LeftOut {
+            files: state.left_out as u64,
+            limit: self.project.file_limit() as u64,
+        })
     }
 
     fn project_version(&self, state: &RoomState) -> ProjectVersion {
@@ -257,6 +274,7 @@ impl Room {
             peers: state.peers.values().cloned().collect(),
             mode,
             files,
+            left_out: self.left_out(&state),
             read_only_token: match access {
                 Access::Edit => self
                     .secrets
@@ -398,7 +416,18 @@ impl Room {
                 ),
             );
         }
+        if self.project.leaves_out(&path) {
+            let left_out = WriteError::LeftOut(path.to_string());
+            return refuse(ErrorCode::BadPath, left_out.to_string());
+        }
         let mut state = self.state.lock().await;
+        let limit = self.project.file_limit();
+        if !state.files.contains_key(&path) && state.files.len() >= limit {
+            return refuse(
+                ErrorCode::WriteFailed,
+                format!("the room holds its limit of {limit} files; a new file cannot be added"),
+            );
+        }
         let current_rev = state.files.get(&path).map_or(0, |f| f.rev);
         if edit.base_rev != current_rev {
             let current = state.files.get(&path).map_or(
@@ -432,7 +461,7 @@ impl Room {
         match write {
             Ok(Ok(())) => {}
             Ok(Err(WriteError::BadPath(e))) => return refuse(ErrorCode::BadPath, e.to_string()),
-            Ok(Err(e @ WriteError::NotPlain(_))) => {
+            Ok(Err(e @ (WriteError::NotPlain(_) | WriteError::LeftOut(_)))) => {
                 return refuse(ErrorCode::BadPath, e.to_string())
             }
             Ok(Err(e)) => {
@@ -525,7 +554,7 @@ impl Room {
             Some(paths) => state
                 .files
                 .keys()
-                .filter(|k| paths.iter().any(|p| is_at_or_under(k, p)))
+                .filter(|k| paths.iter().any(|p| is_at_or_under(k.as_str(), p.as_str())))
                 .cloned()
                 .collect(),
         };
@@ -534,7 +563,7 @@ impl Room {
         // an external change.
         let on_disk =
             tokio::task::spawn_blocking(move || read_current(&project, paths, known)).await;
-        let on_disk = match on_disk {
+        let (on_disk, walked_left_out) = match on_disk {
             Ok(Ok(found)) => found,
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "could not read changed files");
@@ -545,17 +574,35 @@ impl Room {
                 return 0;
             }
         };
+        let limit = self.project.file_limit();
+        let was_left_out = state.left_out;
+        // A full walk counts afresh; a partial one only adds what the
+        // limit keeps out now.
+        let mut left_out = match walked_left_out {
+            Full(n) => n,
+            Partial(n) => state.left_out + n,
+        };
         let mut changes = 0;
         for (path, content) in on_disk {
             let current = state.files.get(&path).map(|f| Arc::clone(&f.content));
             match (current, content) {
                 (Some(old), Some(new)) if *old == *new => {}
                 (None, None) => {}
+                (None, Some(_)) if state.files.len() >= limit => left_out += 1,
                 (_, new) => {
                     self.append_file_change(&mut state, path, new.map(Into::into), None, None);
                     changes += 1;
                 }
             }
+        }
+        state.left_out = left_out;
+        if left_out != was_left_out {
+            warn_left_out(left_out, &self.project);
+            let notice = self.left_out(&state).unwrap_or(LeftOut {
+                files: 0,
+                limit: limit as u64,
+            });
+            state.fan_out(&encode(&ServerFrame::LeftOut(notice)).into());
         }
         changes
     }
@@ -566,11 +613,6 @@ impl Room {
     }
 }
 
-fn is_at_or_under(path: &RelPath, prefix: &RelPath) -> bool {
-    let (p, q) = (path.as_str(), prefix.as_str());
-    p == q || (p.starts_with(q) && p.as_bytes().get(q.len()) == Some(&b'/'))
-}
-
 /// The disk's view of every path that may have changed: the given ones
 /// (all of them for `None`), every file found under those that are
 /// folders, and every known file under them, absent ones as `None`.
@@ -578,10 +620,16 @@ fn read_current(
     project: &ProjectDir,
     paths: Option<BTreeSet<RelPath>>,
     known: Vec<RelPath>,
-) -> std::io::Result<Vec<(RelPath, Option<String>)>> {
-    let found = match &paths {
-        None => project.read_all()?,
-        Some(paths) => project.read_changed(paths)?,
+) -> std::io::Result<(OnDisk, WalkedLeftOut)> {
+    let (found, left_out) = match &paths {
+        None => {
+            let walked = project.read_all()?;
+            (walked.files, Full(walked.left_out))
+        }
+        Some(paths) => {
+            let walked = project.read_changed(paths)?;
+            (walked.files, Partial(walked.left_out))
+        }
     };
     let mut result: BTreeMap<RelPath, Option<String>> =
         known.into_iter().map(|k| (k, None)).collect();
@@ -591,7 +639,30 @@ fn read_current(
     for (path, content) in found {
         result.insert(path, Some(content));
     }
-    Ok(result.into_iter().collect())
+    Ok((result.into_iter().collect(), left_out))
+}
+
+/// Each path that may have changed, with its content on disk (`None`:
+/// absent or not a room file).
+type OnDisk = Vec<(RelPath, Option<String>)>;
+
+/// How many files a walk left out past the limit, and whether it walked
+/// everything (so the count replaces the room's) or some paths (so it adds).
+enum WalkedLeftOut {
+    Full(usize),
+    Partial(usize),
+}
+use WalkedLeftOut::{Full, Partial};
+
+/// Says in the log how many files the limit keeps out of the room.
+fn warn_left_out(left_out: usize, project: &ProjectDir) {
+    if left_out > 0 {
+        tracing::warn!(
+            left_out,
+            limit = project.file_limit(),
+            "the project has more files than the room holds; {left_out} are left out (raise --max-files)"
+        );
+    }
 }
 
 fn now_ms() -> u64 {

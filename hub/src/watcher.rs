@@ -14,7 +14,10 @@ use notify::event::{EventKind, ModifyKind};
 use notify::{Event, RecommendedWatcher, RecursiveMode, Watcher as _};
 use tokio::sync::mpsc;
 
+use room_protocol::RelPath;
+
 use crate::error::HubError;
+use crate::project;
 use crate::room::Room;
 use crate::AbortOnDrop;
 
@@ -65,7 +68,22 @@ pub fn watch(room: Arc<Room>) -> Result<FolderWatch, HubError> {
             let mut take = |touched: Touched| match touched {
                 Touched::Rescan => rescan = true,
                 Touched::Paths(list) => {
-                    paths.extend(list.iter().filter_map(|p| room.project().relative(p)));
+                    for touched in list.iter().filter_map(|p| room.project().touched(p)) {
+                        match touched {
+                            project::Touched::Path(path) => {
+                                paths.insert(path);
+                            }
+                            // An ignore file changed: its folder is walked
+                            // again under the new rules (the whole project
+                            // for the root's).
+                            project::Touched::Rules(folder) => match RelPath::parse(&folder) {
+                                Ok(folder) => {
+                                    paths.insert(folder);
+                                }
+                                Err(_) => rescan = true,
+                            },
+                        }
+                    }
                 }
             };
             take(first);

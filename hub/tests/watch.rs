@@ -114,3 +114,98 @@ async fn folders_as_deep_as_a_path_may_go_never_hold_up_the_next_edit() {
         "an honest edit took {slowest:?}"
     );
 }
+
+/// Every change the room announces within `WITHIN * 3`, by path, until
+/// `count` have come.
+async fn changes(client: &mut Client, count: usize) -> Vec<(String, bool)> {
+    let mut seen = Vec::new();
+    while seen.len() < count {
+        let (change, _) = next_change(client).await;
+        seen.push((change.path, change.deleted));
+    }
+    seen.sort();
+    seen
+}
+
+#[tokio::test]
+async fn a_gitignore_edited_while_the_hub_runs_takes_effect_without_a_restart() {
+    let project = sample_project();
+    let root = project.path();
+    std::fs::create_dir_all(root.join("web/dist")).unwrap();
+    std::fs::write(root.join("web/.gitignore"), "dist/\n").unwrap();
+    std::fs::write(root.join("web/dist/app.js"), "built").unwrap();
+    std::fs::write(root.join("web/app.log"), "log").unwrap();
+    let hub = hub_over(root).await;
+    let mut c = Client::fresh(&hub, &edit_token(&hub)).await;
+    let paths = |c: &Client| -> Vec<String> {
+        let files = c.welcome.files.as_ref().unwrap();
+        files.iter().map(|f| f.path.clone()).collect()
+    };
+    assert_eq!(paths(&c), ["README.md", "src/main.rs", "web/app.log"]);
+
+    // The nested file now ignores logs and no longer the build folder.
+    std::fs::write(root.join("web/.gitignore"), "*.log\n").unwrap();
+    assert_eq!(
+        changes(&mut c, 2).await,
+        [
+            ("web/app.log".to_owned(), true),
+            ("web/dist/app.js".to_owned(), false)
+        ]
+    );
+    // The root's rules too, and a file the rules leave out cannot be
+    // created by an edit.
+    std::fs::write(root.join(".gitignore"), "src/\n").unwrap();
+    assert_eq!(changes(&mut c, 1).await, [("src/main.rs".to_owned(), true)]);
+    c.edit("e1", "src/new.rs", "x", 0).await;
+    match c.next().await {
+        ServerFrame::Error(e) => {
+            assert_eq!(e.error, room_protocol::ErrorCode::BadPath);
+            assert!(e.message.contains("ignore rules"), "{}", e.message);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(!root.join("src/new.rs").exists());
+    // Files the rules left out and that change on disk stay out.
+    std::fs::write(root.join("src/main.rs"), "changed").unwrap();
+    std::fs::write(root.join("web/more.log"), "x").unwrap();
+    std::fs::write(root.join("README.md"), "seen").unwrap();
+    assert_eq!(changes(&mut c, 1).await, [("README.md".to_owned(), false)]);
+    // A new late-joiner sees the same room.
+    let late = Client::fresh(&hub, &edit_token(&hub)).await;
+    assert_eq!(paths(&late), ["README.md", "web/dist/app.js"]);
+}
+
+#[tokio::test]
+async fn files_past_the_limit_are_left_out_and_every_peer_is_told_how_many() {
+    let project = sample_project();
+    let root = project.path();
+    std::fs::write(root.join("a.txt"), "a").unwrap();
+    let hub = hub_with(root, |config| config.max_files = 2).await;
+    let mut c = Client::fresh(&hub, &edit_token(&hub)).await;
+    let left_out = c
+        .welcome
+        .left_out
+        .expect("the welcome says files are left out");
+    assert_eq!((left_out.files, left_out.limit), (1, 2));
+    assert_eq!(c.welcome.files.as_ref().unwrap().len(), 2);
+
+    // One more file on disk: still left out, and the peers hear of it.
+    std::fs::write(root.join("b.txt"), "b").unwrap();
+    loop {
+        match tokio::time::timeout(WITHIN * 3, c.next()).await.unwrap() {
+            ServerFrame::LeftOut(notice) => {
+                assert_eq!((notice.files, notice.limit), (2, 2));
+                break;
+            }
+            ServerFrame::FileChanged(f) => panic!("{} came in past the limit", f.path),
+            _ => continue,
+        }
+    }
+    // An edit cannot add a file past the limit either; nothing is written.
+    c.edit("e1", "c.txt", "c", 0).await;
+    match c.next().await {
+        ServerFrame::Error(e) => assert!(e.message.contains("limit of 2 files"), "{}", e.message),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(!root.join("c.txt").exists());
+}

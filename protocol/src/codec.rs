@@ -25,6 +25,7 @@ pub const SERVER_FRAME_TYPES: &[&str] = &[
     "runtime-event",
     "synced",
     "peers",
+    "left-out",
     "pong",
     "error",
 ];
@@ -52,6 +53,7 @@ pub fn decode_server_frame(text: &str) -> Result<ServerFrame, DecodeError> {
         "runtime-event" => ServerFrame::RuntimeEvent(fields(text)?),
         "synced" => ServerFrame::Synced(fields(text)?),
         "peers" => ServerFrame::Peers(fields(text)?),
+        "left-out" => ServerFrame::LeftOut(fields(text)?),
         "pong" => ServerFrame::Pong(fields(text)?),
         "error" => ServerFrame::Error(fields(text)?),
         _ => return Err(DecodeError::UnknownType(truncate(&kind))),

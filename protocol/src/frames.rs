@@ -39,6 +39,9 @@ pub enum ServerFrame {
     Synced(Synced),
     /// The set of connected peers changed.
     Peers(Peers),
+    /// The number of files the hub's file limit keeps out of the room
+    /// changed (0: none any more).
+    LeftOut(LeftOut),
     /// The answer to `ping`.
     Pong(Ping),
     /// A request was refused or a frame could not be understood.
@@ -167,6 +170,10 @@ pub struct Welcome {
     /// Every file, in snapshot mode only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<FileSnapshot>>,
+    /// Present when the project has more files than the hub's limit: the
+    /// room holds `limit` of them, and this many are left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_out: Option<LeftOut>,
     /// The room's read-only token, sent only to holders of the edit token so
     /// they can share a view-only link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,6 +228,17 @@ pub struct RuntimeEvent {
     /// Kind-specific payload, e.g. `{"line": "…"}` or `{"code": 0}`.
     #[serde(default)]
     pub data: Value,
+}
+
+/// `left-out` (and `welcome.leftOut`): room files on disk that the hub's
+/// file limit keeps out of the room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeftOut {
+    /// How many files are left out.
+    pub files: u64,
+    /// The hub's limit: the most files a room holds.
+    pub limit: u64,
 }
 
 /// `synced`: the catch-up is complete.

@@ -62,7 +62,7 @@ pub use codec::{
 pub use error::{DecodeError, PathError};
 pub use frames::{
     ClientFrame, ErrorCode, ErrorFrame, FileChanged, FileEdit, FileSnapshot, FileVersion, Hello,
-    LogEntry, PeerInfo, PeerProfile, Peers, Ping, Presence, ProjectVersion, RuntimeEvent,
+    LeftOut, LogEntry, PeerInfo, PeerProfile, Peers, Ping, Presence, ProjectVersion, RuntimeEvent,
     ServerFrame, SyncMode, Synced, Welcome,
 };
 pub use limits::*;

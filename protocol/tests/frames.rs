@@ -122,6 +122,10 @@ fn welcome_in_snapshot_mode_round_trips() {
             content: "hi".into(),
             rev: 4,
         }]),
+        left_out: Some(LeftOut {
+            files: 12,
+            limit: 200_000,
+        }),
         read_only_token: Some("ro".into()),
     });
     let v = as_json(&welcome);
@@ -129,6 +133,7 @@ fn welcome_in_snapshot_mode_round_trips() {
     assert_eq!(v["mode"], "snapshot");
     assert_eq!(v["project"], json!({"id": "g1", "rev": 4}));
     assert_eq!(v["readOnlyToken"], "ro");
+    assert_eq!(v["leftOut"], json!({"files": 12, "limit": 200_000}));
     assert_eq!(v["peers"][0]["peerId"], "p1");
     assert_eq!(decode_server_frame(&encode(&welcome)).unwrap(), welcome);
 }
@@ -147,13 +152,25 @@ fn welcome_in_replay_mode_leaves_out_files_and_token() {
         peers: vec![],
         mode: SyncMode::Replay,
         files: None,
+        left_out: None,
         read_only_token: None,
     });
     let v = as_json(&welcome);
     assert_eq!(v["mode"], "replay");
     assert!(v.get("files").is_none());
+    assert!(v.get("leftOut").is_none());
     assert!(v.get("readOnlyToken").is_none());
     assert_eq!(decode_server_frame(&encode(&welcome)).unwrap(), welcome);
+}
+
+#[test]
+fn left_out_round_trips() {
+    let notice = ServerFrame::LeftOut(LeftOut { files: 0, limit: 5 });
+    assert_eq!(
+        as_json(&notice),
+        json!({"type": "left-out", "files": 0, "limit": 5})
+    );
+    assert_eq!(decode_server_frame(&encode(&notice)).unwrap(), notice);
 }
 
 #[test]

@@ -347,6 +347,7 @@ impl SessionCore {
                 self.send_presence(now_ms, out);
             }
             ServerFrame::Peers(peers) => self.act(Action::Peers(peers.peers)),
+            ServerFrame::LeftOut(left_out) => self.act(Action::LeftOut(left_out)),
             ServerFrame::Pong(_) => {}
             ServerFrame::Error(error) => {
                 if error.edit_id.is_none() {

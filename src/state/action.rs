@@ -1,6 +1,6 @@
 //! Everything that can happen to a room, as the reducer takes it.
 
-use room_protocol::{ErrorFrame, LogEntry, PeerInfo, PeerProfile, Welcome};
+use room_protocol::{ErrorFrame, LeftOut, LogEntry, PeerInfo, PeerProfile, Welcome};
 
 use super::{ConnectionStatus, Notice};
 
@@ -22,6 +22,8 @@ pub enum Action {
     },
     /// The hub's `peers`.
     Peers(Vec<PeerInfo>),
+    /// The hub's `left-out`.
+    LeftOut(LeftOut),
     /// The hub refused something; edits are matched by `editId`.
     HubError(ErrorFrame),
     /// What the person did to the room.

@@ -171,6 +171,9 @@ pub struct RoomState {
     pub open: Option<String>,
     /// Whether this connection is read-only.
     pub read_only: bool,
+    /// How many files the hub's file limit keeps out of the room, when it
+    /// keeps any out.
+    pub left_out: Option<room_protocol::LeftOut>,
     /// This page's token, which the share link carries (`None` until the
     /// session has it). A secret: its `Debug` is redacted; never log
     /// [`room_protocol::Token::expose`].
@@ -207,6 +210,7 @@ impl Default for RoomState {
             person: None,
             open: None,
             read_only: false,
+            left_out: None,
             token: None,
             read_only_token: None,
             drafts: PathMap::new(),

@@ -27,6 +27,7 @@ impl RoomState {
                 self.status = ConnectionStatus::Connected;
             }
             Action::Peers(peers) => self.peers = peers,
+            Action::LeftOut(left_out) => self.left_out = (left_out.files > 0).then_some(left_out),
             Action::HubError(error) => self.apply_error(error),
             Action::Sent { path, edit_id } => {
                 if let Some(draft) = self.drafts.get_mut(&path) {
@@ -69,6 +70,7 @@ impl RoomState {
         self.peer_id = Some(welcome.peer_id);
         self.peers = welcome.peers;
         self.read_only = welcome.read_only;
+        self.left_out = welcome.left_out;
         self.read_only_token = welcome.read_only_token.map(room_protocol::Token::new);
         let same_project = self.project.as_ref() == Some(&welcome.project);
         if welcome.mode == SyncMode::Snapshot || !same_project {

@@ -479,3 +479,23 @@ fn the_page_lists_every_file_and_every_draft_once_in_path_order() {
     );
     assert!(RoomState::default().paths().is_empty());
 }
+
+#[test]
+fn the_left_out_count_comes_with_the_welcome_and_follows_the_hub() {
+    let mut s = RoomState::default();
+    let notice = |files| room_protocol::LeftOut {
+        files,
+        limit: 200_000,
+    };
+    let mut w = welcome("g", 0, SyncMode::Snapshot, &[]);
+    w.left_out = Some(notice(7));
+    s.apply(Action::Welcome(w));
+    assert_eq!(s.left_out, Some(notice(7)));
+    s.apply(Action::LeftOut(notice(9)));
+    assert_eq!(s.left_out, Some(notice(9)));
+    s.apply(Action::LeftOut(notice(0)));
+    assert_eq!(s.left_out, None, "none left out any more");
+    s.apply(Action::LeftOut(notice(3)));
+    s.apply(Action::Welcome(welcome("g", 0, SyncMode::Replay, &[])));
+    assert_eq!(s.left_out, None, "a welcome without the field means none");
+}

@@ -171,10 +171,32 @@ pub fn Banners() -> Html {
                         <span>{ "This link is view-only: you can read along, and nothing you type here is saved." }</span>
                     </div>
                 }
+                if let Some(left_out) = state.left_out {
+                    <div class="room-banner notice" data-banner="left-out">
+                        <span>{ format!(
+                            "This project has more files than the room holds: {} are left out. The room shows {} files, the hub's limit.",
+                            grouped(left_out.files), grouped(left_out.limit)
+                        ) }</span>
+                    </div>
+                }
                 { for notices }
             </div>
         </div>
     }
+}
+
+/// `n` with its digits in groups of three (`231,456`), as English writes
+/// counts.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// The sentence with its first letter in upper case. ASCII only: the
@@ -186,4 +208,23 @@ fn capitalized(sentence: &str) -> String {
         first.make_ascii_uppercase();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        let cases = [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (200_000, "200,000"),
+            (1_234_567, "1,234,567"),
+        ];
+        for (n, text) in cases {
+            assert_eq!(grouped(n), text);
+        }
+    }
 }
