@@ -31,6 +31,7 @@ pub fn welcome(generation: &str, rev: u64, mode: SyncMode, files: &[(&str, &str,
                 .collect()
         }),
         left_out: None,
+        tree: None,
         read_only_token: None,
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::content::DEFAULT_CONTENT_CACHE_BYTES;
 use crate::error::HubError;
 use crate::http::{app, HubState};
 use crate::project::{ProjectDir, DEFAULT_FILE_LIMIT};
@@ -62,6 +63,10 @@ pub struct Config {
     /// [`DEFAULT_FILE_LIMIT`] (200,000); past it the rest are left out, and
     /// the page and the log say how many.
     pub max_files: usize,
+    /// Bytes of file content the hub keeps in memory
+    /// (`--content-cache-mib`). Default [`DEFAULT_CONTENT_CACHE_BYTES`]
+    /// (64 MiB); contents past it are read from disk when asked for.
+    pub content_cache_bytes: usize,
 }
 
 impl Default for Config {
@@ -81,6 +86,7 @@ impl Default for Config {
             heartbeat: Heartbeat::default(),
             limits: ConnectionLimits::default(),
             max_files: DEFAULT_FILE_LIMIT,
+            content_cache_bytes: DEFAULT_CONTENT_CACHE_BYTES,
         }
     }
 }
@@ -200,7 +206,7 @@ pub async fn start(config: Config) -> Result<RunningHub, HubError> {
         want_read_only: config.read_only_token,
         token_file: config.token_file.clone(),
     })?;
-    let room = Arc::new(Room::open(secrets, project)?);
+    let room = Arc::new(Room::open(secrets, project, config.content_cache_bytes)?);
     let watch = if config.watch {
         Some(watch(Arc::clone(&room))?)
     } else {

@@ -22,6 +22,7 @@
 //! ```
 
 mod config;
+mod content;
 mod error;
 mod http;
 mod ignore_rules;
@@ -42,6 +43,7 @@ mod ws;
 // What the binary, the integration tests and room-testkit use; the rest
 // stays inside the crate.
 pub use config::{start, Config, RunningHub, ShareLinks};
+pub use content::DEFAULT_CONTENT_CACHE_BYTES;
 pub use error::{HubError, WriteError};
 pub use http::{app, HubState};
 pub use logging::init_logging;

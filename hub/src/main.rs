@@ -48,6 +48,10 @@ struct Cli {
     /// the page and the log say how many.
     #[arg(long, value_name = "N", default_value_t = room_hub::DEFAULT_FILE_LIMIT)]
     max_files: usize,
+    /// MiB of file content the hub keeps in memory; the rest is read from
+    /// disk when someone opens it.
+    #[arg(long, value_name = "MIB", default_value_t = room_hub::DEFAULT_CONTENT_CACHE_BYTES >> 20)]
+    content_cache_mib: usize,
 }
 
 #[tokio::main]
@@ -74,6 +78,7 @@ async fn main() -> ExitCode {
         run: cli.run,
         pulse: cli.pulse.map(Duration::from_millis),
         max_files: cli.max_files,
+        content_cache_bytes: cli.content_cache_mib << 20,
         ..Config::default()
     };
     let hub = match start(config).await {

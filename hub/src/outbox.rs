@@ -123,6 +123,12 @@ impl Outlet {
         let _ = self.frames.send(Queued::Shared(Arc::clone(text), 0));
     }
 
+    /// Queues a binary frame of the catch-up (the tree) without counting
+    /// it; see [`Self::push_uncounted`].
+    pub fn push_uncounted_binary(&self, bytes: bytes::Bytes) {
+        let _ = self.frames.send(Queued::Own(Message::Binary(bytes), 0));
+    }
+
     /// Tells the connection that a newer one of the same tab took its
     /// place; it takes no more frames.
     pub fn replace(&self) {

@@ -14,7 +14,7 @@
 //! Everything here is blocking file I/O; async callers run it on the
 //! blocking pool.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -51,12 +51,16 @@ pub struct ProjectDir {
     file_limit: usize,
 }
 
-/// The room files a walk found.
-#[derive(Debug, Default)]
+/// What a walk hands each room file it reads to: the caller keeps what it
+/// needs (a hash, the content) and the walk holds nothing.
+pub type FileSink<'a> = &'a mut dyn FnMut(RelPath, String);
+
+/// What a walk found besides the files it handed over.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Walked {
-    /// Up to the file limit, by path.
-    pub files: BTreeMap<RelPath, String>,
-    /// Room files found past the limit, counted and not read.
+    /// Files handed over.
+    pub files: usize,
+    /// Room files found past the file limit, counted and not read.
     pub left_out: usize,
 }
 
@@ -169,8 +173,8 @@ impl ProjectDir {
     /// deep, up to the file limit (the rest are counted). Called at start,
     /// it also removes the temporary files a crash left behind
     /// ([`TEMP_PREFIX`]).
-    pub fn load_all(&self) -> Result<Walked, HubError> {
-        self.walk_all(Leftovers::Remove)
+    pub fn load_all(&self, sink: FileSink<'_>) -> Result<Walked, HubError> {
+        self.walk_all(sink, Leftovers::Remove)
             .map_err(|source| HubError::ProjectUnreadable {
                 path: self.root.clone(),
                 source,
@@ -180,16 +184,16 @@ impl ProjectDir {
     /// Every room file now, by the rules of [`Self::load_all`], for a
     /// rescan while the hub runs (temporary files are left alone: a write
     /// may be in progress). The ignore files are read again.
-    pub fn read_all(&self) -> io::Result<Walked> {
-        self.walk_all(Leftovers::Keep)
+    pub fn read_all(&self, sink: FileSink<'_>) -> io::Result<Walked> {
+        self.walk_all(sink, Leftovers::Keep)
     }
 
-    fn walk_all(&self, leftovers: Leftovers) -> io::Result<Walked> {
+    fn walk_all(&self, sink: FileSink<'_>, leftovers: Leftovers) -> io::Result<Walked> {
         let exclude = self.read_exclude()?;
         let skipped = self.rules_mut().set_exclude(exclude.as_deref());
         log_skipped(".git/info/exclude", skipped);
         let mut walked = Walked::default();
-        self.walk("", &mut walked, leftovers)?;
+        self.walk("", sink, &mut walked, leftovers)?;
         Ok(walked)
     }
 
@@ -197,16 +201,21 @@ impl ProjectDir {
     /// every room file under each path that is a folder (whose ignore files
     /// are read again). A path that is missing or not a room file is simply
     /// not in the result.
-    pub fn read_changed(&self, paths: &BTreeSet<RelPath>) -> io::Result<Walked> {
+    pub fn read_changed(
+        &self,
+        paths: &BTreeSet<RelPath>,
+        sink: FileSink<'_>,
+    ) -> io::Result<Walked> {
         let mut walked = Walked::default();
         for path in paths {
             let components: Vec<&str> = path.components().collect();
             if self.folder_to_read(&components)?.is_some() {
                 if !self.rules().leaves_out(path.as_str(), true) {
-                    self.walk(path.as_str(), &mut walked, Leftovers::Keep)?;
+                    self.walk(path.as_str(), sink, &mut walked, Leftovers::Keep)?;
                 }
             } else if let Some(content) = self.read(path)? {
-                walked.files.insert(path.clone(), content);
+                walked.files += 1;
+                sink(path.clone(), content);
             }
         }
         Ok(walked)
@@ -349,7 +358,13 @@ impl ProjectDir {
     /// files come before its subfolders, each in name order, so which files
     /// a limit leaves out does not depend on the order the file system
     /// lists them in.
-    fn walk(&self, start: &str, walked: &mut Walked, leftovers: Leftovers) -> io::Result<()> {
+    fn walk(
+        &self,
+        start: &str,
+        sink: FileSink<'_>,
+        walked: &mut Walked,
+        leftovers: Leftovers,
+    ) -> io::Result<()> {
         // Rules of folders that are gone must not linger; those still there
         // are read again below.
         self.rules_mut().forget_below(start);
@@ -405,10 +420,11 @@ impl ProjectDir {
                     let Ok(rel) = RelPath::parse(&path) else {
                         continue;
                     };
-                    if walked.files.len() >= self.file_limit {
+                    if walked.files >= self.file_limit {
                         walked.left_out += 1;
                     } else if let Some(content) = read_room_file(&folder, &name)? {
-                        walked.files.insert(rel, content);
+                        walked.files += 1;
+                        sink(rel, content);
                     }
                 }
             }
@@ -595,12 +611,36 @@ fn sync_folder(folder: &Dir) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
     use std::fs;
 
     use super::*;
 
     fn rel(s: &str) -> RelPath {
         RelPath::parse(s).unwrap()
+    }
+
+    type Files = BTreeMap<RelPath, String>;
+
+    fn load(project: &ProjectDir) -> (Files, Walked) {
+        let mut files = Files::new();
+        let walked = project
+            .load_all(&mut |path, content| {
+                files.insert(path, content);
+            })
+            .unwrap();
+        assert_eq!(walked.files, files.len());
+        (files, walked)
+    }
+
+    fn changed(project: &ProjectDir, paths: &BTreeSet<RelPath>) -> (Files, Walked) {
+        let mut files = Files::new();
+        let walked = project
+            .read_changed(paths, &mut |path, content| {
+                files.insert(path, content);
+            })
+            .unwrap();
+        (files, walked)
     }
 
     #[test]
@@ -620,7 +660,7 @@ mod tests {
         #[cfg(unix)]
         std::os::unix::fs::symlink("/etc/hostname", root.join("link.txt")).unwrap();
         let project = ProjectDir::open(root).unwrap();
-        let files = project.load_all().unwrap().files;
+        let files = load(&project).0;
         let paths: Vec<&str> = files.keys().map(RelPath::as_str).collect();
         assert_eq!(paths, ["a.txt", "src/b.rs"]);
     }
@@ -638,7 +678,7 @@ mod tests {
             fs::write(file, "x").unwrap();
         }
         let project = ProjectDir::open(root).unwrap();
-        let files = project.load_all().unwrap().files;
+        let files = load(&project).0;
         let paths: Vec<&str> = files.keys().map(RelPath::as_str).collect();
         assert_eq!(paths, [at_limit.as_str()]);
     }
@@ -706,9 +746,9 @@ mod tests {
         }
         let project = ProjectDir::open(dir.path()).unwrap();
         // While the hub runs, a temporary file may be a write in progress.
-        project.read_all().unwrap();
+        project.read_all(&mut |_, _| {}).unwrap();
         assert!(leftovers.iter().all(|l| dir.path().join(l).exists()));
-        let files = project.load_all().unwrap().files;
+        let files = load(&project).0;
         assert_eq!(
             files.keys().map(RelPath::as_str).collect::<Vec<_>>(),
             ["src/a.rs"]
@@ -753,7 +793,7 @@ mod tests {
         fs::write(dir.path().join("untouched.txt"), "u").unwrap();
         let project = ProjectDir::open(dir.path()).unwrap();
         let asked: BTreeSet<RelPath> = ["a", "e.txt", "gone.txt"].into_iter().map(rel).collect();
-        let found = project.read_changed(&asked).unwrap().files;
+        let found = changed(&project, &asked).0;
         let paths: Vec<&str> = found.keys().map(RelPath::as_str).collect();
         assert_eq!(paths, ["a/b/c.txt", "a/d.txt", "e.txt"]);
     }
@@ -795,8 +835,8 @@ mod tests {
         }
     }
 
-    fn paths(walked: &Walked) -> Vec<&str> {
-        walked.files.keys().map(RelPath::as_str).collect()
+    fn paths(files: &Files) -> Vec<&str> {
+        files.keys().map(RelPath::as_str).collect()
     }
 
     #[test]
@@ -824,9 +864,9 @@ mod tests {
             ],
         );
         let project = ProjectDir::open(dir.path()).unwrap();
-        let walked = project.load_all().unwrap();
+        let (files, walked) = load(&project);
         assert_eq!(
-            paths(&walked),
+            paths(&files),
             [
                 "gen/notes.md",
                 "keep.log",
@@ -860,14 +900,14 @@ mod tests {
             ],
         );
         let project = ProjectDir::open(dir.path()).unwrap();
-        assert_eq!(paths(&project.load_all().unwrap()), ["web/b.css"]);
+        assert_eq!(paths(&load(&project).0), ["web/b.css"]);
         fs::write(dir.path().join("web/.gitignore"), "*.css\n").unwrap();
         fs::remove_dir_all(dir.path().join("web/old")).unwrap();
         fs::create_dir(dir.path().join("web/old")).unwrap();
         fs::write(dir.path().join("web/old/c.txt"), "c").unwrap();
         let asked: BTreeSet<RelPath> = [rel("web")].into();
-        let walked = project.read_changed(&asked).unwrap();
-        assert_eq!(paths(&walked), ["web/a.js", "web/old/c.txt"]);
+        let (files, _) = changed(&project, &asked);
+        assert_eq!(paths(&files), ["web/a.js", "web/old/c.txt"]);
         assert_eq!(project.read(&rel("web/b.css")).unwrap(), None);
     }
 
@@ -886,9 +926,9 @@ mod tests {
             ],
         );
         let project = ProjectDir::open(dir.path()).unwrap().with_file_limit(2);
-        let walked = project.load_all().unwrap();
+        let (files, walked) = load(&project);
         // A folder's own files come before its subfolders', names in order.
-        assert_eq!(paths(&walked), ["a/0.txt", "c.txt"]);
+        assert_eq!(paths(&files), ["a/0.txt", "c.txt"]);
         assert_eq!(
             walked.left_out, 2,
             "a/1.txt and b/2.txt; not the ignored file"

@@ -14,17 +14,22 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use room_protocol::{
-    encode, is_valid_id, ErrorCode, ErrorFrame, FileChanged, FileEdit, FileSnapshot, FileVersion,
-    Hello, LeftOut, LogEntry, PeerInfo, PeerProfile, Peers, ProjectVersion, RelPath, RuntimeEvent,
-    ServerFrame, SyncMode, Synced, Welcome, MAX_CONTENT_BYTES, SNAPSHOT_EVENT_LIMIT,
+    encode, is_valid_id, ErrorCode, ErrorFrame, FileChanged, FileContent, FileEdit, FileRequest,
+    FileSnapshot, FileVersion, Hello, LeftOut, LogEntry, PeerInfo, PeerProfile, Peers,
+    ProjectVersion, RelPath, RuntimeEvent, ServerFrame, SyncMode, Synced, Tree, TreeEntry,
+    TreeNote, Welcome, MAX_CONTENT_BYTES, MAX_REQUEST_BYTES, MAX_REQUEST_PATHS,
+    SNAPSHOT_EVENT_LIMIT,
 };
 use serde_json::Value;
 use tokio::sync::{watch, Mutex};
 
+use bytes::Bytes;
+
+use crate::content::{ContentCache, ContentHash};
 use crate::error::{HubError, WriteError};
 use crate::ignore_rules::is_at_or_under;
 use crate::log::{EntryLog, Logged};
-use crate::outbox::Outlet;
+use crate::outbox::{Outlet, Refused};
 use crate::project::ProjectDir;
 use crate::tokens::{random_base64url, Access, RoomSecrets};
 
@@ -41,12 +46,19 @@ pub struct Joined {
 /// A frame's wire text, shared by the log and every peer's queue.
 pub type Outgoing = Arc<str>;
 
-/// A file as the room knows it.
-#[derive(Debug, Clone)]
+/// A file as the room knows it: not its content, which is read from disk
+/// (or the content cache) when asked for.
+#[derive(Debug, Clone, Copy)]
 struct FileState {
-    content: Arc<str>,
     rev: u64,
+    size: u64,
+    hash: ContentHash,
 }
+
+/// Most deleted paths the room remembers for tree deltas. Past it they are
+/// forgotten all at once, and a client whose files are older than that
+/// gets the whole tree.
+const MAX_TOMBSTONES: usize = 100_000;
 
 #[derive(Debug, Default)]
 struct RoomState {
@@ -62,6 +74,16 @@ struct RoomState {
     /// counted by every full walk, and grown by files created past the
     /// limit since.
     left_out: usize,
+    /// Paths deleted, with the rev of the deletion, for tree deltas.
+    deleted: BTreeMap<RelPath, u64>,
+    /// The oldest project rev a tree delta can start from: deletions
+    /// before it were forgotten.
+    delta_floor: u64,
+    /// Contents read or written lately, bounded in bytes.
+    contents: ContentCache,
+    /// The whole tree as sent, compressed, and the project rev it is of:
+    /// made once for every peer joining at that rev.
+    whole_tree: Option<(u64, TreeNote, Bytes)>,
 }
 
 /// The connection that holds a peer id now.
@@ -119,21 +141,22 @@ pub struct Room {
 impl Room {
     /// Opens a room over `project`, loading its files. Every call is a new
     /// generation with a new random `project.id`.
-    pub fn open(secrets: RoomSecrets, project: ProjectDir) -> Result<Self, HubError> {
-        let walked = project.load_all()?;
+    /// It keeps at most `content_cache_bytes` of file content in memory.
+    pub fn open(
+        secrets: RoomSecrets,
+        project: ProjectDir,
+        content_cache_bytes: usize,
+    ) -> Result<Self, HubError> {
+        let mut files = BTreeMap::new();
+        let mut contents = ContentCache::new(content_cache_bytes);
+        let walked = project.load_all(&mut |path, content| {
+            let hash = ContentHash::of(&content);
+            let size = content.len() as u64;
+            files.insert(path, FileState { rev: 0, size, hash });
+            contents.put(hash, content.into());
+        })?;
         warn_left_out(walked.left_out, &project);
         let left_out = walked.left_out;
-        let files = walked
-            .files
-            .into_iter()
-            .map(|(path, content)| {
-                let state = FileState {
-                    content: content.into(),
-                    rev: 0,
-                };
-                (path, state)
-            })
-            .collect();
         Ok(Self {
             secrets,
             generation: random_base64url(9)?,
@@ -141,6 +164,7 @@ impl Room {
             state: Mutex::new(RoomState {
                 files,
                 left_out,
+                contents,
                 ..RoomState::default()
             }),
             next_peer: AtomicU64::new(1),
@@ -246,24 +270,20 @@ impl Room {
         );
         // Tell the others first; the newcomer has the list in its welcome.
         self.broadcast_peers(&state);
-        let head = state.log.head();
         let replay = self.replayable(&state, hello);
         let mode = if replay.is_some() {
             SyncMode::Replay
         } else {
             SyncMode::Snapshot
         };
-        let files = replay.is_none().then(|| {
-            state
-                .files
-                .iter()
-                .map(|(path, f)| FileSnapshot {
-                    path: path.to_string(),
-                    content: f.content.to_string(),
-                    rev: f.rev,
-                })
-                .collect()
-        });
+        // Gathering contents can bring a file the disk changed behind the
+        // room's back up to date (a new entry), so the head comes after.
+        let (files, tree) = match (&replay, hello.tree_first) {
+            (Some(_), _) => (None, None),
+            (None, false) => (Some(self.every_file(&mut state).await), None),
+            (None, true) => (None, Some(self.tree_for(&mut state, hello))),
+        };
+        let head = state.log.head();
         let entries = replay.unwrap_or_else(|| state.log.newest_events(SNAPSHOT_EVENT_LIMIT));
         let welcome = ServerFrame::Welcome(Welcome {
             room_id: self.id().to_owned(),
@@ -274,6 +294,7 @@ impl Room {
             peers: state.peers.values().cloned().collect(),
             mode,
             files,
+            tree: tree.as_ref().map(|(note, _)| *note),
             left_out: self.left_out(&state),
             read_only_token: match access {
                 Access::Edit => self
@@ -285,6 +306,9 @@ impl Room {
             },
         });
         outlet.push_uncounted(&encode(&welcome).into());
+        if let Some((_, bytes)) = tree {
+            outlet.push_uncounted_binary(bytes);
+        }
         for entry in &entries {
             outlet.push_uncounted(&entry.text);
         }
@@ -303,6 +327,195 @@ impl Room {
             peer_id,
             connection,
         }
+    }
+
+    /// Every file with its content, for a snapshot `welcome` to a client
+    /// that does not take the tree first.
+    async fn every_file(&self, state: &mut RoomState) -> Vec<FileSnapshot> {
+        let paths: Vec<RelPath> = state.files.keys().cloned().collect();
+        let contents = self.contents_now(state, &paths).await;
+        paths
+            .into_iter()
+            .zip(contents)
+            .filter_map(|(path, now)| {
+                let (rev, content) = now?;
+                Some(FileSnapshot {
+                    path: path.to_string(),
+                    content: content.to_string(),
+                    rev,
+                })
+            })
+            .collect()
+    }
+
+    /// The tree a snapshot `welcome` is followed by: what changed since the
+    /// client's files when the room still knows every deletion since, else
+    /// the whole tree (compressed once per project rev for everyone).
+    fn tree_for(&self, state: &mut RoomState, hello: &Hello) -> (TreeNote, Bytes) {
+        let since = hello
+            .project_rev
+            .filter(|_| hello.project_id.as_deref() == Some(self.generation.as_str()))
+            .filter(|&rev| state.delta_floor <= rev && rev <= state.project_rev);
+        if let Some(since) = since {
+            let tree = Tree {
+                files: state
+                    .files
+                    .iter()
+                    .filter(|(_, f)| f.rev > since)
+                    .map(tree_entry)
+                    .collect(),
+                deleted: state
+                    .deleted
+                    .iter()
+                    .filter(|(_, &rev)| rev > since)
+                    .map(|(path, _)| path.to_string())
+                    .collect(),
+            };
+            return compressed(&tree, Some(since));
+        }
+        match &state.whole_tree {
+            Some((rev, note, bytes)) if *rev == state.project_rev => (*note, bytes.clone()),
+            _ => {
+                let tree = Tree {
+                    files: state.files.iter().map(tree_entry).collect(),
+                    deleted: Vec::new(),
+                };
+                let (note, bytes) = compressed(&tree, None);
+                state.whole_tree = Some((state.project_rev, note, bytes.clone()));
+                (note, bytes)
+            }
+        }
+    }
+
+    /// Answers a `file-request` on `outlet`: a `file-content` for each
+    /// path, in order, with content for as many as fit in
+    /// [`MAX_REQUEST_BYTES`]. Under the room's lock, so each answer sits in
+    /// the right place among the live entries. `Err` when the peer's queue
+    /// overflows.
+    pub async fn send_contents(
+        &self,
+        request: FileRequest,
+        outlet: &Outlet,
+    ) -> Result<(), SendError> {
+        if request.paths.len() > MAX_REQUEST_PATHS {
+            return Err(SendError::Refused(ErrorFrame::new(
+                ErrorCode::BadFrame,
+                format!("a file-request names at most {MAX_REQUEST_PATHS} paths"),
+            )));
+        }
+        let mut state = self.state.lock().await;
+        // Which paths get their content: room files, in order, while the
+        // bytes fit (the first always does).
+        let mut budget = MAX_REQUEST_BYTES as u64;
+        let mut served = Vec::new();
+        let mut answers: Vec<FileContent> = Vec::with_capacity(request.paths.len());
+        for raw in request.paths {
+            let file = RelPath::parse(&raw)
+                .ok()
+                .and_then(|path| Some((*state.files.get(&path)?, path)));
+            let rev = file.as_ref().map_or(0, |(f, _)| f.rev);
+            if let Some((f, path)) = file {
+                if served.is_empty() || f.size <= budget {
+                    budget = budget.saturating_sub(f.size);
+                    served.push((answers.len(), path));
+                }
+            }
+            answers.push(FileContent {
+                path: raw,
+                rev,
+                content: None,
+            });
+        }
+        let paths: Vec<RelPath> = served.iter().map(|(_, path)| path.clone()).collect();
+        let contents = self.contents_now(&mut state, &paths).await;
+        for ((index, _), now) in served.iter().zip(contents) {
+            let answer = &mut answers[*index];
+            match now {
+                Some((rev, content)) => {
+                    answer.rev = rev;
+                    answer.content = Some(content.to_string());
+                }
+                // Gone from disk just now: the deletion was announced.
+                None => answer.rev = 0,
+            }
+        }
+        for answer in answers {
+            outlet
+                .push_text(&encode(&ServerFrame::FileContent(answer)))
+                .map_err(SendError::Overflowed)?;
+        }
+        Ok(())
+    }
+
+    /// The current revision and content of each of `paths` (`None` for a
+    /// path that is not, or no longer, a room file): from the content
+    /// cache, else read from disk and checked against the file's hash. A
+    /// file the disk changed behind the room's back (the watcher has not
+    /// caught up yet) is brought up to date here, announced as any
+    /// external change is, and its new content returned.
+    async fn contents_now(
+        &self,
+        state: &mut RoomState,
+        paths: &[RelPath],
+    ) -> Vec<Option<(u64, Arc<str>)>> {
+        let mut now = Vec::with_capacity(paths.len());
+        let mut misses = Vec::new();
+        for (index, path) in paths.iter().enumerate() {
+            let Some(file) = state.files.get(path) else {
+                now.push(None);
+                continue;
+            };
+            let cached = state.contents.get(&file.hash);
+            if cached.is_none() {
+                misses.push(index);
+            }
+            now.push(cached.map(|content| (file.rev, content)));
+        }
+        if misses.is_empty() {
+            return now;
+        }
+        let to_read: Vec<RelPath> = misses.iter().map(|&i| paths[i].clone()).collect();
+        let project = self.project.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            to_read
+                .iter()
+                .map(|path| project.read(path))
+                .collect::<Vec<_>>()
+        })
+        .await;
+        let read = match read {
+            Ok(read) => read,
+            Err(e) => {
+                tracing::error!(error = %e, "read task failed");
+                return now;
+            }
+        };
+        for (&index, on_disk) in misses.iter().zip(read) {
+            let path = &paths[index];
+            let on_disk = match on_disk {
+                Ok(on_disk) => on_disk,
+                Err(e) => {
+                    tracing::warn!(path = %path, error = %e, "could not read a file");
+                    continue;
+                }
+            };
+            let Some(file) = state.files.get(path).copied() else {
+                continue;
+            };
+            let on_disk: Option<Arc<str>> = on_disk.map(Into::into);
+            match on_disk {
+                Some(content) if ContentHash::of(&content) == file.hash => {
+                    state.contents.put(file.hash, Arc::clone(&content));
+                    now[index] = Some((file.rev, content));
+                }
+                changed => {
+                    let rev =
+                        self.append_file_change(state, path.clone(), changed.clone(), None, None);
+                    now[index] = changed.map(|content| (rev, content));
+                }
+            }
+        }
+        now
     }
 
     /// The entries to replay, if the client's cache is still valid: same
@@ -430,16 +643,19 @@ impl Room {
         }
         let current_rev = state.files.get(&path).map_or(0, |f| f.rev);
         if edit.base_rev != current_rev {
-            let current = state.files.get(&path).map_or(
-                FileVersion {
+            let now = self
+                .contents_now(&mut state, std::slice::from_ref(&path))
+                .await;
+            let current = match now.into_iter().next().flatten() {
+                Some((rev, content)) => FileVersion {
+                    rev,
+                    content: content.to_string(),
+                },
+                None => FileVersion {
                     rev: 0,
                     content: String::new(),
                 },
-                |f| FileVersion {
-                    rev: f.rev,
-                    content: f.content.to_string(),
-                },
-            );
+            };
             let mut err = ErrorFrame::new(
                 ErrorCode::Conflict,
                 format!(
@@ -506,10 +722,20 @@ impl Room {
         let rev = logged.rev();
         match content {
             Some(content) => {
-                state.files.insert(path, FileState { content, rev });
+                let hash = ContentHash::of(&content);
+                let size = content.len() as u64;
+                state.contents.put(hash, content);
+                state.deleted.remove(&path);
+                state.files.insert(path, FileState { rev, size, hash });
             }
             None => {
-                state.files.remove(&path);
+                if state.files.remove(&path).is_some() {
+                    if state.deleted.len() >= MAX_TOMBSTONES {
+                        state.deleted.clear();
+                        state.delta_floor = state.project_rev;
+                    }
+                    state.deleted.insert(path, rev);
+                }
             }
         }
         state.project_rev = rev;
@@ -549,15 +775,16 @@ impl Room {
     /// Reconciles `paths`, or everything for `None`.
     async fn bring_in_line(&self, paths: Option<BTreeSet<RelPath>>) -> usize {
         let mut state = self.state.lock().await;
-        let known: Vec<RelPath> = match &paths {
-            None => state.files.keys().cloned().collect(),
-            Some(paths) => state
-                .files
-                .keys()
-                .filter(|k| paths.iter().any(|p| is_at_or_under(k.as_str(), p.as_str())))
-                .cloned()
-                .collect(),
+        let under = |k: &RelPath| match &paths {
+            None => true,
+            Some(paths) => paths.iter().any(|p| is_at_or_under(k.as_str(), p.as_str())),
         };
+        let known: BTreeMap<RelPath, ContentHash> = state
+            .files
+            .iter()
+            .filter(|(k, _)| under(k))
+            .map(|(k, f)| (k.clone(), f.hash))
+            .collect();
         let project = self.project.clone();
         // Read under the lock: an edit cannot interleave and be mistaken for
         // an external change.
@@ -584,16 +811,12 @@ impl Room {
         };
         let mut changes = 0;
         for (path, content) in on_disk {
-            let current = state.files.get(&path).map(|f| Arc::clone(&f.content));
-            match (current, content) {
-                (Some(old), Some(new)) if *old == *new => {}
-                (None, None) => {}
-                (None, Some(_)) if state.files.len() >= limit => left_out += 1,
-                (_, new) => {
-                    self.append_file_change(&mut state, path, new.map(Into::into), None, None);
-                    changes += 1;
-                }
+            if content.is_some() && !state.files.contains_key(&path) && state.files.len() >= limit {
+                left_out += 1;
+                continue;
             }
+            self.append_file_change(&mut state, path, content.map(Into::into), None, None);
+            changes += 1;
         }
         state.left_out = left_out;
         if left_out != was_left_out {
@@ -619,31 +842,66 @@ impl Room {
 fn read_current(
     project: &ProjectDir,
     paths: Option<BTreeSet<RelPath>>,
-    known: Vec<RelPath>,
+    known: BTreeMap<RelPath, ContentHash>,
 ) -> std::io::Result<(OnDisk, WalkedLeftOut)> {
-    let (found, left_out) = match &paths {
-        None => {
-            let walked = project.read_all()?;
-            (walked.files, Full(walked.left_out))
-        }
-        Some(paths) => {
-            let walked = project.read_changed(paths)?;
-            (walked.files, Partial(walked.left_out))
+    // Only what differs is kept: a rescan of a large project never holds
+    // its contents all at once. A file can be met twice (a path and its
+    // folder both touched).
+    let mut changed = BTreeMap::new();
+    let mut found = BTreeSet::new();
+    let mut sink = |path: RelPath, content: String| {
+        if found.insert(path.clone()) && known.get(&path) != Some(&ContentHash::of(&content)) {
+            changed.insert(path, Some(content));
         }
     };
-    let mut result: BTreeMap<RelPath, Option<String>> =
-        known.into_iter().map(|k| (k, None)).collect();
-    for path in paths.into_iter().flatten() {
-        result.entry(path).or_insert(None);
+    let left_out = match &paths {
+        None => Full(project.read_all(&mut sink)?.left_out),
+        Some(paths) => Partial(project.read_changed(paths, &mut sink)?.left_out),
+    };
+    // Known files the walk did not find are gone.
+    for path in known.into_keys().filter(|path| !found.contains(path)) {
+        changed.insert(path, None);
     }
-    for (path, content) in found {
-        result.insert(path, Some(content));
-    }
-    Ok((result.into_iter().collect(), left_out))
+    Ok((changed.into_iter().collect(), left_out))
 }
 
-/// Each path that may have changed, with its content on disk (`None`:
-/// absent or not a room file).
+/// Why a `file-request` got no answers.
+#[derive(Debug)]
+pub enum SendError {
+    /// The request broke a rule; tell the peer.
+    Refused(ErrorFrame),
+    /// The peer's queue overflowed: it closes.
+    Overflowed(Refused),
+}
+
+/// A file as a tree lists it.
+fn tree_entry((path, file): (&RelPath, &FileState)) -> TreeEntry {
+    TreeEntry {
+        path: path.to_string(),
+        rev: file.rev,
+        size: file.size,
+    }
+}
+
+/// `tree` as the binary frame that follows a welcome: JSON, compressed
+/// with zlib at its best (a tree is mostly paths, which compress well).
+fn compressed(tree: &Tree, since: Option<u64>) -> (TreeNote, Bytes) {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(encode(tree).as_bytes());
+    let bytes = encoder.finish().unwrap_or_default();
+    let note = TreeNote {
+        since,
+        files: tree.files.len() as u64,
+        deleted: tree.deleted.len() as u64,
+        bytes: bytes.len() as u64,
+    };
+    (note, Bytes::from(bytes))
+}
+
+/// Each path whose content on disk differs from the room's, with that
+/// content (`None`: absent or not a room file).
 type OnDisk = Vec<(RelPath, Option<String>)>;
 
 /// How many files a walk left out past the limit, and whether it walked

@@ -19,7 +19,7 @@ const CLOSE_GOING_AWAY: u16 = 1001;
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
 use crate::outbox::{Cut, Outbox, Outlet, Refused, MAX_QUEUED_BYTES};
-use crate::room::Room;
+use crate::room::{Room, SendError};
 use crate::tokens::Access;
 
 /// Heartbeat settings of the hub's side.
@@ -246,6 +246,13 @@ impl Connection {
                 Ok(())
             }
             Ok(ClientFrame::Ping(ping)) => outbox.push_text(&encode(&ServerFrame::Pong(ping))),
+            Ok(ClientFrame::FileRequest(request)) => {
+                match self.room.send_contents(request, outbox).await {
+                    Ok(()) => Ok(()),
+                    Err(SendError::Refused(err)) => reply_error(outbox, err),
+                    Err(SendError::Overflowed(refused)) => Err(refused),
+                }
+            }
             Ok(ClientFrame::Hello(_)) => reply_error(
                 outbox,
                 ErrorFrame::new(ErrorCode::BadFrame, "hello was already received"),

@@ -16,7 +16,14 @@ use crate::frames::{ClientFrame, ServerFrame};
 const MAX_DETAIL_CHARS: usize = 160;
 
 /// The `type` values a client may send.
-pub const CLIENT_FRAME_TYPES: &[&str] = &["hello", "file-edit", "peer-update", "presence", "ping"];
+pub const CLIENT_FRAME_TYPES: &[&str] = &[
+    "hello",
+    "file-edit",
+    "peer-update",
+    "presence",
+    "ping",
+    "file-request",
+];
 
 /// The `type` values a hub may send.
 pub const SERVER_FRAME_TYPES: &[&str] = &[
@@ -26,6 +33,7 @@ pub const SERVER_FRAME_TYPES: &[&str] = &[
     "synced",
     "peers",
     "left-out",
+    "file-content",
     "pong",
     "error",
 ];
@@ -39,6 +47,7 @@ pub fn decode_client_frame(text: &str) -> Result<ClientFrame, DecodeError> {
         "peer-update" => ClientFrame::PeerUpdate(fields(text)?),
         "presence" => ClientFrame::Presence(fields(text)?),
         "ping" => ClientFrame::Ping(fields(text)?),
+        "file-request" => ClientFrame::FileRequest(fields(text)?),
         _ => return Err(DecodeError::UnknownType(truncate(&kind))),
     };
     Ok(frame)
@@ -54,6 +63,7 @@ pub fn decode_server_frame(text: &str) -> Result<ServerFrame, DecodeError> {
         "synced" => ServerFrame::Synced(fields(text)?),
         "peers" => ServerFrame::Peers(fields(text)?),
         "left-out" => ServerFrame::LeftOut(fields(text)?),
+        "file-content" => ServerFrame::FileContent(fields(text)?),
         "pong" => ServerFrame::Pong(fields(text)?),
         "error" => ServerFrame::Error(fields(text)?),
         _ => return Err(DecodeError::UnknownType(truncate(&kind))),

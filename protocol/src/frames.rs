@@ -22,6 +22,8 @@ pub enum ClientFrame {
     Presence(Presence),
     /// Application-level heartbeat; the hub answers `pong` at once.
     Ping(Ping),
+    /// Ask for the contents of files (the hub answers `file-content`).
+    FileRequest(FileRequest),
 }
 
 /// A frame the hub sends to a client.
@@ -42,6 +44,8 @@ pub enum ServerFrame {
     /// The number of files the hub's file limit keeps out of the room
     /// changed (0: none any more).
     LeftOut(LeftOut),
+    /// A file's content at a revision, the answer to `file-request`.
+    FileContent(FileContent),
     /// The answer to `ping`.
     Pong(Ping),
     /// A request was refused or a frame could not be understood.
@@ -79,6 +83,37 @@ pub struct Hello {
     /// [`crate::CLOSE_REPLACED`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// The client takes the tree first: a snapshot `welcome` then carries
+    /// [`Welcome::tree`] instead of every file's content, and the client
+    /// asks for contents with `file-request`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub tree_first: bool,
+}
+
+/// `file-request`: the contents of these files, please. At most
+/// [`crate::MAX_REQUEST_PATHS`] paths; the hub answers each with a
+/// `file-content`, in order, with content for as many as fit in
+/// [`crate::MAX_REQUEST_BYTES`] (always the first).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileRequest {
+    /// Relative paths.
+    pub paths: Vec<String>,
+}
+
+/// `file-content`: a file's content at `rev`, or (no `content`) why not:
+/// `rev` 0 when the room has no such file, else the request went past
+/// [`crate::MAX_REQUEST_BYTES`] and the client asks again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileContent {
+    /// The path, as asked.
+    pub path: String,
+    /// The revision the content belongs to (the file's current one).
+    pub rev: u64,
+    /// The whole content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
 }
 
 /// `presence`: the file this peer has open (`None`: none). The hub keeps a
@@ -174,6 +209,11 @@ pub struct Welcome {
     /// room holds `limit` of them, and this many are left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_out: Option<LeftOut>,
+    /// Snapshot mode, to a client that takes the tree first: the tree
+    /// follows at once as one binary frame ([`TreeNote`]), instead of
+    /// `files`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tree: Option<TreeNote>,
     /// The room's read-only token, sent only to holders of the edit token so
     /// they can share a view-only link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -228,6 +268,61 @@ pub struct RuntimeEvent {
     /// Kind-specific payload, e.g. `{"line": "…"}` or `{"code": 0}`.
     #[serde(default)]
     pub data: Value,
+}
+
+/// `welcome.tree`: what the binary frame that follows the welcome holds.
+/// That frame is a [`Tree`] as JSON, compressed with zlib (RFC 1950, what
+/// the browser's `DecompressionStream("deflate")` reads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TreeNote {
+    /// Absent: the whole tree, which replaces the client's. Present: only
+    /// what changed after this `project.rev` (the client's, from its
+    /// `hello`): files whose `rev` is newer, and paths deleted since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<u64>,
+    /// How many files it lists.
+    pub files: u64,
+    /// How many deleted paths it lists.
+    pub deleted: u64,
+    /// The binary frame's length in bytes.
+    pub bytes: u64,
+}
+
+/// The project's tree (or what changed in it): every file without its
+/// content.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Tree {
+    /// Files, in path order.
+    pub files: Vec<TreeEntry>,
+    /// Paths deleted since `welcome.tree.since` (empty for a whole tree).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted: Vec<String>,
+}
+
+/// One file of a [`Tree`], on the wire as `[path, rev, size]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "(String, u64, u64)", into = "(String, u64, u64)")]
+pub struct TreeEntry {
+    /// Relative, `/`-separated path.
+    pub path: String,
+    /// The `rev` of the change that made its content (0: on disk when the
+    /// hub started). A content the client holds at another `rev` is stale.
+    pub rev: u64,
+    /// The content's length in bytes of UTF-8.
+    pub size: u64,
+}
+
+impl From<(String, u64, u64)> for TreeEntry {
+    fn from((path, rev, size): (String, u64, u64)) -> Self {
+        Self { path, rev, size }
+    }
+}
+
+impl From<TreeEntry> for (String, u64, u64) {
+    fn from(entry: TreeEntry) -> Self {
+        (entry.path, entry.rev, entry.size)
+    }
 }
 
 /// `left-out` (and `welcome.leftOut`): room files on disk that the hub's

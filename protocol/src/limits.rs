@@ -9,6 +9,16 @@ pub const MAX_CONTENT_BYTES: usize = 1 << 20;
 /// that a 1 MiB edit still fits after JSON escaping of typical text.
 pub const MAX_FRAME_BYTES: usize = 4 << 20;
 
+/// Most paths in one `file-request`; a longer list is a `bad-frame`.
+pub const MAX_REQUEST_PATHS: usize = 256;
+
+/// Most bytes of content the hub sends in answer to one `file-request`
+/// (the first file always goes, whatever its size); the files past it are
+/// answered without content, to be asked for again. With one request
+/// waiting at a time, a client never comes near the hub's per-peer queue
+/// bound.
+pub const MAX_REQUEST_BYTES: usize = 4 << 20;
+
 /// How many log entries (file changes and runtime events) the hub keeps in
 /// memory for replay.
 pub const REPLAY_BUFFER_ENTRIES: usize = 5000;

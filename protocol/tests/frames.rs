@@ -32,12 +32,13 @@ fn hello_has_the_documented_shape() {
         person: Some("b7f3".into()),
         open: Some("src/main.rs".into()),
         client_id: Some("t9c2".into()),
+        tree_first: true,
     });
     assert_eq!(
         as_json(&hello),
         json!({"type": "hello", "lastSeenRev": 7, "projectId": "g1", "projectRev": 3,
                "peer": {"name": "Ada", "color": "#112233"}, "person": "b7f3", "open": "src/main.rs",
-               "clientId": "t9c2"})
+               "clientId": "t9c2", "treeFirst": true})
     );
     assert_eq!(decode_client_frame(&encode(&hello)).unwrap(), hello);
 }
@@ -126,6 +127,7 @@ fn welcome_in_snapshot_mode_round_trips() {
             files: 12,
             limit: 200_000,
         }),
+        tree: None,
         read_only_token: Some("ro".into()),
     });
     let v = as_json(&welcome);
@@ -153,6 +155,7 @@ fn welcome_in_replay_mode_leaves_out_files_and_token() {
         mode: SyncMode::Replay,
         files: None,
         left_out: None,
+        tree: None,
         read_only_token: None,
     });
     let v = as_json(&welcome);
@@ -161,6 +164,67 @@ fn welcome_in_replay_mode_leaves_out_files_and_token() {
     assert!(v.get("leftOut").is_none());
     assert!(v.get("readOnlyToken").is_none());
     assert_eq!(decode_server_frame(&encode(&welcome)).unwrap(), welcome);
+}
+
+#[test]
+fn file_request_and_content_have_the_documented_shape() {
+    let request = ClientFrame::FileRequest(FileRequest {
+        paths: vec!["a.txt".into(), "src/b.rs".into()],
+    });
+    assert_eq!(
+        as_json(&request),
+        json!({"type": "file-request", "paths": ["a.txt", "src/b.rs"]})
+    );
+    assert_eq!(decode_client_frame(&encode(&request)).unwrap(), request);
+    let content = ServerFrame::FileContent(FileContent {
+        path: "a.txt".into(),
+        rev: 4,
+        content: Some("hi".into()),
+    });
+    assert_eq!(
+        as_json(&content),
+        json!({"type": "file-content", "path": "a.txt", "rev": 4, "content": "hi"})
+    );
+    assert_eq!(decode_server_frame(&encode(&content)).unwrap(), content);
+    let missing = r#"{"type":"file-content","path":"gone.txt","rev":0}"#;
+    assert!(matches!(
+        decode_server_frame(missing).unwrap(),
+        ServerFrame::FileContent(FileContent {
+            content: None,
+            rev: 0,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_tree_lists_files_as_path_rev_size_triples() {
+    let tree = Tree {
+        files: vec![TreeEntry {
+            path: "src/a.rs".into(),
+            rev: 3,
+            size: 120,
+        }],
+        deleted: vec!["old.rs".into()],
+    };
+    let text = encode(&tree);
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap(),
+        json!({"files": [["src/a.rs", 3, 120]], "deleted": ["old.rs"]})
+    );
+    assert_eq!(serde_json::from_str::<Tree>(&text).unwrap(), tree);
+    let whole: Tree = serde_json::from_str(r#"{"files":[]}"#).unwrap();
+    assert!(whole.deleted.is_empty());
+    let note = TreeNote {
+        since: None,
+        files: 1,
+        deleted: 0,
+        bytes: 40,
+    };
+    assert_eq!(
+        serde_json::to_value(note).unwrap(),
+        json!({"files": 1, "deleted": 0, "bytes": 40})
+    );
 }
 
 #[test]

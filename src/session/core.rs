@@ -296,6 +296,9 @@ impl SessionCore {
             person: state.person.clone(),
             open: state.open.clone(),
             client_id: self.client_id.clone(),
+            // Until the client keeps a tree and asks for contents (issue
+            // 27's next step), it takes every content in the welcome.
+            tree_first: false,
         };
         // The hello tells the hub which file is open.
         self.presence_sent = state.open.clone();

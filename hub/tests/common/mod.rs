@@ -98,6 +98,9 @@ pub async fn open(hub: &RunningHub, room_id: &str, auth: Auth<'_>) -> (Socket, O
 pub struct Client {
     pub socket: Socket,
     pub welcome: Welcome,
+    /// The tree that followed a tree-first welcome, and its size on the
+    /// wire.
+    pub tree: Option<(room_protocol::Tree, usize)>,
     /// Entries (file-changed, runtime-event) received before `synced`.
     pub catch_up: Vec<ServerFrame>,
 }
@@ -109,6 +112,23 @@ impl Client {
         let welcome = match recv(&mut socket).await {
             ServerFrame::Welcome(w) => w,
             other => panic!("expected welcome, got {other:?}"),
+        };
+        let tree = match welcome.tree {
+            Some(note) => {
+                let bytes = recv_binary(&mut socket).await;
+                assert_eq!(bytes.len() as u64, note.bytes);
+                let mut json = String::new();
+                std::io::Read::read_to_string(
+                    &mut flate2::read::ZlibDecoder::new(&bytes[..]),
+                    &mut json,
+                )
+                .unwrap();
+                let tree: room_protocol::Tree = serde_json::from_str(&json).unwrap();
+                assert_eq!(tree.files.len() as u64, note.files);
+                assert_eq!(tree.deleted.len() as u64, note.deleted);
+                Some((tree, bytes.len()))
+            }
+            None => None,
         };
         let mut catch_up = Vec::new();
         loop {
@@ -124,6 +144,7 @@ impl Client {
         Client {
             socket,
             welcome,
+            tree,
             catch_up,
         }
     }
@@ -192,6 +213,22 @@ pub async fn recv(socket: &mut Socket) -> ServerFrame {
             Message::Text(text) => return decode_server_frame(&text).unwrap(),
             Message::Ping(_) | Message::Pong(_) => continue,
             other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+}
+
+/// The next binary frame; panics on anything else.
+pub async fn recv_binary(socket: &mut Socket) -> Vec<u8> {
+    loop {
+        let message = tokio::time::timeout(FRAME_TIMEOUT, socket.next())
+            .await
+            .expect("timed out waiting for a frame")
+            .expect("connection ended")
+            .expect("connection failed");
+        match message {
+            Message::Binary(bytes) => return bytes.to_vec(),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("expected a binary frame, got {other:?}"),
         }
     }
 }
