@@ -329,19 +329,11 @@ async fn the_default_view_shows_files_drafts_peers_and_a_conflict() {
     };
     state.files.insert(
         "a.txt".into(),
-        FileEntry {
-            content: "hub text".into(),
-            rev: 4,
-            by: None,
-        },
+        FileEntry::with_content("hub text".into(), 4, None),
     );
     state.files.insert(
         "b.txt".into(),
-        FileEntry {
-            content: "other".into(),
-            rev: 1,
-            by: None,
-        },
+        FileEntry::with_content("other".into(), 1, None),
     );
     state.drafts.insert(
         "a.txt".into(),
@@ -563,19 +555,11 @@ async fn a_remote_update_to_another_file_keeps_the_cursor_and_the_typed_text() {
     };
     state.files.insert(
         "a.txt".into(),
-        FileEntry {
-            content: "hello world".into(),
-            rev: 1,
-            by: None,
-        },
+        FileEntry::with_content("hello world".into(), 1, None),
     );
     state.files.insert(
         "b.txt".into(),
-        FileEntry {
-            content: "other".into(),
-            rev: 1,
-            by: None,
-        },
+        FileEntry::with_content("other".into(), 1, None),
     );
     let root = container();
     let mut app = yew::Renderer::<Preview>::with_root_and_props(
@@ -601,11 +585,7 @@ async fn a_remote_update_to_another_file_keeps_the_cursor_and_the_typed_text() {
     // with a new state, and its cursor must not move.
     state.files.insert(
         "b.txt".into(),
-        FileEntry {
-            content: "changed remotely".into(),
-            rev: 2,
-            by: None,
-        },
+        FileEntry::with_content("changed remotely".into(), 2, None),
     );
     app.update(PreviewProps {
         handle: RoomHandle::preview(state.clone(), "demo"),
@@ -624,11 +604,7 @@ async fn a_remote_update_to_another_file_keeps_the_cursor_and_the_typed_text() {
     // A remote change to the open file with no draft does replace the text.
     state.files.insert(
         "a.txt".into(),
-        FileEntry {
-            content: "hello there".into(),
-            rev: 3,
-            by: None,
-        },
+        FileEntry::with_content("hello there".into(), 3, None),
     );
     app.update(PreviewProps {
         handle: RoomHandle::preview(state, "demo"),
@@ -670,7 +646,7 @@ fn Everything() -> Html {
         .state
         .files
         .get("todo.txt")
-        .map(|f| f.content.to_string())
+        .and_then(|f| f.content.as_deref().map(str::to_owned))
         .unwrap_or_default();
     html! { <><p id="newest-event">{ newest }</p><p id="todo">{ todo }</p></> }
 }

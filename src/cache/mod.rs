@@ -282,20 +282,31 @@ pub fn diff(prev: &RoomState, next: &RoomState) -> CacheWrite {
     }
     let empty = PathMap::new();
     let old_files = if reset { &empty } else { &prev.files };
+    // The cache holds contents: a file whose content the page has not
+    // fetched has no record, and loses the one of an older revision.
     for (path, file) in &next.files {
-        let unchanged = old_files
-            .get(path)
-            .is_some_and(|old| old.rev == file.rev && Rc::ptr_eq(&old.content, &file.content));
+        let Some(content) = &file.content else {
+            continue;
+        };
+        let unchanged = old_files.get(path).is_some_and(|old| {
+            old.rev == file.rev && old.content.as_ref().is_some_and(|c| Rc::ptr_eq(c, content))
+        });
         if !unchanged {
-            batch.files_put.push(cached_file(path, file));
+            batch.files_put.push(cached_file(path, content, file.rev));
         }
     }
     if !reset {
         batch.files_delete = prev
             .files
-            .keys()
-            .filter(|path| !next.files.contains_key(path))
-            .cloned()
+            .iter()
+            .filter(|(path, old)| {
+                old.content.is_some()
+                    && next
+                        .files
+                        .get(path)
+                        .is_none_or(|file| file.content.is_none())
+            })
+            .map(|(path, _)| path.clone())
             .collect();
     }
     let newest_old = if reset {
@@ -344,11 +355,11 @@ fn meta_of(state: &RoomState) -> Option<CacheMeta> {
     })
 }
 
-fn cached_file(path: &str, file: &FileEntry) -> CachedFile {
+fn cached_file(path: &str, content: &str, rev: u64) -> CachedFile {
     CachedFile {
         path: path.to_owned(),
-        content: file.content.to_string(),
-        rev: file.rev,
+        content: content.to_owned(),
+        rev,
     }
 }
 

@@ -181,7 +181,7 @@ fn the_cache_keeps_the_newest_thousand_events_by_count_not_by_rev() {
     assert_eq!(revs, (501..=1500).map(|n| 2 * n - 1).collect::<Vec<_>>());
     let restored = RoomState::from_cache(cached, None);
     assert_eq!(restored.events, persisted.events);
-    assert_eq!(restored.files["a"].content.as_ref(), "v1500");
+    assert_eq!(restored.files["a"].content.as_deref().unwrap(), "v1500");
 }
 
 #[test]
@@ -527,4 +527,54 @@ fn a_page_starts_with_cached_events_in_rev_order_whatever_order_they_were_read_i
     let state = RoomState::from_cache(cached, None);
     let revs: Vec<u64> = state.events.iter().map(|e| e.rev).collect();
     assert_eq!(revs, [1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn only_contents_the_page_holds_are_cached_and_a_newer_revision_drops_the_old_one() {
+    use room_protocol::{FileContent, Tree, TreeEntry, TreeNote};
+    let entry = |path: &str, rev| TreeEntry {
+        path: path.into(),
+        rev,
+        size: 1,
+    };
+    let tree_welcome = |rev, since, files: Vec<TreeEntry>| {
+        let mut w = testing::welcome("g", rev, SyncMode::Snapshot, &[]);
+        w.files = None;
+        w.tree = Some(TreeNote {
+            since,
+            files: files.len() as u64,
+            deleted: 0,
+            bytes: 0,
+        });
+        Action::TreeWelcome(
+            w,
+            Tree {
+                files,
+                deleted: vec![],
+            },
+        )
+    };
+    let cache = MemoryCache::new();
+    let first = with(
+        &RoomState::default(),
+        [
+            tree_welcome(0, None, vec![entry("a", 0), entry("b", 0)]),
+            Action::Content(FileContent {
+                path: "a".into(),
+                rev: 0,
+                content: Some("x".into()),
+            }),
+        ],
+    );
+    persist(&cache, &RoomState::default(), &first);
+    let cached: Vec<(String, u64)> = load(&cache)
+        .files
+        .into_iter()
+        .map(|f| (f.path, f.rev))
+        .collect();
+    assert_eq!(cached, [("a".to_owned(), 0)], "b has no content yet");
+    // A delta moves a on: its old content must not come back as current.
+    let next = with(&first, [tree_welcome(2, Some(0), vec![entry("a", 2)])]);
+    persist(&cache, &first, &next);
+    assert!(load(&cache).files.is_empty());
 }

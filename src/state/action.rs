@@ -1,6 +1,8 @@
 //! Everything that can happen to a room, as the reducer takes it.
 
-use room_protocol::{ErrorFrame, LeftOut, LogEntry, PeerInfo, PeerProfile, Welcome};
+use room_protocol::{
+    ErrorFrame, FileContent, LeftOut, LogEntry, PeerInfo, PeerProfile, Tree, Welcome,
+};
 
 use super::{ConnectionStatus, Notice};
 
@@ -13,6 +15,11 @@ pub enum Action {
     Status(ConnectionStatus),
     /// The hub's `welcome`.
     Welcome(Welcome),
+    /// The hub's `welcome` to a tree-first client, with the tree (or tree
+    /// delta) that followed it.
+    TreeWelcome(Welcome, Tree),
+    /// The hub's `file-content`: a file's content at a revision.
+    Content(FileContent),
     /// Log entries (replayed, snapshot events or live), in order.
     Entries(Vec<LogEntry>),
     /// The hub's `synced`.

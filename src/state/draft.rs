@@ -267,25 +267,37 @@ impl RoomState {
     pub(super) fn settle_drafts_against_files(&mut self) {
         let paths: Vec<String> = self.drafts.keys().cloned().collect();
         for path in paths {
-            let Some(file) = self.files.get(&path) else {
-                continue;
-            };
-            let theirs = FileVersion {
-                rev: file.rev,
-                content: file.content.to_string(),
-            };
-            if let Some(draft) = self.drafts.get_mut(&path) {
-                let sent_landed = matches!(
-                    &draft.status,
-                    DraftStatus::InFlight { sent: Some(sent), .. } if *sent == theirs.content
-                );
-                // The edit landed; what came after it builds on it.
-                if sent_landed && draft.landed(&theirs.content, theirs.rev) {
-                    continue;
-                }
-            }
-            self.move_draft(&path, theirs, None, Trigger::Snapshot);
+            self.settle_draft(&path);
         }
+    }
+
+    /// Moves the draft of `path` onto its file as the page has it now, as
+    /// [`Self::settle_drafts_against_files`] does for each. A file whose
+    /// content the page has not fetched yet leaves its draft as it is
+    /// until the content arrives.
+    pub(super) fn settle_draft(&mut self, path: &str) {
+        let Some(file) = self.files.get(path) else {
+            return;
+        };
+        let Some(content) = &file.content else {
+            return;
+        };
+        let theirs = FileVersion {
+            rev: file.rev,
+            content: content.to_string(),
+        };
+        let Some(draft) = self.drafts.get_mut(path) else {
+            return;
+        };
+        let sent_landed = matches!(
+            &draft.status,
+            DraftStatus::InFlight { sent: Some(sent), .. } if *sent == theirs.content
+        );
+        // The edit landed; what came after it builds on it.
+        if sent_landed && draft.landed(&theirs.content, theirs.rev) {
+            return;
+        }
+        self.move_draft(path, theirs, None, Trigger::Snapshot);
     }
 
     /// Moves the draft of `path` onto `theirs` (made by peer `by`, if
@@ -370,7 +382,12 @@ impl RoomState {
         Draft {
             content,
             base_rev: file.map_or(0, |f| f.rev),
-            base: Some(file.map_or_else(String::new, |f| f.content.to_string())),
+            // A file whose content the page does not have yet: no base to
+            // merge against, so a conflict offers a choice of sides.
+            base: match file {
+                None => Some(String::new()),
+                Some(file) => file.content.as_deref().map(str::to_owned),
+            },
             status,
         }
     }
@@ -378,14 +395,14 @@ impl RoomState {
     pub(super) fn type_text(&mut self, path: String, content: String) {
         let file = self.files.get(&path);
         let Some(draft) = self.drafts.get_mut(&path) else {
-            let unchanged = file.is_some_and(|f| *f.content == *content);
+            let unchanged = file.is_some_and(|f| f.holds(&content));
             if !unchanged {
                 let draft = self.new_draft(&path, content, DraftStatus::Editing);
                 self.drafts.insert(path, draft);
             }
             return;
         };
-        let unchanged = file.is_some_and(|f| *f.content == *content && f.rev == draft.base_rev);
+        let unchanged = file.is_some_and(|f| f.holds(&content) && f.rev == draft.base_rev);
         match draft.status {
             // An in-flight edit keeps its status so its acknowledgement is
             // still recognised; the text that was sent is kept beside.
@@ -457,11 +474,7 @@ impl RoomState {
             if newer && theirs.rev > 0 {
                 self.files.insert(
                     path,
-                    FileEntry {
-                        content: theirs.content.into(),
-                        rev: theirs.rev,
-                        by: None,
-                    },
+                    FileEntry::with_content(theirs.content.into(), theirs.rev, None),
                 );
             }
         }

@@ -61,10 +61,15 @@ impl ConnectionStatus {
 /// A file as last confirmed by the hub.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileEntry {
-    /// Its content; shared so snapshots of the state are cheap.
-    pub content: Rc<str>,
+    /// Its content at `rev`, once the page has it; shared so snapshots of
+    /// the state are cheap. `None`: the tree lists the file, and its
+    /// content at this revision has not been fetched yet.
+    pub content: Option<Rc<str>>,
     /// The `rev` of the change that produced it (0: on disk at hub start).
     pub rev: u64,
+    /// Its size in bytes of UTF-8, as the tree gives it (the content's
+    /// length once the page has it).
+    pub size: u64,
     /// The `peerId` that made that change, when this page saw it happen
     /// (`None` for a change on disk, or one loaded from a snapshot or the
     /// cache).
@@ -72,20 +77,30 @@ pub struct FileEntry {
 }
 
 impl FileEntry {
+    /// A file the page has the content of.
+    pub fn with_content(content: Rc<str>, rev: u64, by: Option<String>) -> Self {
+        Self {
+            size: content.len() as u64,
+            content: Some(content),
+            rev,
+            by,
+        }
+    }
+
     /// A file table from `(path, content, rev)` triples.
     pub(crate) fn table(
         files: impl IntoIterator<Item = (String, String, u64)>,
     ) -> PathMap<FileEntry> {
         let mut table = PathMap::new();
         for (path, content, rev) in files {
-            let entry = FileEntry {
-                content: content.into(),
-                rev,
-                by: None,
-            };
-            table.insert(path, entry);
+            table.insert(path, FileEntry::with_content(content.into(), rev, None));
         }
         table
+    }
+
+    /// Whether the page holds this file's content as `content`.
+    pub(crate) fn holds(&self, content: &str) -> bool {
+        self.content.as_deref() == Some(content)
     }
 }
 
@@ -298,3 +313,5 @@ mod people_tests;
 mod rebase_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tree_tests;

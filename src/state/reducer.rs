@@ -2,12 +2,14 @@
 //! What it does to drafts is in `draft.rs`.
 
 use room_protocol::{
-    ErrorCode, ErrorFrame, FileChanged, FileVersion, LogEntry, SyncMode, Welcome,
-    SNAPSHOT_EVENT_LIMIT,
+    ErrorCode, ErrorFrame, FileChanged, FileContent, FileVersion, LogEntry, SyncMode, Tree,
+    TreeEntry, Welcome, SNAPSHOT_EVENT_LIMIT,
 };
 
 use super::draft::Trigger;
-use super::{Action, ConnectionStatus, DraftStatus, FileEntry, Notice, PersonAction, RoomState};
+use super::{
+    Action, ConnectionStatus, DraftStatus, FileEntry, Notice, PathMap, PersonAction, RoomState,
+};
 
 impl RoomState {
     /// Applies one action in place.
@@ -15,7 +17,9 @@ impl RoomState {
     pub(crate) fn apply(&mut self, action: Action) {
         match action {
             Action::Status(status) => self.status = status,
-            Action::Welcome(welcome) => self.apply_welcome(welcome),
+            Action::Welcome(welcome) => self.apply_welcome(welcome, None),
+            Action::TreeWelcome(welcome, tree) => self.apply_welcome(welcome, Some(tree)),
+            Action::Content(answer) => self.apply_content(answer),
             Action::Entries(entries) => {
                 for entry in entries {
                     self.apply_entry(entry);
@@ -65,7 +69,7 @@ impl RoomState {
         }
     }
 
-    fn apply_welcome(&mut self, welcome: Welcome) {
+    fn apply_welcome(&mut self, welcome: Welcome, tree: Option<Tree>) {
         self.sync_mode = Some(welcome.mode);
         self.peer_id = Some(welcome.peer_id);
         self.peers = welcome.peers;
@@ -82,16 +86,87 @@ impl RoomState {
             self.last_seen_rev = 0;
             self.last_event_ts = None;
             self.epoch += 1;
-            self.files = FileEntry::table(
-                welcome
-                    .files
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|f| (f.path, f.content, f.rev)),
-            );
+            let same_generation = self
+                .project
+                .as_ref()
+                .is_some_and(|p| p.id == welcome.project.id);
+            self.files = match tree {
+                Some(tree) => {
+                    let delta = welcome.tree.and_then(|note| note.since).is_some();
+                    self.files_from_tree(tree, delta && same_generation, same_generation)
+                }
+                None => FileEntry::table(
+                    welcome
+                        .files
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|f| (f.path, f.content, f.rev)),
+                ),
+            };
             self.settle_drafts_against_files();
         }
         self.project = Some(welcome.project);
+    }
+
+    /// The file table a tree makes: a delta applied to the files held, or
+    /// a whole tree that replaces them. A content the page holds stays
+    /// where the tree lists its file at the same revision of the same
+    /// generation; every other file waits for its content.
+    fn files_from_tree(
+        &mut self,
+        tree: Tree,
+        delta: bool,
+        same_generation: bool,
+    ) -> PathMap<FileEntry> {
+        let mut held = std::mem::take(&mut self.files);
+        let content_at = |held: &PathMap<FileEntry>, path: &str, rev: u64| {
+            held.get(path)
+                .filter(|f| same_generation && f.rev == rev)
+                .and_then(|f| f.content.clone())
+        };
+        let entry = |content, tree_entry: &TreeEntry| FileEntry {
+            content,
+            rev: tree_entry.rev,
+            size: tree_entry.size,
+            by: None,
+        };
+        if delta {
+            for path in &tree.deleted {
+                held.remove(path);
+            }
+            for file in tree.files {
+                let content = content_at(&held, &file.path, file.rev);
+                let new = entry(content, &file);
+                held.insert(file.path, new);
+            }
+            return held;
+        }
+        // In path order, so each insert goes at the end.
+        let mut table = PathMap::new();
+        for file in tree.files {
+            let content = content_at(&held, &file.path, file.rev);
+            let new = entry(content, &file);
+            table.insert(file.path, new);
+        }
+        table
+    }
+
+    /// A content the page asked for: kept if the file is still at that
+    /// revision (an older answer is stale: a newer change came since), and
+    /// a draft waiting for its file's content settles on it.
+    fn apply_content(&mut self, answer: FileContent) {
+        let Some(content) = answer.content else {
+            return;
+        };
+        let Some(file) = self.files.get_mut(&answer.path) else {
+            return;
+        };
+        if file.rev != answer.rev || file.content.is_some() {
+            return;
+        }
+        file.size = content.len() as u64;
+        file.content = Some(content.into());
+        self.settle_draft(&answer.path);
     }
 
     fn apply_entry(&mut self, entry: LogEntry) {
@@ -125,11 +200,11 @@ impl RoomState {
         }
         self.files.insert(
             change.path.clone(),
-            FileEntry {
-                content: change.content.as_str().into(),
-                rev: change.rev,
-                by: change.by.clone(),
-            },
+            FileEntry::with_content(
+                change.content.as_str().into(),
+                change.rev,
+                change.by.clone(),
+            ),
         );
         if !ours {
             let theirs = FileVersion {

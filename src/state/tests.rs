@@ -80,7 +80,7 @@ fn a_snapshot_fills_files_and_synced_connects() {
     let s = joined();
     assert_eq!(s.status, ConnectionStatus::Connected);
     assert_eq!(s.status, ConnectionStatus::Connected);
-    assert_eq!(&*s.files["a.txt"].content, "hi");
+    assert_eq!(s.files["a.txt"].content.as_deref().unwrap(), "hi");
     assert_eq!(event_revs(&s), [1, 2, 3]);
     assert_eq!(s.last_seen_rev, 3);
     assert_eq!(s.last_event_ts, Some(1003));
@@ -111,7 +111,11 @@ fn replayed_entries_are_applied_and_duplicates_ignored() {
     ]));
     s.apply(Action::Synced { head: 5 });
     assert_eq!(event_revs(&s), [1, 2, 3, 4, 5]);
-    assert_eq!(&*s.files["a.txt"].content, "hi", "a replay keeps the files");
+    assert_eq!(
+        s.files["a.txt"].content.as_deref().unwrap(),
+        "hi",
+        "a replay keeps the files"
+    );
     assert_eq!(s.last_seen_rev, 5);
 }
 
@@ -214,7 +218,7 @@ fn a_saved_draft_is_acknowledged_by_its_edit_id() {
         Some("e1"),
     )]));
     assert!(s.drafts.is_empty());
-    assert_eq!(&*s.files["a.txt"].content, "hello");
+    assert_eq!(s.files["a.txt"].content.as_deref().unwrap(), "hello");
 }
 
 #[test]
@@ -302,7 +306,7 @@ fn a_conflict_keeps_both_versions_and_resolves_either_way() {
             }));
         } else {
             assert!(s.drafts.is_empty());
-            assert_eq!(&*s.files["a.txt"].content, "theirs");
+            assert_eq!(s.files["a.txt"].content.as_deref().unwrap(), "theirs");
             assert_eq!(s.files["a.txt"].rev, 9);
         }
     }

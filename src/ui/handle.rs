@@ -257,8 +257,12 @@ pub fn use_room_status() -> ConnectionStatus {
 /// A file as the page shows it: the hub's content and any local draft.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileView {
-    /// The hub's content, if the file exists there.
+    /// The hub's content, if the file exists there and the page has it.
     pub content: Option<Rc<str>>,
+    /// The file exists at the hub and its content is on its way: the page
+    /// fetches it when the file is opened (and within its prefetch budget
+    /// before).
+    pub loading: bool,
     /// The hub's revision (0 if absent).
     pub rev: u64,
     /// The local draft, if any.
@@ -281,7 +285,8 @@ impl FileView {
     fn of(state: &RoomState, path: &str) -> Self {
         let file = state.files.get(path);
         FileView {
-            content: file.map(|f| Rc::clone(&f.content)),
+            content: file.and_then(|f| f.content.clone()),
+            loading: file.is_some_and(|f| f.content.is_none()),
             rev: file.map_or(0, |f| f.rev),
             draft: state.drafts.get(path).cloned(),
         }

@@ -27,13 +27,12 @@ mod app {
             }
             other => format!("{other:?}").to_lowercase(),
         };
+        // The file's text as this page has it (or its draft); a room's
+        // contents come on demand, so it may still be on its way.
+        let notes = use_file("NOTES.md");
         let note = {
             let room = room.clone();
-            let current = state
-                .files
-                .get("NOTES.md")
-                .map(|f| f.content.to_string())
-                .unwrap_or_default();
+            let current = notes.text();
             Callback::from(move |_| {
                 let line = format!("- visited at {}\n", visited_at());
                 room.edit("NOTES.md", &format!("{current}{line}"));
@@ -45,7 +44,7 @@ mod app {
                 <p>{ format!("Room {} is {status}.", room.room_id) }</p>
                 <p>{ format!("{} files, {} recent events, {} people here.",
                     state.files.len(), state.events.len(), state.peers.len()) }</p>
-                <button onclick={note}>{ "Sign the notes file" }</button>
+                <button onclick={note} disabled={notes.loading}>{ "Sign the notes file" }</button>
                 if !state.drafts.is_empty() {
                     <p>{ format!("{} edit(s) waiting for the hub.", state.drafts.len()) }</p>
                 }

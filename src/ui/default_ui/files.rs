@@ -210,6 +210,10 @@ pub fn Editor(props: &EditorProps) -> Html {
             let (kind, label) = draft_label(&draft.status);
             html! { <span class="draft-state" data-draft={kind}>{ label }</span> }
         }
+        // Listed in the tree; its content is being fetched.
+        None if file.loading => html! {
+            <span class="draft-state" data-loading="true" role="status">{ "Loading…" }</span>
+        },
         // Revision 0: as the hub found it on disk, changed by nobody since.
         None if file.content.is_some() && file.rev == 0 => {
             html! { <span class="draft-state" data-rev="0">{ "Not edited in this room yet" }</span> }
@@ -232,7 +236,10 @@ pub fn Editor(props: &EditorProps) -> Html {
                 <button class="primary" onclick={onsave} title="Save (Ctrl/Cmd+S)">{ "Save" }</button>
             </div>
             { conflict }
+            // Nothing to type into until the content is here: a draft on an
+            // empty text would replace the file.
             <textarea ref={area} class="code" spellcheck="false" {oninput} {onkeydown}
+                readonly={file.loading && file.draft.is_none()} aria-busy={(file.loading && file.draft.is_none()).then_some("true")}
                 aria-label={format!("Content of {}", props.path)} />
         </section>
     }
