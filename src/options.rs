@@ -19,7 +19,16 @@ pub struct SessionOptions {
     /// minutes; this is what notices it. Also bounds how long one
     /// connection attempt may take. Default 20 000.
     pub dead_after_ms: f64,
+    /// Bytes of file content the page fetches in the background, beyond
+    /// the files the person opens (which are always fetched), so the room
+    /// stays readable offline. A room whose files fit is fetched whole;
+    /// in a larger one, files come in path order until the budget is
+    /// spent. Default 16 MiB; 0 fetches only what is opened.
+    pub prefetch_bytes: u64,
 }
+
+/// [`SessionOptions::prefetch_bytes`]'s default: 16 MiB.
+pub const DEFAULT_PREFETCH_BYTES: u64 = 16 << 20;
 
 impl Default for SessionOptions {
     fn default() -> Self {
@@ -27,6 +36,7 @@ impl Default for SessionOptions {
             reconnect: ReconnectOptions::default(),
             ping_every_ms: room_protocol::PING_EVERY_MS as f64,
             dead_after_ms: room_protocol::DEAD_LINK_MS as f64,
+            prefetch_bytes: DEFAULT_PREFETCH_BYTES,
         }
     }
 }
@@ -47,6 +57,12 @@ impl SessionOptions {
     /// Sets [`Self::dead_after_ms`].
     pub fn dead_after_ms(mut self, ms: f64) -> Self {
         self.dead_after_ms = ms;
+        self
+    }
+
+    /// Sets [`Self::prefetch_bytes`].
+    pub fn prefetch_bytes(mut self, bytes: u64) -> Self {
+        self.prefetch_bytes = bytes;
         self
     }
 }
@@ -139,8 +155,11 @@ mod tests {
         let session = SessionOptions::default()
             .ping_every_ms(1.0)
             .dead_after_ms(2.0)
+            .prefetch_bytes(4)
             .reconnect(ReconnectOptions::default().base_delay_ms(3.0));
         assert_eq!((session.ping_every_ms, session.dead_after_ms), (1.0, 2.0));
+        assert_eq!(session.prefetch_bytes, 4);
+        assert_eq!(SessionOptions::default().prefetch_bytes, 16 << 20);
         assert_eq!(session.reconnect.base_delay_ms, 3.0);
         let options = RoomOptions::default()
             .hub_url("http://h")

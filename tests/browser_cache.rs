@@ -133,13 +133,15 @@ async fn every_store_round_trips() {
         files_put: vec![
             CachedFile {
                 path: "a.txt".into(),
-                content: "alpha ünïcödé".into(),
+                content: Some("alpha ünïcödé".into()),
                 rev: 4,
+                size: None,
             },
             CachedFile {
                 path: "dir/b.txt".into(),
-                content: "beta".into(),
+                content: Some("beta".into()),
                 rev: 0,
+                size: None,
             },
         ],
         events_put: (1..=9).map(event).collect(),
@@ -702,8 +704,9 @@ async fn a_database_written_by_the_previous_build_opens_and_loads() {
         loaded.files,
         [CachedFile {
             path: "a.txt".into(),
-            content: "alpha".into(),
-            rev: 4
+            content: Some("alpha".into()),
+            rev: 4,
+            size: None,
         }]
     );
     assert_eq!(loaded.events, [event(3)]);

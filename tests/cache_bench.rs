@@ -109,8 +109,12 @@ fn files() -> Vec<CachedFile> {
     (0..50)
         .map(|i| CachedFile {
             path: format!("src/module_{i:02}.rs"),
-            content: format!("// file {i}\n{}", "fn f() { let x = 1 + 2; }\n".repeat(150)),
+            content: Some(format!(
+                "// file {i}\n{}",
+                "fn f() { let x = 1 + 2; }\n".repeat(150)
+            )),
             rev: i,
+            size: None,
         })
         .collect()
 }
@@ -139,7 +143,10 @@ async fn cache_benchmark() {
         })
         .await
         .unwrap();
-    let bytes: usize = files().iter().map(|f| f.content.len()).sum();
+    let bytes: usize = files()
+        .iter()
+        .map(|f| f.content.as_ref().map_or(0, String::len))
+        .sum();
     let mut loads = Vec::new();
     let mut opens = Vec::new();
     let mut floor_loads = Vec::new();
@@ -170,7 +177,7 @@ async fn cache_benchmark() {
     let bench_files = files();
     let snapshot: Vec<_> = bench_files
         .iter()
-        .map(|f| (f.path.as_str(), f.content.as_str(), 0))
+        .map(|f| (f.path.as_str(), f.content.as_deref().unwrap_or_default(), 0))
         .collect();
     base.apply(Action::Welcome(testing::welcome(
         "g",

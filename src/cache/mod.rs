@@ -48,16 +48,40 @@ pub struct CacheMeta {
     pub last_event_ts: Option<u64>,
 }
 
-/// One cached file.
+/// One cached file: an entry of the tree, with its content when the page
+/// had it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CachedFile {
     /// Its path (the key).
     pub path: String,
-    /// Its content.
-    pub content: String,
+    /// Its content at `rev`; `None`: not fetched (earlier builds always
+    /// stored it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
     /// Its `rev`.
     pub rev: u64,
+    /// Its size in bytes; `None` in records of earlier builds, whose
+    /// content gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+impl CachedFile {
+    /// The file as the state holds it.
+    fn entry(self) -> (String, FileEntry) {
+        let size = self
+            .size
+            .or(self.content.as_ref().map(|c| c.len() as u64))
+            .unwrap_or(0);
+        let entry = FileEntry {
+            content: self.content.map(Into::into),
+            rev: self.rev,
+            size,
+            by: None,
+        };
+        (self.path, entry)
+    }
 }
 
 /// One cached draft.
@@ -282,31 +306,25 @@ pub fn diff(prev: &RoomState, next: &RoomState) -> CacheWrite {
     }
     let empty = PathMap::new();
     let old_files = if reset { &empty } else { &prev.files };
-    // The cache holds contents: a file whose content the page has not
-    // fetched has no record, and loses the one of an older revision.
     for (path, file) in &next.files {
-        let Some(content) = &file.content else {
-            continue;
-        };
         let unchanged = old_files.get(path).is_some_and(|old| {
-            old.rev == file.rev && old.content.as_ref().is_some_and(|c| Rc::ptr_eq(c, content))
+            old.rev == file.rev
+                && match (&old.content, &file.content) {
+                    (Some(old), Some(new)) => Rc::ptr_eq(old, new),
+                    (None, None) => true,
+                    _ => false,
+                }
         });
         if !unchanged {
-            batch.files_put.push(cached_file(path, content, file.rev));
+            batch.files_put.push(cached_file(path, file));
         }
     }
     if !reset {
         batch.files_delete = prev
             .files
-            .iter()
-            .filter(|(path, old)| {
-                old.content.is_some()
-                    && next
-                        .files
-                        .get(path)
-                        .is_none_or(|file| file.content.is_none())
-            })
-            .map(|(path, _)| path.clone())
+            .keys()
+            .filter(|path| !next.files.contains_key(path))
+            .cloned()
             .collect();
     }
     let newest_old = if reset {
@@ -355,11 +373,12 @@ fn meta_of(state: &RoomState) -> Option<CacheMeta> {
     })
 }
 
-fn cached_file(path: &str, content: &str, rev: u64) -> CachedFile {
+fn cached_file(path: &str, file: &FileEntry) -> CachedFile {
     CachedFile {
         path: path.to_owned(),
-        content: content.to_owned(),
-        rev,
+        content: file.content.as_deref().map(str::to_owned),
+        rev: file.rev,
+        size: Some(file.size),
     }
 }
 
@@ -386,8 +405,12 @@ impl RoomState {
             state.project = Some(meta.project);
             state.last_seen_rev = meta.last_seen_rev;
             state.last_event_ts = meta.last_event_ts;
-            state.files =
-                FileEntry::table(cached.files.into_iter().map(|f| (f.path, f.content, f.rev)));
+            let mut files = PathMap::new();
+            for file in cached.files {
+                let (path, entry) = file.entry();
+                files.insert(path, entry);
+            }
+            state.files = files;
             // IndexedDB returns them in key order already, so each goes at
             // the end; this only guards against a cache written by
             // something else.

@@ -8,9 +8,10 @@ use std::rc::Rc;
 
 use room_protocol::{
     decode_server_frame, encode, ClientFrame, DecodeError, FileEdit, Hello, LogEntry, Ping,
-    Presence, ServerFrame,
+    Presence, ServerFrame, Tree, Welcome,
 };
 
+use super::fetch::ContentFetch;
 use super::throttle::Throttle;
 use crate::cache::as_javascript_numbers;
 use crate::error::CacheError;
@@ -31,6 +32,9 @@ pub enum Input {
     Opened,
     /// A text frame arrived.
     Text(String),
+    /// The binary frame after a tree-first `welcome`, inflated and read
+    /// by the shell (`Err`: it could not be, and why).
+    Tree(Result<Tree, String>),
     /// The socket closed (or failed) with this code; 1006 when the
     /// browser gives none.
     Closed {
@@ -132,6 +136,10 @@ pub struct SessionCore {
     /// This tab's client id, sent in every `hello` (see
     /// [`SessionCore::with_client_id`]).
     client_id: Option<String>,
+    /// A tree-first `welcome` waiting for the tree that follows it.
+    pending_welcome: Option<Welcome>,
+    /// The contents asked for on this connection.
+    fetch: ContentFetch,
 }
 
 /// The least time between two `presence` frames: a person clicking through
@@ -159,6 +167,8 @@ impl SessionCore {
             presence_sent: None,
             presence_throttle: Throttle::new(PRESENCE_EVERY_MS),
             client_id: None,
+            pending_welcome: None,
+            fetch: ContentFetch::default(),
         }
     }
 
@@ -235,6 +245,7 @@ impl SessionCore {
             }
             Input::Opened => self.on_open(now_ms, &mut out),
             Input::Text(text) => self.on_text(&text, now_ms, &mut out),
+            Input::Tree(tree) => self.on_tree(tree, now_ms, &mut out),
             Input::Closed { code } => self.on_closed(code, now_ms, &mut out),
             Input::Tick => self.on_tick(now_ms, &mut out),
             // The phase alone says what a retry means.
@@ -261,6 +272,8 @@ impl SessionCore {
 
     fn connect(&mut self, now_ms: f64, out: &mut Vec<Command>) {
         self.phase = Phase::Connecting;
+        self.pending_welcome = None;
+        self.fetch.reset();
         self.last_heard_ms = now_ms;
         #[cfg(any(test, feature = "testing"))]
         {
@@ -296,9 +309,7 @@ impl SessionCore {
             person: state.person.clone(),
             open: state.open.clone(),
             client_id: self.client_id.clone(),
-            // Until the client keeps a tree and asks for contents (issue
-            // 27's next step), it takes every content in the welcome.
-            tree_first: false,
+            tree_first: true,
         };
         // The hello tells the hub which file is open.
         self.presence_sent = state.open.clone();
@@ -311,6 +322,16 @@ impl SessionCore {
             return;
         }
         self.last_heard_ms = now_ms;
+        if self.pending_welcome.is_some() {
+            // The tree must come next; a hub that sends anything else
+            // broke the protocol, and this connection is useless.
+            self.drop_connection(
+                "the hub sent a text frame where the tree belongs",
+                now_ms,
+                out,
+            );
+            return;
+        }
         let frame = match decode_server_frame(text) {
             Ok(frame) => frame,
             // Never log the frame or serde's detail: a frame can carry a
@@ -330,7 +351,17 @@ impl SessionCore {
             }
         };
         match frame {
+            // Its tree follows as the next frame: the two are one step.
+            ServerFrame::Welcome(welcome) if welcome.tree.is_some() => {
+                self.pending_welcome = Some(welcome);
+            }
             ServerFrame::Welcome(welcome) => self.act(Action::Welcome(welcome)),
+            ServerFrame::FileContent(answer) => {
+                if self.fetch.answered(&answer) {
+                    self.act(Action::Content(answer));
+                }
+                self.fetch_contents(out);
+            }
             ServerFrame::FileChanged(_) | ServerFrame::RuntimeEvent(_) => {
                 if let Some(mut entry) = frame.as_log_entry() {
                     if let LogEntry::RuntimeEvent(event) = &mut entry {
@@ -348,6 +379,7 @@ impl SessionCore {
                 self.send_drafts(out);
                 // A file opened while joining.
                 self.send_presence(now_ms, out);
+                self.fetch_contents(out);
             }
             ServerFrame::Peers(peers) => self.act(Action::Peers(peers.peers)),
             ServerFrame::LeftOut(left_out) => self.act(Action::LeftOut(left_out)),
@@ -478,6 +510,48 @@ impl SessionCore {
         }
         self.send_presence(now_ms, out);
         self.send_queued(out);
+        self.fetch_contents(out);
+    }
+
+    /// The tree that followed a tree-first `welcome`: the two are applied
+    /// together, so the page never shows a welcome without its files.
+    fn on_tree(&mut self, tree: Result<Tree, String>, now_ms: f64, out: &mut Vec<Command>) {
+        if !matches!(self.phase, Phase::Joining | Phase::Live) {
+            return;
+        }
+        self.last_heard_ms = now_ms;
+        let Some(welcome) = self.pending_welcome.take() else {
+            out.push(Command::Log(
+                "skipped a binary frame the hub sent without a welcome".into(),
+            ));
+            return;
+        };
+        match tree {
+            Ok(tree) => self.act(Action::TreeWelcome(welcome, tree)),
+            Err(why) => {
+                self.drop_connection(&format!("could not read the tree: {why}"), now_ms, out)
+            }
+        }
+    }
+
+    /// Closes a connection that cannot go on and tries again.
+    fn drop_connection(&mut self, why: &str, now_ms: f64, out: &mut Vec<Command>) {
+        out.push(Command::Log(format!("{why}; reconnecting")));
+        out.push(Command::Disconnect);
+        self.pending_welcome = None;
+        self.fetch.reset();
+        self.fail(now_ms);
+    }
+
+    /// While live: asks for the contents the page needs next (the open
+    /// file, then the background within the prefetch budget).
+    fn fetch_contents(&mut self, out: &mut Vec<Command>) {
+        if self.phase != Phase::Live {
+            return;
+        }
+        for request in self.fetch.next(&self.state, self.options.prefetch_bytes) {
+            out.push(Command::Send(encode(&ClientFrame::FileRequest(request))));
+        }
     }
 
     /// While live: tells the hub the open file if it changed, at most once

@@ -743,3 +743,118 @@ fn an_event_reads_the_same_live_and_from_the_cache() {
         r#"{"big":1e+300,"deep":{"x":3},"half":0.5,"list":[1,-2],"n":68,"s":"4.0"}"#
     );
 }
+
+const TREE_WELCOME: &str = r#"{"type":"welcome","roomId":"r","project":{"id":"g1","rev":0},"head":0,
+    "readOnly":false,"peerId":"p1","peers":[],"mode":"snapshot",
+    "tree":{"files":2,"deleted":0,"bytes":50}}"#;
+
+fn tree(files: &[(&str, u64)]) -> Tree {
+    Tree {
+        files: files
+            .iter()
+            .map(|&(path, size)| room_protocol::TreeEntry {
+                path: path.into(),
+                rev: 0,
+                size,
+            })
+            .collect(),
+        deleted: vec![],
+    }
+}
+
+fn requested(commands: &[Command]) -> Vec<Vec<String>> {
+    sent(commands)
+        .into_iter()
+        .filter_map(|frame| match frame {
+            ClientFrame::FileRequest(request) => Some(request.paths),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A core joined over a tree of `a.txt` (2 bytes) and `b.txt` (3 bytes),
+/// with the commands `synced` gave.
+fn joined_over_a_tree(options: SessionOptions) -> (SessionCore, Vec<Command>) {
+    let mut core = SessionCore::new(options, RoomState::default(), 7);
+    core.handle(Input::Start, 0.0);
+    match &sent(&core.handle(Input::Opened, 5.0))[0] {
+        ClientFrame::Hello(hello) => assert!(hello.tree_first),
+        other => panic!("{other:?}"),
+    }
+    assert!(core
+        .handle(Input::Text(TREE_WELCOME.into()), 10.0)
+        .is_empty());
+    assert!(
+        core.state().files.is_empty(),
+        "the welcome waits for its tree"
+    );
+    core.handle(Input::Tree(Ok(tree(&[("a.txt", 2), ("b.txt", 3)]))), 11.0);
+    assert_eq!(core.state().files.len(), 2);
+    let commands = core.handle(Input::Text(synced(0)), 12.0);
+    (core, commands)
+}
+
+fn answer(path: &str, content: &str) -> Input {
+    Input::Text(format!(
+        r#"{{"type":"file-content","path":"{path}","rev":0,"content":"{content}"}}"#
+    ))
+}
+
+#[test]
+fn a_tree_first_join_fetches_a_small_room_whole_in_the_background() {
+    let (mut core, commands) = joined_over_a_tree(SessionOptions::default());
+    assert_eq!(requested(&commands), [["a.txt", "b.txt"]]);
+    assert!(requested(&core.handle(answer("a.txt", "hi"), 20.0)).is_empty());
+    assert!(requested(&core.handle(answer("b.txt", "bye"), 21.0)).is_empty());
+    let state = core.state();
+    assert_eq!(state.files["a.txt"].content.as_deref(), Some("hi"));
+    assert_eq!(state.files["b.txt"].content.as_deref(), Some("bye"));
+}
+
+#[test]
+fn an_opened_file_is_fetched_at_once_whatever_the_budget() {
+    let (mut core, commands) = joined_over_a_tree(SessionOptions::default().prefetch_bytes(0));
+    assert!(requested(&commands).is_empty(), "no background fetching");
+    let opened = core.handle(
+        Intent::Open {
+            path: Some("b.txt".into()),
+        }
+        .into(),
+        30.0,
+    );
+    assert_eq!(requested(&opened), [["b.txt"]]);
+    core.handle(answer("b.txt", "bye"), 31.0);
+    assert_eq!(core.state().files["b.txt"].content.as_deref(), Some("bye"));
+    assert_eq!(core.state().files["a.txt"].content, None);
+}
+
+#[test]
+fn a_connection_that_drops_mid_fetch_asks_again_on_the_next() {
+    let (mut core, commands) = joined_over_a_tree(SessionOptions::default());
+    assert_eq!(requested(&commands).len(), 1);
+    core.handle(answer("a.txt", "hi"), 20.0);
+    core.handle(Input::Closed { code: 1006 }, 30.0);
+    core.handle(Input::Tick, 600.0);
+    core.handle(Input::Opened, 610.0);
+    // The hub has nothing new: a replay, and b.txt is asked for again.
+    core.handle(Input::Text(r#"{"type":"welcome","roomId":"r","project":{"id":"g1","rev":0},"head":0,"readOnly":false,"peerId":"p1","peers":[],"mode":"replay"}"#.into()), 620.0);
+    let commands = core.handle(Input::Text(synced(0)), 621.0);
+    assert_eq!(requested(&commands), [["b.txt"]]);
+}
+
+#[test]
+fn a_tree_that_cannot_be_read_or_does_not_come_drops_the_connection() {
+    for wrong in [Input::Tree(Err("not zlib".into())), Input::Text(synced(0))] {
+        let mut core = SessionCore::new(SessionOptions::default(), RoomState::default(), 7);
+        core.handle(Input::Start, 0.0);
+        core.handle(Input::Opened, 5.0);
+        core.handle(Input::Text(TREE_WELCOME.into()), 10.0);
+        let commands = core.handle(wrong, 11.0);
+        assert!(commands.contains(&Command::Disconnect), "{commands:?}");
+        assert!(matches!(
+            core.state().status,
+            ConnectionStatus::Reconnecting { .. }
+        ));
+        assert!(core.state().files.is_empty());
+    }
+}

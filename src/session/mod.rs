@@ -1,6 +1,7 @@
 //! The connection to the hub: a pure core and, in the browser, its shell.
 
 mod core;
+mod fetch;
 mod publish;
 mod throttle;
 

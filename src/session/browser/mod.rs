@@ -7,7 +7,7 @@ mod listeners;
 mod socket;
 mod storage;
 
-use socket::{next_socket_event, Socket, SocketEvent};
+use socket::{next_socket_event, read_tree, Socket, SocketEvent};
 use storage::{last_profile, local_get, persister, PersisterHooks};
 
 use std::cell::RefCell;
@@ -355,7 +355,7 @@ impl Shell {
             };
             let input = match woke {
                 Woke::Input(input) => Some(input),
-                Woke::Socket(event) => self.socket_input(event),
+                Woke::Socket(event) => self.socket_input(event).await,
                 Woke::PersisterStopped => {
                     // Never poll a closed channel again: it would be ready
                     // forever and the loop would spin.
@@ -375,7 +375,7 @@ impl Shell {
                 .as_mut()
                 .and_then(|s| s.ws.next().now_or_never())
             {
-                if let Some(input) = self.socket_input(SocketEvent::from(message)) {
+                if let Some(input) = self.socket_input(SocketEvent::from(message)).await {
                     self.handle(input);
                 }
             }
@@ -383,7 +383,10 @@ impl Shell {
         }
     }
 
-    fn socket_input(&mut self, event: SocketEvent) -> Option<Input> {
+    /// The core's input for a socket event. The tree is inflated here, and
+    /// awaited: the frames after it wait their turn, so the core takes
+    /// them in the order the hub sent them.
+    async fn socket_input(&mut self, event: SocketEvent) -> Option<Input> {
         match event {
             SocketEvent::Opened => {
                 mark_once(marks::SOCKET_OPEN);
@@ -393,6 +396,7 @@ impl Shell {
                 mark_once(marks::FIRST_FRAME);
                 Some(Input::Text(text))
             }
+            SocketEvent::Bytes(bytes) => Some(Input::Tree(read_tree(bytes).await)),
             SocketEvent::Closed(code) => {
                 self.socket = None;
                 Some(Input::Closed { code })

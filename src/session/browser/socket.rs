@@ -25,6 +25,8 @@ impl Socket {
 pub(super) enum SocketEvent {
     Opened,
     Text(String),
+    /// A binary frame: the compressed tree after a tree-first welcome.
+    Bytes(Vec<u8>),
     Closed(u16),
     Nothing,
 }
@@ -53,11 +55,52 @@ impl From<Option<Result<Message, WebSocketError>>> for SocketEvent {
     fn from(message: Option<Result<Message, WebSocketError>>) -> Self {
         match message {
             Some(Ok(Message::Text(text))) => Self::Text(text),
-            Some(Ok(Message::Bytes(_))) => Self::Nothing,
+            Some(Ok(Message::Bytes(bytes))) => Self::Bytes(bytes),
             // An error event is always followed by a close event.
             Some(Err(WebSocketError::ConnectionError)) => Self::Nothing,
             Some(Err(WebSocketError::ConnectionClose(e))) => Self::Closed(e.code),
             Some(Err(_)) | None => Self::Closed(1006),
         }
     }
+}
+
+/// Reads the tree frame: zlib inflated by the browser's own
+/// `DecompressionStream` (no inflater in the bundle), then JSON.
+pub(super) async fn read_tree(mut bytes: Vec<u8>) -> Result<room_protocol::Tree, String> {
+    use wasm_bindgen::JsCast as _;
+    let why = |e: wasm_bindgen::JsValue| {
+        e.dyn_ref::<js_sys::Error>().map_or_else(
+            || "the browser refused".to_owned(),
+            |e| String::from(e.message()),
+        )
+    };
+    let compressed = web_sys::Response::new_with_opt_u8_array(Some(&mut bytes)).map_err(why)?;
+    let body = compressed.body().ok_or("an empty frame")?;
+    let inflater = DecompressionStream::new("deflate").map_err(why)?;
+    let pair = web_sys::ReadableWritablePair::new(&inflater.readable(), &inflater.writable());
+    let inflated = web_sys::Response::new_with_opt_readable_stream(Some(&body.pipe_through(&pair)))
+        .map_err(why)?;
+    let text = wasm_bindgen_futures::JsFuture::from(inflated.text().map_err(why)?)
+        .await
+        .map_err(why)?;
+    let text = text.as_string().ok_or("not text")?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("not a tree ({} bytes): line {}", text.len(), e.line()))
+}
+
+// `DecompressionStream` is in every engine the room supports (Chromium 80,
+// Firefox 113, Safari 16.4), but web-sys keeps it behind its unstable-API
+// flag, which an app would have to set: bound here instead.
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    type DecompressionStream;
+
+    #[wasm_bindgen(constructor, catch)]
+    fn new(format: &str) -> Result<DecompressionStream, wasm_bindgen::JsValue>;
+
+    #[wasm_bindgen(method, getter)]
+    fn readable(this: &DecompressionStream) -> web_sys::ReadableStream;
+
+    #[wasm_bindgen(method, getter)]
+    fn writable(this: &DecompressionStream) -> web_sys::WritableStream;
 }
