@@ -15,10 +15,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use room_protocol::{
     encode, is_valid_id, ErrorCode, ErrorFrame, FileChanged, FileContent, FileEdit, FileRequest,
-    FileSnapshot, FileVersion, Hello, LeftOut, LogEntry, PeerInfo, PeerProfile, Peers,
-    ProjectVersion, RelPath, RuntimeEvent, ServerFrame, SyncMode, Synced, Tree, TreeEntry,
-    TreeNote, Welcome, MAX_CONTENT_BYTES, MAX_REQUEST_BYTES, MAX_REQUEST_PATHS,
-    SNAPSHOT_EVENT_LIMIT,
+    FileVersion, Hello, LeftOut, LogEntry, PeerInfo, PeerProfile, Peers, ProjectVersion, RelPath,
+    RuntimeEvent, ServerFrame, SyncMode, Synced, Tree, TreeEntry, TreeNote, Welcome,
+    MAX_CONTENT_BYTES, MAX_REQUEST_BYTES, MAX_REQUEST_PATHS, SNAPSHOT_EVENT_LIMIT,
 };
 use serde_json::Value;
 use tokio::sync::{watch, Mutex};
@@ -276,13 +275,9 @@ impl Room {
         } else {
             SyncMode::Snapshot
         };
-        // Gathering contents can bring a file the disk changed behind the
-        // room's back up to date (a new entry), so the head comes after.
-        let (files, tree) = match (&replay, hello.tree_first) {
-            (Some(_), _) => (None, None),
-            (None, false) => (Some(self.every_file(&mut state).await), None),
-            (None, true) => (None, Some(self.tree_for(&mut state, hello))),
-        };
+        // A snapshot is the tree, never the contents: a join costs the
+        // hub the same whatever the project holds.
+        let tree = replay.is_none().then(|| self.tree_for(&mut state, hello));
         let head = state.log.head();
         let entries = replay.unwrap_or_else(|| state.log.newest_events(SNAPSHOT_EVENT_LIMIT));
         let welcome = ServerFrame::Welcome(Welcome {
@@ -293,7 +288,7 @@ impl Room {
             peer_id: peer_id.clone(),
             peers: state.peers.values().cloned().collect(),
             mode,
-            files,
+            files: None,
             tree: tree.as_ref().map(|(note, _)| *note),
             left_out: self.left_out(&state),
             read_only_token: match access {
@@ -327,25 +322,6 @@ impl Room {
             peer_id,
             connection,
         }
-    }
-
-    /// Every file with its content, for a snapshot `welcome` to a client
-    /// that does not take the tree first.
-    async fn every_file(&self, state: &mut RoomState) -> Vec<FileSnapshot> {
-        let paths: Vec<RelPath> = state.files.keys().cloned().collect();
-        let contents = self.contents_now(state, &paths).await;
-        paths
-            .into_iter()
-            .zip(contents)
-            .filter_map(|(path, now)| {
-                let (rev, content) = now?;
-                Some(FileSnapshot {
-                    path: path.to_string(),
-                    content: content.to_string(),
-                    rev,
-                })
-            })
-            .collect()
     }
 
     /// The tree a snapshot `welcome` is followed by: what changed since the

@@ -131,12 +131,14 @@ async fn an_edit_survives_a_hub_restart() {
     }
     let hub = hub_with(project.path(), |c| c.token_file = Some(token_file.clone())).await;
     assert_eq!(hub.room.id(), room_id, "the token file keeps the room id");
-    let fresh = Client::fresh(&hub, &edit_token(&hub)).await;
-    let files = fresh.welcome.files.unwrap();
-    let main = files.iter().find(|f| f.path == "src/main.rs").unwrap();
-    assert_eq!(main.content, "fn main() { println!(\"saved\"); }\n");
+    let mut fresh = Client::fresh(&hub, &edit_token(&hub)).await;
+    let paths = fresh.paths();
+    assert_eq!(
+        fresh.content("src/main.rs").await.as_deref(),
+        Some("fn main() { println!(\"saved\"); }\n")
+    );
     assert!(
-        files.iter().all(|f| f.path != ".tokens.json"),
+        paths.iter().all(|p| p != ".tokens.json"),
         "dotfiles never enter the room"
     );
 }

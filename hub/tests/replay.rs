@@ -63,7 +63,7 @@ async fn a_client_that_missed_n_entries_gets_exactly_those_in_order() {
     )
     .await;
     assert_eq!(again.welcome.mode, SyncMode::Replay);
-    assert!(again.welcome.files.is_none(), "a replay carries no files");
+    assert!(again.welcome.tree.is_none(), "a replay carries no tree");
     assert_eq!(revs(&again.catch_up), (4..=10).collect::<Vec<_>>());
     match &again.catch_up[0] {
         ServerFrame::RuntimeEvent(e) => assert_eq!(e.data, json!({"line": "missed 0"})),
@@ -83,7 +83,9 @@ async fn a_gap_older_than_the_buffer_gets_a_snapshot() {
     }
     let again = Client::join(&hub, &edit_token(&hub), hello).await;
     assert_eq!(again.welcome.mode, SyncMode::Snapshot);
-    assert_eq!(again.welcome.files.as_ref().unwrap().len(), 2);
+    // Same generation, no file changed since: the tree delta is empty.
+    assert_eq!(again.welcome.tree.unwrap().since, Some(0));
+    assert!(again.paths().is_empty());
     // The newest 1000 events follow a snapshot, in order.
     let head = again.welcome.head;
     assert_eq!(head, REPLAY_BUFFER_ENTRIES as u64 + 1);
@@ -116,18 +118,20 @@ async fn changed_files_or_another_generation_get_a_snapshot() {
     assert!(matches!(first.next().await, ServerFrame::FileChanged(_)));
 
     // Files changed since the cached project rev: snapshot with the edit.
-    let after_edit = Client::join(&hub, &edit_token(&hub), stale.clone()).await;
+    let mut after_edit = Client::join(&hub, &edit_token(&hub), stale.clone()).await;
     assert_eq!(after_edit.welcome.mode, SyncMode::Snapshot);
     assert_eq!(after_edit.welcome.project.rev, 1);
-    let readme = after_edit
-        .welcome
+    let (delta, _) = after_edit.tree.clone().unwrap();
+    let listed: Vec<(&str, u64)> = delta
         .files
-        .as_ref()
-        .unwrap()
         .iter()
-        .find(|f| f.path == "README.md")
-        .unwrap();
-    assert_eq!((readme.content.as_str(), readme.rev), ("changed", 1));
+        .map(|f| (f.path.as_str(), f.rev))
+        .collect();
+    assert_eq!(listed, [("README.md", 1)], "only what changed");
+    assert_eq!(
+        after_edit.content("README.md").await.as_deref(),
+        Some("changed")
+    );
 
     // Another generation (a restarted hub) with matching numbers: snapshot.
     let other_generation = Hello {

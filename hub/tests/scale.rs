@@ -34,8 +34,7 @@ async fn the_default_limit_holds_200000_files_and_counts_the_rest() {
     let started = Instant::now();
     let hub = hub_with(project.path(), |config| config.watch = false).await;
     let opened = started.elapsed();
-    let mut hello = hello_as("tester");
-    hello.tree_first = true;
+    let hello = hello_as("tester");
     let started = Instant::now();
     let c = Client::join(&hub, &edit_token(&hub), hello).await;
     let joined = started.elapsed();

@@ -1,6 +1,5 @@
-//! The tree first, contents on demand: a client that says `treeFirst` gets
-//! the project's tree (no contents) in one compressed frame after the
-//! welcome, a delta when it comes back, and contents by `file-request`,
+//! The tree first, contents on demand: a joining client gets the
+//! project's tree (no contents) in one compressed frame after the welcome, a delta when it comes back, and contents by `file-request`,
 //! read from disk under a byte-bounded cache and never stale.
 
 mod common;
@@ -13,9 +12,8 @@ use room_protocol::{
     MAX_REQUEST_BYTES, MAX_REQUEST_PATHS,
 };
 
-fn tree_first(welcome: Option<&room_protocol::Welcome>) -> Hello {
+fn hello_after(welcome: Option<&room_protocol::Welcome>) -> Hello {
     let mut hello = hello_as("tester");
-    hello.tree_first = true;
     if let Some(welcome) = welcome {
         hello.project_id = Some(welcome.project.id.clone());
         hello.project_rev = Some(welcome.project.rev);
@@ -60,7 +58,7 @@ fn gzip_best(bytes: &[u8]) -> usize {
 async fn a_tree_first_join_gets_paths_revisions_and_sizes_without_contents() {
     let project = sample_project();
     let hub = hub_over(project.path()).await;
-    let c = Client::join(&hub, &edit_token(&hub), tree_first(None)).await;
+    let c = Client::join(&hub, &edit_token(&hub), hello_after(None)).await;
     assert!(c.welcome.files.is_none(), "no contents in the welcome");
     let note = c.welcome.tree.expect("a tree note");
     assert_eq!(note.since, None, "the whole tree");
@@ -70,10 +68,6 @@ async fn a_tree_first_join_gets_paths_revisions_and_sizes_without_contents() {
         [entry("README.md", 0, 9), entry("src/main.rs", 0, 13)]
     );
     assert!(tree.deleted.is_empty());
-    // A client that does not take the tree first still gets every content.
-    let old = Client::fresh(&hub, &edit_token(&hub)).await;
-    assert!(old.tree.is_none());
-    assert_eq!(old.welcome.files.unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -87,7 +81,7 @@ async fn a_large_trees_bytes_on_the_wire_are_within_a_fifth_of_gzip_best() {
         std::fs::write(file, format!("pub fn f{i}() {{}}\n")).unwrap();
     }
     let hub = hub_over(project.path()).await;
-    let c = Client::join(&hub, &edit_token(&hub), tree_first(None)).await;
+    let c = Client::join(&hub, &edit_token(&hub), hello_after(None)).await;
     let (tree, wire) = c.tree.unwrap();
     assert_eq!(tree.files.len(), 3000);
     let json = serde_json::to_vec(&tree).unwrap();
@@ -113,7 +107,7 @@ async fn contents_come_on_request_in_order_within_the_byte_bound() {
     }
     assert!(4 * big.len() < MAX_REQUEST_BYTES && 5 * big.len() > MAX_REQUEST_BYTES);
     let hub = hub_over(project.path()).await;
-    let mut c = Client::join(&hub, &edit_token(&hub), tree_first(None)).await;
+    let mut c = Client::join(&hub, &edit_token(&hub), hello_after(None)).await;
     let asked = [
         "README.md",
         "no/such.txt",
@@ -169,7 +163,7 @@ async fn a_file_changed_behind_the_rooms_back_is_never_served_stale() {
         config.content_cache_bytes = 4;
     })
     .await;
-    let mut c = Client::join(&hub, &edit_token(&hub), tree_first(None)).await;
+    let mut c = Client::join(&hub, &edit_token(&hub), hello_after(None)).await;
     std::fs::write(project.path().join("README.md"), "# Changed on disk\n").unwrap();
     c.send(&ClientFrame::FileRequest(FileRequest {
         paths: vec!["README.md".into()],
@@ -212,7 +206,7 @@ async fn contents_past_the_cache_bound_are_read_from_disk_each_time() {
         config.content_cache_bytes = 3000;
     })
     .await;
-    let mut c = Client::join(&hub, &edit_token(&hub), tree_first(None)).await;
+    let mut c = Client::join(&hub, &edit_token(&hub), hello_after(None)).await;
     for _ in 0..2 {
         let paths: Vec<&str> = names.iter().map(String::as_str).collect();
         let answers = request(&mut c, &paths).await;
@@ -231,9 +225,9 @@ async fn coming_back_after_changes_gets_only_what_changed_since() {
     std::fs::write(project.path().join("keep.txt"), "unchanged").unwrap();
     let hub = hub_with(project.path(), |config| config.watch = false).await;
     let token = edit_token(&hub);
-    let first = Client::join(&hub, &token, tree_first(None)).await;
+    let first = Client::join(&hub, &token, hello_after(None)).await;
     drop(first.socket);
-    let mut editor = Client::join(&hub, &token, tree_first(None)).await;
+    let mut editor = Client::join(&hub, &token, hello_after(None)).await;
     editor.edit("e1", "README.md", "# New\n", 0).await;
     editor.edit("e2", "added.txt", "new file", 0).await;
     for _ in 0..2 {
@@ -244,7 +238,7 @@ async fn coming_back_after_changes_gets_only_what_changed_since() {
 
     // Files changed since this client's project rev: a snapshot, whose
     // tree is only what changed.
-    let back = Client::join(&hub, &token, tree_first(Some(&first.welcome))).await;
+    let back = Client::join(&hub, &token, hello_after(Some(&first.welcome))).await;
     assert_eq!(back.welcome.mode, room_protocol::SyncMode::Snapshot);
     let note = back.welcome.tree.unwrap();
     assert_eq!(note.since, Some(0));
@@ -256,7 +250,7 @@ async fn coming_back_after_changes_gets_only_what_changed_since() {
     assert_eq!(delta.deleted, ["src/main.rs"]);
 
     // Another generation's client gets the whole tree.
-    let mut stranger = tree_first(Some(&first.welcome));
+    let mut stranger = hello_after(Some(&first.welcome));
     stranger.project_id = Some("another-generation".into());
     let whole = Client::join(&hub, &token, stranger).await;
     assert_eq!(whole.welcome.tree.unwrap().since, None);

@@ -137,11 +137,7 @@ async fn a_gitignore_edited_while_the_hub_runs_takes_effect_without_a_restart() 
     std::fs::write(root.join("web/app.log"), "log").unwrap();
     let hub = hub_over(root).await;
     let mut c = Client::fresh(&hub, &edit_token(&hub)).await;
-    let paths = |c: &Client| -> Vec<String> {
-        let files = c.welcome.files.as_ref().unwrap();
-        files.iter().map(|f| f.path.clone()).collect()
-    };
-    assert_eq!(paths(&c), ["README.md", "src/main.rs", "web/app.log"]);
+    assert_eq!(c.paths(), ["README.md", "src/main.rs", "web/app.log"]);
 
     // The nested file now ignores logs and no longer the build folder.
     std::fs::write(root.join("web/.gitignore"), "*.log\n").unwrap();
@@ -172,7 +168,7 @@ async fn a_gitignore_edited_while_the_hub_runs_takes_effect_without_a_restart() 
     assert_eq!(changes(&mut c, 1).await, [("README.md".to_owned(), false)]);
     // A new late-joiner sees the same room.
     let late = Client::fresh(&hub, &edit_token(&hub)).await;
-    assert_eq!(paths(&late), ["README.md", "web/dist/app.js"]);
+    assert_eq!(late.paths(), ["README.md", "web/dist/app.js"]);
 }
 
 #[tokio::test]
@@ -187,7 +183,7 @@ async fn files_past_the_limit_are_left_out_and_every_peer_is_told_how_many() {
         .left_out
         .expect("the welcome says files are left out");
     assert_eq!((left_out.files, left_out.limit), (1, 2));
-    assert_eq!(c.welcome.files.as_ref().unwrap().len(), 2);
+    assert_eq!(c.paths().len(), 2);
 
     // One more file on disk: still left out, and the peers hear of it.
     std::fs::write(root.join("b.txt"), "b").unwrap();

@@ -83,11 +83,6 @@ pub struct Hello {
     /// [`crate::CLOSE_REPLACED`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
-    /// The client takes the tree first: a snapshot `welcome` then carries
-    /// [`Welcome::tree`] instead of every file's content, and the client
-    /// asks for contents with `file-request`.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub tree_first: bool,
 }
 
 /// `file-request`: the contents of these files, please. At most

@@ -32,13 +32,12 @@ fn hello_has_the_documented_shape() {
         person: Some("b7f3".into()),
         open: Some("src/main.rs".into()),
         client_id: Some("t9c2".into()),
-        tree_first: true,
     });
     assert_eq!(
         as_json(&hello),
         json!({"type": "hello", "lastSeenRev": 7, "projectId": "g1", "projectRev": 3,
                "peer": {"name": "Ada", "color": "#112233"}, "person": "b7f3", "open": "src/main.rs",
-               "clientId": "t9c2", "treeFirst": true})
+               "clientId": "t9c2"})
     );
     assert_eq!(decode_client_frame(&encode(&hello)).unwrap(), hello);
 }

@@ -309,7 +309,6 @@ impl SessionCore {
             person: state.person.clone(),
             open: state.open.clone(),
             client_id: self.client_id.clone(),
-            tree_first: true,
         };
         // The hello tells the hub which file is open.
         self.presence_sent = state.open.clone();

@@ -153,6 +153,28 @@ impl Client {
         Self::join(hub, token, hello_as("tester")).await
     }
 
+    /// The paths of the tree that followed the welcome.
+    pub fn paths(&self) -> Vec<String> {
+        let (tree, _) = self.tree.as_ref().expect("a snapshot welcome's tree");
+        tree.files.iter().map(|f| f.path.clone()).collect()
+    }
+
+    /// Asks for `path`'s content and returns it (live entries that come
+    /// first are skipped).
+    pub async fn content(&mut self, path: &str) -> Option<String> {
+        self.send(&ClientFrame::FileRequest(room_protocol::FileRequest {
+            paths: vec![path.into()],
+        }))
+        .await;
+        loop {
+            match self.next().await {
+                ServerFrame::FileContent(answer) => return answer.content,
+                ServerFrame::FileChanged(_) | ServerFrame::RuntimeEvent(_) => continue,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
     pub async fn send(&mut self, frame: &ClientFrame) {
         send(&mut self.socket, frame).await;
     }
