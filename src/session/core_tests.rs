@@ -777,10 +777,7 @@ fn requested(commands: &[Command]) -> Vec<Vec<String>> {
 fn joined_over_a_tree(options: SessionOptions) -> (SessionCore, Vec<Command>) {
     let mut core = SessionCore::new(options, RoomState::default(), 7);
     core.handle(Input::Start, 0.0);
-    match &sent(&core.handle(Input::Opened, 5.0))[0] {
-        ClientFrame::Hello(hello) => assert!(hello.tree_first),
-        other => panic!("{other:?}"),
-    }
+    core.handle(Input::Opened, 5.0);
     assert!(core
         .handle(Input::Text(TREE_WELCOME.into()), 10.0)
         .is_empty());
