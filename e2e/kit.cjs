@@ -50,7 +50,7 @@ function status(page, value, timeout = 20000) {
 }
 
 async function openFile(page, file) {
-  await page.click(`.room-files .file:has(.path:text-is("${file}"))`);
+  await page.click(`.room-files .file[data-path="${file}"]`);
   await page.waitForSelector(`.room-editor[aria-label="Editing ${file}"]`);
 }
 

@@ -535,14 +535,14 @@ test('13. presence: a file another person opens is marked within 1 s; two tabs o
 
   const openedAt = Date.now();
   await k.openFile(a1, 'src/main.rs');
-  const marker = '.room-files .file:has(.path:text-is("src/main.rs")) .viewer';
+  const marker = '.room-files .file[data-path="src/main.rs"] .viewer';
   await b.waitForSelector(marker, { timeout: 5000 });
   const seenAfter = Date.now() - openedAt;
   assert.ok(seenAfter <= 1000, `Bo saw the file marked after ${seenAfter} ms`);
   assert.equal((await b.$$(marker)).length, 1, 'one marker for Ada, however many tabs');
   // Her own tabs do not mark files for her.
   assert.equal((await a2.$$(marker)).length, 0, "no marker for one's own file");
-  assert.equal((await a2.$$('.room-files .file:has(.path:text-is("README.md")) .viewer')).length, 1, "Bo's file is marked for Ada");
+  assert.equal((await a2.$$('.room-files .file[data-path="README.md"] .viewer')).length, 1, "Bo's file is marked for Ada");
   await k.shot(b, '13-presence');
   console.log(`scenario 13: the open file was marked in the other browser after ${seenAfter} ms`);
 });
@@ -570,7 +570,7 @@ test('14. a Wi-Fi drop: the person shows once to the others when the tab comes b
     // tab notices the dead link (20 s) and reconnects: only her client id
     // keeps her from showing twice.
     await k.openFile(a, file);
-    await b.waitForSelector(`.room-files .file:has(.path:text-is("${file}")) .viewer`, { timeout: 5000 });
+    await b.waitForSelector(`.room-files .file[data-path="${file}"] .viewer`, { timeout: 5000 });
     const dropAt = Date.now();
     await k.kitPost('/proxy/mode/wifi-drop');
     await k.sleep(seconds * 1000);
@@ -830,10 +830,10 @@ test('19. every action can be reached by keyboard with a visible focus ring; the
     assert.equal(reached.size, controls, `${reached.size} of ${controls} controls reached by Tab`);
     assert.deepEqual(unringed, [], 'a visible focus ring on each');
     // And they act from the keyboard: Enter opens a file.
-    await page.focus('.room-files .file:has(.path:text-is("todo.txt"))');
+    await page.focus('.room-files .file[data-path="todo.txt"]');
     await page.keyboard.press('Enter');
     await page.waitForSelector('.room-editor[aria-label="Editing todo.txt"]');
-    await page.focus('.room-files .file:has(.path:text-is("todo.txt"))');
+    await page.focus('.room-files .file[data-path="todo.txt"]');
     await k.shot(page, '19-keyboard-focus');
     await context.close();
   }
@@ -874,6 +874,6 @@ test('20. a newer build upgrades the database in another tab: the page says it w
   await k.status(page, 'connected');
   await k.openFile(page, file);
   assert.equal(await k.editorText(page), 'saved over it\n');
-  assert.equal(await page.$('.room-files .file:has(.path:text-is("docs/upgraded.md")) .marker'), null, 'no draft came back');
+  assert.equal(await page.$('.room-files .file[data-path="docs/upgraded.md"] .marker'), null, 'no draft came back');
   await context.close();
 });

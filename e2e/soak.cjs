@@ -172,7 +172,7 @@ function view(tab) {
     const files = {};
     for (const button of document.querySelectorAll('.room-files .file')) {
       const m = button.querySelector('.marker');
-      files[button.querySelector('.path')?.textContent] = m ? [...m.classList].find((c) => c !== 'marker') : null;
+      files[button.dataset.path] = m ? [...m.classList].find((c) => c !== 'marker') : null;
     }
     const events = [...document.querySelectorAll('.room-events li[data-rev]')].map((li) => ({
       rev: Number(li.dataset.rev),

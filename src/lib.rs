@@ -90,6 +90,9 @@ mod cache;
 pub mod chart;
 #[cfg(all(feature = "default-ui", not(feature = "testing")))]
 mod chart;
+/// The default UI's file tree: which rows show.
+#[cfg(feature = "default-ui")]
+mod file_tree;
 #[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod reconnect;

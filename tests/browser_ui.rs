@@ -388,6 +388,138 @@ async fn the_default_view_shows_files_drafts_peers_and_a_conflict() {
     );
 }
 
+/// A room of 5000 files, ten folders of ten folders of fifty files each.
+fn large_room() -> RoomState {
+    let mut state = state_with(ConnectionStatus::Connected);
+    for i in 0..5000 {
+        let path = format!("m{}/p{:02}/f{i}.rs", i / 500, (i / 50) % 10);
+        state
+            .files
+            .insert(path, FileEntry::with_content("// code".into(), 0, None));
+    }
+    state
+}
+
+/// Sets the page's URL fragment (`""`: none), as a link would.
+fn set_fragment(fragment: &str) {
+    let window = web_sys::window().unwrap();
+    let url = format!(
+        "{}{}{fragment}",
+        window.location().pathname().unwrap(),
+        window.location().search().unwrap()
+    );
+    window
+        .history()
+        .unwrap()
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url))
+        .unwrap();
+}
+
+fn count(root: &Element, selector: &str) -> u32 {
+    root.query_selector_all(selector).unwrap().length()
+}
+
+fn find_box(root: &Element) -> web_sys::HtmlInputElement {
+    root.query_selector(".room-files input.find")
+        .unwrap()
+        .expect("the Find box")
+        .dyn_into()
+        .unwrap()
+}
+
+async fn type_into(input: &web_sys::HtmlInputElement, text: &str) {
+    input.set_value(text);
+    input
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    yew::scheduler::flush().await;
+}
+
+async fn press(target: &Element, key: &str) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_bubbles(true);
+    let event =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    target.dispatch_event(&event).unwrap();
+    yew::scheduler::flush().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_large_tree_starts_closed_and_folders_open_on_click() {
+    set_fragment("");
+    let root = render(large_room(), true).await;
+    // Closed but for the folders of the file shown first.
+    assert_eq!(
+        node_texts(&root, ".room-files .folder[aria-expanded=true]"),
+        ["▾m0", "▾p00"]
+    );
+    assert_eq!(count(&root, ".room-files .folder"), 10 + 10);
+    assert_eq!(count(&root, ".room-files .file"), 50);
+    let m1: HtmlElement = root
+        .query_selector(".room-files .folder[data-path=\"m1\"]")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    m1.click();
+    yew::scheduler::flush().await;
+    assert_eq!(m1.get_attribute("aria-expanded").as_deref(), Some("true"));
+    assert_eq!(count(&root, ".room-files .folder[data-path^=\"m1/\"]"), 10);
+    m1.click();
+    yew::scheduler::flush().await;
+    assert_eq!(count(&root, ".room-files .folder[data-path^=\"m1/\"]"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn finding_narrows_the_tree_renders_only_rows_in_view_and_enter_opens_the_first() {
+    set_fragment("");
+    let root = render(large_room(), true).await;
+    let find = find_box(&root);
+    // Every file matches: 5110 rows, of which only a screenful is drawn.
+    type_into(&find, ".rs").await;
+    assert!(
+        node_texts(&root, ".room-files .found")[0].starts_with("5000 files match"),
+        "{:?}",
+        node_texts(&root, ".room-files .found")
+    );
+    let drawn = count(&root, ".room-files .tree li:not(.spacer)");
+    assert!(drawn < 200, "{drawn} rows in the page");
+    // A deep file by name.
+    type_into(&find, "F4321").await;
+    assert_eq!(node_texts(&root, ".room-files .file .path"), ["f4321.rs"]);
+    press(&find, "Enter").await;
+    yew::scheduler::flush().await;
+    let shown = node_texts(&root, ".room-editor .path");
+    assert_eq!(shown, ["m8/p06/f4321.rs"]);
+    // The address names the file (and only the file).
+    let hash = web_sys::window().unwrap().location().hash().unwrap();
+    assert_eq!(hash, "#/m8/p06/f4321.rs");
+    press(&find, "Escape").await;
+    assert!(node_texts(&root, ".room-files .found").is_empty());
+    // Its folders stay open once the Find box is cleared.
+    assert_eq!(
+        count(&root, ".room-files .file[data-path=\"m8/p06/f4321.rs\"]"),
+        1
+    );
+    set_fragment("");
+}
+
+#[wasm_bindgen_test]
+async fn a_link_to_a_file_opens_it() {
+    set_fragment("#/m2/p03/f1150.rs");
+    let root = render(large_room(), true).await;
+    set_fragment("");
+    assert_eq!(node_texts(&root, ".room-editor .path"), ["m2/p03/f1150.rs"]);
+    assert_eq!(
+        count(
+            &root,
+            ".room-files .file.selected[data-path=\"m2/p03/f1150.rs\"]"
+        ),
+        1
+    );
+}
+
 fn node_texts(root: &Element, selector: &str) -> Vec<String> {
     let list = root.query_selector_all(selector).unwrap();
     (0..list.length())

@@ -148,3 +148,84 @@ mod tests {
         assert_eq!(room_id_from_path("/elsewhere"), None);
     }
 }
+
+/// The page's URL fragment that opens the file `path` (`#/src/main.rs`),
+/// so a person can share a link to a file. Each byte outside letters,
+/// digits, `-._~` and `/` is percent-encoded, so a name with `#`, `%` or a
+/// space reads back the same. It names a path only: the token never goes
+/// into it.
+pub fn file_fragment(path: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut fragment = String::with_capacity(path.len() + 2);
+    fragment.push_str("#/");
+    for &byte in path.as_bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            fragment.push(char::from(byte));
+        } else {
+            fragment.push('%');
+            fragment.push(char::from(HEX[usize::from(byte >> 4)]));
+            fragment.push(char::from(HEX[usize::from(byte & 15)]));
+        }
+    }
+    fragment
+}
+
+/// The file a URL fragment opens (see [`file_fragment`]): `None` unless it
+/// is `#/` and a valid room path ([`crate::RelPath`]), percent-decoded.
+pub fn path_from_fragment(fragment: &str) -> Option<String> {
+    let encoded = fragment.strip_prefix("#/")?.as_bytes();
+    let mut bytes = Vec::with_capacity(encoded.len());
+    let mut i = 0;
+    while i < encoded.len() {
+        if encoded[i] == b'%' {
+            let hex = std::str::from_utf8(encoded.get(i + 1..i + 3)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            bytes.push(encoded[i]);
+            i += 1;
+        }
+    }
+    let path = String::from_utf8(bytes).ok()?;
+    crate::RelPath::parse(&path).ok()?;
+    Some(path)
+}
+
+#[cfg(test)]
+mod fragment_tests {
+    use super::*;
+
+    #[test]
+    fn a_file_fragment_reads_back_the_same_path() {
+        for path in [
+            "src/main.rs",
+            "docs/a b#c%d.md",
+            "ünï/cödé.txt",
+            "a+b=c&d?.txt",
+        ] {
+            let fragment = file_fragment(path);
+            assert!(fragment.starts_with("#/"));
+            assert!(!fragment[1..].contains(['#', ' ', '?']), "{fragment}");
+            assert_eq!(path_from_fragment(&fragment).as_deref(), Some(path));
+        }
+        assert_eq!(file_fragment("src/main.rs"), "#/src/main.rs");
+    }
+
+    #[test]
+    fn only_a_valid_room_path_comes_out_of_a_fragment() {
+        for fragment in [
+            "",
+            "#",
+            "#/",
+            "src/main.rs",
+            "#src/main.rs",
+            "#/../etc/passwd",
+            "#/.git/config",
+            "#/a%2",
+            "#/a%zz",
+            "#/%ff",
+        ] {
+            assert_eq!(path_from_fragment(fragment), None, "{fragment}");
+        }
+    }
+}

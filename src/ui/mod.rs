@@ -31,6 +31,7 @@ pub use provider::{RoomClient, RoomClientProps};
 mod default_ui {
     pub(super) mod banners;
     pub(super) mod files;
+    mod page_event;
     pub(super) mod pulse;
     pub(super) mod share;
     pub(super) mod topbar;

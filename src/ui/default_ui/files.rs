@@ -3,6 +3,8 @@
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
+use super::page_event::on_window;
+use crate::file_tree::{visible_rows, Folders, RowKind, TreeRow, OPEN_ALL_UP_TO};
 use crate::merge::{settle, Chunk, Side};
 use crate::state::{Draft, DraftStatus};
 use crate::ui::handle::use_room_context;
@@ -19,51 +21,182 @@ pub struct FileListProps {
     pub on_select: Callback<AttrValue>,
 }
 
-/// Every file, with a marker on those that have a draft, and a field to
-/// start a new one.
+/// Rows drawn above and below the ones in view, so a quick scroll does not
+/// show a gap before the next render.
+const OVERSCAN_ROWS: usize = 20;
+
+/// Each row's height in CSS pixels (the stylesheet sets the same):
+/// rendering only the rows in view needs to know where each one is.
+const ROW_PX: f64 = 28.0;
+
+/// Up to this many rows are all rendered; past it, only those in view.
+const RENDER_ALL_UP_TO: usize = 300;
+
+/// The room's files as a tree (folders open and close on click, Enter or
+/// Space), with a marker on files that have a draft and a dot for each
+/// person who has one open; a "Find a file" box (Ctrl+P and `/` focus it)
+/// narrows the tree as you type, Enter opens the first match; and a field
+/// to start a new file. Only the rows in view are rendered, so a tree of a
+/// hundred thousand files scrolls like a short one.
 #[component]
 pub fn FileList(props: &FileListProps) -> Html {
     let room = use_room();
     let state = &room.state;
-    let others: Vec<_> = state.people().into_iter().filter(|p| !p.me).collect();
-    let items = state.paths().into_iter().map(|path| {
-        let selected = props.selected.as_deref() == Some(path.as_str());
-        let draft = state.drafts.get(path);
-        let marker = draft.map(|d| match d.status {
-            DraftStatus::Conflict { .. } => ("conflict", "conflict: choose a version"),
-            DraftStatus::ReadOnly | DraftStatus::TooLarge | DraftStatus::Refused { .. } => ("refused", "not saved"),
-            _ => ("draft", "unsaved changes"),
-        });
-        let onclick = {
-            let on_select = props.on_select.clone();
-            let path = AttrValue::from(path.clone());
-            Callback::from(move |_| on_select.emit(path.clone()))
-        };
-        // Who else has it open, each in their colour.
-        let viewers = others
-            .iter()
-            .filter(|p| p.open.contains(&path.as_str()))
-            .map(|p| {
-                let title = format!("{} has this open", p.name);
-                html! {
-                    <span class="viewer" style={format!("background:{}", p.color)}
-                        title={title.clone()} aria-label={title}></span>
+    let paths = state.paths();
+    let paths: Vec<&str> = paths.iter().map(|p| p.as_str()).collect();
+    // Small rooms start open, large ones closed; the person's choices
+    // count from the first one.
+    let chosen = use_state(|| None::<Folders>);
+    let folders = (*chosen)
+        .clone()
+        .unwrap_or_else(|| Folders::new(paths.len() <= OPEN_ALL_UP_TO));
+    let query = use_state(String::new);
+    let scroll_top = use_state(|| 0.0_f64);
+    let viewport = use_state(|| 800.0_f64);
+    {
+        // The open file shows, inside whatever folders hold it.
+        let chosen = chosen.clone();
+        let folders = folders.clone();
+        use_effect_with(props.selected.clone(), move |selected| {
+            if let Some(path) = selected {
+                let mut revealed = folders.clone();
+                revealed.reveal(path);
+                if revealed != folders {
+                    chosen.set(Some(revealed));
                 }
-            })
-            .collect::<Html>();
-        html! {
-            <li>
-                <button class={classes!("file", selected.then_some("selected"))} {onclick}
-                    aria-current={selected.then_some("true")}>
-                    <span class="path">{ path.clone() }</span>
-                    { viewers }
-                    if let Some((kind, title)) = marker {
-                        <span class={classes!("marker", kind)} title={title} aria-label={title}>{ "●" }</span>
+            }
+        });
+    }
+    let find_ref = use_node_ref();
+    use_find_shortcuts(find_ref.clone());
+
+    let rows = visible_rows(&paths, &folders, &query);
+    let others: Vec<_> = state.people().into_iter().filter(|p| !p.me).collect();
+    let row = |row: &TreeRow<'_>| -> Html {
+        let indent = format!("padding-left: {}em", row.depth);
+        match row.kind {
+            RowKind::Folder { open } => {
+                let onclick = {
+                    let chosen = chosen.clone();
+                    let folders = folders.clone();
+                    let path = row.path.to_owned();
+                    Callback::from(move |_: MouseEvent| {
+                        let mut next = folders.clone();
+                        next.toggle(&path);
+                        chosen.set(Some(next));
+                    })
+                };
+                html! {
+                    <li key={row.path.to_owned()} style={indent}>
+                        <button class="folder" {onclick} aria-expanded={open.to_string()}
+                            data-path={row.path.to_owned()} title={row.path.to_owned()}>
+                            <span class="twisty" aria-hidden="true">{ if open { "▾" } else { "▸" } }</span>
+                            { row.name.to_owned() }
+                        </button>
+                    </li>
+                }
+            }
+            RowKind::File => {
+                let path = row.path;
+                let selected = props.selected.as_deref() == Some(path);
+                let marker = state.drafts.get(path).map(|d| match d.status {
+                    DraftStatus::Conflict { .. } => ("conflict", "conflict: choose a version"),
+                    DraftStatus::ReadOnly | DraftStatus::TooLarge | DraftStatus::Refused { .. } => {
+                        ("refused", "not saved")
                     }
-                </button>
-            </li>
+                    _ => ("draft", "unsaved changes"),
+                });
+                let onclick = {
+                    let on_select = props.on_select.clone();
+                    let path = AttrValue::from(path.to_owned());
+                    Callback::from(move |_: MouseEvent| on_select.emit(path.clone()))
+                };
+                // Who else has it open, each in their colour.
+                let viewers = others
+                    .iter()
+                    .filter(|p| p.open.contains(&path))
+                    .map(|p| {
+                        let title = format!("{} has this open", p.name);
+                        html! {
+                            <span class="viewer" style={format!("background:{}", p.color)}
+                                title={title.clone()} aria-label={title}></span>
+                        }
+                    })
+                    .collect::<Html>();
+                html! {
+                    <li key={path.to_owned()} style={indent}>
+                        <button class={classes!("file", selected.then_some("selected"))} {onclick}
+                            aria-current={selected.then_some("true")} data-path={path.to_owned()} title={path.to_owned()}>
+                            <span class="path">{ row.name.to_owned() }</span>
+                            { viewers }
+                            if let Some((kind, title)) = marker {
+                                <span class={classes!("marker", kind)} title={title} aria-label={title}>{ "●" }</span>
+                            }
+                        </button>
+                    </li>
+                }
+            }
         }
-    });
+    };
+    // Only the rows in view (and a margin) are in the page; spacers keep
+    // the scroll height of the whole tree.
+    let (first, last) = if rows.len() <= RENDER_ALL_UP_TO {
+        (0, rows.len())
+    } else {
+        let first = ((*scroll_top / ROW_PX) as usize).saturating_sub(OVERSCAN_ROWS);
+        let count = (*viewport / ROW_PX) as usize + 2 * OVERSCAN_ROWS;
+        (first.min(rows.len()), (first + count).min(rows.len()))
+    };
+    let spacer = |rows: usize| {
+        (rows > 0).then(|| html! {
+            <li class="spacer" aria-hidden="true" style={format!("height: {}px", rows as f64 * ROW_PX)}></li>
+        })
+    };
+    let onscroll = {
+        let scroll_top = scroll_top.clone();
+        let viewport = viewport.clone();
+        Callback::from(move |event: Event| {
+            if let Some(list) = event.target_dyn_into::<web_sys::Element>() {
+                scroll_top.set(f64::from(list.scroll_top()));
+                viewport.set(f64::from(list.client_height()));
+            }
+        })
+    };
+
+    let oninput = {
+        let query = query.clone();
+        Callback::from(move |event: InputEvent| {
+            if let Some(input) = event.target_dyn_into::<HtmlInputElement>() {
+                query.set(input.value());
+            }
+        })
+    };
+    let first_match = rows
+        .iter()
+        .find(|r| r.kind == RowKind::File)
+        .map(|r| AttrValue::from(r.path.to_owned()));
+    let onkeydown = {
+        let query = query.clone();
+        let on_select = props.on_select.clone();
+        Callback::from(move |event: KeyboardEvent| match event.key().as_str() {
+            "Enter" => {
+                event.prevent_default();
+                if let Some(path) = &first_match {
+                    on_select.emit(path.clone());
+                }
+            }
+            "Escape" => {
+                if let Some(input) = event.target_dyn_into::<HtmlInputElement>() {
+                    input.set_value("");
+                }
+                query.set(String::new());
+            }
+            _ => {}
+        })
+    };
+    let finding = !query.trim().is_empty();
+    let found = rows.iter().filter(|r| r.kind == RowKind::File).count();
+
     let new_ref = use_node_ref();
     let create = {
         let new_ref = new_ref.clone();
@@ -81,13 +214,61 @@ pub fn FileList(props: &FileListProps) -> Html {
     };
     html! {
         <nav class="room-files" aria-label="Files">
-            <ul>{ for items }</ul>
+            <input ref={find_ref} class="find" type="search" placeholder="Find a file (Ctrl+P or /)"
+                aria-label="Find a file" {oninput} {onkeydown} />
+            if finding {
+                <p class="found" role="status">{ match found {
+                    0 => "No file matches.".to_owned(),
+                    1 => "1 file matches; Enter opens it.".to_owned(),
+                    n => format!("{n} files match; Enter opens the first."),
+                } }</p>
+            }
+            <ul class="tree" {onscroll}>
+                { spacer(first) }
+                { for rows[first..last].iter().map(row) }
+                { spacer(rows.len() - last) }
+            </ul>
             <form class="new-file" onsubmit={create}>
                 <input ref={new_ref} type="text" placeholder="new/file.txt" aria-label="New file path" />
                 <button type="submit">{ "Open" }</button>
             </form>
         </nav>
     }
+}
+
+/// Ctrl+P (Cmd+P) and `/` focus the Find box, as in editors, unless the
+/// person is typing somewhere (`/` in a text is a slash).
+#[hook]
+fn use_find_shortcuts(find: NodeRef) {
+    use_effect_with((), move |()| {
+        let listener = on_window("keydown", move |event| {
+            use wasm_bindgen::JsCast as _;
+            let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
+                return;
+            };
+            let typing = event
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|el| {
+                    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA")
+                        || el.has_attribute("contenteditable")
+                });
+            let command = event.ctrl_key() || event.meta_key();
+            let wanted = (command && event.key().eq_ignore_ascii_case("p"))
+                || (!typing && !command && event.key() == "/");
+            if wanted {
+                if let Some(input) = find.cast::<HtmlInputElement>() {
+                    event.prevent_default();
+                    let _ = input.focus();
+                    input.select();
+                }
+            }
+        });
+        // Listening ends with the component.
+        move || {
+            let _held = listener;
+        }
+    });
 }
 
 /// Properties of [`Editor`].

@@ -1,0 +1,268 @@
+//! The file list as a tree: which rows show, given the room's paths, the
+//! folders the person opened or closed, and what they typed in the Find
+//! box. Pure; the default UI renders only the rows in view.
+//!
+//! Paths come in byte order, so each folder's files are one contiguous run
+//! and a closed folder is skipped in one pass. Siblings keep that order:
+//! `a.txt` comes before the folder `a/` (`.` sorts before `/`).
+
+use hashbrown::HashSet;
+
+/// One row of the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeRow<'a> {
+    /// The folder's or file's path.
+    pub path: &'a str,
+    /// Its last component.
+    pub name: &'a str,
+    /// How many folders hold it.
+    pub depth: usize,
+    /// A folder (open or not) or a file.
+    pub kind: RowKind,
+}
+
+/// What a row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    /// A folder, showing its contents or not.
+    Folder {
+        /// Whether its contents show.
+        open: bool,
+    },
+    /// A file.
+    File,
+}
+
+/// Which folders are open: all or none by default, and the ones the
+/// person flipped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Folders {
+    /// Whether a folder nobody flipped is open.
+    pub open_by_default: bool,
+    flipped: HashSet<String>,
+}
+
+/// Rooms with at most this many files start with every folder open; larger
+/// ones start closed, so a repository's tree starts short.
+pub const OPEN_ALL_UP_TO: usize = 200;
+
+impl Folders {
+    /// Every folder open, or every folder closed.
+    pub fn new(open_by_default: bool) -> Self {
+        Self {
+            open_by_default,
+            flipped: HashSet::new(),
+        }
+    }
+
+    /// Whether `folder` shows its contents.
+    pub fn is_open(&self, folder: &str) -> bool {
+        self.open_by_default != self.flipped.contains(folder)
+    }
+
+    /// Opens a closed folder, closes an open one.
+    pub fn toggle(&mut self, folder: &str) {
+        if !self.flipped.remove(folder) {
+            self.flipped.insert(folder.to_owned());
+        }
+    }
+
+    /// Opens every folder that holds `path`, so it shows.
+    pub fn reveal(&mut self, path: &str) {
+        for (i, _) in path.match_indices('/') {
+            let folder = &path[..i];
+            if !self.is_open(folder) {
+                self.toggle(folder);
+            }
+        }
+    }
+}
+
+/// Whether `path` matches the Find box's `query`: every word of it is
+/// somewhere in the path, ASCII letters in any case. (Full Unicode case
+/// folding would add its tables, kilobytes, to the bundle.)
+pub fn matches(path: &str, query: &str) -> bool {
+    let path = path.to_ascii_lowercase();
+    query
+        .split_whitespace()
+        .all(|word| path.contains(&word.to_ascii_lowercase()))
+}
+
+/// The rows that show, in order. With a `query`, only the files that match
+/// and the folders that hold them (open, whatever the person chose);
+/// without, every file and folder not inside a closed folder.
+pub fn visible_rows<'a>(paths: &[&'a str], folders: &Folders, query: &str) -> Vec<TreeRow<'a>> {
+    let finding = !query.trim().is_empty();
+    let mut rows = Vec::new();
+    // The folders of the previous row that shows, outermost first.
+    let mut shown: Vec<&'a str> = Vec::new();
+    let mut closed: Option<&'a str> = None;
+    for &path in paths {
+        if finding && !matches(path, query) {
+            continue;
+        }
+        if let Some(folder) = closed {
+            if is_inside(path, folder) {
+                continue;
+            }
+            closed = None;
+        }
+        let components: Vec<(usize, &'a str)> = folder_ends(path).collect();
+        // Folders shared with the previous row stay; the rest are new.
+        let common = shown
+            .iter()
+            .zip(&components)
+            .take_while(|(shown, (end, _))| **shown == &path[..*end])
+            .count();
+        shown.truncate(common);
+        let mut hidden = false;
+        for &(end, name) in &components[common..] {
+            let folder = &path[..end];
+            let open = finding || folders.is_open(folder);
+            rows.push(TreeRow {
+                path: folder,
+                name,
+                depth: shown.len(),
+                kind: RowKind::Folder { open },
+            });
+            shown.push(folder);
+            if !open {
+                closed = Some(folder);
+                hidden = true;
+                break;
+            }
+        }
+        if hidden {
+            continue;
+        }
+        rows.push(TreeRow {
+            path,
+            name: path.rsplit('/').next().unwrap_or(path),
+            depth: shown.len(),
+            kind: RowKind::File,
+        });
+    }
+    rows
+}
+
+/// Each folder of `path`: the byte offset where its path ends, and its
+/// name.
+fn folder_ends(path: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut start = 0;
+    path.match_indices('/').map(move |(end, _)| {
+        let name = &path[start..end];
+        start = end + 1;
+        (end, name)
+    })
+}
+
+/// Whether `path` is inside `folder`.
+fn is_inside(path: &str, folder: &str) -> bool {
+    path.len() > folder.len() && path.starts_with(folder) && path.as_bytes()[folder.len()] == b'/'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PATHS: [&str; 6] = [
+        "README.md",
+        "docs/guide.md",
+        "src/a.rs",
+        "src/net/socket.rs",
+        "src/net/tls.rs",
+        "src/z.rs",
+    ];
+
+    fn shown(rows: &[TreeRow<'_>]) -> Vec<String> {
+        rows.iter()
+            .map(|row| {
+                let mark = match row.kind {
+                    RowKind::Folder { open: true } => "v ",
+                    RowKind::Folder { open: false } => "> ",
+                    RowKind::File => "",
+                };
+                format!("{}{mark}{}", "  ".repeat(row.depth), row.name)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn open_folders_show_their_files_beneath_them() {
+        let rows = visible_rows(&PATHS, &Folders::new(true), "");
+        assert_eq!(
+            shown(&rows),
+            [
+                "README.md",
+                "v docs",
+                "  guide.md",
+                "v src",
+                "  a.rs",
+                "  v net",
+                "    socket.rs",
+                "    tls.rs",
+                "  z.rs"
+            ]
+        );
+        assert_eq!(rows[5].path, "src/net");
+        assert_eq!(rows[6].path, "src/net/socket.rs");
+    }
+
+    #[test]
+    fn a_closed_folder_hides_everything_inside_it() {
+        let mut folders = Folders::new(true);
+        folders.toggle("src/net");
+        let rows = visible_rows(&PATHS, &folders, "");
+        assert_eq!(shown(&rows)[3..], ["v src", "  a.rs", "  > net", "  z.rs"]);
+        let closed = visible_rows(&PATHS, &Folders::new(false), "");
+        assert_eq!(shown(&closed), ["README.md", "> docs", "> src"]);
+    }
+
+    #[test]
+    fn revealing_a_file_opens_exactly_its_folders() {
+        let mut folders = Folders::new(false);
+        folders.reveal("src/net/tls.rs");
+        assert!(folders.is_open("src") && folders.is_open("src/net"));
+        assert!(!folders.is_open("docs"));
+        folders.reveal("src/net/tls.rs");
+        assert!(folders.is_open("src/net"), "revealing twice keeps it open");
+        let rows = visible_rows(&PATHS, &folders, "");
+        assert!(rows.iter().any(|r| r.path == "src/net/tls.rs"));
+    }
+
+    #[test]
+    fn finding_narrows_to_matching_files_and_the_folders_that_hold_them() {
+        let rows = visible_rows(&PATHS, &Folders::new(false), "NET s");
+        assert_eq!(
+            shown(&rows),
+            ["v src", "  v net", "    socket.rs", "    tls.rs"]
+        );
+        let rows = visible_rows(&PATHS, &Folders::new(false), "sock");
+        assert_eq!(rows.last().map(|r| r.path), Some("src/net/socket.rs"));
+        assert!(visible_rows(&PATHS, &Folders::new(true), "nothing").is_empty());
+    }
+
+    #[test]
+    fn a_folder_name_that_is_a_prefix_of_another_is_not_confused_with_it() {
+        let paths = ["a/x", "ab/y"];
+        let mut folders = Folders::new(true);
+        folders.toggle("a");
+        assert_eq!(
+            shown(&visible_rows(&paths, &folders, "")),
+            ["> a", "v ab", "  y"]
+        );
+    }
+
+    #[test]
+    fn a_hundred_thousand_paths_make_a_short_tree_when_closed() {
+        let paths: Vec<String> = (0..100_000)
+            .map(|i| format!("m{}/p{}/f{i}.rs", i / 10_000, (i / 100) % 100))
+            .collect();
+        let mut sorted: Vec<&str> = paths.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        let rows = visible_rows(&sorted, &Folders::new(false), "");
+        assert_eq!(rows.len(), 10);
+        let found = visible_rows(&sorted, &Folders::new(false), "f99999.rs");
+        assert_eq!(found.len(), 3);
+    }
+}
