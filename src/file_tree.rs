@@ -6,8 +6,6 @@
 //! and a closed folder is skipped in one pass. Siblings keep that order:
 //! `a.txt` comes before the folder `a/` (`.` sorts before `/`).
 
-use hashbrown::HashSet;
-
 /// One row of the tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreeRow<'a> {
@@ -39,7 +37,9 @@ pub enum RowKind {
 pub struct Folders {
     /// Whether a folder nobody flipped is open.
     pub open_by_default: bool,
-    flipped: HashSet<String>,
+    /// A list, not a set: a person flips a handful of folders, and a set
+    /// type of its own would add kilobytes to the bundle.
+    flipped: Vec<String>,
 }
 
 /// Rooms with at most this many files start with every folder open; larger
@@ -51,19 +51,22 @@ impl Folders {
     pub fn new(open_by_default: bool) -> Self {
         Self {
             open_by_default,
-            flipped: HashSet::new(),
+            flipped: Vec::new(),
         }
     }
 
     /// Whether `folder` shows its contents.
     pub fn is_open(&self, folder: &str) -> bool {
-        self.open_by_default != self.flipped.contains(folder)
+        self.open_by_default != self.flipped.iter().any(|f| f == folder)
     }
 
     /// Opens a closed folder, closes an open one.
     pub fn toggle(&mut self, folder: &str) {
-        if !self.flipped.remove(folder) {
-            self.flipped.insert(folder.to_owned());
+        match self.flipped.iter().position(|f| f == folder) {
+            Some(at) => {
+                self.flipped.swap_remove(at);
+            }
+            None => self.flipped.push(folder.to_owned()),
         }
     }
 

@@ -1,0 +1,149 @@
+// A room over a generated project of 20,000 files (nested folders, about
+// 1 KB each, plus ignored folders beside them), served by a room-hub of
+// its own (target/debug/room-hub, built by scripts/test.sh): join, find a
+// deep file by name and open it, edit and save it, open a file changed on
+// disk that the page never had, follow a link to a file, and with the hub
+// gone, reload and still see the tree and the opened file.
+// Run by scripts/test.sh (`node --test e2e/`).
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+const { launchOptions } = require('./browser.cjs');
+const k = require('./kit.cjs');
+
+const FILES = 20000;
+const REPO = path.resolve(__dirname, '..');
+// pkg00..pkg19 / src / mod0..mod9 / f{i}.rs: 100 files per folder.
+const fileAt = (i) => `pkg${String(Math.floor(i / 1000)).padStart(2, '0')}/src/mod${Math.floor(i / 100) % 10}/f${i}.rs`;
+const contentOf = (i) => `// file ${i}\n${'pub fn f() -> u32 { 40 + 2 }\n'.repeat(36)}`;
+
+let browser;
+let project;
+let hub;
+let link;
+
+function generate(root) {
+  for (let i = 0; i < FILES; i += 1) {
+    const file = path.join(root, fileAt(i));
+    if (i % 100 === 0) fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, contentOf(i));
+  }
+  // Beside them, what a real repository keeps out of the room.
+  fs.writeFileSync(path.join(root, '.gitignore'), 'build/\n*.log\n');
+  fs.mkdirSync(path.join(root, 'build/out'), { recursive: true });
+  fs.mkdirSync(path.join(root, 'node_modules/dep'), { recursive: true });
+  for (let i = 0; i < 500; i += 1) {
+    fs.writeFileSync(path.join(root, `build/out/o${i}.js`), 'built');
+    fs.writeFileSync(path.join(root, `node_modules/dep/d${i}.js`), 'dependency');
+  }
+  fs.writeFileSync(path.join(root, 'debug.log'), 'log');
+}
+
+// Starts room-hub over the project, serving the demo build, and resolves
+// to its edit link once it prints it.
+function startHub() {
+  const child = spawn(path.join(REPO, 'target/debug/room-hub'), [
+    '--project', project, '--port', '0', '--web', path.join(REPO, 'dist'),
+  ], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.on('exit', (code) => reject(new Error(`room-hub exited with ${code}`)));
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const found = /share link \(can edit\): (\S+)/.exec(out);
+      if (found) resolve({ child, link: found[1] });
+    });
+  });
+}
+
+before(async () => {
+  project = fs.mkdtempSync(path.join(os.tmpdir(), 'room-large-'));
+  generate(project);
+  ({ child: hub, link } = await startHub());
+  browser = await chromium.launch(launchOptions());
+});
+
+after(async () => {
+  hub?.kill('SIGKILL');
+  await browser?.close();
+  fs.rmSync(project, { recursive: true, force: true });
+});
+
+// `/` focuses the Find box from the page, Ctrl+P from anywhere (the
+// editor included, where `/` is a slash); the box's text is selected, so
+// typing replaces it.
+async function findAndOpen(page, name, file, shortcut) {
+  if (shortcut === '/') await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press(shortcut);
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Find a file', `${shortcut} focuses the Find box`);
+  await page.keyboard.type(name);
+  await page.waitForSelector(`.room-files .file[data-path="${file}"]`);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`.room-editor[aria-label="Editing ${file}"]`);
+}
+
+const editorHolds = (page, text) => k.until(async () => (await k.editorText(page)) === text, 'the file in the editor');
+
+test('21. a room over 20,000 files: find a deep file, edit it, a file changed on disk, a link to a file, and offline', { timeout: 300000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const started = Date.now();
+  await page.goto(link);
+  await k.status(page, 'connected', 60000);
+  await page.waitForSelector('.room-files .folder[data-path="pkg19"]');
+  console.log(`scenario 21: ${FILES} files, connected with the tree on screen ${Date.now() - started} ms after the link opened`);
+  // A large tree starts closed, and only what the rules let in is there.
+  assert.equal(await page.$('.room-files .folder[data-path="build"]'), null, '.gitignore keeps build/ out');
+  assert.equal(await page.$('.room-files .folder[data-path="node_modules"]'), null);
+  assert.equal(await page.$('.room-files .file[data-path="debug.log"]'), null);
+  assert.ok((await page.$$('.room-files .tree li')).length < 400, 'only rows in view are in the page');
+
+  // Find a deep file by name and open it; its content comes on demand.
+  const deep = 17345;
+  await findAndOpen(page, `f${deep}.rs`, fileAt(deep), '/');
+  await editorHolds(page, contentOf(deep));
+  assert.equal(new URL(page.url()).hash, `#/${fileAt(deep)}`, 'the address names the file');
+  assert.ok(!page.url().includes('token'), 'and never the token');
+  await k.accessible(page, 'large-room');
+
+  // Edit and save it: on disk.
+  const edited = `${contentOf(deep)}// edited in the browser\n`;
+  await page.fill('textarea.code', edited);
+  await page.focus('textarea.code');
+  await page.keyboard.press('Control+s');
+  await k.until(() => fs.readFileSync(path.join(project, fileAt(deep)), 'utf8') === edited, 'the edit on disk');
+
+  // A file the page never opened changes on disk: opened, it shows the new text.
+  const other = 3210;
+  const changed = `${contentOf(other)}// changed on disk\n`;
+  fs.writeFileSync(path.join(project, fileAt(other)), changed);
+  await k.sleep(500);
+  await findAndOpen(page, `f${other}.rs`, fileAt(other), 'Control+p');
+  await editorHolds(page, changed);
+
+  // A link to a file opens it.
+  const linked = 9876;
+  await page.goto(`${new URL(link).origin}${new URL(link).pathname}#/${fileAt(linked)}`);
+  await page.waitForSelector(`.room-editor[aria-label="Editing ${fileAt(linked)}"]`);
+  await editorHolds(page, contentOf(linked));
+  await k.status(page, 'connected', 60000);
+
+  // The hub goes; a reload still shows the tree and the opened file.
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await k.until(() => page.evaluate(() => navigator.serviceWorker.controller !== null), 'the offline shell in control');
+  hub.kill('SIGKILL');
+  hub = null;
+  await page.reload({ timeout: 30000 });
+  await page.waitForSelector('.room-files .folder[data-path="pkg19"]', { timeout: 30000 });
+  await page.waitForSelector(`.room-editor[aria-label="Editing ${fileAt(linked)}"]`);
+  await editorHolds(page, contentOf(linked));
+  await k.shot(page, '21-large-offline');
+  assert.deepEqual(errors, [], 'no uncaught exception');
+  await context.close();
+});
