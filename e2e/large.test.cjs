@@ -1,5 +1,5 @@
 // A room over a generated project of 20,000 files (nested folders, about
-// 1 KB each, plus ignored folders beside them), served by a room-hub of
+// 1 KB each, plus ignored folders beside them: e2e/project-gen.cjs), served by a room-hub of
 // its own (target/debug/room-hub, built by scripts/test.sh): join, find a
 // deep file by name and open it, edit and save it, open a file changed on
 // disk that the page never had, follow a link to a file, and with the hub
@@ -16,32 +16,16 @@ const { launchOptions } = require('./browser.cjs');
 const k = require('./kit.cjs');
 
 const FILES = 20000;
+const FILE_BYTES = 1000;
 const REPO = path.resolve(__dirname, '..');
-// pkg00..pkg19 / src / mod0..mod9 / f{i}.rs: 100 files per folder.
-const fileAt = (i) => `pkg${String(Math.floor(i / 1000)).padStart(2, '0')}/src/mod${Math.floor(i / 100) % 10}/f${i}.rs`;
-const contentOf = (i) => `// file ${i}\n${'pub fn f() -> u32 { 40 + 2 }\n'.repeat(36)}`;
+const gen = require('./project-gen.cjs');
+const fileAt = gen.fileAt;
+const contentOf = (i) => gen.contentOf(i, FILE_BYTES);
 
 let browser;
 let project;
 let hub;
 let link;
-
-function generate(root) {
-  for (let i = 0; i < FILES; i += 1) {
-    const file = path.join(root, fileAt(i));
-    if (i % 100 === 0) fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, contentOf(i));
-  }
-  // Beside them, what a real repository keeps out of the room.
-  fs.writeFileSync(path.join(root, '.gitignore'), 'build/\n*.log\n');
-  fs.mkdirSync(path.join(root, 'build/out'), { recursive: true });
-  fs.mkdirSync(path.join(root, 'node_modules/dep'), { recursive: true });
-  for (let i = 0; i < 500; i += 1) {
-    fs.writeFileSync(path.join(root, `build/out/o${i}.js`), 'built');
-    fs.writeFileSync(path.join(root, `node_modules/dep/d${i}.js`), 'dependency');
-  }
-  fs.writeFileSync(path.join(root, 'debug.log'), 'log');
-}
 
 // Starts room-hub over the project, serving the demo build, and resolves
 // to its edit link once it prints it.
@@ -62,7 +46,7 @@ function startHub() {
 
 before(async () => {
   project = fs.mkdtempSync(path.join(os.tmpdir(), 'room-large-'));
-  generate(project);
+  gen.generate(project, FILES, FILE_BYTES);
   ({ child: hub, link } = await startHub());
   browser = await chromium.launch(launchOptions());
 });
@@ -96,7 +80,7 @@ test('21. a room over 20,000 files: find a deep file, edit it, a file changed on
   const started = Date.now();
   await page.goto(link);
   await k.status(page, 'connected', 60000);
-  await page.waitForSelector('.room-files .folder[data-path="pkg19"]');
+  await page.waitForSelector('.room-files .folder[data-path="pkg019"]');
   console.log(`scenario 21: ${FILES} files, connected with the tree on screen ${Date.now() - started} ms after the link opened`);
   // A large tree starts closed, and only what the rules let in is there.
   assert.equal(await page.$('.room-files .folder[data-path="build"]'), null, '.gitignore keeps build/ out');
@@ -140,7 +124,7 @@ test('21. a room over 20,000 files: find a deep file, edit it, a file changed on
   hub.kill('SIGKILL');
   hub = null;
   await page.reload({ timeout: 30000 });
-  await page.waitForSelector('.room-files .folder[data-path="pkg19"]', { timeout: 30000 });
+  await page.waitForSelector('.room-files .folder[data-path="pkg019"]', { timeout: 30000 });
   await page.waitForSelector(`.room-editor[aria-label="Editing ${fileAt(linked)}"]`);
   await editorHolds(page, contentOf(linked));
   await k.shot(page, '21-large-offline');

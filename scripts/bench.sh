@@ -85,6 +85,9 @@ TESTKIT_PROJECT="$out/project" start_testkit --web dist
 node e2e/bench-first-paint.cjs | keep_json
 stop_testkit
 
+step "scale: rooms over generated projects of 2,000, 20,000 and 100,000 files (release hub, loopback)"
+node e2e/bench-scale.cjs | keep_json
+
 step "fault soak: 15 minutes, a fresh seed"
 bash scripts/soak.sh 15 | keep_json
 
@@ -173,6 +176,23 @@ rows = [
      f"{c['floorPersist5000Ms']:.0f} ms, naive {c['naive5000Ms']:.0f} ms",
      f"load <= 1.5x plain JS: {verdict(c['loadMsMedian'] <= 1.5 * c['floorLoadMsMedian'])}"),
 ]
+sc = merged.get("scale")
+if sc:
+    by = {r["files"]: r for r in sc["runs"]}
+    def at(n, key):
+        return by[n][key] if n in by else None
+    for r in sc["runs"]:
+        rows.append((f"scale: {r['files']} files",
+                     f"link → tree {r['joinMs']} ms (socket open → tree {r['socketToTreeMs']} ms), open a file not fetched "
+                     f"{r['openMs']} ms, warm reload → tree {r['warmReloadMs']} ms, page memory {r['pageMemoryMiB']} MiB, "
+                     f"hub RSS with 3 peers {r['hubRssMiB']} MiB, hub start {r['hubStartMs']} ms",
+                     "" if r["files"] not in (20000, 100000) else
+                     (f"tree <= 1.0 s: {verdict(r['socketToTreeMs'] <= 1000)}; open <= 150 ms: {verdict(r['openMs'] <= 150)}; "
+                      f"warm <= 400 ms: {verdict(r['warmReloadMs'] <= 400)}; page <= 60 MB: {verdict(r['pageMemoryMiB'] <= 60)}; "
+                      f"hub <= 150 MiB: {verdict(r['hubRssMiB'] <= 150)}" if r["files"] == 20000 else
+                      f"tree <= 2.5 s: {verdict(r['socketToTreeMs'] <= 2500)}; open <= 150 ms: {verdict(r['openMs'] <= 150)}; "
+                      f"hub <= 300 MiB: {verdict(r['hubRssMiB'] <= 300)}")))
+    rows.append(("scale: ratios, largest/smallest", ", ".join(f"{k} {v}" for k, v in sc["ratios"].items()), ""))
 so = merged.get("soak")
 if so:
     rows.append((f"fault soak ({so['minutes']} min, seed {so['seed']})",

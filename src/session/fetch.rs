@@ -2,15 +2,20 @@
 //! once, then, in the background, the rest in path order while the
 //! contents the page holds stay within the prefetch budget. One background
 //! request waits for its answers at a time, within the hub's bounds
-//! ([`MAX_REQUEST_PATHS`], [`MAX_REQUEST_BYTES`]), so the answers never
+//! ([`MAX_REQUEST_PATHS`], and [`PREFETCH_BATCH_BYTES`] of the hub's 4 MiB), so the answers never
 //! crowd the hub's queue for this peer or the live frames behind them.
 //!
 //! Pure: the session feeds it the state and each answer, and sends what it
 //! returns.
 
-use room_protocol::{FileContent, FileRequest, MAX_REQUEST_BYTES, MAX_REQUEST_PATHS};
+use room_protocol::{FileContent, FileRequest, MAX_REQUEST_PATHS};
 
 use crate::state::RoomState;
+
+/// Most bytes of content one background request asks for: well under the
+/// hub's bound, so that a file the person opens meanwhile, whose answer
+/// queues behind it on the socket, waits for little.
+pub(crate) const PREFETCH_BATCH_BYTES: u64 = 512 << 10;
 
 /// What the session has asked for on the current connection.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -112,9 +117,9 @@ impl ContentFetch {
             if !self.wants(state, path) || self.opening.as_deref() == Some(path.as_str()) {
                 continue;
             }
-            // Within the budget, and within what one answer carries (the
-            // first file always fits: no file is larger than that).
-            let fits_answer = paths.is_empty() || bytes + file.size <= MAX_REQUEST_BYTES as u64;
+            // Within the budget, and within a batch (the first file always
+            // goes: the hub's bound is larger than any file).
+            let fits_answer = paths.is_empty() || bytes + file.size <= PREFETCH_BATCH_BYTES;
             if file.size > room || !fits_answer {
                 break;
             }
@@ -129,6 +134,8 @@ impl ContentFetch {
 #[cfg(test)]
 mod tests {
     use room_protocol::{SyncMode, Tree, TreeEntry, TreeNote};
+
+    use room_protocol::MAX_REQUEST_BYTES;
 
     use super::*;
     use crate::state::{Action, PersonAction};
@@ -228,10 +235,15 @@ mod tests {
         let requests = ContentFetch::default().next(&state, u64::MAX);
         assert_eq!(requests[0].paths.len(), MAX_REQUEST_PATHS);
 
-        let third = MAX_REQUEST_BYTES as u64 / 3 + 1;
+        let third = PREFETCH_BATCH_BYTES / 3 + 1;
         let state = listed(&[("a", third), ("b", third), ("c", third)]);
         let requests = ContentFetch::default().next(&state, u64::MAX);
-        assert_eq!(paths(&requests), [["a", "b"]], "c would pass 4 MiB");
+        assert_eq!(paths(&requests), [["a", "b"]], "c would pass a batch");
+        // A file larger than a batch goes alone.
+        let state = listed(&[("big", PREFETCH_BATCH_BYTES * 2), ("small", 1)]);
+        let requests = ContentFetch::default().next(&state, u64::MAX);
+        assert_eq!(paths(&requests), [["big"]]);
+        assert!(PREFETCH_BATCH_BYTES * 2 <= MAX_REQUEST_BYTES as u64);
     }
 
     #[test]
