@@ -411,7 +411,8 @@ impl Room {
                     answer.rev = rev;
                     answer.content = Some(content.to_string());
                 }
-                // Gone from disk just now: the deletion was announced.
+                // Gone from disk just now (its deletion was announced),
+                // or unreadable (logged): nothing to give.
                 None => answer.rev = 0,
             }
         }
