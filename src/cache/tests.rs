@@ -533,34 +533,18 @@ fn a_page_starts_with_cached_events_in_rev_order_whatever_order_they_were_read_i
 
 #[test]
 fn the_tree_is_cached_with_the_contents_the_page_holds_and_never_a_stale_one() {
-    use room_protocol::{FileContent, Tree, TreeEntry, TreeNote};
-    let entry = |path: &str, rev| TreeEntry {
-        path: path.into(),
-        rev,
-        size: 1,
-    };
-    let tree_welcome = |rev, since, files: Vec<TreeEntry>| {
-        let mut w = testing::welcome("g", rev, SyncMode::Snapshot, &[]);
-        w.files = None;
-        w.tree = Some(TreeNote {
-            since,
-            files: files.len() as u64,
-            deleted: 0,
-            bytes: 0,
-        });
-        Action::TreeWelcome(
-            w,
-            Tree {
-                files,
-                deleted: vec![],
-            },
-        )
+    use room_protocol::FileContent;
+    // Files of one byte.
+    let tree_welcome = |rev, since, files: &[(&str, u64)]| {
+        let files: Vec<(&str, u64, u64)> = files.iter().map(|&(p, rev)| (p, rev, 1)).collect();
+        let (welcome, tree) = testing::tree_welcome("g", rev, since, &files, &[]);
+        Action::TreeWelcome(welcome, tree)
     };
     let cache = MemoryCache::new();
     let first = with(
         &RoomState::default(),
         [
-            tree_welcome(0, None, vec![entry("a", 0), entry("b", 0)]),
+            tree_welcome(0, None, &[("a", 0), ("b", 0)]),
             Action::Content(FileContent {
                 path: "a".into(),
                 rev: 0,
@@ -584,7 +568,7 @@ fn the_tree_is_cached_with_the_contents_the_page_holds_and_never_a_stale_one() {
         "b is listed, its content not fetched yet"
     );
     // A delta moves a on: its old content must not come back as current.
-    let next = with(&first, [tree_welcome(2, Some(0), vec![entry("a", 2)])]);
+    let next = with(&first, [tree_welcome(2, Some(0), &[("a", 2)])]);
     persist(&cache, &first, &next);
     assert_eq!(
         cached(&cache),

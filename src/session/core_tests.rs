@@ -749,17 +749,8 @@ const TREE_WELCOME: &str = r#"{"type":"welcome","roomId":"r","project":{"id":"g1
     "tree":{"files":2,"deleted":0,"bytes":50}}"#;
 
 fn tree(files: &[(&str, u64)]) -> Tree {
-    Tree {
-        files: files
-            .iter()
-            .map(|&(path, size)| room_protocol::TreeEntry {
-                path: path.into(),
-                rev: 0,
-                size,
-            })
-            .collect(),
-        deleted: vec![],
-    }
+    let files: Vec<(&str, u64, u64)> = files.iter().map(|&(p, size)| (p, 0, size)).collect();
+    crate::testing::tree_welcome("g1", 0, None, &files, &[]).1
 }
 
 fn requested(commands: &[Command]) -> Vec<Vec<String>> {

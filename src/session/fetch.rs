@@ -133,37 +133,18 @@ impl ContentFetch {
 
 #[cfg(test)]
 mod tests {
-    use room_protocol::{SyncMode, Tree, TreeEntry, TreeNote};
-
     use room_protocol::MAX_REQUEST_BYTES;
 
     use super::*;
     use crate::state::{Action, PersonAction};
-    use crate::testing::welcome;
+    use crate::testing::tree_welcome;
 
     /// A state listing `files` (path, size) without contents.
     fn listed(files: &[(&str, u64)]) -> RoomState {
-        let mut w = welcome("g", 0, SyncMode::Snapshot, &[]);
-        w.files = None;
-        w.tree = Some(TreeNote {
-            since: None,
-            files: files.len() as u64,
-            deleted: 0,
-            bytes: 0,
-        });
-        let tree = Tree {
-            files: files
-                .iter()
-                .map(|&(path, size)| TreeEntry {
-                    path: path.into(),
-                    rev: 0,
-                    size,
-                })
-                .collect(),
-            deleted: vec![],
-        };
+        let files: Vec<(&str, u64, u64)> = files.iter().map(|&(p, size)| (p, 0, size)).collect();
+        let (welcome, tree) = tree_welcome("g", 0, None, &files, &[]);
         let mut state = RoomState::default();
-        state.apply(Action::TreeWelcome(w, tree));
+        state.apply(Action::TreeWelcome(welcome, tree));
         state
     }
 

@@ -1,14 +1,13 @@
 //! The tree first: files listed without contents, contents as they come,
 //! never a stale one, and drafts that wait for their file's content.
 
-use room_protocol::{FileContent, SyncMode, Tree, TreeEntry, TreeNote};
+use room_protocol::{FileContent, SyncMode};
 
 use super::tests::change;
 use super::*;
-use crate::testing::welcome;
+use crate::testing::{self, welcome};
 
-/// A tree-first welcome to generation `generation` at project rev `rev`:
-/// the whole tree, or (with `since`) what changed after it.
+/// The hub's snapshot welcome and its tree, as one action.
 fn tree_welcome(
     generation: &str,
     rev: u64,
@@ -16,26 +15,8 @@ fn tree_welcome(
     files: &[(&str, u64, u64)],
     deleted: &[&str],
 ) -> Action {
-    let mut w = welcome(generation, rev, SyncMode::Snapshot, &[]);
-    w.files = None;
-    w.tree = Some(TreeNote {
-        since,
-        files: files.len() as u64,
-        deleted: deleted.len() as u64,
-        bytes: 0,
-    });
-    let tree = Tree {
-        files: files
-            .iter()
-            .map(|&(path, rev, size)| TreeEntry {
-                path: path.into(),
-                rev,
-                size,
-            })
-            .collect(),
-        deleted: deleted.iter().map(|&p| p.to_owned()).collect(),
-    };
-    Action::TreeWelcome(w, tree)
+    let (welcome, tree) = testing::tree_welcome(generation, rev, since, files, deleted);
+    Action::TreeWelcome(welcome, tree)
 }
 
 fn content(path: &str, rev: u64, text: Option<&str>) -> Action {
