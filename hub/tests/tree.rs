@@ -8,8 +8,8 @@ use std::io::Write as _;
 
 use common::*;
 use room_protocol::{
-    ClientFrame, ErrorCode, FileContent, FileRequest, Hello, ServerFrame, TreeEntry,
-    MAX_REQUEST_BYTES, MAX_REQUEST_PATHS,
+    ClientFrame, ErrorCode, FileRequest, Hello, ServerFrame, TreeEntry, MAX_REQUEST_BYTES,
+    MAX_REQUEST_PATHS,
 };
 
 fn hello_after(welcome: Option<&room_protocol::Welcome>) -> Hello {
@@ -28,24 +28,6 @@ fn entry(path: &str, rev: u64, size: u64) -> TreeEntry {
         rev,
         size,
     }
-}
-
-/// Asks for `paths` and returns the `file-content` answers, in order.
-async fn request(client: &mut Client, paths: &[&str]) -> Vec<FileContent> {
-    client
-        .send(&ClientFrame::FileRequest(FileRequest {
-            paths: paths.iter().map(|p| (*p).to_owned()).collect(),
-        }))
-        .await;
-    let mut answers = Vec::new();
-    while answers.len() < paths.len() {
-        match client.next().await {
-            ServerFrame::FileContent(answer) => answers.push(answer),
-            ServerFrame::FileChanged(_) => continue,
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-    answers
 }
 
 fn gzip_best(bytes: &[u8]) -> usize {
@@ -118,7 +100,7 @@ async fn contents_come_on_request_in_order_within_the_byte_bound() {
         "big3.txt",
         "big4.txt",
     ];
-    let answers = request(&mut c, &asked).await;
+    let answers = c.request(&asked).await;
     let shape: Vec<(&str, u64, Option<usize>)> = answers
         .iter()
         .map(|a| (a.path.as_str(), a.rev, a.content.as_ref().map(String::len)))
@@ -139,7 +121,7 @@ async fn contents_come_on_request_in_order_within_the_byte_bound() {
         ]
     );
     assert_eq!(answers[0].content.as_deref(), Some("# Sample\n"));
-    let again = request(&mut c, &["big4.txt"]).await;
+    let again = c.request(&["big4.txt"]).await;
     assert_eq!(again[0].content.as_ref().map(String::len), big);
 
     // Too many paths at once is a bad frame, and the connection stays.
@@ -150,7 +132,7 @@ async fn contents_come_on_request_in_order_within_the_byte_bound() {
         ServerFrame::Error(e) => assert_eq!(e.error, ErrorCode::BadFrame),
         other => panic!("unexpected {other:?}"),
     }
-    assert_eq!(request(&mut c, &["README.md"]).await[0].rev, 0);
+    assert_eq!(c.request(&["README.md"]).await[0].rev, 0);
 }
 
 #[tokio::test]
@@ -188,7 +170,7 @@ async fn a_file_changed_behind_the_rooms_back_is_never_served_stale() {
     }
     // A file removed behind the room's back is announced as deleted.
     std::fs::remove_file(project.path().join("src/main.rs")).unwrap();
-    let answers = request(&mut c, &["src/main.rs"]).await;
+    let answers = c.request(&["src/main.rs"]).await;
     assert_eq!((answers[0].rev, answers[0].content.as_deref()), (0, None));
     let (version, _) = hub.room.version().await;
     assert_eq!(version.rev, 2, "the deletion is rev 2");
@@ -209,7 +191,7 @@ async fn contents_past_the_cache_bound_are_read_from_disk_each_time() {
     let mut c = Client::join(&hub, &edit_token(&hub), hello_after(None)).await;
     for _ in 0..2 {
         let paths: Vec<&str> = names.iter().map(String::as_str).collect();
-        let answers = request(&mut c, &paths).await;
+        let answers = c.request(&paths).await;
         for (i, answer) in answers.iter().enumerate() {
             assert_eq!(
                 answer.content.as_deref(),

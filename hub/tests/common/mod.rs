@@ -159,20 +159,28 @@ impl Client {
         tree.files.iter().map(|f| f.path.clone()).collect()
     }
 
-    /// Asks for `path`'s content and returns it (live entries that come
-    /// first are skipped).
-    pub async fn content(&mut self, path: &str) -> Option<String> {
+    /// Asks for `paths` in one `file-request` and returns the
+    /// `file-content` answers, in order (file changes that come first are
+    /// skipped; any other frame fails the test).
+    pub async fn request(&mut self, paths: &[&str]) -> Vec<room_protocol::FileContent> {
         self.send(&ClientFrame::FileRequest(room_protocol::FileRequest {
-            paths: vec![path.into()],
+            paths: paths.iter().map(|p| (*p).to_owned()).collect(),
         }))
         .await;
-        loop {
+        let mut answers = Vec::new();
+        while answers.len() < paths.len() {
             match self.next().await {
-                ServerFrame::FileContent(answer) => return answer.content,
-                ServerFrame::FileChanged(_) | ServerFrame::RuntimeEvent(_) => continue,
+                ServerFrame::FileContent(answer) => answers.push(answer),
+                ServerFrame::FileChanged(_) => continue,
                 other => panic!("unexpected {other:?}"),
             }
         }
+        answers
+    }
+
+    /// Asks for `path`'s content and returns it.
+    pub async fn content(&mut self, path: &str) -> Option<String> {
+        self.request(&[path]).await.remove(0).content
     }
 
     pub async fn send(&mut self, frame: &ClientFrame) {
@@ -223,35 +231,33 @@ pub async fn send(socket: &mut Socket, frame: &ClientFrame) {
     socket.send(Message::text(encode(frame))).await.unwrap();
 }
 
-/// The next text frame, decoded; panics on close, timeout or junk.
-pub async fn recv(socket: &mut Socket) -> ServerFrame {
+/// The next frame that is not a ping or pong; panics on close or timeout.
+async fn next_message(socket: &mut Socket) -> Message {
     loop {
         let message = tokio::time::timeout(FRAME_TIMEOUT, socket.next())
             .await
             .expect("timed out waiting for a frame")
             .expect("connection ended")
             .expect("connection failed");
-        match message {
-            Message::Text(text) => return decode_server_frame(&text).unwrap(),
-            Message::Ping(_) | Message::Pong(_) => continue,
-            other => panic!("expected a text frame, got {other:?}"),
+        if !matches!(message, Message::Ping(_) | Message::Pong(_)) {
+            return message;
         }
+    }
+}
+
+/// The next text frame, decoded; panics on close, timeout or junk.
+pub async fn recv(socket: &mut Socket) -> ServerFrame {
+    match next_message(socket).await {
+        Message::Text(text) => decode_server_frame(&text).unwrap(),
+        other => panic!("expected a text frame, got {other:?}"),
     }
 }
 
 /// The next binary frame; panics on anything else.
 pub async fn recv_binary(socket: &mut Socket) -> Vec<u8> {
-    loop {
-        let message = tokio::time::timeout(FRAME_TIMEOUT, socket.next())
-            .await
-            .expect("timed out waiting for a frame")
-            .expect("connection ended")
-            .expect("connection failed");
-        match message {
-            Message::Binary(bytes) => return bytes.to_vec(),
-            Message::Ping(_) | Message::Pong(_) => continue,
-            other => panic!("expected a binary frame, got {other:?}"),
-        }
+    match next_message(socket).await {
+        Message::Binary(bytes) => bytes.to_vec(),
+        other => panic!("expected a binary frame, got {other:?}"),
     }
 }
 
