@@ -1,6 +1,6 @@
 // Benchmark (scripts/bench.sh, not CI): a room over generated projects of
 // 2,000, 20,000 and 100,000 files (about 4 KB each, nested folders, with
-// ignored folders beside them: e2e/project-gen.cjs), each on a release
+// ignored folders beside them: e2e/generated-room.cjs), each on a release
 // room-hub of its own serving the demo build, in headless Chromium on
 // loopback. For each size:
 // - join: from opening the link to the tree on screen and connected;
@@ -12,44 +12,16 @@
 // - the hub's start-up walk (from spawn to its share link).
 // Prints lines and one JSON line {"scale": …}, with the ratio of each
 // figure at 100,000 files to the one at 2,000.
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 const { launchOptions } = require('./browser.cjs');
-const gen = require('./project-gen.cjs');
+const gen = require('./generated-room.cjs');
 
-const REPO = path.resolve(__dirname, '..');
 const SIZES = (process.env.SCALE_SIZES ?? '2000,20000,100000').split(',').map(Number);
 const FILE_BYTES = 4000;
 const round = (x) => Math.round(x);
-
-async function until(check, what, timeout = 120000) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function startHub(project) {
-  const started = Date.now();
-  const child = spawn(path.join(REPO, 'target/release/room-hub'), [
-    '--project', project, '--port', '0', '--web', path.join(REPO, 'dist'),
-  ], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.on('exit', (code) => reject(new Error(`room-hub exited with ${code}`)));
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const found = /share link \(can edit\): (\S+)/.exec(out);
-      if (found) resolve({ child, link: found[1], startMs: Date.now() - started });
-    });
-  });
-}
 
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 
@@ -95,7 +67,7 @@ async function memoryMiB(context, page) {
 async function measure(browser, count) {
   const project = fs.mkdtempSync(path.join(os.tmpdir(), `room-scale-${count}-`));
   gen.generate(project, count, FILE_BYTES);
-  const hub = await startHub(project);
+  const hub = await gen.startHub(project, 'release');
   try {
     const first = await join(browser, hub.link);
     const last = count - 1;

@@ -1,5 +1,5 @@
 // A room over a generated project of 20,000 files (nested folders, about
-// 1 KB each, plus ignored folders beside them: e2e/project-gen.cjs), served by a room-hub of
+// 1 KB each, plus ignored folders beside them: e2e/generated-room.cjs), served by a room-hub of
 // its own (target/debug/room-hub, built by scripts/test.sh): join, find a
 // deep file by name and open it, edit and save it, open a file changed on
 // disk that the page never had, follow a link to a file, and with the hub
@@ -7,7 +7,6 @@
 // Run by scripts/test.sh (`node --test e2e/`).
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -17,8 +16,7 @@ const k = require('./kit.cjs');
 
 const FILES = 20000;
 const FILE_BYTES = 1000;
-const REPO = path.resolve(__dirname, '..');
-const gen = require('./project-gen.cjs');
+const gen = require('./generated-room.cjs');
 const fileAt = gen.fileAt;
 const contentOf = (i) => gen.contentOf(i, FILE_BYTES);
 
@@ -27,27 +25,10 @@ let project;
 let hub;
 let link;
 
-// Starts room-hub over the project, serving the demo build, and resolves
-// to its edit link once it prints it.
-function startHub() {
-  const child = spawn(path.join(REPO, 'target/debug/room-hub'), [
-    '--project', project, '--port', '0', '--web', path.join(REPO, 'dist'),
-  ], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.on('exit', (code) => reject(new Error(`room-hub exited with ${code}`)));
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const found = /share link \(can edit\): (\S+)/.exec(out);
-      if (found) resolve({ child, link: found[1] });
-    });
-  });
-}
-
 before(async () => {
   project = fs.mkdtempSync(path.join(os.tmpdir(), 'room-large-'));
   gen.generate(project, FILES, FILE_BYTES);
-  ({ child: hub, link } = await startHub());
+  ({ child: hub, link } = await gen.startHub(project, 'debug'));
   browser = await chromium.launch(launchOptions());
 });
 
