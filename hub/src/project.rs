@@ -159,10 +159,9 @@ impl ProjectDir {
         let (name, folders) = parts.split_last()?;
         if RULE_FILES.contains(name) {
             let folder = folders.join("/");
-            return match folders.is_empty() {
-                true => Some(Touched::Rules(folder)),
-                false => RelPath::parse(&folder).ok().map(|_| Touched::Rules(folder)),
-            };
+            // The root's, or a folder that is a room path.
+            let valid = folders.is_empty() || RelPath::parse(&folder).is_ok();
+            return valid.then_some(Touched::Rules(folder));
         }
         RelPath::parse(&parts.join("/")).ok().map(Touched::Path)
     }

@@ -43,7 +43,10 @@ use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::DomException;
 
-use super::{CacheKind, CacheMeta, CacheWrite, CachedDraft, CachedFile, CachedRoom, RoomCache};
+use super::{
+    CacheKind, CacheMeta, CacheWrite, CachedDraft, CachedFile, CachedRoom, RoomCache,
+    MAX_SAFE_INTEGER,
+};
 use crate::error::CacheError;
 use room_protocol::{PeerProfile, RuntimeEvent};
 
@@ -159,7 +162,7 @@ fn file_from_js(record: &JsValue) -> Option<CachedFile> {
     let get = |key: &str| js_sys::Reflect::get(record, &JsValue::from_str(key)).ok();
     let whole = |value: JsValue| {
         let x = value.as_f64()?;
-        (x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_991.0).then_some(x as u64)
+        (x >= 0.0 && x.fract() == 0.0 && x <= MAX_SAFE_INTEGER).then_some(x as u64)
     };
     Some(CachedFile {
         path: get("path")?.as_string()?,

@@ -110,7 +110,7 @@ pub struct CachedRoom {
 }
 
 /// The largest integer a JavaScript number holds exactly (2^53 - 1).
-const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+pub(crate) const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 /// Numbers as JavaScript, and so IndexedDB, holds them: an integral number
 /// has no fraction (`68.0` becomes `68`). A cached event comes back that

@@ -48,9 +48,10 @@ pub fn FileList(props: &FileListProps) -> Html {
     // Small rooms start open, large ones closed; the person's choices
     // count from the first one.
     let chosen = use_state(|| None::<Folders>);
+    let open_by_default = paths.len() <= OPEN_ALL_UP_TO;
     let folders = (*chosen)
         .clone()
-        .unwrap_or_else(|| Folders::new(paths.len() <= OPEN_ALL_UP_TO));
+        .unwrap_or_else(|| Folders::new(open_by_default));
     let query = use_state(String::new);
     let scroll_top = use_state(|| 0_usize);
     let viewport = use_state(|| 800_usize);
@@ -77,12 +78,14 @@ pub fn FileList(props: &FileListProps) -> Html {
         let indent = format!("padding-left: {}em", row.depth);
         match row.kind {
             RowKind::Folder { open } => {
+                // The folders are copied on a click, not for every row drawn.
                 let onclick = {
                     let chosen = chosen.clone();
-                    let folders = folders.clone();
                     let path = row.path.to_owned();
                     Callback::from(move |_: MouseEvent| {
-                        let mut next = folders.clone();
+                        let mut next = (*chosen)
+                            .clone()
+                            .unwrap_or_else(|| Folders::new(open_by_default));
                         next.toggle(&path);
                         chosen.set(Some(next));
                     })
