@@ -5,12 +5,14 @@
 
 use gloo_timers::future::TimeoutFuture;
 use room_client::cache::{
-    diff, CacheKind, CacheWrite, CachedDraft, CachedFile, IndexedDbCache, IndexedDbOptions,
-    RoomCache, DB_VERSION,
+    diff, tree_bucket, CacheKind, CacheWrite, CachedContent, CachedDraft, IndexedDbCache,
+    IndexedDbOptions, RoomCache, TreeBucket, DB_VERSION,
 };
 use room_client::intent::Intent;
 use room_client::protocol::urls::cache_database_name;
-use room_client::protocol::{LogEntry, PeerProfile, ProjectVersion, RuntimeEvent, SyncMode};
+use room_client::protocol::{
+    LogEntry, PeerProfile, ProjectVersion, RuntimeEvent, SyncMode, TreeEntry,
+};
 use room_client::session::{CacheChoice, Session, SessionConfig};
 use room_client::state::{Action, Draft, DraftStatus, Notice, PersonAction, RoomState};
 use room_client::{CacheError, SessionOptions};
@@ -130,18 +132,28 @@ async fn every_store_round_trips() {
             last_seen_rev: 9,
             last_event_ts: Some(1234),
         }),
-        files_put: vec![
-            CachedFile {
+        tree_put: ["a.txt", "dir/b.txt", "dir/c \"quoted\" ü.txt"]
+            .iter()
+            .enumerate()
+            .map(|(i, path)| TreeBucket {
+                index: tree_bucket(path),
+                files: vec![TreeEntry {
+                    path: (*path).into(),
+                    rev: i as u64,
+                    size: 10 + i as u64,
+                }],
+            })
+            .collect(),
+        contents_put: vec![
+            CachedContent {
                 path: "a.txt".into(),
-                content: Some("alpha ünïcödé".into()),
-                rev: 4,
-                size: None,
-            },
-            CachedFile {
-                path: "dir/b.txt".into(),
-                content: Some("beta".into()),
                 rev: 0,
-                size: None,
+                content: "alpha ünïcödé".into(),
+            },
+            CachedContent {
+                path: "dir/b.txt".into(),
+                rev: 1,
+                content: "beta".into(),
             },
         ],
         events_put: (1..=9).map(event).collect(),
@@ -162,9 +174,17 @@ async fn every_store_round_trips() {
     let reopened = open(&room).await;
     let room_data = reopened.load().await.unwrap();
     assert_eq!(room_data.meta, batch.meta);
-    let mut files = room_data.files.clone();
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    assert_eq!(files, batch.files_put);
+    let mut tree = room_data.tree.clone();
+    tree.sort_by(|a, b| a.path.cmp(&b.path));
+    let written: Vec<TreeEntry> = batch
+        .tree_put
+        .iter()
+        .flat_map(|b| b.files.clone())
+        .collect();
+    assert_eq!(tree, written);
+    let mut contents = reopened.load_contents().await.unwrap();
+    contents.sort_by(|a, b| a.path.cmp(&b.path));
+    assert_eq!(contents, batch.contents_put);
     assert_eq!(room_data.events, batch.events_put);
     assert_eq!(room_data.drafts, batch.drafts_put);
     assert_eq!(room_data.profile, batch.profile);
@@ -223,7 +243,8 @@ async fn events_between_file_changes_leave_the_newest_thousand_events_after_a_re
     // Events 501..=1500 sit at the odd revs 1001..=2999: all 1000 of them,
     // where a window of revs would have kept about 500.
     assert_eq!(revs, (501..=1500).map(|n| 2 * n - 1).collect::<Vec<_>>());
-    let restored = RoomState::from_cache(loaded, None);
+    let mut restored = RoomState::from_cache(loaded, None);
+    restored.hold_cached_contents(reopened.load_contents().await.unwrap());
     assert_eq!(restored.events, states.last().unwrap().events);
     assert_eq!(restored.files["a.txt"].content.as_deref(), Some("v1500"));
     reopened.close();
@@ -276,7 +297,7 @@ async fn two_rooms_caches_stay_apart() {
     for (cache, name) in [(&first, "one"), (&second, "two")] {
         let loaded = cache.load().await.unwrap();
         assert_eq!(loaded.meta.unwrap().project.id, name);
-        let paths: Vec<&str> = loaded.files.iter().map(|f| f.path.as_str()).collect();
+        let paths: Vec<&str> = loaded.tree.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, [format!("{name}.txt")]);
         assert_eq!(loaded.drafts.len(), 1);
         assert_eq!(
@@ -318,7 +339,18 @@ async fn a_new_project_rev_or_id_evicts_files_and_events_and_keeps_profile_and_d
         let loaded = cache.load().await.unwrap();
         assert_eq!(
             loaded
-                .files
+                .tree
+                .iter()
+                .map(|f| f.path.as_str())
+                .collect::<Vec<_>>(),
+            ["new.txt"],
+            "{generation}"
+        );
+        assert_eq!(
+            cache
+                .load_contents()
+                .await
+                .unwrap()
                 .iter()
                 .map(|f| f.path.as_str())
                 .collect::<Vec<_>>(),
@@ -560,11 +592,12 @@ async fn a_write_failure_falls_back_to_memory_and_the_session_keeps_working() {
 async fn records_written_by_an_earlier_build_load_and_damaged_ones_are_skipped() {
     let room = fresh_room("compat");
     open(&room).await.close();
-    // What the previous build stored (plain objects from its own
-    // serializer), beside two records no build can read.
+    // What an earlier build stored (plain objects from its own
+    // serializer), beside records no build can read.
     let db = raw_open(&cache_database_name(&room), DB_VERSION).await;
+    let stores = js_sys::Array::of3(&"events".into(), &"tree".into(), &"contents".into());
     let tx = db
-        .transaction_with_str_and_mode("events", web_sys::IdbTransactionMode::Readwrite)
+        .transaction_with_str_sequence_and_mode(&stores, web_sys::IdbTransactionMode::Readwrite)
         .unwrap();
     let events = tx.object_store("events").unwrap();
     for record in [
@@ -574,12 +607,44 @@ async fn records_written_by_an_earlier_build_load_and_damaged_ones_are_skipped()
     ] {
         events.put(&js_sys::JSON::parse(record).unwrap()).unwrap();
     }
+    let tree = tx.object_store("tree").unwrap();
+    for (bucket, record) in [
+        (3.0, JsValue::from_str(r#"{"files":[["x.txt",1,2]]}"#)),
+        (4.0, JsValue::from_str("not json")),
+        (5.0, js_sys::JSON::parse(r#"{"files":[]}"#).unwrap()),
+    ] {
+        tree.put_with_key(&record, &bucket.into()).unwrap();
+    }
+    let contents = tx.object_store("contents").unwrap();
+    for record in [
+        r#"{"path":"x.txt","rev":1,"content":"ok"}"#,
+        r#"{"path":"y.txt","rev":1}"#,
+        r#"{"path":"z.txt","rev":-1,"content":"?"}"#,
+    ] {
+        contents.put(&js_sys::JSON::parse(record).unwrap()).unwrap();
+    }
     TimeoutFuture::new(50).await;
     db.close();
 
     let cache = open(&room).await;
     let loaded = cache.load().await.unwrap();
     assert_eq!(loaded.events, vec![event(7)]);
+    assert_eq!(
+        loaded.tree,
+        [TreeEntry {
+            path: "x.txt".into(),
+            rev: 1,
+            size: 2
+        }]
+    );
+    assert_eq!(
+        cache.load_contents().await.unwrap(),
+        [CachedContent {
+            path: "x.txt".into(),
+            rev: 1,
+            content: "ok".into()
+        }]
+    );
     cache.close();
     delete_database(&room).await;
 }
@@ -587,7 +652,7 @@ async fn records_written_by_an_earlier_build_load_and_damaged_ones_are_skipped()
 /// Creates `name` at version 1 exactly as the build before rexie did (its
 /// `upgradeneeded` step, in raw IndexedDB), and fills every store with
 /// records in the shapes it wrote.
-async fn create_as_the_previous_build(name: &str) {
+async fn create_as_version_1(name: &str) {
     let factory = web_sys::window().unwrap().indexed_db().unwrap().unwrap();
     let request = factory.open_with_u32(name, 1).unwrap();
     let req = request.clone();
@@ -684,48 +749,35 @@ async fn settled(request: &web_sys::IdbRequest) -> JsValue {
 }
 
 #[wasm_bindgen_test]
-async fn a_database_written_by_the_previous_build_opens_and_loads() {
+async fn a_database_of_version_1_opens_keeps_drafts_and_profile_and_joins_afresh() {
     let room = fresh_room("previous-build");
-    create_as_the_previous_build(&cache_database_name(&room)).await;
+    create_as_version_1(&cache_database_name(&room)).await;
     let cache = open(&room).await;
     let loaded = cache.load().await.unwrap();
-    assert_eq!(
-        loaded.meta,
-        Some(room_client::cache::CacheMeta {
-            project: ProjectVersion {
-                id: "g1".into(),
-                rev: 4
-            },
-            last_seen_rev: 4,
-            last_event_ts: Some(1_700_000_000_003),
-        })
-    );
-    assert_eq!(
-        loaded.files,
-        [CachedFile {
-            path: "a.txt".into(),
-            content: Some("alpha".into()),
-            rev: 4,
-            size: None,
-        }]
-    );
-    assert_eq!(loaded.events, [event(3)]);
+    // Version 1's files (content in every record) and its position are
+    // gone with their stores: the page holds no tree and joins afresh.
+    assert_eq!(loaded.meta, None);
+    assert!(loaded.tree.is_empty());
+    assert!(cache.load_contents().await.unwrap().is_empty());
+    let state = RoomState::from_cache(loaded.clone(), None);
+    assert!(state.project.is_none());
+    assert!(state.files.is_empty());
+    assert!(state.events.is_empty());
+    assert_eq!(state.drafts["a.txt"].content, "unsaved");
     assert_eq!(loaded.drafts.len(), 1);
     assert_eq!(loaded.drafts[0].draft.content, "unsaved");
     assert_eq!(loaded.drafts[0].draft.base_rev, 4);
     assert_eq!(loaded.drafts[0].draft.status, DraftStatus::Queued);
     assert_eq!(loaded.profile.unwrap().name, "Ada");
-    // And the new build writes on into it.
-    write_events(&cache, &[5]).await.unwrap();
-    let revs: Vec<u64> = cache
-        .load()
-        .await
-        .unwrap()
-        .events
-        .iter()
-        .map(|e| e.rev)
-        .collect();
-    assert_eq!(revs, [3, 5]);
+    // The join's snapshot resets the rest (version 1's events included),
+    // and the draft stays.
+    let synced = with(&state, [welcome("g1", 5, &[("a.txt", "alpha")])]);
+    cache.write(diff(&state, &synced)).await.unwrap();
+    let loaded = cache.load().await.unwrap();
+    assert!(loaded.events.is_empty());
+    assert_eq!(loaded.tree.len(), 1);
+    assert_eq!(cache.load_contents().await.unwrap()[0].content, "alpha");
+    assert_eq!(loaded.drafts[0].draft.content, "unsaved");
     cache.close();
     delete_database(&room).await;
 }

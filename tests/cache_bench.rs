@@ -4,11 +4,9 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use room_client::cache::{
-    diff, CacheWrite, CachedFile, IndexedDbCache, IndexedDbOptions, RoomCache,
-};
+use room_client::cache::{diff, CacheWrite, IndexedDbCache, IndexedDbOptions, RoomCache};
 use room_client::protocol::urls::cache_database_name;
-use room_client::protocol::{LogEntry, ProjectVersion, RuntimeEvent, SyncMode};
+use room_client::protocol::{LogEntry, RuntimeEvent, SyncMode};
 use room_client::state::{Action, RoomState};
 use serde_json::json;
 use wasm_bindgen::prelude::*;
@@ -22,7 +20,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 // The floor: the same IndexedDB operations in plain JavaScript, with no
 // wrapper and no decoding into Rust, timed by the page's clock.
 #[wasm_bindgen(inline_js = r#"
-const STORES = ['files', 'events', 'drafts', 'meta', 'profile'];
+const STORES = ['tree', 'contents', 'events', 'drafts', 'profile'];
 function opened(name) {
   return new Promise((resolve, reject) => {
     const open = indexedDB.open(name);
@@ -36,18 +34,16 @@ export async function floor_load(name) {
   const counts = await new Promise((resolve, reject) => {
     const tx = db.transaction(STORES, 'readonly');
     const out = {};
-    for (const store of ['files', 'events', 'drafts']) {
+    for (const store of ['tree', 'contents', 'events', 'drafts']) {
       tx.objectStore(store).getAll().onsuccess = (e) => { out[store] = e.target.result.length; };
     }
-    for (const store of ['meta', 'profile']) {
-      tx.objectStore(store).get(store).onsuccess = (e) => { out[store] = e.target.result; };
-    }
+    tx.objectStore('profile').get('profile').onsuccess = (e) => { out.profile = e.target.result; };
     tx.oncomplete = () => resolve(out);
     tx.onabort = () => reject(tx.error);
   });
   const ms = performance.now() - t0;
   db.close();
-  if (counts.files !== 50 || counts.events !== 1000) throw new Error('floor read the wrong room');
+  if (counts.contents !== 50 || counts.events !== 1000) throw new Error('floor read the wrong room');
   return ms;
 }
 export async function floor_persist(name, events, dropBelow, meta) {
@@ -58,7 +54,7 @@ export async function floor_persist(name, events, dropBelow, meta) {
     const store = tx.objectStore('events');
     for (const event of events) store.put(event);
     store.delete(IDBKeyRange.upperBound(dropBelow, true));
-    tx.objectStore('meta').put(meta, 'meta');
+    tx.objectStore('tree').put(meta, 'position');
     tx.oncomplete = resolve;
     tx.onabort = () => reject(tx.error);
   });
@@ -104,19 +100,26 @@ fn event(rev: u64) -> RuntimeEvent {
     }
 }
 
-/// 50 files of about 4 KB: about 200 KB in all.
-fn files() -> Vec<CachedFile> {
-    (0..50)
-        .map(|i| CachedFile {
-            path: format!("src/module_{i:02}.rs"),
-            content: Some(format!(
-                "// file {i}\n{}",
-                "fn f() { let x = 1 + 2; }\n".repeat(150)
-            )),
-            rev: i,
-            size: None,
+/// A room of 50 files of about 4 KB (about 200 KB in all), at rev 0.
+fn room_of_50_files() -> RoomState {
+    let contents: Vec<(String, String)> = (0..50)
+        .map(|i| {
+            let text = format!("// file {i}\n{}", "fn f() { let x = 1 + 2; }\n".repeat(150));
+            (format!("src/module_{i:02}.rs"), text)
         })
-        .collect()
+        .collect();
+    let snapshot: Vec<(&str, &str, u64)> = contents
+        .iter()
+        .map(|(path, text)| (path.as_str(), text.as_str(), 0))
+        .collect();
+    let mut base = RoomState::default();
+    base.apply(Action::Welcome(testing::welcome(
+        "g",
+        0,
+        SyncMode::Snapshot,
+        &snapshot,
+    )));
+    base
 }
 
 #[wasm_bindgen_test]
@@ -127,26 +130,18 @@ async fn cache_benchmark() {
     let cache = IndexedDbCache::open(&room, IndexedDbOptions::default())
         .await
         .unwrap();
+    let base = room_of_50_files();
+    let mut loaded_room = base.clone();
+    loaded_room.apply(Action::Entries(
+        (1..=1000)
+            .map(|r| LogEntry::RuntimeEvent(event(r)))
+            .collect(),
+    ));
     cache
-        .write(CacheWrite {
-            meta: Some(room_client::cache::CacheMeta {
-                project: ProjectVersion {
-                    id: "g".into(),
-                    rev: 49,
-                },
-                last_seen_rev: 1000,
-                last_event_ts: Some(1),
-            }),
-            files_put: files(),
-            events_put: (1..=1000).map(event).collect(),
-            ..CacheWrite::default()
-        })
+        .write(diff(&RoomState::default(), &loaded_room))
         .await
         .unwrap();
-    let bytes: usize = files()
-        .iter()
-        .map(|f| f.content.as_ref().map_or(0, String::len))
-        .sum();
+    let bytes: usize = base.files.values().map(|f| f.size as usize).sum();
     let mut loads = Vec::new();
     let mut opens = Vec::new();
     let mut floor_loads = Vec::new();
@@ -159,8 +154,9 @@ async fn cache_benchmark() {
             .unwrap();
         let t1 = now();
         let loaded = fresh.load().await.unwrap();
+        let contents = fresh.load_contents().await.unwrap();
         let t2 = now();
-        assert_eq!((loaded.files.len(), loaded.events.len()), (50, 1000));
+        assert_eq!((contents.len(), loaded.events.len()), (50, 1000));
         opens.push(t1 - t0);
         loads.push(t2 - t1);
         fresh.close();
@@ -173,18 +169,6 @@ async fn cache_benchmark() {
     let cache = IndexedDbCache::open(&room, IndexedDbOptions::default())
         .await
         .unwrap();
-    let mut base = RoomState::default();
-    let bench_files = files();
-    let snapshot: Vec<_> = bench_files
-        .iter()
-        .map(|f| (f.path.as_str(), f.content.as_deref().unwrap_or_default(), 0))
-        .collect();
-    base.apply(Action::Welcome(testing::welcome(
-        "g",
-        0,
-        SyncMode::Snapshot,
-        &snapshot,
-    )));
     cache
         .write(diff(&RoomState::default(), &base))
         .await

@@ -1,10 +1,25 @@
 //! [`RoomCache`] on IndexedDB, through rexie.
 //!
 //! One database per room, `solaro-room-{roomId}`
-//! ([`room_protocol::urls::cache_database_name`]), with the stores `files`
-//! (key: path), `events` (key: rev), `drafts` (key: path), and the single
-//! records `meta` and `profile`. Every load is one read transaction with
-//! `getAll`; every batch is one write transaction.
+//! ([`room_protocol::urls::cache_database_name`]), with the stores:
+//! - `tree`: the tree in [`TREE_BUCKETS`] records at most, keyed by bucket
+//!   number, each a JSON text `{"files":[[path,rev,size],…]}` (the wire's
+//!   tree, read by the same code), beside the position record
+//!   (`position`: project, last rev and event time). One store, so a reset
+//!   clears a tree and its position together;
+//! - `contents` (key: path): `{path, rev, content}`, the texts the page
+//!   holds;
+//! - `events` (key: rev), `drafts` (key: path), and the single record
+//!   `profile`.
+//!
+//! A load is one read transaction with `getAll` (the contents another, read
+//! after the first paint); every batch is one write transaction.
+//!
+//! Version 2 (the tree first) replaced version 1's `files` store (one
+//! record per file with its content) and `meta`. Upgrading drops both, as
+//! rexie's builder drops every store this version does not list: the page
+//! then has no position, joins with a snapshot, and the snapshot's reset
+//! clears version 1's events. Drafts and the profile stay.
 //!
 //! Robustness:
 //! - opening waits at most `open_timeout_ms`: a tab holding an old version
@@ -44,31 +59,34 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::DomException;
 
 use super::{
-    CacheKind, CacheMeta, CacheWrite, CachedDraft, CachedFile, CachedRoom, RoomCache,
-    MAX_SAFE_INTEGER,
+    CacheKind, CacheMeta, CacheWrite, CachedContent, CachedDraft, CachedRoom, RoomCache,
+    TreeBucket, MAX_SAFE_INTEGER, TREE_BUCKETS,
 };
 use crate::error::CacheError;
-use room_protocol::{PeerProfile, RuntimeEvent};
+use room_protocol::{PeerProfile, RuntimeEvent, Tree, TreeEntry};
 
 /// The schema version. Bump it when the stores change; older databases are
 /// upgraded in place on open.
-pub const DB_VERSION: u32 = 1;
+pub const DB_VERSION: u32 = 2;
 
-const FILES: &str = "files";
+const TREE: &str = "tree";
+const CONTENTS: &str = "contents";
 const EVENTS: &str = "events";
 const DRAFTS: &str = "drafts";
-const META: &str = "meta";
 const PROFILE: &str = "profile";
-/// Every store with its key path (`None`: keys are given on `put`; `meta`
-/// and `profile` hold one record each, keyed by the store's name).
+/// The key of the position record in the `tree` store.
+const POSITION: &str = "position";
+/// Every store with its key path (`None`: keys are given on `put`: bucket
+/// numbers and [`POSITION`] in `tree`; `profile` holds one record, keyed by
+/// the store's name).
 const STORES: [(&str, Option<&str>); 5] = [
-    (FILES, Some("path")),
+    (TREE, None),
+    (CONTENTS, Some("path")),
     (EVENTS, Some("rev")),
     (DRAFTS, Some("path")),
-    (META, None),
     (PROFILE, None),
 ];
-const STORE_NAMES: [&str; 5] = [FILES, EVENTS, DRAFTS, META, PROFILE];
+const STORE_NAMES: [&str; 5] = [TREE, CONTENTS, EVENTS, DRAFTS, PROFILE];
 
 /// Settings of the IndexedDB cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,40 +153,57 @@ fn from_js<T: DeserializeOwned>(value: JsValue) -> Option<T> {
     serde_json::from_str(&text).ok()
 }
 
-/// A file record, `{path, rev, size, content}` (the last two when known),
-/// built field by field: a tree of many thousand files is written without
-/// a JSON round trip per record. The same shape [`to_js`] would make.
-fn file_to_js(file: &CachedFile) -> JsValue {
+/// A tree bucket's record: the wire's tree JSON, so the page reads it
+/// with the code that reads the wire (and stores one string, not an object
+/// per file).
+fn bucket_to_js(bucket: &TreeBucket) -> JsValue {
+    use std::fmt::Write as _;
+    let mut text = String::from(r#"{"files":["#);
+    for (i, TreeEntry { path, rev, size }) in bucket.files.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        // Serializing a string cannot fail.
+        let path = serde_json::to_string(path).unwrap_or_default();
+        let _ = write!(text, "[{path},{rev},{size}]");
+    }
+    text.push_str("]}");
+    JsValue::from_str(&text)
+}
+
+/// The files of a tree bucket's record; `None` for one this build cannot
+/// read, which is skipped.
+fn bucket_from_js(record: &JsValue) -> Option<Vec<TreeEntry>> {
+    let text = record.as_string()?;
+    serde_json::from_str::<Tree>(&text)
+        .ok()
+        .map(|tree| tree.files)
+}
+
+/// A content record, `{path, rev, content}`, built field by field: the
+/// texts are written without a JSON round trip each.
+fn content_to_js(content: &CachedContent) -> JsValue {
     let record = js_sys::Object::new();
     let set = |key: &str, value: JsValue| {
         // Setting a plain object's own property cannot fail.
         let _ = js_sys::Reflect::set(&record, &JsValue::from_str(key), &value);
     };
-    set("path", JsValue::from_str(&file.path));
-    // Revs and sizes are integers far below 2^53: exact as JS numbers.
-    set("rev", JsValue::from_f64(file.rev as f64));
-    if let Some(size) = file.size {
-        set("size", JsValue::from_f64(size as f64));
-    }
-    if let Some(content) = &file.content {
-        set("content", JsValue::from_str(content));
-    }
+    set("path", JsValue::from_str(&content.path));
+    // Revs are integers far below 2^53: exact as JS numbers.
+    set("rev", JsValue::from_f64(content.rev as f64));
+    set("content", JsValue::from_str(&content.content));
     record.into()
 }
 
-/// A file record read field by field (see [`file_to_js`]); `None` for one
-/// this build cannot read, which is skipped.
-fn file_from_js(record: &JsValue) -> Option<CachedFile> {
+/// A content record read field by field (see [`content_to_js`]); `None`
+/// for one this build cannot read, which is skipped.
+fn content_from_js(record: &JsValue) -> Option<CachedContent> {
     let get = |key: &str| js_sys::Reflect::get(record, &JsValue::from_str(key)).ok();
-    let whole = |value: JsValue| {
-        let x = value.as_f64()?;
-        (x >= 0.0 && x.fract() == 0.0 && x <= MAX_SAFE_INTEGER).then_some(x as u64)
-    };
-    Some(CachedFile {
+    let rev = get("rev")?.as_f64()?;
+    Some(CachedContent {
         path: get("path")?.as_string()?,
-        rev: whole(get("rev")?)?,
-        size: get("size").and_then(whole),
-        content: get("content").and_then(|c| c.as_string()),
+        rev: (rev >= 0.0 && rev.fract() == 0.0 && rev <= MAX_SAFE_INTEGER).then_some(rev as u64)?,
+        content: get("content")?.as_string()?,
     })
 }
 
@@ -361,33 +396,55 @@ fn records<T: DeserializeOwned>(all: Vec<JsValue>) -> Vec<T> {
     all.into_iter().filter_map(from_js).collect()
 }
 
+/// The keys of the tree buckets: the numbers below [`TREE_BUCKETS`] (keys
+/// that are numbers sort before the string [`POSITION`]).
+fn bucket_keys() -> Result<KeyRange, CacheError> {
+    KeyRange::upper_bound(&JsValue::from_f64(TREE_BUCKETS.into()), Some(true))
+        .map_err(|e| failure(&e.into()))
+}
+
 async fn load(tx: Transaction) -> Result<CachedRoom, CacheError> {
-    let [files, events, drafts, meta, profile] = STORE_NAMES.map(|name| store(&tx, name));
-    let (files, events, drafts, meta, profile) = (files?, events?, drafts?, meta?, profile?);
+    let [tree, _, events, drafts, profile] = STORE_NAMES.map(|name| store(&tx, name));
+    let (tree, events, drafts, profile) = (tree?, events?, drafts?, profile?);
+    let buckets = bucket_keys()?;
     // Every request, then the completion handlers, in one first poll.
-    let (files, events, drafts, meta, profile, done) = futures_util::join!(
-        files.get_all(None, None),
+    let (buckets, position, events, drafts, profile, done) = futures_util::join!(
+        tree.get_all(Some(buckets), None),
+        tree.get(JsValue::from_str(POSITION)),
         events.get_all(None, None),
         drafts.get_all(None, None),
-        meta.get(JsValue::from_str(META)),
         profile.get(JsValue::from_str(PROFILE)),
         tx.done(),
     );
     crate::marks::mark_once(crate::marks::CACHE_READ);
     let fail = |e: rexie::Error| failure(&e);
     let room = CachedRoom {
-        files: files
+        meta: position.map_err(fail)?.and_then(from_js::<CacheMeta>),
+        tree: buckets
             .map_err(fail)?
             .iter()
-            .filter_map(file_from_js)
+            .filter_map(bucket_from_js)
+            .flatten()
             .collect(),
         events: records::<RuntimeEvent>(events.map_err(fail)?),
         drafts: records::<CachedDraft>(drafts.map_err(fail)?),
-        meta: meta.map_err(fail)?.and_then(from_js::<CacheMeta>),
         profile: profile.map_err(fail)?.and_then(from_js::<PeerProfile>),
     };
     done.map_err(fail)?;
     Ok(room)
+}
+
+async fn load_contents(tx: Transaction) -> Result<Vec<CachedContent>, CacheError> {
+    let contents = store(&tx, CONTENTS)?;
+    let (contents, done) = futures_util::join!(contents.get_all(None, None), tx.done());
+    let fail = |e: rexie::Error| failure(&e);
+    let contents = contents
+        .map_err(fail)?
+        .iter()
+        .filter_map(content_from_js)
+        .collect();
+    done.map_err(fail)?;
+    Ok(contents)
 }
 
 /// A batch with every record already a JS object: made once per write
@@ -396,8 +453,10 @@ async fn load(tx: Transaction) -> Result<CachedRoom, CacheError> {
 struct Records {
     reset: bool,
     meta: Option<JsValue>,
-    files_put: Vec<JsValue>,
-    files_delete: Vec<String>,
+    /// Each bucket's key and record (`None`: an empty bucket, deleted).
+    tree_put: Vec<(JsValue, Option<JsValue>)>,
+    contents_put: Vec<JsValue>,
+    contents_delete: Vec<String>,
     events_put: Vec<JsValue>,
     events_drop_below: Option<JsValue>,
     drafts_put: Vec<JsValue>,
@@ -410,8 +469,19 @@ impl Records {
         Ok(Self {
             reset: batch.reset,
             meta: batch.meta.as_ref().map(to_js).transpose()?,
-            files_put: batch.files_put.iter().map(file_to_js).collect(),
-            files_delete: batch.files_delete,
+            tree_put: batch
+                .tree_put
+                .iter()
+                .map(|bucket| {
+                    let key = JsValue::from_f64(bucket.index.into());
+                    (
+                        key,
+                        (!bucket.files.is_empty()).then(|| bucket_to_js(bucket)),
+                    )
+                })
+                .collect(),
+            contents_put: batch.contents_put.iter().map(content_to_js).collect(),
+            contents_delete: batch.contents_delete,
             events_put: all(&batch.events_put)?,
             // Revs are integers far below 2^53: exact as JS numbers.
             events_drop_below: batch
@@ -429,31 +499,43 @@ fn all<T: Serialize>(records: &[T]) -> Result<Vec<JsValue>, CacheError> {
 }
 
 /// Commits every change of the batch in one transaction, in the order
-/// [`super::apply_write`] applies them: reset, meta, file deletes then
-/// puts, event puts then the drop, draft deletes then puts, profile.
+/// [`super::apply_write`] applies them: reset, position, tree buckets,
+/// content deletes then puts, event puts then the drop, draft deletes then
+/// puts, profile.
 async fn write(tx: Transaction, records: &Records) -> Result<(), CacheError> {
-    let [files, events, drafts, meta, profile] = STORE_NAMES.map(|name| store(&tx, name));
-    let (files, events, drafts, meta, profile) = (files?, events?, drafts?, meta?, profile?);
-    let (meta_key, profile_key) = (JsValue::from_str(META), JsValue::from_str(PROFILE));
+    let [tree, contents, events, drafts, profile] = STORE_NAMES.map(|name| store(&tx, name));
+    let (tree, contents, events, drafts, profile) = (tree?, contents?, events?, drafts?, profile?);
+    let (position_key, profile_key) = (JsValue::from_str(POSITION), JsValue::from_str(PROFILE));
     let unkeyed = |values: &[JsValue]| -> Vec<(JsValue, Option<JsValue>)> {
         values.iter().map(|v| (v.clone(), None)).collect()
     };
     let mut steps: Vec<LocalBoxFuture<'_, rexie::Result<()>>> = Vec::new();
     if records.reset {
-        steps.push(Box::pin(files.clear()));
+        steps.push(Box::pin(tree.clear()));
+        steps.push(Box::pin(contents.clear()));
         steps.push(Box::pin(events.clear()));
     }
     if let Some(value) = &records.meta {
         steps.push(Box::pin(
-            meta.put(value, Some(&meta_key)).map(|r| r.map(drop)),
+            tree.put(value, Some(&position_key)).map(|r| r.map(drop)),
         ));
     }
-    for path in &records.files_delete {
-        steps.push(Box::pin(files.delete(JsValue::from_str(path))));
+    let mut buckets_put = Vec::new();
+    for (key, record) in &records.tree_put {
+        match record {
+            Some(record) => buckets_put.push((record.clone(), Some(key.clone()))),
+            None => steps.push(Box::pin(tree.delete(key.clone()))),
+        }
     }
-    if !records.files_put.is_empty() {
+    if !buckets_put.is_empty() {
+        steps.push(Box::pin(tree.put_all(buckets_put.into_iter())));
+    }
+    for path in &records.contents_delete {
+        steps.push(Box::pin(contents.delete(JsValue::from_str(path))));
+    }
+    if !records.contents_put.is_empty() {
         steps.push(Box::pin(
-            files.put_all(unkeyed(&records.files_put).into_iter()),
+            contents.put_all(unkeyed(&records.contents_put).into_iter()),
         ));
     }
     if !records.events_put.is_empty() {
@@ -496,6 +578,10 @@ async fn write(tx: Transaction, records: &Records) -> Result<(), CacheError> {
 impl RoomCache for IndexedDbCache {
     fn load(&self) -> LocalBoxFuture<'_, Result<CachedRoom, CacheError>> {
         Box::pin(async move { load(self.begin(TransactionMode::ReadOnly).await?).await })
+    }
+
+    fn load_contents(&self) -> LocalBoxFuture<'_, Result<Vec<CachedContent>, CacheError>> {
+        Box::pin(async move { load_contents(self.begin(TransactionMode::ReadOnly).await?).await })
     }
 
     fn write(&self, batch: CacheWrite) -> LocalBoxFuture<'_, Result<(), CacheError>> {

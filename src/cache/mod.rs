@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use futures_util::future::{ready, LocalBoxFuture};
-use room_protocol::{PeerProfile, ProjectVersion, RuntimeEvent, SNAPSHOT_EVENT_LIMIT};
+use room_protocol::{PeerProfile, ProjectVersion, RuntimeEvent, TreeEntry, SNAPSHOT_EVENT_LIMIT};
 use serde::{Deserialize, Serialize};
 
 use crate::error::CacheError;
@@ -48,40 +48,42 @@ pub struct CacheMeta {
     pub last_event_ts: Option<u64>,
 }
 
-/// One cached file: an entry of the tree, with its content when the page
-/// had it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CachedFile {
-    /// Its path (the key).
-    pub path: String,
-    /// Its content at `rev`; `None`: not fetched (earlier builds always
-    /// stored it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
-    /// Its `rev`.
-    pub rev: u64,
-    /// Its size in bytes; `None` in records of earlier builds, whose
-    /// content gives it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<u64>,
+/// How many records hold the cached tree. A file's record is
+/// [`tree_bucket`] of its path, so a change rewrites one record of about
+/// 1/64 of the tree and a warm start reads a few dozen records, not one per
+/// file.
+pub const TREE_BUCKETS: u32 = 64;
+
+/// The tree record that holds `path`: FNV-1a (32 bits) of its bytes, modulo
+/// [`TREE_BUCKETS`]. Stored data depends on it: changing it needs a new
+/// schema version.
+pub fn tree_bucket(path: &str) -> u32 {
+    let hash = path.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
+    hash % TREE_BUCKETS
 }
 
-impl CachedFile {
-    /// The file as the state holds it.
-    fn entry(self) -> (String, FileEntry) {
-        let size = self
-            .size
-            .or(self.content.as_ref().map(|c| c.len() as u64))
-            .unwrap_or(0);
-        let entry = FileEntry {
-            content: self.content.map(Into::into),
-            rev: self.rev,
-            size,
-            by: None,
-        };
-        (self.path, entry)
-    }
+/// One record of the cached tree: every file whose [`tree_bucket`] is
+/// `index`, in path order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeBucket {
+    /// Which bucket, below [`TREE_BUCKETS`].
+    pub index: u32,
+    /// Its files, in path order; empty: the record goes.
+    pub files: Vec<TreeEntry>,
+}
+
+/// One cached content: a file's text at a revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedContent {
+    /// The file's path (the key).
+    pub path: String,
+    /// The `rev` the text belongs to; a tree entry at another `rev` makes
+    /// it stale, and it is not used.
+    pub rev: u64,
+    /// The text.
+    pub content: String,
 }
 
 /// One cached draft.
@@ -94,13 +96,14 @@ pub struct CachedDraft {
     pub draft: Draft,
 }
 
-/// Everything a cache holds for a room.
+/// What a cache holds for a room but the contents: what a page paints
+/// first.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CachedRoom {
     /// Where the project stood; `None` if never synced.
     pub meta: Option<CacheMeta>,
-    /// Files, any order.
-    pub files: Vec<CachedFile>,
+    /// The tree: every file's path, rev and size, any order.
+    pub tree: Vec<TreeEntry>,
     /// The newest runtime events, oldest first.
     pub events: Vec<RuntimeEvent>,
     /// How this person appears, if they chose.
@@ -136,14 +139,17 @@ pub(crate) fn as_javascript_numbers(value: &mut serde_json::Value) {
 /// Changes to commit together, in one transaction.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CacheWrite {
-    /// Clear files and events before the rest (a snapshot or eviction).
+    /// Clear the tree (and the position with it), contents and events
+    /// before the rest (a snapshot or eviction).
     pub reset: bool,
     /// New project position, if it changed.
     pub meta: Option<CacheMeta>,
-    /// Files to write.
-    pub files_put: Vec<CachedFile>,
-    /// Files to remove.
-    pub files_delete: Vec<String>,
+    /// Tree buckets to rewrite whole.
+    pub tree_put: Vec<TreeBucket>,
+    /// Contents to write.
+    pub contents_put: Vec<CachedContent>,
+    /// Contents to remove.
+    pub contents_delete: Vec<String>,
     /// Events to add (newest last).
     pub events_put: Vec<RuntimeEvent>,
     /// Remove every event whose `rev` is below this one, after adding
@@ -178,9 +184,17 @@ pub enum CacheKind {
 
 /// A room's persistent store. Futures are local: IndexedDB lives on the
 /// page's single thread.
+///
+/// A page reads it in two steps: [`Self::load`] what it paints (the tree,
+/// position, events, drafts and profile), then [`Self::load_contents`]
+/// after painting. The contents are most of the bytes (up to the prefetch
+/// budget, 16 MiB by default), and reading them costs time in proportion.
 pub trait RoomCache {
-    /// Everything cached, read at once (one read transaction).
+    /// Everything cached but the contents, read at once (one read
+    /// transaction).
     fn load(&self) -> LocalBoxFuture<'_, Result<CachedRoom, CacheError>>;
+    /// The contents cached, any order (one read transaction).
+    fn load_contents(&self) -> LocalBoxFuture<'_, Result<Vec<CachedContent>, CacheError>>;
     /// Commits `batch` atomically.
     fn write(&self, batch: CacheWrite) -> LocalBoxFuture<'_, Result<(), CacheError>>;
     /// Which implementation this is.
@@ -207,10 +221,19 @@ impl TransactionCount {
     }
 }
 
+/// Everything a cache holds for a room, as [`MemoryCache`] keeps it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoredRoom {
+    /// What [`RoomCache::load`] reads.
+    pub room: CachedRoom,
+    /// What [`RoomCache::load_contents`] reads.
+    pub contents: Vec<CachedContent>,
+}
+
 /// A cache in memory: the fallback, and the fake for native tests.
 #[derive(Debug, Default)]
 pub struct MemoryCache {
-    room: RefCell<CachedRoom>,
+    stored: RefCell<StoredRoom>,
     transactions: TransactionCount,
 }
 
@@ -224,12 +247,17 @@ impl MemoryCache {
 impl RoomCache for MemoryCache {
     fn load(&self) -> LocalBoxFuture<'_, Result<CachedRoom, CacheError>> {
         self.transactions.add();
-        Box::pin(ready(Ok(self.room.borrow().clone())))
+        Box::pin(ready(Ok(self.stored.borrow().room.clone())))
+    }
+
+    fn load_contents(&self) -> LocalBoxFuture<'_, Result<Vec<CachedContent>, CacheError>> {
+        self.transactions.add();
+        Box::pin(ready(Ok(self.stored.borrow().contents.clone())))
     }
 
     fn write(&self, batch: CacheWrite) -> LocalBoxFuture<'_, Result<(), CacheError>> {
         self.transactions.add();
-        apply_write(&mut self.room.borrow_mut(), batch);
+        apply_write(&mut self.stored.borrow_mut(), batch);
         Box::pin(ready(Ok(())))
     }
 
@@ -244,23 +272,34 @@ impl RoomCache for MemoryCache {
 }
 
 /// Applies a batch to an in-memory copy, step for step as the IndexedDB
-/// cache's transaction does: reset clears files and events; deletes come
-/// before puts; a put replaces the record with the same key; events below
-/// `events_drop_below` go after the puts. Plain vectors: this is the
-/// fallback and the test fake, and maps here would add kilobytes of wasm
-/// for no gain.
-pub fn apply_write(room: &mut CachedRoom, batch: CacheWrite) {
+/// cache's transaction does: reset clears the tree store (which holds the
+/// position too), contents and events; deletes come before puts; a put
+/// replaces the record with the same key (a tree bucket, all of it);
+/// events below `events_drop_below` go after the puts. Plain vectors: this
+/// is the fallback and the test fake, and maps here would add kilobytes of
+/// wasm for no gain.
+pub fn apply_write(stored: &mut StoredRoom, batch: CacheWrite) {
+    let StoredRoom { room, contents } = stored;
     if batch.reset {
-        room.files.clear();
+        room.meta = None;
+        room.tree.clear();
+        contents.clear();
         room.events.clear();
     }
     if let Some(meta) = batch.meta {
         room.meta = Some(meta);
     }
-    room.files.retain(|f| {
-        !batch.files_delete.contains(&f.path) && !batch.files_put.iter().any(|p| p.path == f.path)
+    room.tree.retain(|f| {
+        let bucket = tree_bucket(&f.path);
+        !batch.tree_put.iter().any(|b| b.index == bucket)
     });
-    room.files.extend(batch.files_put);
+    room.tree
+        .extend(batch.tree_put.into_iter().flat_map(|b| b.files));
+    contents.retain(|c| {
+        !batch.contents_delete.contains(&c.path)
+            && !batch.contents_put.iter().any(|p| p.path == c.path)
+    });
+    contents.extend(batch.contents_put);
     for event in batch.events_put {
         put_by_rev(&mut room.events, event);
     }
@@ -292,8 +331,9 @@ fn put_by_rev(events: &mut Vec<RuntimeEvent>, event: RuntimeEvent) {
 }
 
 /// What must be written to go from the persisted state `prev` to `next`.
-/// Costs O(files + drafts + new events); unchanged files are recognised by
-/// their shared content pointer.
+/// Costs O(files + drafts + new events); unchanged contents are recognised
+/// by their shared pointer, and only the tree buckets holding a changed,
+/// new or deleted file are rewritten.
 pub fn diff(prev: &RoomState, next: &RoomState) -> CacheWrite {
     let reset = prev.epoch != next.epoch;
     let mut batch = CacheWrite {
@@ -306,25 +346,49 @@ pub fn diff(prev: &RoomState, next: &RoomState) -> CacheWrite {
     }
     let empty = PathMap::new();
     let old_files = if reset { &empty } else { &prev.files };
+    // One bit per tree bucket to rewrite.
+    let mut dirty = 0_u64;
     for (path, file) in &next.files {
-        let unchanged = old_files.get(path).is_some_and(|old| {
-            old.rev == file.rev
-                && match (&old.content, &file.content) {
-                    (Some(old), Some(new)) => Rc::ptr_eq(old, new),
-                    (None, None) => true,
-                    _ => false,
-                }
-        });
-        if !unchanged {
-            batch.files_put.push(cached_file(path, file));
+        let old = old_files.get(path);
+        if old.is_none_or(|old| old.rev != file.rev || old.size != file.size) {
+            dirty |= 1 << tree_bucket(path);
+        }
+        let old_content = old.and_then(|old| old.content.as_ref());
+        match (old_content, &file.content) {
+            (Some(old), Some(new)) if Rc::ptr_eq(old, new) => {}
+            (_, Some(new)) => batch.contents_put.push(CachedContent {
+                path: path.clone(),
+                rev: file.rev,
+                content: new.to_string(),
+            }),
+            (Some(_), None) => batch.contents_delete.push(path.clone()),
+            (None, None) => {}
         }
     }
-    if !reset {
-        batch.files_delete = prev
-            .files
-            .keys()
-            .filter(|path| !next.files.contains_key(path))
-            .cloned()
+    for (path, old) in old_files {
+        if !next.files.contains_key(path) {
+            dirty |= 1 << tree_bucket(path);
+            if old.content.is_some() {
+                batch.contents_delete.push(path.clone());
+            }
+        }
+    }
+    if dirty != 0 {
+        let mut by_bucket: Vec<Vec<TreeEntry>> = vec![Vec::new(); TREE_BUCKETS as usize];
+        for (path, file) in &next.files {
+            let index = tree_bucket(path);
+            if dirty & (1 << index) != 0 {
+                by_bucket[index as usize].push(TreeEntry {
+                    path: path.clone(),
+                    rev: file.rev,
+                    size: file.size,
+                });
+            }
+        }
+        batch.tree_put = (0..TREE_BUCKETS)
+            .zip(by_bucket)
+            .filter(|(index, _)| dirty & (1 << index) != 0)
+            .map(|(index, files)| TreeBucket { index, files })
             .collect();
     }
     let newest_old = if reset {
@@ -373,12 +437,61 @@ fn meta_of(state: &RoomState) -> Option<CacheMeta> {
     })
 }
 
-fn cached_file(path: &str, file: &FileEntry) -> CachedFile {
-    CachedFile {
-        path: path.to_owned(),
-        content: file.content.as_deref().map(str::to_owned),
-        rev: file.rev,
-        size: Some(file.size),
+/// The files of a state, from the cached tree; contents come after.
+fn files_table(tree: Vec<TreeEntry>) -> PathMap<FileEntry> {
+    let mut files = PathMap::new();
+    for entry in in_path_order(tree) {
+        let file = FileEntry {
+            content: None,
+            rev: entry.rev,
+            size: entry.size,
+            by: None,
+        };
+        files.insert(entry.path, file);
+    }
+    files
+}
+
+/// The tree's entries in path order, from buckets each in path order (as
+/// [`diff`] writes them, read bucket after bucket): merged two by two, so
+/// each entry goes at the end of the file table. Any other order is still
+/// correct, only slower to insert. (Not a sort: each sort instantiation is
+/// kilobytes of wasm.)
+fn in_path_order(tree: Vec<TreeEntry>) -> Vec<TreeEntry> {
+    // Split into the runs already in order, then merge neighbours until
+    // one run is left.
+    let mut runs: Vec<Vec<TreeEntry>> = Vec::new();
+    for entry in tree {
+        match runs.last_mut() {
+            Some(run) if run.last().is_some_and(|last| last.path < entry.path) => run.push(entry),
+            _ => runs.push(vec![entry]),
+        }
+    }
+    while runs.len() > 1 {
+        let mut merged = Vec::with_capacity(runs.len().div_ceil(2));
+        let mut pairs = runs.into_iter();
+        while let Some(a) = pairs.next() {
+            merged.push(match pairs.next() {
+                Some(b) => merge(a, b),
+                None => a,
+            });
+        }
+        runs = merged;
+    }
+    runs.pop().unwrap_or_default()
+}
+
+fn merge(a: Vec<TreeEntry>, b: Vec<TreeEntry>) -> Vec<TreeEntry> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => x.path <= y.path,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return out,
+        };
+        out.extend(if take_a { a.next() } else { b.next() });
     }
 }
 
@@ -405,12 +518,7 @@ impl RoomState {
             state.project = Some(meta.project);
             state.last_seen_rev = meta.last_seen_rev;
             state.last_event_ts = meta.last_event_ts;
-            let mut files = PathMap::new();
-            for file in cached.files {
-                let (path, entry) = file.entry();
-                files.insert(path, entry);
-            }
-            state.files = files;
+            state.files = files_table(cached.tree);
             // IndexedDB returns them in key order already, so each goes at
             // the end; this only guards against a cache written by
             // something else.
@@ -426,6 +534,21 @@ impl RoomState {
             state.profile = profile;
         }
         state
+    }
+
+    /// Takes the cached contents (read after the first paint): each where
+    /// the tree lists its file at the same rev, and only there.
+    #[cfg_attr(feature = "testing", visibility::make(pub))]
+    pub(crate) fn hold_cached_contents(&mut self, contents: Vec<CachedContent>) {
+        for cached in contents {
+            if let Some(file) = self
+                .files
+                .get_mut(&cached.path)
+                .filter(|f| f.rev == cached.rev && f.content.is_none())
+            {
+                file.content = Some(cached.content.into());
+            }
+        }
     }
 }
 

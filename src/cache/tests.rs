@@ -55,6 +55,18 @@ fn load(cache: &MemoryCache) -> CachedRoom {
     cache.load().now_or_never().unwrap().unwrap()
 }
 
+fn load_contents(cache: &MemoryCache) -> Vec<CachedContent> {
+    cache.load_contents().now_or_never().unwrap().unwrap()
+}
+
+/// The state a page starts from with what `cache` holds: painted from the
+/// tree, then with the contents.
+fn restore(cache: &MemoryCache) -> RoomState {
+    let mut state = RoomState::from_cache(load(cache), None);
+    state.hold_cached_contents(load_contents(cache));
+    state
+}
+
 #[test]
 fn nothing_changed_means_nothing_to_write() {
     let s = with(
@@ -92,12 +104,19 @@ fn appended_events_and_changed_files_are_the_only_writes() {
     );
     assert_eq!(
         batch
-            .files_put
+            .contents_put
             .iter()
-            .map(|f| f.path.as_str())
+            .map(|f| (f.path.as_str(), f.rev, f.content.as_str()))
             .collect::<Vec<_>>(),
-        ["b"]
+        [("b", 6, "two")]
     );
+    // Only b's tree record is rewritten, with every file it holds.
+    assert_eq!(batch.tree_put.len(), 1);
+    assert_eq!(batch.tree_put[0].index, tree_bucket("b"));
+    assert!(batch.tree_put[0]
+        .files
+        .iter()
+        .any(|f| f.path == "b" && f.rev == 6 && f.size == 3));
     assert_eq!(batch.meta.as_ref().unwrap().last_seen_rev, 6);
     assert_eq!(batch.meta.as_ref().unwrap().project.rev, 6);
 }
@@ -123,7 +142,7 @@ fn round_trip_through_the_memory_cache() {
         ],
     );
     persist(&cache, &empty, &s);
-    let restored = RoomState::from_cache(load(&cache), None);
+    let restored = restore(&cache);
     assert_eq!(restored.files, s.files);
     assert_eq!(restored.events, s.events);
     assert_eq!(restored.project, s.project);
@@ -179,7 +198,8 @@ fn the_cache_keeps_the_newest_thousand_events_by_count_not_by_rev() {
     let revs: Vec<u64> = cached.events.iter().map(|e| e.rev).collect();
     // Events 501..=1500 sit at the odd revs 1001..=2999.
     assert_eq!(revs, (501..=1500).map(|n| 2 * n - 1).collect::<Vec<_>>());
-    let restored = RoomState::from_cache(cached, None);
+    let mut restored = RoomState::from_cache(cached, None);
+    restored.hold_cached_contents(load_contents(&cache));
     assert_eq!(restored.events, persisted.events);
     assert_eq!(restored.files["a"].content.as_deref().unwrap(), "v1500");
 }
@@ -229,9 +249,16 @@ fn eviction_clears_files_and_events_but_keeps_profile_and_drafts() {
     persist(&cache, &old, &new);
     let room = load(&cache);
     assert_eq!(
-        room.files
+        room.tree
             .iter()
             .map(|f| f.path.as_str())
+            .collect::<Vec<_>>(),
+        ["new.txt"]
+    );
+    assert_eq!(
+        load_contents(&cache)
+            .iter()
+            .map(|c| c.path.as_str())
             .collect::<Vec<_>>(),
         ["new.txt"]
     );
@@ -283,6 +310,10 @@ struct GatedCache {
 impl RoomCache for GatedCache {
     fn load(&self) -> LocalBoxFuture<'_, Result<CachedRoom, CacheError>> {
         self.inner.load()
+    }
+
+    fn load_contents(&self) -> LocalBoxFuture<'_, Result<Vec<CachedContent>, CacheError>> {
+        self.inner.load_contents()
     }
 
     fn write(&self, batch: CacheWrite) -> LocalBoxFuture<'_, Result<(), CacheError>> {
@@ -376,6 +407,9 @@ fn a_failed_write_ends_the_persister_with_its_error() {
         fn load(&self) -> LocalBoxFuture<'_, Result<CachedRoom, CacheError>> {
             Box::pin(ready(Ok(CachedRoom::default())))
         }
+        fn load_contents(&self) -> LocalBoxFuture<'_, Result<Vec<CachedContent>, CacheError>> {
+            Box::pin(ready(Ok(Vec::new())))
+        }
         fn write(&self, _: CacheWrite) -> LocalBoxFuture<'_, Result<(), CacheError>> {
             Box::pin(ready(Err(CacheError::QuotaExceeded)))
         }
@@ -421,11 +455,10 @@ fn the_last_profile_used_anywhere_is_the_default_for_a_new_room() {
 #[test]
 fn a_cache_without_meta_paints_no_files_but_keeps_drafts() {
     let mut cached = CachedRoom::default();
-    cached.files.push(CachedFile {
+    cached.tree.push(TreeEntry {
         path: "stray".into(),
-        content: Some("?".into()),
         rev: 1,
-        size: None,
+        size: 1,
     });
     cached.drafts.push(CachedDraft {
         path: "a".into(),
@@ -436,7 +469,12 @@ fn a_cache_without_meta_paints_no_files_but_keeps_drafts() {
             status: DraftStatus::Editing,
         },
     });
-    let state = RoomState::from_cache(cached, None);
+    let mut state = RoomState::from_cache(cached, None);
+    state.hold_cached_contents(vec![CachedContent {
+        path: "stray".into(),
+        rev: 1,
+        content: "?".into(),
+    }]);
     assert!(
         state.files.is_empty(),
         "files without a project version cannot be trusted"
@@ -446,24 +484,23 @@ fn a_cache_without_meta_paints_no_files_but_keeps_drafts() {
 
 #[test]
 fn later_writes_replace_earlier_ones_and_deletes_apply() {
-    let mut room = CachedRoom::default();
+    let mut room = StoredRoom::default();
     let event = |rev: u64, n: u64| RuntimeEvent {
         rev,
         ts: rev,
         kind: "k".into(),
         data: json!(n),
     };
-    let file = |path: &str, content: &str| CachedFile {
+    let content = |path: &str, content: &str| CachedContent {
         path: path.into(),
-        content: Some(content.into()),
         rev: 1,
-        size: None,
+        content: content.into(),
     };
     apply_write(
         &mut room,
         CacheWrite {
             events_put: vec![event(4, 1), event(5, 1)],
-            files_put: vec![file("a", "one"), file("b", "bee")],
+            contents_put: vec![content("a", "one"), content("b", "bee")],
             ..CacheWrite::default()
         },
     );
@@ -471,19 +508,21 @@ fn later_writes_replace_earlier_ones_and_deletes_apply() {
         &mut room,
         CacheWrite {
             events_put: vec![event(5, 2), event(6, 2)],
-            files_put: vec![file("a", "two")],
-            files_delete: vec!["b".into()],
+            contents_put: vec![content("a", "two")],
+            contents_delete: vec!["b".into()],
             ..CacheWrite::default()
         },
     );
-    let events = |room: &CachedRoom| -> Vec<(u64, serde_json::Value)> {
-        room.events
+    let events = |stored: &StoredRoom| -> Vec<(u64, serde_json::Value)> {
+        stored
+            .room
+            .events
             .iter()
             .map(|e| (e.rev, e.data.clone()))
             .collect()
     };
     assert_eq!(events(&room), [(4, json!(1)), (5, json!(2)), (6, json!(2))]);
-    assert_eq!(room.files, [file("a", "two")]);
+    assert_eq!(room.contents, [content("a", "two")]);
     // Out of order, below and between what is there, one rev twice: each
     // put lands at its rev, and the later of two puts wins.
     apply_write(
@@ -554,10 +593,17 @@ fn the_tree_is_cached_with_the_contents_the_page_holds_and_never_a_stale_one() {
     );
     persist(&cache, &RoomState::default(), &first);
     let cached = |cache: &MemoryCache| -> Vec<(String, u64, Option<String>)> {
+        let contents = load_contents(cache);
         let mut files: Vec<_> = load(cache)
-            .files
+            .tree
             .into_iter()
-            .map(|f| (f.path, f.rev, f.content))
+            .map(|f| {
+                let content = contents
+                    .iter()
+                    .find(|c| c.path == f.path && c.rev == f.rev)
+                    .map(|c| c.content.clone());
+                (f.path, f.rev, content)
+            })
             .collect();
         files.sort();
         files
@@ -574,6 +620,96 @@ fn the_tree_is_cached_with_the_contents_the_page_holds_and_never_a_stale_one() {
         cached(&cache),
         [("a".into(), 2, None), ("b".into(), 0, None)]
     );
-    let restored = RoomState::from_cache(load(&cache), None);
+    let restored = restore(&cache);
     assert_eq!(restored.files, next.files);
+}
+
+#[test]
+fn a_large_tree_takes_few_records_and_comes_back_in_path_order() {
+    let paths: Vec<String> = (0..3000).map(|i| format!("d{}/f{i}.rs", i % 7)).collect();
+    let files: Vec<(&str, &str)> = paths.iter().map(|p| (p.as_str(), "x")).collect();
+    let cache = MemoryCache::new();
+    let s = with(&RoomState::default(), [welcome("g", &files)]);
+    let batch = diff(&RoomState::default(), &s);
+    assert_eq!(batch.tree_put.len(), TREE_BUCKETS as usize);
+    for bucket in &batch.tree_put {
+        assert!(bucket
+            .files
+            .iter()
+            .all(|f| tree_bucket(&f.path) == bucket.index));
+        assert!(
+            bucket.files.windows(2).all(|w| w[0].path < w[1].path),
+            "a bucket is written in path order"
+        );
+    }
+    persist(&cache, &RoomState::default(), &s);
+    let restored = restore(&cache);
+    assert_eq!(restored.files, s.files);
+    // Buckets read in any order (another writer) still make the same table.
+    let mut shuffled = load(&cache);
+    shuffled.tree.reverse();
+    let mut restored = RoomState::from_cache(shuffled, None);
+    restored.hold_cached_contents(load_contents(&cache));
+    assert_eq!(restored.files, s.files);
+}
+
+#[test]
+fn a_change_or_a_deletion_rewrites_only_its_bucket_and_an_emptied_bucket_goes() {
+    let cache = MemoryCache::new();
+    let a = with(
+        &RoomState::default(),
+        [welcome("g", &[("a", "1"), ("b", "2")])],
+    );
+    persist(&cache, &RoomState::default(), &a);
+    assert_ne!(tree_bucket("a"), tree_bucket("b"));
+    let gone = LogEntry::FileChanged(room_protocol::FileChanged {
+        rev: 1,
+        path: "b".into(),
+        content: String::new(),
+        by: None,
+        edit_id: None,
+        deleted: true,
+    });
+    let b = with(&a, [Action::Entries(vec![gone])]);
+    let batch = diff(&a, &b);
+    assert_eq!(
+        batch.tree_put,
+        [TreeBucket {
+            index: tree_bucket("b"),
+            files: Vec::new()
+        }]
+    );
+    assert_eq!(batch.contents_delete, ["b"]);
+    persist(&cache, &a, &b);
+    assert_eq!(load(&cache).tree.len(), 1);
+    assert_eq!(load_contents(&cache).len(), 1);
+    assert_eq!(restore(&cache).files, b.files);
+}
+
+#[test]
+fn a_content_cached_at_another_rev_than_the_tree_is_not_used() {
+    let mut cached = CachedRoom {
+        meta: Some(CacheMeta {
+            project: room_protocol::ProjectVersion {
+                id: "g".into(),
+                rev: 3,
+            },
+            last_seen_rev: 3,
+            last_event_ts: None,
+        }),
+        ..CachedRoom::default()
+    };
+    cached.tree.push(TreeEntry {
+        path: "a".into(),
+        rev: 3,
+        size: 3,
+    });
+    let mut state = RoomState::from_cache(cached, None);
+    state.hold_cached_contents(vec![CachedContent {
+        path: "a".into(),
+        rev: 2,
+        content: "old".into(),
+    }]);
+    assert_eq!(state.files["a"].rev, 3);
+    assert_eq!(state.files["a"].content, None);
 }

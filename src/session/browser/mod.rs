@@ -86,6 +86,22 @@ struct Probes {
     publications: std::cell::Cell<u64>,
 }
 
+impl Shared {
+    /// Makes `state` the one every handle reads, and tells the listeners.
+    fn show(&self, state: Rc<RoomState>) {
+        #[cfg(feature = "testing")]
+        {
+            let publications = &self.probes.publications;
+            publications.set(publications.get() + 1);
+        }
+        *self.state.borrow_mut() = Rc::clone(&state);
+        let listeners: Vec<Listener> = self.listeners.borrow().clone();
+        for listener in listeners {
+            listener(Rc::clone(&state));
+        }
+    }
+}
+
 /// A live session. Dropping it closes the socket and stops every timer.
 #[must_use = "dropping the session closes its socket at once"]
 pub struct Session {
@@ -252,11 +268,23 @@ async fn run(
     #[cfg(feature = "testing")]
     shared.probes.cache_kind.set(Some(cache.kind()));
     let seed = crate::random::random_bits();
-    let state = RoomState {
+    let mut state = RoomState {
         token: config.token,
         person: storage::person_id(),
         ..RoomState::from_cache(cached, last_profile())
     };
+    // The tree on screen before the contents are read: they are most of
+    // the cache's bytes. One browser task lets the page render it.
+    shared.show(Rc::new(state.clone()));
+    TimeoutFuture::new(0).await;
+    match cache.load_contents().await {
+        Ok(contents) => state.hold_cached_contents(contents),
+        // The tree and drafts were read: carry on with the cache, and
+        // fetch the contents again.
+        Err(e) => web_sys::console::warn_1(
+            &format!("room-client: cached contents unreadable ({e}); fetching them again").into(),
+        ),
+    }
     let mut core =
         SessionCore::new(config.options, state, seed).with_client_id(Some(storage::client_id()));
     let persisted = unload.what_the_cache_holds(core.state());
@@ -460,16 +488,7 @@ impl Shell {
         }
         self.core.take_changed();
         let state = self.core.state();
-        #[cfg(feature = "testing")]
-        {
-            let publications = &self.shared.probes.publications;
-            publications.set(publications.get() + 1);
-        }
-        *self.shared.state.borrow_mut() = Rc::clone(&state);
         let _ = self.persist.unbounded_send(Rc::clone(&state));
-        let listeners: Vec<Listener> = self.shared.listeners.borrow().clone();
-        for listener in listeners {
-            listener(Rc::clone(&state));
-        }
+        self.shared.show(state);
     }
 }
