@@ -92,8 +92,9 @@ async function reconnecting(page) {
 
 // What the page's IndexedDB `database` holds (`config.cacheDatabase`: the stores of
 // src/cache/indexeddb.rs), read in the page with plain IndexedDB beside the
-// app's own connection: files by path, events oldest first, drafts by path,
-// meta and profile. `null` when the room has no database (opening creates
+// app's own connection: files by path (`{path, rev, size}`, with `content`
+// and its `contentRev` where one is cached), events oldest first, drafts by
+// path, meta (the position) and profile. `null` when the room has no database (opening creates
 // nothing: the upgrade a new database needs is aborted).
 function cached(page, database) {
   return page.evaluate((name) => new Promise((resolve, reject) => {
@@ -103,12 +104,23 @@ function cached(page, database) {
     open.onerror = (event) => { event.preventDefault(); if (created) resolve(null); else reject(open.error); };
     open.onsuccess = () => {
       const db = open.result;
-      const tx = db.transaction(['files', 'events', 'drafts', 'meta', 'profile'], 'readonly');
-      const got = {};
-      tx.objectStore('files').getAll().onsuccess = (e) => { got.files = Object.fromEntries(e.target.result.map((f) => [f.path, f])); };
+      // The stores of src/cache/indexeddb.rs: the tree in buckets (the
+      // wire's tree JSON) beside the position, contents one record each.
+      const tx = db.transaction(['tree', 'contents', 'events', 'drafts', 'profile'], 'readonly');
+      const got = { files: {} };
+      const tree = tx.objectStore('tree');
+      tree.getAll(IDBKeyRange.upperBound(Infinity)).onsuccess = (e) => {
+        for (const bucket of e.target.result) {
+          for (const [path, rev, size] of JSON.parse(bucket).files) got.files[path] = { path, rev, size };
+        }
+      };
+      tree.get('position').onsuccess = (e) => { got.meta = e.target.result ?? null; };
+      tx.objectStore('contents').getAll().onsuccess = (e) => {
+        // Requests answer in order: the tree is in by now.
+        for (const { path, rev, content } of e.target.result) Object.assign(got.files[path] ?? (got.files[path] = { path }), { contentRev: rev, content });
+      };
       tx.objectStore('events').getAll().onsuccess = (e) => { got.events = e.target.result; };
       tx.objectStore('drafts').getAll().onsuccess = (e) => { got.drafts = Object.fromEntries(e.target.result.map((d) => [d.path, d.draft])); };
-      tx.objectStore('meta').get('meta').onsuccess = (e) => { got.meta = e.target.result ?? null; };
       tx.objectStore('profile').get('profile').onsuccess = (e) => { got.profile = e.target.result ?? null; };
       tx.oncomplete = () => { db.close(); resolve(got); };
       tx.onerror = () => { db.close(); reject(tx.error); };
