@@ -348,8 +348,23 @@ pub fn diff(prev: &RoomState, next: &RoomState) -> CacheWrite {
     let old_files = if reset { &empty } else { &prev.files };
     // One bit per tree bucket to rewrite.
     let mut dirty = 0_u64;
+    // Both tables are in path order: one walk through the two side by side
+    // (a lookup per file would cost a hundred thousand bisections).
+    let mut olds = old_files.iter().peekable();
+    // A file gone from the room: its bucket changes, its content goes.
+    let gone = |path: &String, old: &FileEntry, dirty: &mut u64, batch: &mut CacheWrite| {
+        *dirty |= 1 << tree_bucket(path);
+        if old.content.is_some() {
+            batch.contents_delete.push(path.clone());
+        }
+    };
     for (path, file) in &next.files {
-        let old = old_files.get(path);
+        while let Some((old_path, old)) = olds.next_if(|(old_path, _)| *old_path < path) {
+            gone(old_path, old, &mut dirty, &mut batch);
+        }
+        let old = olds
+            .next_if(|(old_path, _)| *old_path == path)
+            .map(|(_, old)| old);
         if old.is_none_or(|old| old.rev != file.rev || old.size != file.size) {
             dirty |= 1 << tree_bucket(path);
         }
@@ -365,13 +380,8 @@ pub fn diff(prev: &RoomState, next: &RoomState) -> CacheWrite {
             (None, None) => {}
         }
     }
-    for (path, old) in old_files {
-        if !next.files.contains_key(path) {
-            dirty |= 1 << tree_bucket(path);
-            if old.content.is_some() {
-                batch.contents_delete.push(path.clone());
-            }
-        }
+    for (old_path, old) in olds {
+        gone(old_path, old, &mut dirty, &mut batch);
     }
     if dirty != 0 {
         let mut by_bucket: Vec<Vec<TreeEntry>> = vec![Vec::new(); TREE_BUCKETS as usize];

@@ -713,3 +713,45 @@ fn a_content_cached_at_another_rev_than_the_tree_is_not_used() {
     assert_eq!(state.files["a"].rev, 3);
     assert_eq!(state.files["a"].content, None);
 }
+
+#[test]
+fn files_added_and_deleted_between_others_are_all_found() {
+    let cache = MemoryCache::new();
+    let before = with(
+        &RoomState::default(),
+        [welcome("g", &[("a", "1"), ("c", "2"), ("e", "3")])],
+    );
+    persist(&cache, &RoomState::default(), &before);
+    let change = |rev: u64, path: &str, deleted: bool| {
+        LogEntry::FileChanged(room_protocol::FileChanged {
+            rev,
+            path: path.into(),
+            content: if deleted {
+                String::new()
+            } else {
+                format!("new {path}")
+            },
+            by: None,
+            edit_id: None,
+            deleted,
+        })
+    };
+    let after = with(
+        &before,
+        [Action::Entries(vec![
+            change(1, "a", true),
+            change(2, "b", false),
+            change(3, "d", false),
+            change(4, "e", true),
+        ])],
+    );
+    let batch = diff(&before, &after);
+    let mut deleted = batch.contents_delete.clone();
+    deleted.sort();
+    assert_eq!(deleted, ["a", "e"]);
+    let mut put: Vec<&str> = batch.contents_put.iter().map(|c| c.path.as_str()).collect();
+    put.sort_unstable();
+    assert_eq!(put, ["b", "d"]);
+    persist(&cache, &before, &after);
+    assert_eq!(restore(&cache).files, after.files);
+}
