@@ -81,6 +81,61 @@ impl Folders {
     }
 }
 
+/// What the tree shows besides the files: the folders the person opened or
+/// closed (`None` until they do), the Find box's text, and the part of the
+/// list in view. One value, so the component keeps one piece of state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeView {
+    /// The person's folders; `None`: the room's default.
+    pub chosen: Option<Folders>,
+    /// What is typed in the Find box.
+    pub query: String,
+    /// How far the list is scrolled, in CSS pixels.
+    pub scroll_top: usize,
+    /// The list's visible height, in CSS pixels (800 until measured).
+    pub viewport: usize,
+}
+
+impl Default for TreeView {
+    fn default() -> Self {
+        Self {
+            chosen: None,
+            query: String::new(),
+            scroll_top: 0,
+            viewport: 800,
+        }
+    }
+}
+
+impl TreeView {
+    /// The folders in effect for a room of `files` files: the person's, or
+    /// every one open in a small room and closed in a large one.
+    pub fn folders(&self, files: usize) -> Folders {
+        self.chosen
+            .clone()
+            .unwrap_or_else(|| Folders::new(files <= OPEN_ALL_UP_TO))
+    }
+
+    /// Opens or closes `folder`.
+    pub fn toggle(&mut self, folder: &str, files: usize) {
+        let mut folders = self.folders(files);
+        folders.toggle(folder);
+        self.chosen = Some(folders);
+    }
+
+    /// Opens the folders that hold `path`; whether any was closed.
+    pub fn reveal(&mut self, path: &str, files: usize) -> bool {
+        let before = self.folders(files);
+        let mut folders = before.clone();
+        folders.reveal(path);
+        let changed = folders != before;
+        if changed {
+            self.chosen = Some(folders);
+        }
+        changed
+    }
+}
+
 /// Whether `path` matches the Find box's `query`: every word of it is
 /// somewhere in the path, ASCII letters in any case. (Full Unicode case
 /// folding would add its tables, kilobytes, to the bundle.)
@@ -267,5 +322,20 @@ mod tests {
         assert_eq!(rows.len(), 10);
         let found = visible_rows(&sorted, &Folders::new(false), "f99999.rs");
         assert_eq!(found.len(), 3);
+    }
+
+    #[test]
+    fn a_view_starts_from_the_rooms_default_and_keeps_the_persons_choices() {
+        let mut view = TreeView::default();
+        assert!(view.folders(OPEN_ALL_UP_TO).is_open("src"));
+        assert!(!view.folders(OPEN_ALL_UP_TO + 1).is_open("src"));
+        view.toggle("src", OPEN_ALL_UP_TO + 1);
+        assert!(view.folders(OPEN_ALL_UP_TO + 1).is_open("src"));
+        // Revealing a file inside open folders changes nothing.
+        assert!(!view.reveal("src/main.rs", OPEN_ALL_UP_TO + 1));
+        assert!(view.reveal("docs/deep/a.md", OPEN_ALL_UP_TO + 1));
+        let folders = view.folders(OPEN_ALL_UP_TO + 1);
+        assert!(folders.is_open("docs") && folders.is_open("docs/deep"));
+        assert!(!folders.is_open("tests"));
     }
 }

@@ -4,7 +4,7 @@ use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use super::page_event::on_window;
-use crate::file_tree::{visible_rows, Folders, RowKind, TreeRow, OPEN_ALL_UP_TO};
+use crate::file_tree::{visible_rows, RowKind, TreeRow, TreeView};
 use crate::merge::{settle, Chunk, Side};
 use crate::state::{Draft, DraftStatus};
 use crate::ui::handle::use_room_context;
@@ -45,101 +45,90 @@ pub fn FileList(props: &FileListProps) -> Html {
     let state = &room.state;
     let paths = state.paths();
     let paths: Vec<&str> = paths.iter().map(|p| p.as_str()).collect();
-    // Small rooms start open, large ones closed; the person's choices
-    // count from the first one.
-    let chosen = use_state(|| None::<Folders>);
-    let open_by_default = paths.len() <= OPEN_ALL_UP_TO;
-    let folders = (*chosen)
-        .clone()
-        .unwrap_or_else(|| Folders::new(open_by_default));
-    let query = use_state(String::new);
-    let scroll_top = use_state(|| 0_usize);
-    let viewport = use_state(|| 800_usize);
+    let files = paths.len();
+    // Folders, the Find box and the scroll position: one state, so one
+    // instantiation of the state hook in the bundle.
+    let view = use_state(TreeView::default);
+    let folders = view.folders(files);
     {
         // The open file shows, inside whatever folders hold it.
-        let chosen = chosen.clone();
-        let folders = folders.clone();
+        let view = view.clone();
         use_effect_with(props.selected.clone(), move |selected| {
             if let Some(path) = selected {
-                let mut revealed = folders.clone();
-                revealed.reveal(path);
-                if revealed != folders {
-                    chosen.set(Some(revealed));
+                let mut next = (*view).clone();
+                if next.reveal(path, files) {
+                    view.set(next);
                 }
             }
         });
     }
+    let change = {
+        let view = view.clone();
+        move |step: &dyn Fn(&mut TreeView)| {
+            let mut next = (*view).clone();
+            step(&mut next);
+            view.set(next);
+        }
+    };
     let find_ref = use_node_ref();
     use_find_shortcuts(find_ref.clone());
 
-    let rows = visible_rows(&paths, &folders, &query);
+    let rows = visible_rows(&paths, &folders, &view.query);
     let others: Vec<_> = state.people().into_iter().filter(|p| !p.me).collect();
     let row = |row: &TreeRow<'_>| -> Html {
+        let path = row.path;
         let indent = format!("padding-left: {}em", row.depth);
-        match row.kind {
-            RowKind::Folder { open } => {
-                // The folders are copied on a click, not for every row drawn.
-                let onclick = {
-                    let chosen = chosen.clone();
-                    let path = row.path.to_owned();
-                    Callback::from(move |_: MouseEvent| {
-                        let mut next = (*chosen)
-                            .clone()
-                            .unwrap_or_else(|| Folders::new(open_by_default));
-                        next.toggle(&path);
-                        chosen.set(Some(next));
-                    })
-                };
-                html! {
-                    <li key={row.path.to_owned()} style={indent}>
-                        <button class="folder" {onclick} aria-expanded={open.to_string()}
-                            data-path={row.path.to_owned()} title={row.path.to_owned()}>
-                            <span class="twisty" aria-hidden="true">{ if open { "▾" } else { "▸" } }</span>
-                            { row.name.to_owned() }
-                        </button>
-                    </li>
+        let open = match row.kind {
+            RowKind::Folder { open } => Some(open),
+            RowKind::File => None,
+        };
+        let selected = open.is_none() && props.selected.as_deref() == Some(path);
+        let onclick = {
+            let (change, on_select) = (change.clone(), props.on_select.clone());
+            let path = AttrValue::from(path.to_owned());
+            let folder = open.is_some();
+            Callback::from(move |_: MouseEvent| {
+                if folder {
+                    change(&|view| view.toggle(&path, files));
+                } else {
+                    on_select.emit(path.clone());
                 }
+            })
+        };
+        let marker = state.drafts.get(path).map(|d| match d.status {
+            DraftStatus::Conflict { .. } => ("conflict", "conflict: choose a version"),
+            DraftStatus::ReadOnly | DraftStatus::TooLarge | DraftStatus::Refused { .. } => {
+                ("refused", "not saved")
             }
-            RowKind::File => {
-                let path = row.path;
-                let selected = props.selected.as_deref() == Some(path);
-                let marker = state.drafts.get(path).map(|d| match d.status {
-                    DraftStatus::Conflict { .. } => ("conflict", "conflict: choose a version"),
-                    DraftStatus::ReadOnly | DraftStatus::TooLarge | DraftStatus::Refused { .. } => {
-                        ("refused", "not saved")
+            _ => ("draft", "unsaved changes"),
+        });
+        // Who else has it open, each in their colour.
+        let viewers = others
+            .iter()
+            .filter(|p| open.is_none() && p.open.contains(&path))
+            .map(|p| {
+                let title = format!("{} has this open", p.name);
+                html! {
+                    <span class="viewer" style={format!("background:{}", p.color)}
+                        title={title.clone()} aria-label={title}></span>
+                }
+            })
+            .collect::<Html>();
+        html! {
+            <li key={path.to_owned()} style={indent}>
+                <button class={classes!(if open.is_some() { "folder" } else { "file" }, selected.then_some("selected"))}
+                    {onclick} aria-expanded={open.map(|open| open.to_string())} aria-current={selected.then_some("true")}
+                    data-path={path.to_owned()} title={path.to_owned()}>
+                    if let Some(open) = open {
+                        <span class="twisty" aria-hidden="true">{ if open { "▾" } else { "▸" } }</span>
                     }
-                    _ => ("draft", "unsaved changes"),
-                });
-                let onclick = {
-                    let on_select = props.on_select.clone();
-                    let path = AttrValue::from(path.to_owned());
-                    Callback::from(move |_: MouseEvent| on_select.emit(path.clone()))
-                };
-                // Who else has it open, each in their colour.
-                let viewers = others
-                    .iter()
-                    .filter(|p| p.open.contains(&path))
-                    .map(|p| {
-                        let title = format!("{} has this open", p.name);
-                        html! {
-                            <span class="viewer" style={format!("background:{}", p.color)}
-                                title={title.clone()} aria-label={title}></span>
-                        }
-                    })
-                    .collect::<Html>();
-                html! {
-                    <li key={path.to_owned()} style={indent}>
-                        <button class={classes!("file", selected.then_some("selected"))} {onclick}
-                            aria-current={selected.then_some("true")} data-path={path.to_owned()} title={path.to_owned()}>
-                            <span class="path">{ row.name.to_owned() }</span>
-                            { viewers }
-                            if let Some((kind, title)) = marker {
-                                <span class={classes!("marker", kind)} title={title} aria-label={title}>{ "●" }</span>
-                            }
-                        </button>
-                    </li>
-                }
-            }
+                    <span class={open.is_none().then_some("path")}>{ row.name.to_owned() }</span>
+                    { viewers }
+                    if let Some((kind, title)) = marker {
+                        <span class={classes!("marker", kind)} title={title} aria-label={title}>{ "●" }</span>
+                    }
+                </button>
+            </li>
         }
     };
     // Only the rows in view (and a margin) are in the page; spacers keep
@@ -147,8 +136,8 @@ pub fn FileList(props: &FileListProps) -> Html {
     let (first, last) = if rows.len() <= RENDER_ALL_UP_TO {
         (0, rows.len())
     } else {
-        let first = (*scroll_top / ROW_PX).saturating_sub(OVERSCAN_ROWS);
-        let count = *viewport / ROW_PX + 2 * OVERSCAN_ROWS;
+        let first = (view.scroll_top / ROW_PX).saturating_sub(OVERSCAN_ROWS);
+        let count = view.viewport / ROW_PX + 2 * OVERSCAN_ROWS;
         (first.min(rows.len()), (first + count).min(rows.len()))
     };
     let spacer = |rows: usize| {
@@ -157,21 +146,22 @@ pub fn FileList(props: &FileListProps) -> Html {
         })
     };
     let onscroll = {
-        let scroll_top = scroll_top.clone();
-        let viewport = viewport.clone();
+        let change = change.clone();
         Callback::from(move |event: Event| {
             if let Some(list) = event.target_dyn_into::<web_sys::Element>() {
-                scroll_top.set(usize::try_from(list.scroll_top()).unwrap_or(0));
-                viewport.set(usize::try_from(list.client_height()).unwrap_or(0));
+                let top = usize::try_from(list.scroll_top()).unwrap_or(0);
+                let height = usize::try_from(list.client_height()).unwrap_or(0);
+                change(&|view| (view.scroll_top, view.viewport) = (top, height));
             }
         })
     };
 
     let oninput = {
-        let query = query.clone();
+        let change = change.clone();
         Callback::from(move |event: InputEvent| {
             if let Some(input) = event.target_dyn_into::<HtmlInputElement>() {
-                query.set(input.value());
+                let query = input.value();
+                change(&|view| view.query.clone_from(&query));
             }
         })
     };
@@ -180,7 +170,7 @@ pub fn FileList(props: &FileListProps) -> Html {
         .find(|r| r.kind == RowKind::File)
         .map(|r| AttrValue::from(r.path.to_owned()));
     let onkeydown = {
-        let query = query.clone();
+        let change = change.clone();
         let on_select = props.on_select.clone();
         Callback::from(move |event: KeyboardEvent| match event.key().as_str() {
             "Enter" => {
@@ -193,12 +183,12 @@ pub fn FileList(props: &FileListProps) -> Html {
                 if let Some(input) = event.target_dyn_into::<HtmlInputElement>() {
                     input.set_value("");
                 }
-                query.set(String::new());
+                change(&|view| view.query.clear());
             }
             _ => {}
         })
     };
-    let finding = !query.trim().is_empty();
+    let finding = !view.query.trim().is_empty();
     let found = rows.iter().filter(|r| r.kind == RowKind::File).count();
 
     let new_ref = use_node_ref();
