@@ -10,9 +10,13 @@
 // see the script in index.html.
 //
 // What it handles, and only that:
-// - a navigation to the page (`/`, `/index.html`, `/rooms/{id}/`): network
-//   first, the cached page when the network fails or says nothing for
-//   NAVIGATION_TIMEOUT_MS (a dead Wi-Fi link refuses nothing, it is silent);
+// - a navigation to the page (`/`, `/index.html`, `/rooms/{id}/`): the
+//   cached page at once, so a reload costs no round trip before the page
+//   starts; the browser looks for a newer worker on every navigation (a
+//   new build brings its own page), and the page offers to reload into it.
+//   Without a cached page (installing): the network, then the cache when
+//   the network fails or says nothing for NAVIGATION_TIMEOUT_MS (a dead
+//   Wi-Fi link refuses nothing, it is silent);
 // - a GET of one of the build's files: cache first.
 // Everything else goes to the network untouched: the WebSocket never comes
 // here, and neither the events POST, the snapshot link and download, nor
@@ -61,13 +65,19 @@ self.addEventListener('activate', (event) => {
   );
 });
 
+// A page asks which build this worker holds (it may have taken over
+// before the page listened for `activate`'s message).
+self.addEventListener('message', (event) => {
+  if (event.data?.type === 'room-shell-build') event.source?.postMessage({ type: 'room-shell-activated', build: BUILD });
+});
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (request.mode === 'navigate' && isPage(url)) {
-    event.respondWith(networkFirst(request));
+    event.respondWith(cachedPageFirst(event));
   } else if (FILES.has(url.href)) {
     event.respondWith(cacheFirst(request));
   }
@@ -75,6 +85,15 @@ self.addEventListener('fetch', (event) => {
 
 function isPage(url) {
   return url.pathname.startsWith(SCOPE_PATH) && PAGE_PATHS.test(url.pathname.slice(SCOPE_PATH.length));
+}
+
+async function cachedPageFirst(event) {
+  const cached = await caches.match(PAGE, { cacheName: CACHE });
+  if (!cached) return networkFirst(event.request);
+  // Revalidated in the background: a newer worker, if the hub has one,
+  // installs with its page and tells the open pages (see `activate`).
+  event.waitUntil(self.registration.update().catch(() => {}));
+  return cached;
 }
 
 async function networkFirst(request) {
