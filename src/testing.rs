@@ -3,12 +3,12 @@
 //! by path). It names only `room_protocol` types, which both can reach, so
 //! the same file compiles in either place.
 
-use room_protocol::{FileSnapshot, ProjectVersion, SyncMode, Tree, TreeEntry, TreeNote, Welcome};
+use room_protocol::{FileContent, ProjectVersion, SyncMode, Tree, TreeEntry, TreeNote, Welcome};
 
 /// The hub's `welcome` for project `generation` at `rev` (also the head),
-/// as peer `p1`. A snapshot carries `files` as (path, content, rev); a
-/// replay carries none.
-pub fn welcome(generation: &str, rev: u64, mode: SyncMode, files: &[(&str, &str, u64)]) -> Welcome {
+/// as peer `p1`. A snapshot's tree is not in it: see [`tree_welcome`] and
+/// [`snapshot`].
+pub fn welcome(generation: &str, rev: u64, mode: SyncMode) -> Welcome {
     Welcome {
         room_id: "r".into(),
         project: ProjectVersion {
@@ -20,20 +20,38 @@ pub fn welcome(generation: &str, rev: u64, mode: SyncMode, files: &[(&str, &str,
         peer_id: "p1".into(),
         peers: vec![],
         mode,
-        files: (mode == SyncMode::Snapshot).then(|| {
-            files
-                .iter()
-                .map(|(path, content, rev)| FileSnapshot {
-                    path: (*path).into(),
-                    content: (*content).into(),
-                    rev: *rev,
-                })
-                .collect()
-        }),
         left_out: None,
         tree: None,
         read_only_token: None,
     }
+}
+
+/// A snapshot of `files` (path, content, rev) as a page takes it in: the
+/// snapshot `welcome` with its tree, then each file's content as its
+/// `file-content` answer brings it; as the caller's actions (`welcomed`:
+/// the state's tree welcome, `answered`: its content action).
+pub fn snapshot<A>(
+    generation: &str,
+    rev: u64,
+    files: &[(&str, &str, u64)],
+    welcomed: impl Fn(Welcome, Tree) -> A,
+    answered: impl Fn(FileContent) -> A,
+) -> Vec<A> {
+    let listed: Vec<(&str, u64, u64)> = files
+        .iter()
+        .map(|&(path, content, rev)| (path, rev, content.len() as u64))
+        .collect();
+    let (welcome, tree) = tree_welcome(generation, rev, None, &listed, &[]);
+    let contents = files.iter().map(|&(path, content, rev)| {
+        answered(FileContent {
+            path: path.into(),
+            rev,
+            content: Some(content.into()),
+        })
+    });
+    std::iter::once(welcomed(welcome, tree))
+        .chain(contents)
+        .collect()
 }
 
 /// The hub's snapshot `welcome` for project `generation` at `rev`, and the
@@ -46,8 +64,7 @@ pub fn tree_welcome(
     files: &[(&str, u64, u64)],
     deleted: &[&str],
 ) -> (Welcome, Tree) {
-    let mut welcome = welcome(generation, rev, SyncMode::Snapshot, &[]);
-    welcome.files = None;
+    let mut welcome = welcome(generation, rev, SyncMode::Snapshot);
     welcome.tree = Some(TreeNote {
         since,
         files: files.len() as u64,

@@ -10,9 +10,7 @@ use room_client::cache::{
 };
 use room_client::intent::Intent;
 use room_client::protocol::urls::cache_database_name;
-use room_client::protocol::{
-    LogEntry, PeerProfile, ProjectVersion, RuntimeEvent, SyncMode, TreeEntry,
-};
+use room_client::protocol::{LogEntry, PeerProfile, ProjectVersion, RuntimeEvent, TreeEntry};
 use room_client::session::{CacheChoice, Session, SessionConfig};
 use room_client::state::{Action, Draft, DraftStatus, Notice, PersonAction, RoomState};
 use room_client::{CacheError, SessionOptions};
@@ -40,18 +38,23 @@ fn event(rev: u64) -> RuntimeEvent {
     }
 }
 
-/// A snapshot of `files` at `rev` (every file at that rev).
-fn welcome(generation: &str, rev: u64, files: &[(&str, &str)]) -> Action {
+/// `state` after joining project `generation` at `rev` with a snapshot of
+/// `files` (every file at that rev, every content fetched).
+fn joined(state: &RoomState, generation: &str, rev: u64, files: &[(&str, &str)]) -> RoomState {
     let files: Vec<_> = files
         .iter()
         .map(|&(path, content)| (path, content, rev))
         .collect();
-    Action::Welcome(testing::welcome(
-        generation,
-        rev,
-        SyncMode::Snapshot,
-        &files,
-    ))
+    with(
+        state,
+        testing::snapshot(
+            generation,
+            rev,
+            &files,
+            Action::TreeWelcome,
+            Action::Content,
+        ),
+    )
 }
 
 fn with(state: &RoomState, actions: impl IntoIterator<Item = Action>) -> RoomState {
@@ -228,7 +231,7 @@ async fn events_between_file_changes_leave_the_newest_thousand_events_after_a_re
     let cache = open(&room).await;
     // 1500 events and 1500 file changes, arriving in three batches.
     let mut states = vec![RoomState::default()];
-    states.push(with(&states[0], [welcome("g", 0, &[("a.txt", "v0")])]));
+    states.push(with(&joined(&states[0], "g", 0, &[("a.txt", "v0")]), []));
     for count in [700, 1200, 1500] {
         let next = with(states.last().unwrap(), [events_between_file_changes(count)]);
         states.push(next);
@@ -255,7 +258,7 @@ async fn events_between_file_changes_leave_the_newest_thousand_events_after_a_re
 async fn consecutive_events_leave_exactly_the_newest_thousand() {
     let room = fresh_room("trim-plain");
     let cache = open(&room).await;
-    let mut states = vec![with(&RoomState::default(), [welcome("g", 0, &[])])];
+    let mut states = vec![with(&joined(&RoomState::default(), "g", 0, &[]), [])];
     for chunk in [(1..=700), (701..=1200), (1201..=1500)] {
         let entries = chunk.map(|r| LogEntry::RuntimeEvent(event(r))).collect();
         let next = with(states.last().unwrap(), [Action::Entries(entries)]);
@@ -279,9 +282,13 @@ async fn two_rooms_caches_stay_apart() {
     let (first, second) = (open(&one).await, open(&two).await);
     for (cache, name) in [(&first, "one"), (&second, "two")] {
         let state = with(
-            &RoomState::default(),
+            &joined(
+                &RoomState::default(),
+                name,
+                1,
+                &[(&format!("{name}.txt"), name)],
+            ),
             [
-                welcome(name, 1, &[(&format!("{name}.txt"), name)]),
                 Action::Entries(vec![LogEntry::RuntimeEvent(event(2))]),
                 Action::Person(PersonAction::Type {
                     path: format!("{name}.txt"),
@@ -319,9 +326,8 @@ async fn a_new_project_rev_or_id_evicts_files_and_events_and_keeps_profile_and_d
         let cache = open(&room).await;
         let empty = RoomState::default();
         let old = with(
-            &empty,
+            &joined(&empty, "g1", 0, &[("old.txt", "old")]),
             [
-                welcome("g1", 0, &[("old.txt", "old")]),
                 Action::Entries((1..=5).map(|r| LogEntry::RuntimeEvent(event(r))).collect()),
                 Action::Person(PersonAction::SetProfile(PeerProfile {
                     name: "Ada".into(),
@@ -334,7 +340,7 @@ async fn a_new_project_rev_or_id_evicts_files_and_events_and_keeps_profile_and_d
             ],
         );
         cache.write(diff(&empty, &old)).await.unwrap();
-        let new = with(&old, [welcome(generation, rev, &[("new.txt", "new")])]);
+        let new = with(&joined(&old, generation, rev, &[("new.txt", "new")]), []);
         cache.write(diff(&old, &new)).await.unwrap();
         let loaded = cache.load().await.unwrap();
         assert_eq!(
@@ -771,7 +777,7 @@ async fn a_database_of_version_1_opens_keeps_drafts_and_profile_and_joins_afresh
     assert_eq!(loaded.profile.unwrap().name, "Ada");
     // The join's snapshot resets the rest (version 1's events included),
     // and the draft stays.
-    let synced = with(&state, [welcome("g1", 5, &[("a.txt", "alpha")])]);
+    let synced = with(&joined(&state, "g1", 5, &[("a.txt", "alpha")]), []);
     cache.write(diff(&state, &synced)).await.unwrap();
     let loaded = cache.load().await.unwrap();
     assert!(loaded.events.is_empty());

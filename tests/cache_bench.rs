@@ -6,7 +6,7 @@
 
 use room_client::cache::{diff, CacheWrite, IndexedDbCache, IndexedDbOptions, RoomCache};
 use room_client::protocol::urls::cache_database_name;
-use room_client::protocol::{LogEntry, RuntimeEvent, SyncMode};
+use room_client::protocol::{LogEntry, RuntimeEvent};
 use room_client::state::{Action, RoomState};
 use serde_json::json;
 use wasm_bindgen::prelude::*;
@@ -113,12 +113,9 @@ fn room_of_50_files() -> RoomState {
         .map(|(path, text)| (path.as_str(), text.as_str(), 0))
         .collect();
     let mut base = RoomState::default();
-    base.apply(Action::Welcome(testing::welcome(
-        "g",
-        0,
-        SyncMode::Snapshot,
-        &snapshot,
-    )));
+    for action in testing::snapshot("g", 0, &snapshot, Action::TreeWelcome, Action::Content) {
+        base.apply(action);
+    }
     base
 }
 

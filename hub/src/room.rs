@@ -288,7 +288,6 @@ impl Room {
             peer_id: peer_id.clone(),
             peers: state.peers.values().cloned().collect(),
             mode,
-            files: None,
             tree: tree.as_ref().map(|(note, _)| *note),
             left_out: self.left_out(&state),
             read_only_token: match access {

@@ -197,35 +197,18 @@ pub struct Welcome {
     pub peers: Vec<PeerInfo>,
     /// Replay or snapshot.
     pub mode: SyncMode,
-    /// Every file, in snapshot mode only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub files: Option<Vec<FileSnapshot>>,
     /// Present when the project has more files than the hub's limit: the
     /// room holds `limit` of them, and this many are left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_out: Option<LeftOut>,
-    /// Snapshot mode, to a client that takes the tree first: the tree
-    /// follows at once as one binary frame ([`TreeNote`]), instead of
-    /// `files`.
+    /// Snapshot mode: the tree follows at once as one binary frame
+    /// ([`TreeNote`]); contents are asked for with `file-request`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tree: Option<TreeNote>,
     /// The room's read-only token, sent only to holders of the edit token so
     /// they can share a view-only link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_only_token: Option<String>,
-}
-
-/// One file in a snapshot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FileSnapshot {
-    /// Relative, `/`-separated path.
-    pub path: String,
-    /// Whole content.
-    pub content: String,
-    /// The `rev` of the change that produced this content; 0 for content
-    /// that was on disk when the hub started.
-    pub rev: u64,
 }
 
 /// `file-changed`: a log entry.

@@ -62,9 +62,9 @@ pub use codec::{
 pub use error::{DecodeError, PathError};
 pub use frames::{
     ClientFrame, ErrorCode, ErrorFrame, FileChanged, FileContent, FileEdit, FileRequest,
-    FileSnapshot, FileVersion, Hello, LeftOut, LogEntry, PeerInfo, PeerProfile, Peers, Ping,
-    Presence, ProjectVersion, RuntimeEvent, ServerFrame, SyncMode, Synced, Tree, TreeEntry,
-    TreeNote, Welcome,
+    FileVersion, Hello, LeftOut, LogEntry, PeerInfo, PeerProfile, Peers, Ping, Presence,
+    ProjectVersion, RuntimeEvent, ServerFrame, SyncMode, Synced, Tree, TreeEntry, TreeNote,
+    Welcome,
 };
 pub use limits::*;
 pub use path::{is_ignored_name, RelPath, IGNORED_NAMES};

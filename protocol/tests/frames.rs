@@ -117,11 +117,6 @@ fn welcome_in_snapshot_mode_round_trips() {
             open: None,
         }],
         mode: SyncMode::Snapshot,
-        files: Some(vec![FileSnapshot {
-            path: "a.txt".into(),
-            content: "hi".into(),
-            rev: 4,
-        }]),
         left_out: Some(LeftOut {
             files: 12,
             limit: 200_000,
@@ -152,7 +147,6 @@ fn welcome_in_replay_mode_leaves_out_files_and_token() {
         peer_id: "p2".into(),
         peers: vec![],
         mode: SyncMode::Replay,
-        files: None,
         left_out: None,
         tree: None,
         read_only_token: None,

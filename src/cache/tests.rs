@@ -5,20 +5,24 @@ use crate::state::PersonAction;
 use std::cell::Cell;
 
 use futures_util::FutureExt;
-use room_protocol::{LogEntry, SyncMode};
+use room_protocol::LogEntry;
 use serde_json::json;
 
 use super::*;
 use crate::state::{Action, DraftStatus};
 use crate::testing;
 
-/// A snapshot of `files` at rev 0 of project `generation`.
-fn welcome(generation: &str, files: &[(&str, &str)]) -> Action {
+/// `state` after joining project `generation` at rev 0 with a snapshot of
+/// `files` (path, content), every content fetched.
+fn joined(state: &RoomState, generation: &str, files: &[(&str, &str)]) -> RoomState {
     let files: Vec<_> = files
         .iter()
         .map(|&(path, content)| (path, content, 0))
         .collect();
-    Action::Welcome(testing::welcome(generation, 0, SyncMode::Snapshot, &files))
+    with(
+        state,
+        testing::snapshot(generation, 0, &files, Action::TreeWelcome, Action::Content),
+    )
 }
 
 fn events(revs: std::ops::RangeInclusive<u64>) -> Action {
@@ -70,8 +74,8 @@ fn restore(cache: &MemoryCache) -> RoomState {
 #[test]
 fn nothing_changed_means_nothing_to_write() {
     let s = with(
-        &RoomState::default(),
-        [welcome("g", &[("a", "1")]), events(1..=3)],
+        &joined(&RoomState::default(), "g", &[("a", "1")]),
+        [events(1..=3)],
     );
     assert!(diff(&s, &s.clone()).is_empty());
 }
@@ -79,8 +83,8 @@ fn nothing_changed_means_nothing_to_write() {
 #[test]
 fn appended_events_and_changed_files_are_the_only_writes() {
     let a = with(
-        &RoomState::default(),
-        [welcome("g", &[("a", "1"), ("b", "2")]), events(1..=3)],
+        &joined(&RoomState::default(), "g", &[("a", "1"), ("b", "2")]),
+        [events(1..=3)],
     );
     let b = with(
         &a,
@@ -126,9 +130,8 @@ fn round_trip_through_the_memory_cache() {
     let cache = MemoryCache::new();
     let empty = RoomState::default();
     let s = with(
-        &empty,
+        &joined(&empty, "g", &[("a.txt", "alpha"), ("dir/b.txt", "beta")]),
         [
-            welcome("g", &[("a.txt", "alpha"), ("dir/b.txt", "beta")]),
             events(1..=3),
             Action::Synced { head: 3 },
             Action::Person(PersonAction::SetProfile(PeerProfile {
@@ -184,7 +187,7 @@ fn events_between_file_changes(count: u64) -> Action {
 fn the_cache_keeps_the_newest_thousand_events_by_count_not_by_rev() {
     let cache = MemoryCache::new();
     let empty = RoomState::default();
-    let start = with(&empty, [welcome("g", &[("a", "v0")])]);
+    let start = with(&joined(&empty, "g", &[("a", "v0")]), []);
     persist(&cache, &empty, &start);
     // In three batches, as a live stream arrives: 1500 events in all.
     let mut persisted = start;
@@ -207,7 +210,7 @@ fn the_cache_keeps_the_newest_thousand_events_by_count_not_by_rev() {
 #[test]
 fn the_batch_drops_what_left_the_states_window_and_nothing_else() {
     let empty = RoomState::default();
-    let a = with(&empty, [welcome("g", &[]), events(1..=1000)]);
+    let a = with(&joined(&empty, "g", &[]), [events(1..=1000)]);
     let batch = diff(&empty, &a);
     assert_eq!(batch.events_drop_below, Some(1));
     let b = with(&a, [events(1001..=1003)]);
@@ -228,9 +231,8 @@ fn eviction_clears_files_and_events_but_keeps_profile_and_drafts() {
     let cache = MemoryCache::new();
     let empty = RoomState::default();
     let old = with(
-        &empty,
+        &joined(&empty, "g1", &[("old.txt", "old")]),
         [
-            welcome("g1", &[("old.txt", "old")]),
             events(1..=5),
             Action::Person(PersonAction::SetProfile(PeerProfile {
                 name: "Ada".into(),
@@ -243,7 +245,7 @@ fn eviction_clears_files_and_events_but_keeps_profile_and_drafts() {
         ],
     );
     persist(&cache, &empty, &old);
-    let new = with(&old, [welcome("g2", &[("new.txt", "new")]), events(1..=2)]);
+    let new = with(&joined(&old, "g2", &[("new.txt", "new")]), [events(1..=2)]);
     let batch = diff(&old, &new);
     assert!(batch.reset);
     persist(&cache, &old, &new);
@@ -276,9 +278,8 @@ fn eviction_clears_files_and_events_but_keeps_profile_and_drafts() {
 fn acknowledged_and_discarded_drafts_are_deleted() {
     let empty = RoomState::default();
     let a = with(
-        &empty,
+        &joined(&empty, "g", &[("a", "1")]),
         [
-            welcome("g", &[("a", "1")]),
             Action::Person(PersonAction::Type {
                 path: "a".into(),
                 content: "x".into(),
@@ -366,7 +367,7 @@ fn poll_once(future: &mut LocalBoxFuture<'_, Result<(), CacheError>>) -> bool {
 fn states_that_arrive_during_a_write_are_covered_by_one_next_write() {
     let cache = GatedCache::default();
     let empty = Rc::new(RoomState::default());
-    let start = Rc::new(with(&empty, [welcome("g", &[("a", "1")])]));
+    let start = Rc::new(with(&joined(&empty, "g", &[("a", "1")]), []));
     let (states, received) = futures_channel::mpsc::unbounded::<Rc<RoomState>>();
     let mut hooks = Recorder::default();
     {
@@ -422,7 +423,7 @@ fn a_failed_write_ends_the_persister_with_its_error() {
         }
     }
     let empty = Rc::new(RoomState::default());
-    let next = Rc::new(with(&empty, [welcome("g", &[("a", "1")])]));
+    let next = Rc::new(with(&joined(&empty, "g", &[("a", "1")]), []));
     let mut hooks = Recorder::default();
     let result = persist_states(&Full, empty, futures_util::stream::iter([next]), &mut hooks)
         .now_or_never()
@@ -559,7 +560,7 @@ fn a_page_starts_with_cached_events_in_rev_order_whatever_order_they_were_read_i
         kind: "k".into(),
         data: json!(rev),
     };
-    let joined = with(&RoomState::default(), [welcome("g1", &[("a.txt", "a")])]);
+    let joined = with(&joined(&RoomState::default(), "g1", &[("a.txt", "a")]), []);
     let cached = CachedRoom {
         meta: meta_of(&joined),
         events: [5, 1, 3, 2, 4].into_iter().map(event).collect(),
@@ -629,7 +630,7 @@ fn a_large_tree_takes_few_records_and_comes_back_in_path_order() {
     let paths: Vec<String> = (0..3000).map(|i| format!("d{}/f{i}.rs", i % 7)).collect();
     let files: Vec<(&str, &str)> = paths.iter().map(|p| (p.as_str(), "x")).collect();
     let cache = MemoryCache::new();
-    let s = with(&RoomState::default(), [welcome("g", &files)]);
+    let s = with(&joined(&RoomState::default(), "g", &files), []);
     let batch = diff(&RoomState::default(), &s);
     assert_eq!(batch.tree_put.len(), TREE_BUCKETS as usize);
     for bucket in &batch.tree_put {
@@ -657,8 +658,8 @@ fn a_large_tree_takes_few_records_and_comes_back_in_path_order() {
 fn a_change_or_a_deletion_rewrites_only_its_bucket_and_an_emptied_bucket_goes() {
     let cache = MemoryCache::new();
     let a = with(
-        &RoomState::default(),
-        [welcome("g", &[("a", "1"), ("b", "2")])],
+        &joined(&RoomState::default(), "g", &[("a", "1"), ("b", "2")]),
+        [],
     );
     persist(&cache, &RoomState::default(), &a);
     assert_ne!(tree_bucket("a"), tree_bucket("b"));
@@ -718,8 +719,12 @@ fn a_content_cached_at_another_rev_than_the_tree_is_not_used() {
 fn files_added_and_deleted_between_others_are_all_found() {
     let cache = MemoryCache::new();
     let before = with(
-        &RoomState::default(),
-        [welcome("g", &[("a", "1"), ("c", "2"), ("e", "3")])],
+        &joined(
+            &RoomState::default(),
+            "g",
+            &[("a", "1"), ("c", "2"), ("e", "3")],
+        ),
+        [],
     );
     persist(&cache, &RoomState::default(), &before);
     let change = |rev: u64, path: &str, deleted: bool| {

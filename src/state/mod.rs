@@ -87,17 +87,6 @@ impl FileEntry {
         }
     }
 
-    /// A file table from `(path, content, rev)` triples.
-    pub(crate) fn table(
-        files: impl IntoIterator<Item = (String, String, u64)>,
-    ) -> PathMap<FileEntry> {
-        let mut table = PathMap::new();
-        for (path, content, rev) in files {
-            table.insert(path, FileEntry::with_content(content.into(), rev, None));
-        }
-        table
-    }
-
     /// Whether the page holds this file's content as `content`.
     pub(crate) fn holds(&self, content: &str) -> bool {
         self.content.as_deref() == Some(content)

@@ -1,13 +1,13 @@
 //! Drafts moved onto newer versions of their files: merged, moved, or in
 //! conflict; one edit per file in flight.
 
-use room_protocol::{ErrorCode, FileVersion, PeerInfo, SyncMode};
+use room_protocol::{ErrorCode, FileVersion, PeerInfo};
 
 use super::tests::{change, joined, refuse, save_and_send};
 use super::*;
 use crate::merge::Chunk;
 use crate::state::PersonAction;
-use crate::testing::welcome;
+use crate::testing;
 
 const BASE: &str = "one\ntwo\nthree\nfour\nfive\n";
 
@@ -240,12 +240,15 @@ fn a_queued_save_over_a_restarted_hub_with_the_same_text_is_moved_not_conflicted
         content: "one\ntwo\nthree\nfour\nfive\nsix\n".into(),
     }));
     // The hub came back as a new generation: revisions restarted.
-    s.apply(Action::Welcome(welcome(
+    for action in testing::snapshot(
         "g2",
         0,
-        SyncMode::Snapshot,
         &[("a.txt", BASE, 0)],
-    )));
+        Action::TreeWelcome,
+        Action::Content,
+    ) {
+        s.apply(action);
+    }
     let draft = &s.drafts["a.txt"];
     assert_eq!(draft.status, DraftStatus::Queued);
     assert_eq!(draft.base_rev, 0, "on the new generation's revision");
@@ -271,12 +274,15 @@ fn an_edit_in_flight_at_a_restart_that_landed_carries_what_was_saved_after_it() 
         "the in-flight edit is resent after a reconnect"
     );
     // The first edit landed before the hub died; the new generation has it.
-    s.apply(Action::Welcome(welcome(
+    for action in testing::snapshot(
         "g2",
         0,
-        SyncMode::Snapshot,
         &[("a.txt", "one\ntwo\nthree\nfour\nfive\nsix\n", 0)],
-    )));
+        Action::TreeWelcome,
+        Action::Content,
+    ) {
+        s.apply(action);
+    }
     let draft = &s.drafts["a.txt"];
     assert_eq!(draft.status, DraftStatus::Queued);
     assert_eq!(
@@ -355,12 +361,15 @@ fn an_edit_in_flight_at_a_restart_that_did_not_land_is_queued_on_the_new_revisio
     let mut s = joined_on_base();
     save_and_send(&mut s, "a.txt", "one\ntwo\nthree\nfour\nfive\nsix\n", "e1");
     // The hub died before writing it: the new generation has the base.
-    s.apply(Action::Welcome(welcome(
+    for action in testing::snapshot(
         "g2",
         0,
-        SyncMode::Snapshot,
         &[("a.txt", BASE, 0)],
-    )));
+        Action::TreeWelcome,
+        Action::Content,
+    ) {
+        s.apply(action);
+    }
     let draft = &s.drafts["a.txt"];
     assert_eq!(
         draft.status,

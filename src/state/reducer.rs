@@ -95,13 +95,8 @@ impl RoomState {
                     let delta = welcome.tree.and_then(|note| note.since).is_some();
                     self.files_from_tree(tree, delta && same_generation, same_generation)
                 }
-                None => FileEntry::table(
-                    welcome
-                        .files
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|f| (f.path, f.content, f.rev)),
-                ),
+                // A snapshot with no tree: a room without files.
+                None => PathMap::new(),
             };
             self.settle_drafts_against_files();
         }

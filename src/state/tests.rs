@@ -8,7 +8,7 @@ use room_protocol::{
 use serde_json::json;
 
 use super::*;
-use crate::testing::welcome;
+use crate::testing::{self, welcome};
 
 pub(super) fn event(rev: u64) -> LogEntry {
     LogEntry::RuntimeEvent(RuntimeEvent {
@@ -33,12 +33,15 @@ pub(super) fn change(rev: u64, path: &str, content: &str, edit_id: Option<&str>)
 /// A state that joined generation `g1` with one file and three events.
 pub(super) fn joined() -> RoomState {
     let mut s = RoomState::default();
-    s.apply(Action::Welcome(welcome(
+    for action in testing::snapshot(
         "g1",
         0,
-        SyncMode::Snapshot,
         &[("a.txt", "hi", 0)],
-    )));
+        Action::TreeWelcome,
+        Action::Content,
+    ) {
+        s.apply(action);
+    }
     s.apply(Action::Entries(vec![event(1), event(2), event(3)]));
     s.apply(Action::Synced { head: 3 });
     s
@@ -101,7 +104,7 @@ fn replayed_entries_are_applied_and_duplicates_ignored() {
         next_retry_at: None,
     }));
     assert_ne!(s.status, ConnectionStatus::Connected);
-    s.apply(Action::Welcome(welcome("g1", 0, SyncMode::Replay, &[])));
+    s.apply(Action::Welcome(welcome("g1", 0, SyncMode::Replay)));
     // The hub replays 2..=5; 2 and 3 were already seen.
     s.apply(Action::Entries(vec![
         event(2),
@@ -130,12 +133,15 @@ fn a_new_generation_evicts_files_and_history_but_keeps_drafts_and_profile() {
         path: "a.txt".into(),
         content: "mine".into(),
     }));
-    s.apply(Action::Welcome(welcome(
+    for action in testing::snapshot(
         "g2",
         0,
-        SyncMode::Snapshot,
         &[("b.txt", "new", 0)],
-    )));
+        Action::TreeWelcome,
+        Action::Content,
+    ) {
+        s.apply(action);
+    }
     s.apply(Action::Entries(vec![event(1)]));
     assert_eq!(s.files.keys().collect::<Vec<_>>(), ["b.txt"]);
     assert_eq!(
@@ -150,12 +156,15 @@ fn a_new_generation_evicts_files_and_history_but_keeps_drafts_and_profile() {
 #[test]
 fn a_changed_project_rev_is_evicted_like_a_new_generation() {
     let mut s = joined();
-    s.apply(Action::Welcome(welcome(
+    for action in testing::snapshot(
         "g1",
         7,
-        SyncMode::Snapshot,
         &[("a.txt", "v7", 7)],
-    )));
+        Action::TreeWelcome,
+        Action::Content,
+    ) {
+        s.apply(action);
+    }
     assert!(s.events.is_empty());
     assert_eq!(s.files["a.txt"].rev, 7);
     assert_eq!(s.last_seen_rev, 0);
@@ -164,7 +173,9 @@ fn a_changed_project_rev_is_evicted_like_a_new_generation() {
 #[test]
 fn history_keeps_the_newest_thousand_events() {
     let mut s = RoomState::default();
-    s.apply(Action::Welcome(welcome("g", 0, SyncMode::Snapshot, &[])));
+    for action in testing::snapshot("g", 0, &[], Action::TreeWelcome, Action::Content) {
+        s.apply(action);
+    }
     s.apply(Action::Entries((1..=1500).map(event).collect()));
     assert_eq!(s.events.len(), 1000);
     assert_eq!(s.events.front().unwrap().rev, 501);
@@ -334,12 +345,15 @@ fn an_in_flight_draft_already_in_a_snapshot_is_settled() {
     let mut s = joined();
     save_and_send(&mut s, "a.txt", "landed", "e1");
     save_and_send(&mut s, "b.txt", "did not", "e2");
-    s.apply(Action::Welcome(welcome(
+    for action in testing::snapshot(
         "g1",
         4,
-        SyncMode::Snapshot,
         &[("a.txt", "landed", 4)],
-    )));
+        Action::TreeWelcome,
+        Action::Content,
+    ) {
+        s.apply(action);
+    }
     assert!(!s.drafts.contains_key("a.txt"));
     assert!(s.drafts["b.txt"].wants_sending());
 }
@@ -464,12 +478,15 @@ fn an_unreadable_draft_status_keeps_the_text_as_editing() {
 #[test]
 fn the_page_lists_every_file_and_every_draft_once_in_path_order() {
     let mut s = RoomState::default();
-    s.apply(Action::Welcome(welcome(
+    for action in testing::snapshot(
         "g1",
         0,
-        SyncMode::Snapshot,
         &[("b.txt", "b", 0), ("d.txt", "d", 0), ("f.txt", "f", 0)],
-    )));
+        Action::TreeWelcome,
+        Action::Content,
+    ) {
+        s.apply(action);
+    }
     for path in ["a.txt", "d.txt", "e.txt", "g.txt"] {
         s.apply(Action::Person(PersonAction::Type {
             path: path.into(),
@@ -491,7 +508,7 @@ fn the_left_out_count_comes_with_the_welcome_and_follows_the_hub() {
         files,
         limit: 200_000,
     };
-    let mut w = welcome("g", 0, SyncMode::Snapshot, &[]);
+    let mut w = welcome("g", 0, SyncMode::Snapshot);
     w.left_out = Some(notice(7));
     s.apply(Action::Welcome(w));
     assert_eq!(s.left_out, Some(notice(7)));
@@ -500,6 +517,6 @@ fn the_left_out_count_comes_with_the_welcome_and_follows_the_hub() {
     s.apply(Action::LeftOut(notice(0)));
     assert_eq!(s.left_out, None, "none left out any more");
     s.apply(Action::LeftOut(notice(3)));
-    s.apply(Action::Welcome(welcome("g", 0, SyncMode::Replay, &[])));
+    s.apply(Action::Welcome(welcome("g", 0, SyncMode::Replay)));
     assert_eq!(s.left_out, None, "a welcome without the field means none");
 }

@@ -1,11 +1,11 @@
 //! The tree first: files listed without contents, contents as they come,
 //! never a stale one, and drafts that wait for their file's content.
 
-use room_protocol::{FileContent, SyncMode};
+use room_protocol::FileContent;
 
 use super::tests::change;
 use super::*;
-use crate::testing::{self, welcome};
+use crate::testing;
 
 /// The hub's snapshot welcome and its tree, as one action.
 fn tree_welcome(
@@ -124,12 +124,15 @@ fn a_delta_changes_what_it_lists_and_keeps_the_rest() {
 #[test]
 fn a_draft_waits_for_its_files_content_then_merges_onto_it() {
     let mut s = RoomState::default();
-    s.apply(Action::Welcome(welcome(
+    for action in testing::snapshot(
         "g1",
         0,
-        SyncMode::Snapshot,
         &[("a.txt", "one\ntwo\nthree\n", 0)],
-    )));
+        Action::TreeWelcome,
+        Action::Content,
+    ) {
+        s.apply(action);
+    }
     s.apply(Action::Person(PersonAction::Type {
         path: "a.txt".into(),
         content: "ONE\ntwo\nthree\n".into(),

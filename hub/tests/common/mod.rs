@@ -207,13 +207,18 @@ impl Client {
         }
     }
 
-    /// The file's rev in the welcome snapshot.
+    /// The file's rev in the tree that followed the welcome.
+    ///
+    /// # Panics
+    ///
+    /// Without a tree, or when the tree does not list `path`.
     pub fn file_rev(&self, path: &str) -> u64 {
-        self.welcome
-            .files
-            .as_ref()
-            .and_then(|files| files.iter().find(|f| f.path == path))
-            .map_or(0, |f| f.rev)
+        let (tree, _) = self.tree.as_ref().expect("a snapshot welcome and its tree");
+        tree.files
+            .iter()
+            .find(|f| f.path == path)
+            .unwrap_or_else(|| panic!("{path} is not in the tree"))
+            .rev
     }
 }
 
