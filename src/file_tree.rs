@@ -94,6 +94,8 @@ pub struct TreeView {
     pub scroll_top: usize,
     /// The list's visible height, in CSS pixels (800 until measured).
     pub viewport: usize,
+    /// The open file whose folders were last opened for it.
+    revealed: Option<String>,
 }
 
 impl Default for TreeView {
@@ -103,6 +105,7 @@ impl Default for TreeView {
             query: String::new(),
             scroll_top: 0,
             viewport: 800,
+            revealed: None,
         }
     }
 }
@@ -123,6 +126,17 @@ impl TreeView {
         self.chosen = Some(folders);
     }
 
+    /// Shows the open file: the first time `open` is the open file, opens
+    /// the folders that hold it (later, the person may close them again).
+    pub fn follow(&mut self, open: Option<&str>, files: usize) {
+        if self.revealed.as_deref() != open {
+            self.revealed = open.map(str::to_owned);
+            if let Some(path) = open {
+                self.reveal(path, files);
+            }
+        }
+    }
+
     /// Opens the folders that hold `path`; whether any was closed.
     pub fn reveal(&mut self, path: &str, files: usize) -> bool {
         let before = self.folders(files);
@@ -140,10 +154,13 @@ impl TreeView {
 /// somewhere in the path, ASCII letters in any case. (Full Unicode case
 /// folding would add its tables, kilobytes, to the bundle.)
 pub fn matches(path: &str, query: &str) -> bool {
-    let path = path.to_ascii_lowercase();
-    query
-        .split_whitespace()
-        .all(|word| path.contains(&word.to_ascii_lowercase()))
+    // Compared byte window by byte window: no lowered copy of each of a
+    // hundred thousand paths, and no substring searcher in the bundle.
+    let path = path.as_bytes();
+    query.split_whitespace().all(|word| {
+        path.windows(word.len())
+            .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
+    })
 }
 
 /// The rows that show, in order. With a `query`, only the files that match
@@ -195,7 +212,7 @@ pub fn visible_rows<'a>(paths: &[&'a str], folders: &Folders, query: &str) -> Ve
         }
         rows.push(TreeRow {
             path,
-            name: path.rsplit('/').next().unwrap_or(path),
+            name: path.rfind('/').map_or(path, |slash| &path[slash + 1..]),
             depth: shown.len(),
             kind: RowKind::File,
         });
@@ -337,5 +354,21 @@ mod tests {
         let folders = view.folders(OPEN_ALL_UP_TO + 1);
         assert!(folders.is_open("docs") && folders.is_open("docs/deep"));
         assert!(!folders.is_open("tests"));
+    }
+
+    #[test]
+    fn the_open_file_shows_once_and_its_folder_may_be_closed_after() {
+        let large = OPEN_ALL_UP_TO + 1;
+        let mut view = TreeView::default();
+        view.follow(Some("src/net/tls.rs"), large);
+        assert!(view.folders(large).is_open("src/net"));
+        view.toggle("src/net", large);
+        view.follow(Some("src/net/tls.rs"), large);
+        assert!(
+            !view.folders(large).is_open("src/net"),
+            "the person closed it"
+        );
+        view.follow(Some("docs/guide.md"), large);
+        assert!(view.folders(large).is_open("docs"));
     }
 }

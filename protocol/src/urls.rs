@@ -173,18 +173,24 @@ pub fn file_fragment(path: &str) -> String {
 /// The file a URL fragment opens (see [`file_fragment`]): `None` unless it
 /// is `#/` and a valid room path ([`crate::RelPath`]), percent-decoded.
 pub fn path_from_fragment(fragment: &str) -> Option<String> {
-    let encoded = fragment.strip_prefix("#/")?.as_bytes();
-    let mut bytes = Vec::with_capacity(encoded.len());
-    let mut i = 0;
-    while i < encoded.len() {
-        if encoded[i] == b'%' {
-            let hex = std::str::from_utf8(encoded.get(i + 1..i + 3)?).ok()?;
-            bytes.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            bytes.push(encoded[i]);
-            i += 1;
+    // One hex digit's value (by hand: the parser of integers is kilobytes
+    // of the browser bundle for two digits).
+    fn digit(byte: u8) -> Option<u8> {
+        match byte {
+            b'0'..=b'9' => Some(byte - b'0'),
+            b'a'..=b'f' => Some(byte - b'a' + 10),
+            b'A'..=b'F' => Some(byte - b'A' + 10),
+            _ => None,
         }
+    }
+    let mut encoded = fragment.strip_prefix("#/")?.bytes();
+    let mut bytes = Vec::with_capacity(fragment.len());
+    while let Some(byte) = encoded.next() {
+        bytes.push(if byte == b'%' {
+            digit(encoded.next()?)? << 4 | digit(encoded.next()?)?
+        } else {
+            byte
+        });
     }
     let path = String::from_utf8(bytes).ok()?;
     crate::RelPath::parse(&path).ok()?;

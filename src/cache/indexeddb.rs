@@ -407,44 +407,41 @@ async fn load(tx: Transaction) -> Result<CachedRoom, CacheError> {
     let [tree, _, events, drafts, profile] = STORE_NAMES.map(|name| store(&tx, name));
     let (tree, events, drafts, profile) = (tree?, events?, drafts?, profile?);
     let buckets = bucket_keys()?;
-    // Every request, then the completion handlers, in one first poll.
-    let (buckets, position, events, drafts, profile, done) = futures_util::join!(
+    // Every request in one first poll. (A read needs no commit: each
+    // request's answer is the data, so the transaction's end is not
+    // awaited.)
+    let (buckets, position, events, drafts, profile) = futures_util::join!(
         tree.get_all(Some(buckets), None),
         tree.get(JsValue::from_str(POSITION)),
         events.get_all(None, None),
         drafts.get_all(None, None),
         profile.get(JsValue::from_str(PROFILE)),
-        tx.done(),
     );
     crate::marks::mark_once(crate::marks::CACHE_READ);
     let fail = |e: rexie::Error| failure(&e);
     let room = CachedRoom {
         meta: position.map_err(fail)?.and_then(from_js::<CacheMeta>),
-        tree: buckets
-            .map_err(fail)?
-            .iter()
-            .filter_map(bucket_from_js)
-            .flatten()
-            .collect(),
+        tree: {
+            let mut tree = Vec::new();
+            for bucket in buckets.map_err(fail)?.iter().filter_map(bucket_from_js) {
+                tree.extend(bucket);
+            }
+            tree
+        },
         events: records::<RuntimeEvent>(events.map_err(fail)?),
         drafts: records::<CachedDraft>(drafts.map_err(fail)?),
         profile: profile.map_err(fail)?.and_then(from_js::<PeerProfile>),
     };
-    done.map_err(fail)?;
     Ok(room)
 }
 
 async fn load_contents(tx: Transaction) -> Result<Vec<CachedContent>, CacheError> {
-    let contents = store(&tx, CONTENTS)?;
-    let (contents, done) = futures_util::join!(contents.get_all(None, None), tx.done());
-    let fail = |e: rexie::Error| failure(&e);
-    let contents = contents
-        .map_err(fail)?
+    let contents = store(&tx, CONTENTS)?.get_all(None, None).await;
+    Ok(contents
+        .map_err(|e| failure(&e))?
         .iter()
         .filter_map(content_from_js)
-        .collect();
-    done.map_err(fail)?;
-    Ok(contents)
+        .collect())
 }
 
 /// A batch with every record already a JS object: made once per write

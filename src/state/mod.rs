@@ -257,6 +257,8 @@ impl RoomState {
     /// Everyone connected, one entry per person, in the order of their
     /// first tab: tabs with the same person id are one person, and this
     /// page's person is marked `me`.
+    // Not inlined: the top bar and the file list share one copy.
+    #[inline(never)]
     pub fn people(&self) -> Vec<Person<'_>> {
         let mut people: Vec<(Option<&str>, Person<'_>)> = Vec::new();
         for peer in &self.peers {

@@ -3,7 +3,7 @@
 
 use room_protocol::{
     ErrorCode, ErrorFrame, FileChanged, FileContent, FileVersion, LogEntry, SyncMode, Tree,
-    TreeEntry, Welcome, SNAPSHOT_EVENT_LIMIT,
+    Welcome, SNAPSHOT_EVENT_LIMIT,
 };
 
 use super::draft::Trigger;
@@ -113,34 +113,32 @@ impl RoomState {
         delta: bool,
         same_generation: bool,
     ) -> PathMap<FileEntry> {
-        let mut held = std::mem::take(&mut self.files);
+        let held = std::mem::take(&mut self.files);
         let content_at = |held: &PathMap<FileEntry>, path: &str, rev: u64| {
             held.get(path)
                 .filter(|f| same_generation && f.rev == rev)
                 .and_then(|f| f.content.clone())
         };
-        let entry = |content, tree_entry: &TreeEntry| FileEntry {
-            content,
-            rev: tree_entry.rev,
-            size: tree_entry.size,
-            by: None,
+        // A delta changes the files held; a whole tree starts a new table
+        // (its files in path order, so each insert goes at the end), taking
+        // contents from the old one.
+        let (mut table, held) = if delta {
+            (held, PathMap::new())
+        } else {
+            (PathMap::new(), held)
         };
-        if delta {
-            for path in &tree.deleted {
-                held.remove(path);
-            }
-            for file in tree.files {
-                let content = content_at(&held, &file.path, file.rev);
-                let new = entry(content, &file);
-                held.insert(file.path, new);
-            }
-            return held;
+        for path in &tree.deleted {
+            table.remove(path);
         }
-        // In path order, so each insert goes at the end.
-        let mut table = PathMap::new();
         for file in tree.files {
-            let content = content_at(&held, &file.path, file.rev);
-            let new = entry(content, &file);
+            let source = if delta { &table } else { &held };
+            let content = content_at(source, &file.path, file.rev);
+            let new = FileEntry {
+                content,
+                rev: file.rev,
+                size: file.size,
+                by: None,
+            };
             table.insert(file.path, new);
         }
         table

@@ -274,12 +274,11 @@ async fn run(
         ..RoomState::from_cache(cached, last_profile())
     };
     // A cached room's tree on screen before the contents are read: they
-    // are most of the cache's bytes. One browser task lets the page render
-    // it. (A cache that failed holds nothing to show; the core adds its
-    // notice below.)
+    // are most of the cache's bytes. (Yew renders in a microtask, before
+    // the read's answer can come back. A cache that failed holds nothing
+    // to show; the core adds its notice below.)
     if trouble.is_none() && state.project.is_some() {
         shared.show(Rc::new(state.clone()));
-        TimeoutFuture::new(0).await;
     }
     match cache.load_contents().await {
         Ok(contents) => state.hold_cached_contents(contents),

@@ -77,8 +77,10 @@ pub(super) async fn read_tree(mut bytes: Vec<u8>) -> Result<room_protocol::Tree,
     let compressed = web_sys::Response::new_with_opt_u8_array(Some(&mut bytes)).map_err(why)?;
     let body = compressed.body().ok_or("an empty frame")?;
     let inflater = DecompressionStream::new("deflate").map_err(why)?;
-    let pair = web_sys::ReadableWritablePair::new(&inflater.readable(), &inflater.writable());
-    let inflated = web_sys::Response::new_with_opt_readable_stream(Some(&body.pipe_through(&pair)))
+    // The stream itself is the `{readable, writable}` pair `pipeThrough`
+    // takes (web-sys' dictionary type would bind two more setters).
+    let pair: &web_sys::ReadableWritablePair = inflater.unchecked_ref();
+    let inflated = web_sys::Response::new_with_opt_readable_stream(Some(&body.pipe_through(pair)))
         .map_err(why)?;
     let text = wasm_bindgen_futures::JsFuture::from(inflated.text().map_err(why)?)
         .await
@@ -93,14 +95,9 @@ pub(super) async fn read_tree(mut bytes: Vec<u8>) -> Result<room_protocol::Tree,
 // flag, which an app would have to set: bound here instead.
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
+    #[wasm_bindgen(extends = js_sys::Object)]
     type DecompressionStream;
 
     #[wasm_bindgen(constructor, catch)]
     fn new(format: &str) -> Result<DecompressionStream, wasm_bindgen::JsValue>;
-
-    #[wasm_bindgen(method, getter)]
-    fn readable(this: &DecompressionStream) -> web_sys::ReadableStream;
-
-    #[wasm_bindgen(method, getter)]
-    fn writable(this: &DecompressionStream) -> web_sys::WritableStream;
 }

@@ -3,7 +3,7 @@
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use super::page_event::on_window;
+use super::page_event::use_window_listener;
 use crate::file_tree::{visible_rows, RowKind, TreeRow, TreeView};
 use crate::merge::{settle, Chunk, Side};
 use crate::state::{Draft, DraftStatus};
@@ -46,34 +46,31 @@ pub fn FileList(props: &FileListProps) -> Html {
     let paths = state.paths();
     let paths: Vec<&str> = paths.iter().map(|p| p.as_str()).collect();
     let files = paths.len();
-    // Folders, the Find box and the scroll position: one state, so one
-    // instantiation of the state hook in the bundle.
-    let view = use_state(TreeView::default);
-    let folders = view.folders(files);
-    {
-        // The open file shows, inside whatever folders hold it.
-        let view = view.clone();
-        use_effect_with(props.selected.clone(), move |selected| {
-            if let Some(path) = selected {
-                let mut next = (*view).clone();
-                if next.reveal(path, files) {
-                    view.set(next);
-                }
-            }
-        });
-    }
+    // Folders, the Find box and the scroll position: one cell that the
+    // callbacks change before asking for a render. (A state hook of its own
+    // type would add 1.5 KB of hook code to the bundle; these two hooks are
+    // in it already.)
+    let view = use_mut_ref(TreeView::default);
+    let redraw = use_force_update();
+    // The open file shows, inside whatever folders hold it (decided while
+    // rendering: no render of its own).
+    view.borrow_mut().follow(props.selected.as_deref(), files);
     let change = {
         let view = view.clone();
         move |step: &dyn Fn(&mut TreeView)| {
-            let mut next = (*view).clone();
-            step(&mut next);
-            view.set(next);
+            step(&mut view.borrow_mut());
+            redraw.force_update();
         }
+    };
+    let (folders, query, scroll_top, viewport) = {
+        let view = view.borrow();
+        let query = view.query.clone();
+        (view.folders(files), query, view.scroll_top, view.viewport)
     };
     let find_ref = use_node_ref();
     use_find_shortcuts(find_ref.clone());
 
-    let rows = visible_rows(&paths, &folders, &view.query);
+    let rows = visible_rows(&paths, &folders, &query);
     let others: Vec<_> = state.people().into_iter().filter(|p| !p.me).collect();
     let row = |row: &TreeRow<'_>| -> Html {
         let path = row.path;
@@ -83,9 +80,10 @@ pub fn FileList(props: &FileListProps) -> Html {
             RowKind::File => None,
         };
         let selected = open.is_none() && props.selected.as_deref() == Some(path);
+        let shown = AttrValue::from(path.to_owned());
         let onclick = {
             let (change, on_select) = (change.clone(), props.on_select.clone());
-            let path = AttrValue::from(path.to_owned());
+            let path = shown.clone();
             let folder = open.is_some();
             Callback::from(move |_: MouseEvent| {
                 if folder {
@@ -117,8 +115,8 @@ pub fn FileList(props: &FileListProps) -> Html {
         html! {
             <li key={path.to_owned()} style={indent}>
                 <button class={classes!(if open.is_some() { "folder" } else { "file" }, selected.then_some("selected"))}
-                    {onclick} aria-expanded={open.map(|open| open.to_string())} aria-current={selected.then_some("true")}
-                    data-path={path.to_owned()} title={path.to_owned()}>
+                    {onclick} aria-expanded={open.map(|open| if open { "true" } else { "false" })}
+                    aria-current={selected.then_some("true")} data-path={shown.clone()} title={shown}>
                     if let Some(open) = open {
                         <span class="twisty" aria-hidden="true">{ if open { "▾" } else { "▸" } }</span>
                     }
@@ -136,8 +134,8 @@ pub fn FileList(props: &FileListProps) -> Html {
     let (first, last) = if rows.len() <= RENDER_ALL_UP_TO {
         (0, rows.len())
     } else {
-        let first = (view.scroll_top / ROW_PX).saturating_sub(OVERSCAN_ROWS);
-        let count = view.viewport / ROW_PX + 2 * OVERSCAN_ROWS;
+        let first = (scroll_top / ROW_PX).saturating_sub(OVERSCAN_ROWS);
+        let count = viewport / ROW_PX + 2 * OVERSCAN_ROWS;
         (first.min(rows.len()), (first + count).min(rows.len()))
     };
     let spacer = |rows: usize| {
@@ -188,7 +186,7 @@ pub fn FileList(props: &FileListProps) -> Html {
             _ => {}
         })
     };
-    let finding = !view.query.trim().is_empty();
+    let finding = !query.trim().is_empty();
     let found = rows.iter().filter(|r| r.kind == RowKind::File).count();
 
     let new_ref = use_node_ref();
@@ -234,33 +232,27 @@ pub fn FileList(props: &FileListProps) -> Html {
 /// person is typing somewhere (`/` in a text is a slash).
 #[hook]
 fn use_find_shortcuts(find: NodeRef) {
-    use_effect_with((), move |()| {
-        let listener = on_window("keydown", move |event| {
-            use wasm_bindgen::JsCast as _;
-            let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
-                return;
-            };
-            let typing = event
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .is_some_and(|el| {
-                    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA")
-                        || el.has_attribute("contenteditable")
-                });
-            let command = event.ctrl_key() || event.meta_key();
-            let wanted = (command && event.key().eq_ignore_ascii_case("p"))
-                || (!typing && !command && event.key() == "/");
-            if wanted {
-                if let Some(input) = find.cast::<HtmlInputElement>() {
-                    event.prevent_default();
-                    let _ = input.focus();
-                    input.select();
-                }
+    use_window_listener("keydown", move |event| {
+        use wasm_bindgen::JsCast as _;
+        let Some(event) = event.dyn_ref::<KeyboardEvent>() else {
+            return;
+        };
+        let typing = event
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|el| {
+                matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA")
+                    || el.has_attribute("contenteditable")
+            });
+        let command = event.ctrl_key() || event.meta_key();
+        let wanted = (command && event.key().eq_ignore_ascii_case("p"))
+            || (!typing && !command && event.key() == "/");
+        if wanted {
+            if let Some(input) = find.cast::<HtmlInputElement>() {
+                event.prevent_default();
+                let _ = input.focus();
+                input.select();
             }
-        });
-        // Listening ends with the component.
-        move || {
-            let _held = listener;
         }
     });
 }

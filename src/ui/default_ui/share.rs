@@ -4,7 +4,6 @@
 //! page needs no Web Crypto (which plain-http origins lack), and the
 //! browser streams the tar straight to disk.
 
-use gloo_timers::callback::Interval;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -12,6 +11,7 @@ use crate::clock::unix_secs;
 use room_protocol::{urls, SnapshotLink, SNAPSHOT_LINK_SECONDS};
 use yew::prelude::*;
 
+use super::page_event::use_interval;
 use crate::ui::use_room;
 
 /// Asks the hub at `hub` for a snapshot link for `token`; the link's full
@@ -133,15 +133,10 @@ pub fn SharePanel() -> Html {
     let room = use_room();
     let snapshot_href = use_state(|| None::<String>);
     let refresh = use_force_update();
-    {
-        // Ask again every few minutes so the link on screen never expires.
-        use_effect_with((), move |_| {
-            let interval = Interval::new(((SNAPSHOT_LINK_SECONDS / 2) * 1000) as u32, move || {
-                refresh.force_update()
-            });
-            move || drop(interval)
-        });
-    }
+    // Ask again every few minutes so the link on screen never expires.
+    use_interval(((SNAPSHOT_LINK_SECONDS / 2) * 1000) as u32, move || {
+        refresh.force_update()
+    });
     {
         let snapshot_href = snapshot_href.setter();
         let key = room.token().map(|t| t.expose().to_owned());

@@ -2,7 +2,7 @@
 
 use yew::prelude::*;
 
-use super::page_event::on_window;
+use super::page_event::use_window_listener;
 use crate::ui::use_room;
 use crate::ui::{Banners, Editor, EventLog, FileList, PulseChart, SharePanel, TopBar};
 
@@ -82,15 +82,9 @@ fn use_file_fragment(selected: UseStateHandle<Option<AttrValue>>) {
         #[cfg(not(target_arch = "wasm32"))]
         let _ = open;
     });
-    use_effect_with((), move |()| {
-        let listener = on_window("hashchange", move |_| {
-            if let Some(path) = fragment_path() {
-                selected.set(Some(path.into()));
-            }
-        });
-        // Listening ends with the component.
-        move || {
-            let _held = listener;
+    use_window_listener("hashchange", move |_| {
+        if let Some(path) = fragment_path() {
+            selected.set(Some(path.into()));
         }
     });
 }
