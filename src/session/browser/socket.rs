@@ -68,12 +68,9 @@ impl From<Option<Result<Message, WebSocketError>>> for SocketEvent {
 /// `DecompressionStream` (no inflater in the bundle), then JSON.
 pub(super) async fn read_tree(mut bytes: Vec<u8>) -> Result<room_protocol::Tree, String> {
     use wasm_bindgen::JsCast as _;
-    let why = |e: wasm_bindgen::JsValue| {
-        e.dyn_ref::<js_sys::Error>().map_or_else(
-            || "the browser refused".to_owned(),
-            |e| String::from(e.message()),
-        )
-    };
+    // What the browser says is about the stream (a damaged frame), never
+    // the room: one sentence does.
+    let why = |_| "the browser could not inflate it";
     let compressed = web_sys::Response::new_with_opt_u8_array(Some(&mut bytes)).map_err(why)?;
     let body = compressed.body().ok_or("an empty frame")?;
     let inflater = DecompressionStream::new("deflate").map_err(why)?;
