@@ -3,7 +3,7 @@
 //! by path). It names only `room_protocol` types, which both can reach, so
 //! the same file compiles in either place.
 
-use room_protocol::{FileContent, ProjectVersion, SyncMode, Tree, TreeEntry, TreeNote, Welcome};
+use room_protocol::{FileContent, ProjectVersion, SyncMode, Tree, TreeEntry, Welcome};
 
 /// The hub's `welcome` for project `generation` at `rev` (also the head),
 /// as peer `p1`. A snapshot's tree is not in it: see [`tree_welcome`] and
@@ -21,7 +21,6 @@ pub fn welcome(generation: &str, rev: u64, mode: SyncMode) -> Welcome {
         peers: vec![],
         mode,
         left_out: None,
-        tree: None,
         read_only_token: None,
     }
 }
@@ -64,14 +63,9 @@ pub fn tree_welcome(
     files: &[(&str, u64, u64)],
     deleted: &[&str],
 ) -> (Welcome, Tree) {
-    let mut welcome = welcome(generation, rev, SyncMode::Snapshot);
-    welcome.tree = Some(TreeNote {
-        since,
-        files: files.len() as u64,
-        deleted: deleted.len() as u64,
-        bytes: 0,
-    });
+    let welcome = welcome(generation, rev, SyncMode::Snapshot);
     let tree = Tree {
+        since,
         files: files
             .iter()
             .map(|&(path, rev, size)| TreeEntry {

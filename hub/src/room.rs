@@ -16,8 +16,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use room_protocol::{
     encode, is_valid_id, ErrorCode, ErrorFrame, FileChanged, FileContent, FileEdit, FileRequest,
     FileVersion, Hello, LeftOut, LogEntry, PeerInfo, PeerProfile, Peers, ProjectVersion, RelPath,
-    RuntimeEvent, ServerFrame, SyncMode, Synced, Tree, TreeEntry, TreeNote, Welcome,
-    MAX_CONTENT_BYTES, MAX_REQUEST_BYTES, MAX_REQUEST_PATHS, SNAPSHOT_EVENT_LIMIT,
+    RuntimeEvent, ServerFrame, SyncMode, Synced, Tree, TreeEntry, Welcome, MAX_CONTENT_BYTES,
+    MAX_REQUEST_BYTES, MAX_REQUEST_PATHS, SNAPSHOT_EVENT_LIMIT,
 };
 use serde_json::Value;
 use tokio::sync::{watch, Mutex};
@@ -82,7 +82,7 @@ struct RoomState {
     contents: ContentCache,
     /// The whole tree as sent, compressed, and the project rev it is of:
     /// made once for every peer joining at that rev.
-    whole_tree: Option<(u64, TreeNote, Bytes)>,
+    whole_tree: Option<(u64, Bytes)>,
 }
 
 /// The connection that holds a peer id now.
@@ -288,7 +288,6 @@ impl Room {
             peer_id: peer_id.clone(),
             peers: state.peers.values().cloned().collect(),
             mode,
-            tree: tree.as_ref().map(|(note, _)| *note),
             left_out: self.left_out(&state),
             read_only_token: match access {
                 Access::Edit => self
@@ -300,7 +299,7 @@ impl Room {
             },
         });
         outlet.push_uncounted(&encode(&welcome).into());
-        if let Some((_, bytes)) = tree {
+        if let Some(bytes) = tree {
             outlet.push_uncounted_binary(bytes);
         }
         for entry in &entries {
@@ -326,13 +325,14 @@ impl Room {
     /// The tree a snapshot `welcome` is followed by: what changed since the
     /// client's files when the room still knows every deletion since, else
     /// the whole tree (compressed once per project rev for everyone).
-    fn tree_for(&self, state: &mut RoomState, hello: &Hello) -> (TreeNote, Bytes) {
+    fn tree_for(&self, state: &mut RoomState, hello: &Hello) -> Bytes {
         let since = hello
             .project_rev
             .filter(|_| hello.project_id.as_deref() == Some(self.generation.as_str()))
             .filter(|&rev| state.delta_floor <= rev && rev <= state.project_rev);
         if let Some(since) = since {
             let tree = Tree {
+                since: Some(since),
                 files: state
                     .files
                     .iter()
@@ -346,18 +346,19 @@ impl Room {
                     .map(|(path, _)| path.to_string())
                     .collect(),
             };
-            return compressed(&tree, Some(since));
+            return compressed(&tree);
         }
         match &state.whole_tree {
-            Some((rev, note, bytes)) if *rev == state.project_rev => (*note, bytes.clone()),
+            Some((rev, bytes)) if *rev == state.project_rev => bytes.clone(),
             _ => {
                 let tree = Tree {
+                    since: None,
                     files: state.files.iter().map(tree_entry).collect(),
                     deleted: Vec::new(),
                 };
-                let (note, bytes) = compressed(&tree, None);
-                state.whole_tree = Some((state.project_rev, note, bytes.clone()));
-                (note, bytes)
+                let bytes = compressed(&tree);
+                state.whole_tree = Some((state.project_rev, bytes.clone()));
+                bytes
             }
         }
     }
@@ -861,19 +862,12 @@ fn tree_entry((path, file): (&RelPath, &FileState)) -> TreeEntry {
 
 /// `tree` as the binary frame that follows a welcome: JSON, compressed
 /// with zlib at its best (a tree is mostly paths, which compress well).
-fn compressed(tree: &Tree, since: Option<u64>) -> (TreeNote, Bytes) {
+fn compressed(tree: &Tree) -> Bytes {
     use std::io::Write as _;
     let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
     // Writing into a Vec cannot fail.
     let _ = encoder.write_all(encode(tree).as_bytes());
-    let bytes = encoder.finish().unwrap_or_default();
-    let note = TreeNote {
-        since,
-        files: tree.files.len() as u64,
-        deleted: tree.deleted.len() as u64,
-        bytes: bytes.len() as u64,
-    };
-    (note, Bytes::from(bytes))
+    Bytes::from(encoder.finish().unwrap_or_default())
 }
 
 /// Each path whose content on disk differs from the room's, with that

@@ -63,7 +63,7 @@ async fn a_client_that_missed_n_entries_gets_exactly_those_in_order() {
     )
     .await;
     assert_eq!(again.welcome.mode, SyncMode::Replay);
-    assert!(again.welcome.tree.is_none(), "a replay carries no tree");
+    assert!(again.tree.is_none(), "a replay carries no tree");
     assert_eq!(revs(&again.catch_up), (4..=10).collect::<Vec<_>>());
     match &again.catch_up[0] {
         ServerFrame::RuntimeEvent(e) => assert_eq!(e.data, json!({"line": "missed 0"})),
@@ -84,7 +84,7 @@ async fn a_gap_older_than_the_buffer_gets_a_snapshot() {
     let again = Client::join(&hub, &edit_token(&hub), hello).await;
     assert_eq!(again.welcome.mode, SyncMode::Snapshot);
     // Same generation, no file changed since: the tree delta is empty.
-    assert_eq!(again.welcome.tree.unwrap().since, Some(0));
+    assert_eq!(again.tree.as_ref().unwrap().0.since, Some(0));
     assert!(again.paths().is_empty());
     // The newest 1000 events follow a snapshot, in order.
     let head = again.welcome.head;

@@ -41,9 +41,8 @@ async fn a_tree_first_join_gets_paths_revisions_and_sizes_without_contents() {
     let project = sample_project();
     let hub = hub_over(project.path()).await;
     let c = Client::join(&hub, &edit_token(&hub), hello_after(None)).await;
-    let note = c.welcome.tree.expect("a tree note");
-    assert_eq!(note.since, None, "the whole tree");
     let (tree, _) = c.tree.expect("the tree frame");
+    assert_eq!(tree.since, None, "the whole tree");
     assert_eq!(
         tree.files,
         [entry("README.md", 0, 9), entry("src/main.rs", 0, 13)]
@@ -221,9 +220,8 @@ async fn coming_back_after_changes_gets_only_what_changed_since() {
     // tree is only what changed.
     let back = Client::join(&hub, &token, hello_after(Some(&first.welcome))).await;
     assert_eq!(back.welcome.mode, room_protocol::SyncMode::Snapshot);
-    let note = back.welcome.tree.unwrap();
-    assert_eq!(note.since, Some(0));
     let (delta, _) = back.tree.unwrap();
+    assert_eq!(delta.since, Some(0));
     assert_eq!(
         delta.files,
         [entry("README.md", 1, 6), entry("added.txt", 2, 8)]
@@ -234,7 +232,7 @@ async fn coming_back_after_changes_gets_only_what_changed_since() {
     let mut stranger = hello_after(Some(&first.welcome));
     stranger.project_id = Some("another-generation".into());
     let whole = Client::join(&hub, &token, stranger).await;
-    assert_eq!(whole.welcome.tree.unwrap().since, None);
+    assert_eq!(whole.tree.as_ref().unwrap().0.since, None);
     let paths: Vec<String> = whole
         .tree
         .unwrap()

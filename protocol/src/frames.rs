@@ -201,10 +201,6 @@ pub struct Welcome {
     /// room holds `limit` of them, and this many are left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_out: Option<LeftOut>,
-    /// Snapshot mode: the tree follows at once as one binary frame
-    /// ([`TreeNote`]); contents are asked for with `file-request`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tree: Option<TreeNote>,
     /// The room's read-only token, sent only to holders of the edit token so
     /// they can share a view-only link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -248,32 +244,20 @@ pub struct RuntimeEvent {
     pub data: Value,
 }
 
-/// `welcome.tree`: what the binary frame that follows the welcome holds.
-/// That frame is a [`Tree`] as JSON, compressed with zlib (RFC 1950, what
-/// the browser's `DecompressionStream("deflate")` reads).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TreeNote {
+/// The project's tree (or what changed in it): every file without its
+/// content. A snapshot `welcome` is always followed by one binary frame:
+/// a `Tree` as JSON, compressed with zlib (RFC 1950, what the browser's
+/// `DecompressionStream("deflate")` reads).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Tree {
     /// Absent: the whole tree, which replaces the client's. Present: only
     /// what changed after this `project.rev` (the client's, from its
     /// `hello`): files whose `rev` is newer, and paths deleted since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<u64>,
-    /// How many files it lists.
-    pub files: u64,
-    /// How many deleted paths it lists.
-    pub deleted: u64,
-    /// The binary frame's length in bytes.
-    pub bytes: u64,
-}
-
-/// The project's tree (or what changed in it): every file without its
-/// content.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Tree {
     /// Files, in path order.
     pub files: Vec<TreeEntry>,
-    /// Paths deleted since `welcome.tree.since` (empty for a whole tree).
+    /// Paths deleted since `since` (empty for a whole tree).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deleted: Vec<String>,
 }

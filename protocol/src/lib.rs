@@ -63,8 +63,7 @@ pub use error::{DecodeError, PathError};
 pub use frames::{
     ClientFrame, ErrorCode, ErrorFrame, FileChanged, FileContent, FileEdit, FileRequest,
     FileVersion, Hello, LeftOut, LogEntry, PeerInfo, PeerProfile, Peers, Ping, Presence,
-    ProjectVersion, RuntimeEvent, ServerFrame, SyncMode, Synced, Tree, TreeEntry, TreeNote,
-    Welcome,
+    ProjectVersion, RuntimeEvent, ServerFrame, SyncMode, Synced, Tree, TreeEntry, Welcome,
 };
 pub use limits::*;
 pub use path::{is_ignored_name, RelPath, IGNORED_NAMES};

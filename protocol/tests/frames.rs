@@ -121,7 +121,6 @@ fn welcome_in_snapshot_mode_round_trips() {
             files: 12,
             limit: 200_000,
         }),
-        tree: None,
         read_only_token: Some("ro".into()),
     });
     let v = as_json(&welcome);
@@ -148,7 +147,6 @@ fn welcome_in_replay_mode_leaves_out_files_and_token() {
         peers: vec![],
         mode: SyncMode::Replay,
         left_out: None,
-        tree: None,
         read_only_token: None,
     });
     let v = as_json(&welcome);
@@ -193,6 +191,7 @@ fn file_request_and_content_have_the_documented_shape() {
 #[test]
 fn a_tree_lists_files_as_path_rev_size_triples() {
     let tree = Tree {
+        since: None,
         files: vec![TreeEntry {
             path: "src/a.rs".into(),
             rev: 3,
@@ -208,15 +207,13 @@ fn a_tree_lists_files_as_path_rev_size_triples() {
     assert_eq!(serde_json::from_str::<Tree>(&text).unwrap(), tree);
     let whole: Tree = serde_json::from_str(r#"{"files":[]}"#).unwrap();
     assert!(whole.deleted.is_empty());
-    let note = TreeNote {
-        since: None,
-        files: 1,
-        deleted: 0,
-        bytes: 40,
+    let delta = Tree {
+        since: Some(7),
+        ..Tree::default()
     };
     assert_eq!(
-        serde_json::to_value(note).unwrap(),
-        json!({"files": 1, "deleted": 0, "bytes": 40})
+        serde_json::from_str::<Value>(&encode(&delta)).unwrap(),
+        json!({"since": 7, "files": []})
     );
 }
 

@@ -37,11 +37,13 @@
 //!   own requests, so nothing here awaits a timer or a channel inside one;
 //! - rexie makes a request only when its future is first polled, and
 //!   attaches the transaction's completion handlers only when `done()` is
-//!   first polled (awaiting it after the commit would hang). So every
-//!   request and `done()` are polled together, in order, in the first poll
+//!   first polled (awaiting it after the commit would hang). So a write's
+//!   requests and `done()` are polled together, in order, in the first poll
 //!   of one future ([`in_order`] and `join!`): all requests are made, in
 //!   the order the batch lists them, and the handlers are attached before
-//!   the browser can run any event of this transaction.
+//!   the browser can run any event of this transaction. A read awaits its
+//!   requests only: their answers are the data, and a read-only
+//!   transaction has nothing to commit.
 //!
 //! Errors: rexie's own text is the bare "idb error"; [`failure`] builds a
 //! typed [`CacheError`] from the DOM exception underneath, in one place.

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use room_protocol::{
     decode_server_frame, encode, ClientFrame, DecodeError, FileEdit, Hello, LogEntry, Ping,
-    Presence, ServerFrame, Tree, Welcome,
+    Presence, ServerFrame, SyncMode, Tree, Welcome,
 };
 
 use super::fetch::ContentFetch;
@@ -351,7 +351,7 @@ impl SessionCore {
         };
         match frame {
             // Its tree follows as the next frame: the two are one step.
-            ServerFrame::Welcome(welcome) if welcome.tree.is_some() => {
+            ServerFrame::Welcome(welcome) if welcome.mode == SyncMode::Snapshot => {
                 self.pending_welcome = Some(welcome);
             }
             ServerFrame::Welcome(welcome) => self.act(Action::Welcome(welcome)),

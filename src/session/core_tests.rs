@@ -7,8 +7,7 @@ use super::*;
 use crate::state::DraftStatus;
 
 const WELCOME_G1: &str = r#"{"type":"welcome","roomId":"r","project":{"id":"g1","rev":0},"head":2,
-    "readOnly":false,"peerId":"p1","peers":[],"mode":"snapshot",
-    "files":[{"path":"a.txt","content":"hi","rev":0}]}"#;
+    "readOnly":false,"peerId":"p1","peers":[],"mode":"snapshot"}"#;
 
 fn event(rev: u64) -> String {
     format!(r#"{{"type":"runtime-event","rev":{rev},"ts":{rev},"kind":"k","data":null}}"#)
@@ -34,10 +33,14 @@ fn live() -> SessionCore {
     core.handle(Input::Start, 0.0);
     core.handle(Input::Opened, 50.0);
     core.handle(Input::Text(WELCOME_G1.into()), 60.0);
+    core.handle(Input::Tree(Ok(tree(&[("a.txt", 2)]))), 60.0);
     core.handle(Input::Text(event(1)), 61.0);
     core.handle(Input::Text(event(2)), 62.0);
     core.handle(Input::Text(synced(2)), 100.0);
+    // The background fetch asked for a.txt when synced.
+    core.handle(answer("a.txt", "hi"), 100.0);
     assert_eq!(core.state().status, ConnectionStatus::Connected);
+    assert_eq!(core.state().files["a.txt"].content.as_deref(), Some("hi"));
     core
 }
 
@@ -600,6 +603,7 @@ fn hello_carries_the_person_and_the_open_file_after_a_reconnect() {
     assert_eq!(hello.person.as_deref(), Some("browser-1"));
     assert_eq!(hello.open.as_deref(), Some("a.txt"));
     core.handle(Input::Text(WELCOME_G1.into()), 30.0);
+    core.handle(Input::Tree(Ok(tree(&[("a.txt", 2)]))), 30.0);
     // The hub knows already: synced sends no presence.
     assert!(presences(&core.handle(Input::Text(synced(2)), 40.0)).is_empty());
 }
@@ -745,8 +749,7 @@ fn an_event_reads_the_same_live_and_from_the_cache() {
 }
 
 const TREE_WELCOME: &str = r#"{"type":"welcome","roomId":"r","project":{"id":"g1","rev":0},"head":0,
-    "readOnly":false,"peerId":"p1","peers":[],"mode":"snapshot",
-    "tree":{"files":2,"deleted":0,"bytes":50}}"#;
+    "readOnly":false,"peerId":"p1","peers":[],"mode":"snapshot"}"#;
 
 fn tree(files: &[(&str, u64)]) -> Tree {
     let files: Vec<(&str, u64, u64)> = files.iter().map(|&(p, size)| (p, 0, size)).collect();

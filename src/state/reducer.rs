@@ -92,7 +92,7 @@ impl RoomState {
                 .is_some_and(|p| p.id == welcome.project.id);
             self.files = match tree {
                 Some(tree) => {
-                    let delta = welcome.tree.and_then(|note| note.since).is_some();
+                    let delta = tree.since.is_some();
                     self.files_from_tree(tree, delta && same_generation, same_generation)
                 }
                 // A snapshot with no tree: a room without files.

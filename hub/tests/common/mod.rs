@@ -113,22 +113,19 @@ impl Client {
             ServerFrame::Welcome(w) => w,
             other => panic!("expected welcome, got {other:?}"),
         };
-        let tree = match welcome.tree {
-            Some(note) => {
-                let bytes = recv_binary(&mut socket).await;
-                assert_eq!(bytes.len() as u64, note.bytes);
-                let mut json = String::new();
-                std::io::Read::read_to_string(
-                    &mut flate2::read::ZlibDecoder::new(&bytes[..]),
-                    &mut json,
-                )
-                .unwrap();
-                let tree: room_protocol::Tree = serde_json::from_str(&json).unwrap();
-                assert_eq!(tree.files.len() as u64, note.files);
-                assert_eq!(tree.deleted.len() as u64, note.deleted);
-                Some((tree, bytes.len()))
-            }
-            None => None,
+        // A snapshot is followed by its tree, one binary frame.
+        let tree = if welcome.mode == room_protocol::SyncMode::Snapshot {
+            let bytes = recv_binary(&mut socket).await;
+            let mut json = String::new();
+            std::io::Read::read_to_string(
+                &mut flate2::read::ZlibDecoder::new(&bytes[..]),
+                &mut json,
+            )
+            .unwrap();
+            let tree: room_protocol::Tree = serde_json::from_str(&json).unwrap();
+            Some((tree, bytes.len()))
+        } else {
+            None
         };
         let mut catch_up = Vec::new();
         loop {
