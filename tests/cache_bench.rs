@@ -119,6 +119,17 @@ fn room_of_50_files() -> RoomState {
     base
 }
 
+/// `state` after events 1..=`count` arrived.
+fn with_events(state: &RoomState, count: u64) -> RoomState {
+    let mut next = state.clone();
+    next.apply(Action::Entries(
+        (1..=count)
+            .map(|r| LogEntry::RuntimeEvent(event(r)))
+            .collect(),
+    ));
+    next
+}
+
 #[wasm_bindgen_test]
 async fn cache_benchmark() {
     let room = format!("bench-{:x}", (js_sys::Math::random() * 1e15) as u64);
@@ -128,12 +139,7 @@ async fn cache_benchmark() {
         .await
         .unwrap();
     let base = room_of_50_files();
-    let mut loaded_room = base.clone();
-    loaded_room.apply(Action::Entries(
-        (1..=1000)
-            .map(|r| LogEntry::RuntimeEvent(event(r)))
-            .collect(),
-    ));
+    let loaded_room = with_events(&base, 1000);
     cache
         .write(diff(&RoomState::default(), &loaded_room))
         .await
@@ -172,12 +178,7 @@ async fn cache_benchmark() {
         .unwrap();
     let before = cache.transactions();
     let t0 = now();
-    let mut replayed = base.clone();
-    replayed.apply(Action::Entries(
-        (1..=5000)
-            .map(|r| LogEntry::RuntimeEvent(event(r)))
-            .collect(),
-    ));
+    let replayed = with_events(&base, 5000);
     cache.write(diff(&base, &replayed)).await.unwrap();
     let batched_ms = now() - t0;
     let batched_tx = cache.transactions() - before;
