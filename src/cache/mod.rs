@@ -551,13 +551,7 @@ impl RoomState {
     #[cfg_attr(feature = "testing", visibility::make(pub))]
     pub(crate) fn hold_cached_contents(&mut self, contents: Vec<CachedContent>) {
         for cached in contents {
-            if let Some(file) = self
-                .files
-                .get_mut(&cached.path)
-                .filter(|f| f.rev == cached.rev && f.content.is_none())
-            {
-                file.content = Some(cached.content.into());
-            }
+            self.hold_content(&cached.path, cached.rev, cached.content);
         }
     }
 }

@@ -151,15 +151,23 @@ impl RoomState {
         let Some(content) = answer.content else {
             return;
         };
-        let Some(file) = self.files.get_mut(&answer.path) else {
-            return;
+        if self.hold_content(&answer.path, answer.rev, content) {
+            self.settle_draft(&answer.path);
+        }
+    }
+
+    /// Keeps `content` as `path`'s if the file is at `rev` and the page
+    /// holds no content of it yet; whether it was kept.
+    pub(crate) fn hold_content(&mut self, path: &str, rev: u64, content: String) -> bool {
+        let Some(file) = self.files.get_mut(path) else {
+            return false;
         };
-        if file.rev != answer.rev || file.content.is_some() {
-            return;
+        if file.rev != rev || file.content.is_some() {
+            return false;
         }
         file.size = content.len() as u64;
         file.content = Some(content.into());
-        self.settle_draft(&answer.path);
+        true
     }
 
     fn apply_entry(&mut self, entry: LogEntry) {
