@@ -6,7 +6,8 @@
 // - join: from opening the link to the tree on screen and connected;
 // - open: a file not fetched yet (the last in path order) from asking for
 //   it to its text in the editor;
-// - warm reload: from reload to the tree on screen (from the cache);
+// - warm reload: from reload to the tree on screen (from the cache), the
+//   median of three, with the page alone in the room;
 // - the page's JS heap after joining (after a garbage collection);
 // - the hub's resident memory with three peers joined;
 // - the hub's start-up walk (from spawn to its share link).
@@ -21,6 +22,8 @@ const gen = require('./generated-room.cjs');
 
 const SIZES = (process.env.SCALE_SIZES ?? '2000,20000,100000').split(',').map(Number);
 const FILE_BYTES = 4000;
+// Warm reloads per size; the median is the figure.
+const WARM_RELOADS = 3;
 const round = (x) => Math.round(x);
 
 const rssMiB = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
@@ -75,18 +78,30 @@ async function measure(browser, count) {
     const memory = await memoryMiB(first.context, first.page);
     const others = [await join(browser, hub.link), await join(browser, hub.link)];
     const rss = rssMiB(hub.child.pid);
-    // Let the cache take the tree, then reload.
-    await new Promise((r) => setTimeout(r, 3000));
-    const started = Date.now();
-    await first.page.reload();
-    const treeAt = await (await first.page.waitForFunction((sel) => document.querySelector(sel) && performance.now(), TREE, { timeout: 120000, polling: 'raf' })).jsonValue();
-    const warmMs = Date.now() - started;
-    // Where a warm reload's time goes, ms from the page's start.
-    const warmTimeline = await first.page.evaluate((tree) => {
-      const at = (n) => Math.round(performance.getEntriesByName(`room:${n}`)[0]?.startTime ?? -1);
-      return { sessionStart: at('session-start'), cacheOpened: at('cache-opened'), cacheRead: at('cache-read'), cacheLoaded: at('cache-loaded'), painted: at('cache-painted'), tree: Math.round(tree) };
-    }, treeAt);
-    for (const { context } of [first, ...others]) await context.close();
+    // The warm reload is the page's own start: the other two peers leave
+    // first (with two more pages fetching and caching their contents on 2
+    // cores, one reload at 20,000 files took 434 ms where alone three took
+    // 116-142 ms), the cache takes the tree and the background contents,
+    // then three reloads give the median.
+    for (const { context } of others) await context.close();
+    await new Promise((r) => setTimeout(r, 5000));
+    const reloads = [];
+    for (let i = 0; i < WARM_RELOADS; i++) {
+      const started = Date.now();
+      await first.page.reload();
+      const treeAt = await (await first.page.waitForFunction((sel) => document.querySelector(sel) && performance.now(), TREE, { timeout: 120000, polling: 'raf' })).jsonValue();
+      const warmMs = Date.now() - started;
+      // Where a warm reload's time goes, ms from the page's start.
+      const timeline = await first.page.evaluate((tree) => {
+        const at = (n) => Math.round(performance.getEntriesByName(`room:${n}`)[0]?.startTime ?? -1);
+        return { sessionStart: at('session-start'), cacheOpened: at('cache-opened'), cacheRead: at('cache-read'), cacheLoaded: at('cache-loaded'), painted: at('cache-painted'), tree: Math.round(tree) };
+      }, treeAt);
+      reloads.push({ warmMs, timeline });
+      await first.page.waitForSelector('.room-status[data-status="connected"]', { timeout: 120000 });
+    }
+    reloads.sort((a, b) => a.warmMs - b.warmMs);
+    const { warmMs, timeline: warmTimeline } = reloads[Math.floor(reloads.length / 2)];
+    await first.context.close();
     return {
       files: count,
       hubStartMs: hub.startMs,
@@ -94,6 +109,7 @@ async function measure(browser, count) {
       socketToTreeMs: round(first.socketToTreeMs),
       openMs: round(open),
       warmReloadMs: warmMs,
+      warmReloadsMs: reloads.map((r) => r.warmMs),
       warmTimeline,
       jsHeapMiB: round(memory.heap),
       wasmMemoryMiB: round(memory.wasm),
