@@ -14,10 +14,10 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use room_protocol::{
-    encode, is_valid_id, ErrorCode, ErrorFrame, FileChanged, FileContent, FileEdit, FileRequest,
-    FileVersion, Hello, LeftOut, LogEntry, PeerInfo, PeerProfile, Peers, ProjectVersion, RelPath,
-    RuntimeEvent, ServerFrame, SyncMode, Synced, Tree, TreeEntry, Welcome, MAX_CONTENT_BYTES,
-    MAX_REQUEST_BYTES, MAX_REQUEST_PATHS, SNAPSHOT_EVENT_LIMIT,
+    encode, guest_name, is_valid_id, ErrorCode, ErrorFrame, FileChanged, FileContent, FileEdit,
+    FileRequest, FileVersion, Hello, LeftOut, LogEntry, PeerInfo, PeerProfile, Peers,
+    ProjectVersion, RelPath, RuntimeEvent, ServerFrame, SyncMode, Synced, Tree, TreeEntry, Welcome,
+    MAX_CONTENT_BYTES, MAX_REQUEST_BYTES, MAX_REQUEST_PATHS, SNAPSHOT_EVENT_LIMIT,
 };
 use serde_json::Value;
 use tokio::sync::{watch, Mutex};
@@ -255,7 +255,9 @@ impl Room {
             None => self.next_peer.fetch_add(1, Ordering::Relaxed),
         };
         let peer_id = format!("p{number}");
-        let profile = hello.peer.sanitized(&format!("Guest {number}"), &peer_id);
+        let person = hello.person.clone().filter(|p| is_valid_id(p));
+        let seed = guest_seed(person.as_deref(), &peer_id);
+        let profile = hello.peer.sanitized(&guest_name(seed), seed);
         state.peers.insert(
             number,
             PeerInfo {
@@ -263,7 +265,7 @@ impl Room {
                 name: profile.name,
                 color: profile.color,
                 read_only: access == Access::ReadOnly,
-                person: hello.person.clone().filter(|p| is_valid_id(p)),
+                person,
                 open: valid_open(hello.open.as_deref()),
             },
         );
@@ -529,7 +531,8 @@ impl Room {
         self.broadcast_peers(&state);
     }
 
-    /// Changes a peer's name and colour.
+    /// Changes a peer's name and colour. A name or colour left empty (or
+    /// not valid) is the person's default again, as at their join.
     pub async fn update_peer(&self, peer_id: &str, profile: &PeerProfile) {
         let mut state = self.state.lock().await;
         let changed = state
@@ -537,7 +540,8 @@ impl Room {
             .values_mut()
             .find(|p| p.peer_id == peer_id)
             .map(|p| {
-                let clean = profile.sanitized(&p.name, peer_id);
+                let seed = guest_seed(p.person.as_deref(), peer_id);
+                let clean = profile.sanitized(&guest_name(seed), seed);
                 let changed = clean.name != p.name || clean.color != p.color;
                 p.name = clean.name;
                 p.color = clean.color;
@@ -897,6 +901,13 @@ fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// What a peer's default name and colour derive from: the person id its
+/// browser sends (every tab and reload of one browser shares it: one
+/// person, one name), or the peer id when it sent none.
+fn guest_seed<'a>(person: Option<&'a str>, peer_id: &'a str) -> &'a str {
+    person.unwrap_or(peer_id)
 }
 
 /// The open file a peer reports, kept only if it is a valid relative path.

@@ -58,11 +58,63 @@ async fn peers_are_announced_on_join_update_and_leave() {
 }
 
 #[tokio::test]
-async fn a_peer_without_a_name_gets_a_guest_name() {
+async fn a_person_without_a_name_keeps_one_default_name_and_colour_over_reconnects_and_tabs() {
     let project = sample_project();
     let hub = hub_over(project.path()).await;
-    let c = Client::join(&hub, &edit_token(&hub), room_protocol::Hello::default()).await;
-    assert!(c.welcome.peers[0].name.starts_with("Guest "));
+    let as_person = |person: &str| room_protocol::Hello {
+        person: Some(person.into()),
+        ..room_protocol::Hello::default()
+    };
+    let me = |c: &Client| {
+        let own = c
+            .welcome
+            .peers
+            .iter()
+            .find(|p| p.peer_id == c.welcome.peer_id);
+        let own = own.unwrap();
+        (own.name.clone(), own.color.clone())
+    };
+    let first = Client::join(&hub, &edit_token(&hub), as_person("browser-a")).await;
+    let shown = me(&first);
+    assert_eq!(shown.0, room_protocol::guest_name("browser-a"));
+    assert_eq!(shown.1, room_protocol::fallback_color("browser-a"));
+    drop(first);
+    // A reload is a new connection (a new peer id), then a second tab.
+    let again = Client::join(&hub, &edit_token(&hub), as_person("browser-a")).await;
+    let tab = Client::join(&hub, &edit_token(&hub), as_person("browser-a")).await;
+    assert_ne!(again.welcome.peer_id, tab.welcome.peer_id);
+    assert_eq!(me(&again), shown);
+    assert_eq!(me(&tab), shown);
+    // Another browser is someone else.
+    let other = Client::join(&hub, &edit_token(&hub), as_person("browser-b")).await;
+    assert_ne!(me(&other).0, shown.0);
+    // Without a person id the peer id names the peer.
+    let anonymous = Client::join(&hub, &edit_token(&hub), room_protocol::Hello::default()).await;
+    assert_eq!(
+        me(&anonymous).0,
+        room_protocol::guest_name(&anonymous.welcome.peer_id)
+    );
+}
+
+#[tokio::test]
+async fn clearing_a_chosen_name_brings_the_default_name_back() {
+    let project = sample_project();
+    let hub = hub_over(project.path()).await;
+    let hello = room_protocol::Hello {
+        person: Some("browser-c".into()),
+        ..hello_as("Cy")
+    };
+    let mut cy = Client::join(&hub, &edit_token(&hub), hello).await;
+    let peer_id = cy.welcome.peer_id.clone();
+    cy.send(&ClientFrame::PeerUpdate(PeerProfile {
+        name: "  ".into(),
+        color: String::new(),
+    }))
+    .await;
+    let peers = next_peers(&mut cy).await;
+    let shown = peers.iter().find(|p| p.peer_id == peer_id).unwrap();
+    assert_eq!(shown.name, room_protocol::guest_name("browser-c"));
+    assert_eq!(shown.color, room_protocol::fallback_color("browser-c"));
 }
 
 #[tokio::test]

@@ -67,4 +67,4 @@ pub use frames::{
 };
 pub use limits::*;
 pub use path::{is_ignored_name, RelPath, IGNORED_NAMES};
-pub use profile::{fallback_color, is_hex_color, FALLBACK_COLORS};
+pub use profile::{fallback_color, guest_name, is_hex_color, FALLBACK_COLORS};

@@ -46,10 +46,41 @@ pub fn is_hex_color(s: &str) -> bool {
 
 /// A colour from [`FALLBACK_COLORS`] chosen by a stable hash of `seed`.
 pub fn fallback_color(seed: &str) -> &'static str {
-    // FNV-1a: tiny, stable across platforms and versions, good enough to
-    // spread a handful of peers over eight colours.
-    let hash = seed.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+    FALLBACK_COLORS[(stable_hash(seed) % FALLBACK_COLORS.len() as u64) as usize]
+}
+
+/// The first word of a [`guest_name`].
+const GUEST_ADJECTIVES: [&str; 32] = [
+    "Amber", "Brave", "Bright", "Calm", "Clever", "Cosy", "Curious", "Daring", "Eager", "Gentle",
+    "Golden", "Happy", "Jolly", "Kind", "Lively", "Lucky", "Merry", "Mild", "Nimble", "Patient",
+    "Plucky", "Polite", "Quick", "Quiet", "Silver", "Steady", "Sunny", "Swift", "Tidy", "Witty",
+    "Wise", "Zesty",
+];
+
+/// The second word of a [`guest_name`].
+const GUEST_ANIMALS: [&str; 32] = [
+    "Badger", "Beaver", "Bison", "Crane", "Dolphin", "Falcon", "Ferret", "Finch", "Fox", "Gecko",
+    "Heron", "Ibis", "Koala", "Lemur", "Lynx", "Marten", "Moose", "Newt", "Otter", "Owl", "Panda",
+    "Puffin", "Quail", "Raven", "Robin", "Seal", "Stoat", "Swan", "Tapir", "Walrus", "Wombat",
+    "Yak",
+];
+
+/// The name shown for a person who has not chosen one, from a stable hash
+/// of `seed` (the person id every tab of one browser shares): the same
+/// person keeps the same name in every tab, over reloads and reconnects.
+/// Two words of 32 each: 1,024 names, so two guests in a small room rarely
+/// share one.
+pub fn guest_name(seed: &str) -> String {
+    let hash = stable_hash(seed);
+    let adjective = GUEST_ADJECTIVES[(hash % 32) as usize];
+    let animal = GUEST_ANIMALS[((hash >> 5) % 32) as usize];
+    format!("{adjective} {animal}")
+}
+
+/// FNV-1a: tiny, stable across platforms and versions, good enough to
+/// spread a handful of peers over a few names and colours.
+fn stable_hash(seed: &str) -> u64 {
+    seed.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    FALLBACK_COLORS[(hash % FALLBACK_COLORS.len() as u64) as usize]
+    })
 }

@@ -527,3 +527,20 @@ fn peer_profiles_are_sanitized() {
     let p = PeerProfile::default().sanitized("Guest 3", "p3");
     assert_eq!(p.name, "Guest 3");
 }
+
+#[test]
+fn guest_names_are_stable_per_person_and_spread_over_people() {
+    use room_protocol::guest_name;
+    // The same seed, the same name, every time (and on every platform:
+    // FNV-1a of the bytes, no randomized hasher).
+    assert_eq!(guest_name("browser-a"), guest_name("browser-a"));
+    let name = guest_name("0f3c9a2b-1d4e-4f60-8a7b-9c0d1e2f3a4b");
+    let words: Vec<&str> = name.split(' ').collect();
+    assert_eq!(words.len(), 2, "{name}");
+    assert!(name.chars().count() <= MAX_PEER_NAME_CHARS);
+    // 200 people in the shape of the page's person ids get many names.
+    let names: std::collections::BTreeSet<String> = (0..200)
+        .map(|i| guest_name(&format!("{i:08x}-7c1e-4b2a-9f3d-5e6a7b8c9d0e")))
+        .collect();
+    assert!(names.len() >= 150, "{} distinct names of 200", names.len());
+}
