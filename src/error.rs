@@ -41,8 +41,10 @@ pub enum CacheError {
     #[error("offline storage refused to save (the disk or this site's storage quota may be full)")]
     CommitRefused,
     /// The connection was closed under the page (another tab upgraded or
-    /// deleted the database); the cache reopens it once before giving up.
-    #[error("offline storage was closed by another tab")]
+    /// deleted the database, or the browser dropped it, as Safari does for
+    /// pages in the background); the cache reopens it once before giving
+    /// up.
+    #[error("offline storage lost its connection")]
     Closed,
     /// A read or write failed. (A stored record this version cannot read
     /// is not an error: it is skipped, and a draft keeps its text.)

@@ -508,6 +508,134 @@ async fn a_connection_closed_by_another_tab_is_reopened_lazily() {
     delete_database(&room).await;
 }
 
+/// Runs a snippet of JavaScript in the test page.
+fn run_js(source: &str) {
+    js_sys::Function::new_no_args(source)
+        .call0(&JsValue::NULL)
+        .expect("the snippet runs");
+}
+
+/// From now on, every IndexedDB connection that starts a transaction is
+/// kept in `window.__roomConnections`, so the test can close the page's
+/// own connection from outside, as the browser does when it drops it.
+fn keep_connections() {
+    run_js(
+        "if (!window.__roomConnections) {
+           window.__roomConnections = new Set();
+           const original = IDBDatabase.prototype.transaction;
+           IDBDatabase.prototype.transaction = function (...args) {
+             window.__roomConnections.add(this);
+             return original.apply(this, args);
+           };
+         }",
+    );
+}
+
+/// Closes every kept connection to `name`, behind the back of whoever
+/// holds it.
+fn close_connections_underneath(name: &str) {
+    run_js(&format!(
+        "for (const db of window.__roomConnections) if (db.name === {name:?}) db.close();"
+    ));
+}
+
+#[wasm_bindgen_test]
+async fn a_connection_the_browser_drops_is_reopened_by_the_next_write_and_nothing_goes_to_memory() {
+    keep_connections();
+    let room = fresh_room("dropped");
+    let name = cache_database_name(&room);
+    let session = offline_session(&room, IndexedDbOptions::default(), true);
+    wait_until("hydrated", 5000.0, || session.hydrated()).await;
+    session.apply(Intent::Type {
+        path: "a.txt".into(),
+        content: "before the drop".into(),
+    });
+    let cache = IndexedDbCache::open(&room, IndexedDbOptions::default())
+        .await
+        .unwrap();
+    let drafts = async || {
+        let loaded = cache.load().await.unwrap();
+        loaded
+            .drafts
+            .into_iter()
+            .map(|d| (d.path, d.draft.content))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    for _ in 0..100 {
+        if drafts().await.contains_key("a.txt") {
+            break;
+        }
+        TimeoutFuture::new(20).await;
+    }
+    assert_eq!(drafts().await["a.txt"], "before the drop");
+    // The browser drops the page's connection (Safari does so for pages in
+    // the background): closed under the session, which is not told.
+    close_connections_underneath(&name);
+    session.apply(Intent::Type {
+        path: "b.txt".into(),
+        content: "after the drop".into(),
+    });
+    let mut landed = false;
+    for _ in 0..100 {
+        if drafts().await.get("b.txt").map(String::as_str) == Some("after the drop") {
+            landed = true;
+            break;
+        }
+        TimeoutFuture::new(20).await;
+    }
+    assert!(landed, "the next write landed in IndexedDB");
+    assert_eq!(session.cache_kind(), Some(CacheKind::IndexedDb));
+    assert!(
+        !session
+            .state()
+            .notices
+            .iter()
+            .any(|n| matches!(n, Notice::StorageFallback { .. })),
+        "no fallback to memory"
+    );
+    drop(session);
+    cache.close();
+    delete_database(&room).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_request_failing_with_safaris_lost_connection_error_is_run_again_on_a_new_connection() {
+    let room = fresh_room("lost");
+    let cache = open(&room).await;
+    write_events(&cache, &[1]).await.unwrap();
+    // The next put fails as Safari's do once it has dropped the
+    // connection.
+    run_js(
+        "const original = IDBObjectStore.prototype.put;
+         IDBObjectStore.prototype.put = function () {
+           IDBObjectStore.prototype.put = original;
+           throw new DOMException(
+             'Connection to Indexed Database server lost. Refresh the page to try again',
+             'UnknownError');
+         };",
+    );
+    write_events(&cache, &[2, 3])
+        .await
+        .expect("written after a reopen");
+    let loaded = cache.load().await.unwrap();
+    assert_eq!(
+        loaded.events.iter().map(|e| e.rev).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    // A second failure in a row is an error: nothing loops.
+    run_js(
+        "const original = IDBObjectStore.prototype.put;
+         let left = 2;
+         IDBObjectStore.prototype.put = function (...args) {
+           if (--left === 0) IDBObjectStore.prototype.put = original;
+           throw new DOMException('lost', 'UnknownError');
+         };",
+    );
+    assert_eq!(write_events(&cache, &[4]).await, Err(CacheError::Closed));
+    cache.close();
+    delete_database(&room).await;
+}
+
 #[wasm_bindgen_test]
 async fn when_indexeddb_cannot_be_opened_the_session_falls_back_to_memory_and_says_so() {
     let room = fresh_room("unavailable");

@@ -27,8 +27,12 @@
 //!   `onblocked` hook, so the open runs as a task of its own, bounded by a
 //!   timer; should it succeed after the page gave up, that connection is
 //!   closed at once so it blocks no other tab;
-//! - when another tab upgrades the schema, rexie (its `idb` layer) closes
-//!   this connection on `versionchange`; the next load or write reopens it;
+//! - a connection lost under the page (rexie, through its `idb` layer,
+//!   closes it on another tab's `versionchange`; Safari drops the
+//!   connections of pages in the background, and their next requests fail
+//!   with `UnknownError` or `InvalidStateError`) is reopened once, lazily,
+//!   by the next load or write, which then runs again (`run`); only a
+//!   failed reopen is an error;
 //! - rexie's builder upgrades an older schema in place: it creates the
 //!   stores that are missing and drops the ones this version does not know.
 //!
@@ -245,8 +249,9 @@ fn failure(error: &rexie::Error) -> CacheError {
     match exception.name().as_str() {
         "QuotaExceededError" => CacheError::QuotaExceeded,
         // The connection is closing or closed: another tab's upgrade (or
-        // deletion) made rexie close it.
-        "InvalidStateError" => CacheError::Closed,
+        // deletion) made rexie close it, or the browser dropped it (Safari:
+        // "Connection to Indexed Database server lost", an UnknownError).
+        "InvalidStateError" | "UnknownError" => CacheError::Closed,
         name => CacheError::Failed(format!("{name}: {}", exception.message())),
     }
 }
@@ -369,24 +374,41 @@ impl IndexedDbCache {
         }
     }
 
-    /// A transaction over every store, reopening the connection once if
-    /// another tab's upgrade closed it.
-    async fn begin(&self, mode: TransactionMode) -> Result<Transaction, CacheError> {
-        self.transactions.add();
-        match self.try_begin(mode).await {
+    /// Runs `work` in a transaction over every store. When the connection
+    /// turns out to be lost (closed by another tab's upgrade, or dropped
+    /// by the browser: Safari drops the connections of pages in the
+    /// background), at the transaction's start or in one of its requests,
+    /// the connection is reopened once and `work` runs again in a new
+    /// transaction. A transaction that failed committed nothing, and every
+    /// batch is idempotent (puts, deletes, clears), so the second run
+    /// writes it exactly once. Only a failed reopen, or a second failure,
+    /// is an error (the session then carries on in memory).
+    async fn run<T, F>(&self, mode: TransactionMode, work: F) -> Result<T, CacheError>
+    where
+        F: AsyncFn(Transaction) -> Result<T, CacheError>,
+    {
+        match self.attempt(mode, &work).await {
             Err(CacheError::Closed) => {
                 self.close();
-                self.try_begin(mode).await
+                self.attempt(mode, &work).await
             }
             other => other,
         }
     }
 
-    async fn try_begin(&self, mode: TransactionMode) -> Result<Transaction, CacheError> {
+    async fn attempt<T, F>(&self, mode: TransactionMode, work: &F) -> Result<T, CacheError>
+    where
+        F: AsyncFn(Transaction) -> Result<T, CacheError>,
+    {
+        self.transactions.add();
         self.connect().await?;
-        let db = self.db.borrow();
-        let db = db.as_ref().ok_or(CacheError::Closed)?;
-        db.transaction(&STORE_NAMES, mode).map_err(|e| failure(&e))
+        let tx = {
+            let db = self.db.borrow();
+            let db = db.as_ref().ok_or(CacheError::Closed)?;
+            db.transaction(&STORE_NAMES, mode)
+                .map_err(|e| failure(&e))?
+        };
+        work(tx).await
     }
 }
 
@@ -576,17 +598,22 @@ async fn write(tx: Transaction, records: &Records) -> Result<(), CacheError> {
 
 impl RoomCache for IndexedDbCache {
     fn load(&self) -> LocalBoxFuture<'_, Result<CachedRoom, CacheError>> {
-        Box::pin(async move { load(self.begin(TransactionMode::ReadOnly).await?).await })
+        Box::pin(self.run(TransactionMode::ReadOnly, async |tx| load(tx).await))
     }
 
     fn load_contents(&self) -> LocalBoxFuture<'_, Result<Vec<CachedContent>, CacheError>> {
-        Box::pin(async move { load_contents(self.begin(TransactionMode::ReadOnly).await?).await })
+        Box::pin(self.run(TransactionMode::ReadOnly, async |tx| {
+            load_contents(tx).await
+        }))
     }
 
     fn write(&self, batch: CacheWrite) -> LocalBoxFuture<'_, Result<(), CacheError>> {
         Box::pin(async move {
             let records = Records::new(batch)?;
-            write(self.begin(TransactionMode::ReadWrite).await?, &records).await
+            self.run(TransactionMode::ReadWrite, async |tx| {
+                write(tx, &records).await
+            })
+            .await
         })
     }
 
