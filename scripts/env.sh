@@ -16,3 +16,6 @@ esac
 export PATH
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 export NODE_PATH="$TOOLS_DIR/npm/node_modules${NODE_PATH:+:$NODE_PATH}"
+# WebKitGTK's browser (Debian's webkit2gtk-driver brings it), which
+# WebKitWebDriver starts for the WebKit tests.
+export WEBKIT_BROWSER="${WEBKIT_BROWSER:-/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser}"

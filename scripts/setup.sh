@@ -28,6 +28,12 @@ BINARYEN_VERSION="132"
 PLAYWRIGHT_VERSION="1.65.1"
 # The accessibility checks in the end-to-end scenarios (WCAG 2.1 A and AA).
 AXE_VERSION="4.14.1"
+# Firefox's WebDriver server, from crates.io (there is no download step on
+# this network).
+GECKODRIVER_VERSION="0.37.1"
+# The oldest engines the tests accept: Debian's Firefox ESR and WebKitGTK.
+FIREFOX_MIN_MAJOR=128
+WEBKITGTK_MIN="2.44"
 
 ensure_wasm_target() {
   if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
@@ -52,6 +58,44 @@ ensure_chromium() {
     log "chromium + chromedriver: installing"
   fi
   apt_install chromium chromium-driver
+}
+
+# Firefox ESR from Debian, driven by geckodriver.
+ensure_firefox() {
+  local major
+  major="$(firefox-esr --version 2>/dev/null | grep -oE '[0-9]+' | head -1 || true)"
+  if [ -n "$major" ] && [ "$major" -ge "$FIREFOX_MIN_MAJOR" ]; then
+    log "firefox-esr $major: present"
+  else
+    log "firefox-esr: installing (found '${major:-none}', need $FIREFOX_MIN_MAJOR or newer)"
+    apt_install firefox-esr
+  fi
+}
+
+ensure_geckodriver() {
+  local have
+  have="$(geckodriver --version 2>/dev/null | head -1 | awk '{print $2}' || true)"
+  if [ "$have" = "$GECKODRIVER_VERSION" ]; then
+    log "geckodriver $have: present"
+  else
+    log "geckodriver: installing $GECKODRIVER_VERSION from crates.io (found '${have:-none}')"
+    cargo install --locked geckodriver --version "$GECKODRIVER_VERSION" --force
+  fi
+}
+
+# WebKitGTK's WebDriver server and its MiniBrowser (Safari's engine on
+# Linux). MiniBrowser needs a display (headless mode hangs the session):
+# the tests run it under Xvfb.
+ensure_webkit() {
+  local have
+  have="$(dpkg-query -W -f='${Version}' libwebkit2gtk-4.1-0 2>/dev/null | grep -oE '^[0-9]+\.[0-9]+' || true)"
+  if [ -x /usr/bin/WebKitWebDriver ] && [ -x "$WEBKIT_BROWSER" ] && command -v xvfb-run >/dev/null &&
+    [ -n "$have" ] && [ "$(printf '%s\n%s\n' "$WEBKITGTK_MIN" "$have" | sort -V | head -1)" = "$WEBKITGTK_MIN" ]; then
+    log "WebKitGTK $have + WebKitWebDriver + Xvfb: present"
+  else
+    log "WebKitGTK + WebKitWebDriver + Xvfb: installing (found '${have:-none}', need $WEBKITGTK_MIN or newer)"
+    apt_install webkit2gtk-driver xvfb
+  fi
 }
 
 # Node runs wasm-opt's npm package and the end-to-end scenarios. Machines of
@@ -128,8 +172,11 @@ ensure_npm_package() {
 
 ensure_wasm_target
 ensure_chromium
+ensure_firefox
+ensure_webkit
 ensure_wasm_bindgen
 ensure_trunk
+ensure_geckodriver
 ensure_node
 ensure_wasm_opt
 ensure_npm_package playwright-core "$PLAYWRIGHT_VERSION" "it drives Debian's Chromium, it downloads no browser"

@@ -69,20 +69,58 @@ stage_native() {
   cargo test --workspace --locked
 }
 
+# The browser engines the browser tests run in (ROOM_ENGINES chooses them,
+# e.g. ROOM_ENGINES="chromium firefox webkit"). Every browser test passes
+# in all three; Firefox and WebKit join the default once a run of the test
+# command has shown them steady (issue 28: once in five Firefox runs, the
+# reconnect schedule test saw Firefox hold an attempt back on its own).
+ENGINES=(${ROOM_ENGINES:-chromium})
+
+# wasm_test_in ENGINE ARGS...: `cargo test` for wasm32 with the wasm test
+# runner driving ENGINE. The runner picks its driver from whichever of
+# CHROMEDRIVER, GECKODRIVER and SAFARIDRIVER is set (in that order of
+# preference: Gecko, Safari, Chrome), and reads the capabilities from the
+# file WASM_BINDGEN_TEST_WEBDRIVER_JSON names. WebKitGTK's MiniBrowser needs
+# a display: Xvfb gives it one.
+wasm_test_in() {
+  local engine="$1"
+  shift
+  case "$engine" in
+    chromium) (
+      export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$repo/webdriver.json"
+      wasm_test "$@"
+    ) ;;
+    firefox) (
+      unset CHROMEDRIVER
+      export GECKODRIVER="$(command -v geckodriver)"
+      export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$repo/webdriver/firefox.json"
+      wasm_test "$@"
+    ) ;;
+    webkit) (
+      unset CHROMEDRIVER
+      # The runner asks a Safari-type driver for no capabilities, and
+      # WebKitWebDriver then starts MiniBrowser, Debian's WebKitGTK browser.
+      export SAFARIDRIVER=/usr/bin/WebKitWebDriver
+      xvfb-run -a cargo test --locked --target wasm32-unknown-unknown "$@"
+    ) ;;
+    *) echo "unknown engine '$engine'; engines: chromium firefox webkit" >&2; return 2 ;;
+  esac
+}
+
 stage_browser() {
-  step "browser tests: protocol codec in headless Chromium"
-  wasm_test -p room-protocol --test frames
-
-  step "browser tests: IndexedDB cache"
-  wasm_test -p room-client --features testing --test browser_cache
-
-  step "browser tests: client core and components against a real hub (room-testkit)"
   cargo build --locked -p room-hub -p room-testkit
   source scripts/testkit.sh
-  start_testkit
-  wasm_test -p room-client --features testing --test browser_core
-  wasm_test -p room-client --features testing --test browser_ui
-  stop_testkit
+  local engine
+  for engine in "${ENGINES[@]}"; do
+    step "browser tests in $engine: protocol codec, IndexedDB cache, client core and components against a real hub (room-testkit)"
+    # A fresh hub and project per engine: the tests write files and
+    # expect the sample project as it ships.
+    start_testkit
+    wasm_test_in "$engine" -p room-protocol --test frames
+    wasm_test_in "$engine" -p room-client --features testing \
+      --test browser_cache --test browser_core --test browser_ui
+    stop_testkit
+  done
 }
 
 stage_embed() {
