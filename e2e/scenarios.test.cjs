@@ -881,3 +881,45 @@ test('20. a newer build upgrades the database in another tab: the page says it w
   assert.equal(await page.$('.room-files .file[data-path="docs/upgraded.md"] .marker'), null, 'no draft came back');
   await context.close();
 });
+
+test('22. one person, one name: a person who chose no name keeps the same default name over two reloads and in a second tab', async (t) => {
+  const { context: ada, page: a1 } = await fresh();
+  const { context: bo, page: b } = await fresh();
+  t.after(() => Promise.all([ada.close(), bo.close()]));
+  await b.goto(link(config.editToken));
+  await k.status(b, 'connected');
+  // The names in Bo's top bar, his own left out.
+  const others = () => b.$$eval('.room-topbar .peer .name', (els) =>
+    els.map((e) => e.textContent).filter((n) => !n.endsWith(' (you)')));
+  const before = await others();
+  await a1.goto(link(config.editToken));
+  await k.status(a1, 'connected');
+  const joined = await k.until(async () => {
+    const now = await others();
+    return now.length === before.length + 1 && now;
+  }, "Ada in Bo's top bar");
+  const [name] = joined.filter((n) => !before.includes(n));
+  assert.ok(name && !/^Guest \d+$/.test(name), `a default name that follows the person: ${name}`);
+  // Ada sees herself under the same name.
+  assert.ok((await a1.$$eval('.room-topbar .peer .name', (els) => els.map((e) => e.textContent))).includes(`${name} (you)`));
+  const onceUnder = async (what) => {
+    await k.until(async () => {
+      const now = await others();
+      return now.length === before.length + 1 && now.filter((n) => n === name).length === 1;
+    }, `Ada listed once, as ${name}, ${what}`);
+    // And it stays so (no stranger arriving late).
+    await k.sleep(500);
+    const now = await others();
+    assert.deepEqual(now.filter((n) => !before.includes(n)), [name], what);
+  };
+  for (const reload of [1, 2]) {
+    await a1.reload();
+    await k.status(a1, 'connected');
+    await onceUnder(`after reload ${reload}`);
+  }
+  const a2 = await ada.newPage();
+  await a2.goto(link(config.editToken));
+  await k.status(a2, 'connected');
+  await onceUnder('with a second tab open');
+  assert.ok((await a2.$$eval('.room-topbar .peer .name', (els) => els.map((e) => e.textContent))).includes(`${name} (you)`));
+});
