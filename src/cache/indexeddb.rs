@@ -379,10 +379,12 @@ impl IndexedDbCache {
     /// by the browser: Safari drops the connections of pages in the
     /// background), at the transaction's start or in one of its requests,
     /// the connection is reopened once and `work` runs again in a new
-    /// transaction. A transaction that failed committed nothing, and every
-    /// batch is idempotent (puts, deletes, clears), so the second run
-    /// writes it exactly once. Only a failed reopen, or a second failure,
-    /// is an error (the session then carries on in memory).
+    /// transaction. Every batch is idempotent (puts, deletes, clears): a
+    /// transaction that failed committed nothing, or (a request that threw
+    /// without aborting it) part of the same records, so after the second
+    /// run the database holds the batch once. Only a failed reopen, or a
+    /// second failure, is an error (the session then carries on in
+    /// memory).
     async fn run<T, F>(&self, mode: TransactionMode, work: F) -> Result<T, CacheError>
     where
         F: AsyncFn(Transaction) -> Result<T, CacheError>,
