@@ -47,6 +47,14 @@ pub enum Input {
     Online,
     /// The tab became visible.
     Visible,
+    /// The page is going into the back-forward cache (`pagehide` with
+    /// `persisted`): its socket is closed cleanly, so every engine may keep
+    /// the page, and the session rests until [`Input::PageShown`].
+    PageHidden,
+    /// The page came back from the back-forward cache (`pageshow` with
+    /// `persisted`): it connects at once, and its `hello` asks for what
+    /// happened since the revision it holds.
+    PageShown,
     /// The person pressed Retry.
     Retry,
     /// The person did something to the room (type, save, discard, …).
@@ -108,6 +116,9 @@ enum Phase {
     Live,
     /// Waiting to retry at this time.
     Waiting { at_ms: f64 },
+    /// In the back-forward cache: no socket, no timer, until the page is
+    /// shown again.
+    Suspended,
 }
 
 /// The session's brain. See the module docs.
@@ -218,7 +229,7 @@ impl SessionCore {
     pub fn next_deadline(&self) -> Option<f64> {
         let dead = self.last_heard_ms + self.options.dead_after_ms;
         match self.phase {
-            Phase::Idle | Phase::Lost => None,
+            Phase::Idle | Phase::Lost | Phase::Suspended => None,
             Phase::Waiting { at_ms } => Some(at_ms),
             Phase::Connecting => Some(dead),
             Phase::Joining => Some(dead.min(self.next_ping_ms)),
@@ -257,6 +268,15 @@ impl SessionCore {
                 }
                 _ => {}
             },
+            Input::PageHidden => self.suspend(&mut out),
+            Input::PageShown => {
+                if self.phase == Phase::Suspended {
+                    // Time spent in the cache was no outage: a fresh
+                    // schedule, as for a page just opened.
+                    self.policy = ReconnectPolicy::new(self.options.reconnect);
+                    self.connect(now_ms, &mut out);
+                }
+            }
             Input::Person(action) => self.on_person(action, now_ms, &mut out),
             Input::CacheFailed(error) => self.act(Action::Notify(Notice::StorageFallback {
                 reason: error.to_string(),
@@ -404,7 +424,7 @@ impl SessionCore {
     fn on_closed(&mut self, code: u16, now_ms: f64, out: &mut Vec<Command>) {
         if matches!(
             self.phase,
-            Phase::Idle | Phase::Lost | Phase::Waiting { .. }
+            Phase::Idle | Phase::Lost | Phase::Waiting { .. } | Phase::Suspended
         ) {
             return;
         }
@@ -457,9 +477,21 @@ impl SessionCore {
         }
     }
 
+    /// The page goes into the back-forward cache. A session that has
+    /// stopped (no token, a terminal close, given up) stays as it is.
+    fn suspend(&mut self, out: &mut Vec<Command>) {
+        if matches!(self.phase, Phase::Idle | Phase::Lost | Phase::Suspended) {
+            return;
+        }
+        out.push(Command::Disconnect);
+        self.phase = Phase::Suspended;
+        self.pending_welcome = None;
+        self.fetch.reset();
+    }
+
     fn on_tick(&mut self, now_ms: f64, out: &mut Vec<Command>) {
         match self.phase {
-            Phase::Idle | Phase::Lost => {}
+            Phase::Idle | Phase::Lost | Phase::Suspended => {}
             Phase::Waiting { at_ms } => {
                 if now_ms >= at_ms {
                     self.connect(now_ms, out);

@@ -849,3 +849,82 @@ fn a_tree_that_cannot_be_read_or_does_not_come_drops_the_connection() {
         assert!(core.state().files.is_empty());
     }
 }
+
+#[test]
+fn a_page_put_in_the_back_forward_cache_closes_its_socket_and_rests_until_shown() {
+    let mut core = live();
+    assert_eq!(
+        core.handle(Input::PageHidden, 1000.0),
+        [Command::Disconnect]
+    );
+    assert_eq!(core.next_deadline(), None, "no timer runs in the cache");
+    // Nothing wakes it but the page coming back: not time, not the
+    // network, not the socket it closed, not a second pagehide.
+    for input in [
+        Input::Tick,
+        Input::Online,
+        Input::Visible,
+        Input::Retry,
+        Input::Closed { code: 1005 },
+        Input::Text(event(3)),
+        Input::PageHidden,
+    ] {
+        assert!(core.handle(input, 600_000.0).is_empty());
+    }
+    assert_eq!(
+        status(&core),
+        ConnectionStatus::Connected,
+        "nothing was lost"
+    );
+    // Back: a connection at once (hours later, the give-up window is
+    // fresh), whose hello asks for what came after rev 2.
+    assert_eq!(
+        core.handle(Input::PageShown, 9_000_000.0),
+        [Command::Connect]
+    );
+    assert_eq!(status(&core), ConnectionStatus::Connecting);
+    let hello = hello_of(&core.handle(Input::Opened, 9_000_050.0));
+    assert_eq!(hello.last_seen_rev, Some(2));
+    core.handle(Input::Text(r#"{"type":"welcome","roomId":"r","project":{"id":"g1","rev":0},"head":3,"readOnly":false,"peerId":"p1","peers":[],"mode":"replay"}"#.into()), 9_000_060.0);
+    core.handle(Input::Text(event(3)), 9_000_061.0);
+    core.handle(Input::Text(synced(3)), 9_000_070.0);
+    assert_eq!(status(&core), ConnectionStatus::Connected);
+    let revs: Vec<u64> = core.state().events.iter().map(|e| e.rev).collect();
+    assert_eq!(revs, [1, 2, 3], "the event missed while away, once");
+}
+
+#[test]
+fn a_page_shown_again_after_failing_to_connect_starts_a_fresh_schedule() {
+    let mut core = live();
+    core.handle(Input::Closed { code: 1006 }, 1000.0);
+    // Hidden while waiting to retry: no socket to close, and the retry
+    // does not fire in the cache.
+    assert_eq!(
+        core.handle(Input::PageHidden, 1100.0),
+        [Command::Disconnect]
+    );
+    assert!(core.handle(Input::Tick, 200_000.0).is_empty());
+    assert_eq!(core.handle(Input::PageShown, 300_000.0), [Command::Connect]);
+    // Its attempt fails: the first step of a new window, not a give-up
+    // for a loss that began minutes ago.
+    core.handle(Input::Closed { code: 1006 }, 300_010.0);
+    match status(&core) {
+        ConnectionStatus::Reconnecting { attempt: 1, .. } => {}
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_stopped_session_stays_stopped_through_the_back_forward_cache() {
+    let mut core = SessionCore::new(SessionOptions::default(), RoomState::default(), 1);
+    core.handle(Input::NoToken, 0.0);
+    assert!(core.handle(Input::PageHidden, 10.0).is_empty());
+    assert!(core.handle(Input::PageShown, 20.0).is_empty());
+    assert_eq!(status(&core), ConnectionStatus::NeedsToken);
+
+    let mut core = live();
+    core.handle(Input::Closed { code: 4401 }, 1000.0);
+    assert!(core.handle(Input::PageHidden, 1010.0).is_empty());
+    assert!(core.handle(Input::PageShown, 1020.0).is_empty());
+    assert_eq!(status(&core), ConnectionStatus::Unauthorized);
+}

@@ -3,10 +3,12 @@
 
 use futures_channel::mpsc::UnboundedSender;
 use gloo_events::EventListener;
+use wasm_bindgen::JsCast as _;
 
 use super::Input;
 
-/// `online` and `visibilitychange` feed the core; kept alive by the loop.
+/// `online`, `visibilitychange` and the back-forward cache's `pagehide`
+/// and `pageshow` feed the core; kept alive by the loop.
 pub(super) fn page_listeners(tx: &UnboundedSender<Input>) -> Vec<EventListener> {
     let mut listeners = Vec::new();
     if let Some(window) = web_sys::window() {
@@ -14,6 +16,23 @@ pub(super) fn page_listeners(tx: &UnboundedSender<Input>) -> Vec<EventListener> 
         listeners.push(EventListener::new(&window, "online", move |_| {
             let _ = online.unbounded_send(Input::Online);
         }));
+        // Only a page the engine keeps (`persisted`): a reload or a closed
+        // tab ends the session anyway. The loop takes the input in the
+        // microtasks right after this event, before the page is frozen.
+        for (name, input) in [
+            ("pagehide", Input::PageHidden),
+            ("pageshow", Input::PageShown),
+        ] {
+            let tx = tx.clone();
+            listeners.push(EventListener::new(&window, name, move |event| {
+                let kept = event
+                    .dyn_ref::<web_sys::PageTransitionEvent>()
+                    .is_some_and(web_sys::PageTransitionEvent::persisted);
+                if kept {
+                    let _ = tx.unbounded_send(input.clone());
+                }
+            }));
+        }
         if let Some(document) = window.document() {
             let visible = tx.clone();
             let doc = document.clone();
