@@ -37,10 +37,12 @@ function generate(root, count, bytes) {
 // Starts target/{profile}/room-hub over `project`, serving the demo
 // build, and resolves once it prints its edit link: the child, the link,
 // and how long it took (the hub walks and hashes the project first).
-function startHub(project, profile) {
+// `web`: the built page to serve (the trunk build by default; the kit's
+// watched copy, `config.webDir`, in a scenario).
+function startHub(project, profile, web = path.join(REPO, 'dist')) {
   const started = Date.now();
   const child = spawn(path.join(REPO, 'target', profile, 'room-hub'), [
-    '--project', project, '--port', '0', '--web', path.join(REPO, 'dist'),
+    '--project', project, '--port', '0', '--web', web,
   ], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';

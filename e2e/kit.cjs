@@ -45,6 +45,14 @@ async function accessible(page, state) {
   assert.ok(passes.length > 10, `axe-core ran its rules in the ${state} state`);
 }
 
+// The errors the kit's watched pages reported (room-testkit's page_watch):
+// console errors, uncaught exceptions, unhandled rejections.
+const forgetPageErrors = () => kit('/page-errors', 'DELETE');
+async function noPageErrors() {
+  const errors = await kitJson('/page-errors');
+  assert.deepEqual(errors.map((e) => `${e.kind} on ${e.page}: ${e.text}`), [], 'the pages reported errors');
+}
+
 function status(page, value, timeout = 20000) {
   return page.waitForSelector(`.room-status[data-status="${value}"]`, { timeout });
 }
@@ -149,4 +157,4 @@ function upgradeSchema(page, database) {
   }), database);
 }
 
-module.exports = { kit, kitJson, kitPost, kitFile, shot, accessible, status, openFile, editorText, typeAndSave, eventRevs, until, sleep, cached, reconnecting, upgradeSchema };
+module.exports = { forgetPageErrors, noPageErrors, kit, kitJson, kitPost, kitFile, shot, accessible, status, openFile, editorText, typeAndSave, eventRevs, until, sleep, cached, reconnecting, upgradeSchema };

@@ -1,11 +1,13 @@
-// The product's promises, end to end: Debian's Chromium (driven by
-// playwright-core) opens the trunk-built demo page served by a real
-// room-hub, through room-testkit's fault-injecting proxy.
+// The product's promises, end to end: a browser (E2E_ENGINE: Chromium by
+// default, Firefox or WebKit; e2e/browser.cjs) opens the trunk-built demo
+// page served by a real room-hub, through room-testkit's fault-injecting
+// proxy. The kit watches every page it serves: a console error or an
+// uncaught exception fails the scenario it happens in, in every engine.
 // Run by scripts/test.sh (`node --test e2e/`).
-const { test, before, after } = require('node:test');
+const { test, before, after, beforeEach, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
-const { launchOptions } = require('./browser.cjs');
+const { ENGINE, launch, launchOptions, onlyIn } = require('./browser.cjs');
 const k = require('./kit.cjs');
 
 let browser;
@@ -14,9 +16,12 @@ const link = (token) => `${config.proxyHttp}/rooms/${config.roomId}/?token=${tok
 const bare = () => `${config.proxyHttp}/rooms/${config.roomId}/`;
 
 before(async () => {
-  browser = await chromium.launch(launchOptions());
+  browser = await launch();
   config = await k.kitJson('/config');
 });
+
+beforeEach(() => k.forgetPageErrors());
+afterEach(() => k.noPageErrors());
 
 after(async () => {
   await k.kitPost('/proxy/mode/pass');
@@ -42,7 +47,6 @@ test('1. a share link joins, leaves no token behind, and survives a reload', asy
     stored: sessionStorage.getItem(`room-client.token.${room}`),
   }), config.roomId);
   assert.ok(!seen.href.includes('token'), seen.href);
-  assert.ok(!page.url().includes(config.editToken));
   // On the wire, the page's upgrade requests carry the token only as an
   // offered subprotocol: not in the target, not in any other header.
   const upgrades = (await k.kitJson('/proxy/socket-requests')).filter((r) => r.atMs >= since);
@@ -64,7 +68,7 @@ test('1. a share link joins, leaves no token behind, and survives a reload', asy
   assert.equal(seen.stored, config.editToken);
   await page.reload();
   await k.status(page, 'connected');
-  assert.ok(!page.url().includes('token'));
+  assert.ok(!(await page.evaluate(() => location.href)).includes('token'));
   // The snapshot link is minted by the hub for the page's token (asked for
   // with the token in a header) and carries no token; it streams a tar.
   const href = await page.getAttribute('.room-share a[download]', 'href');
@@ -301,7 +305,7 @@ test('7. a bad token: the page says the link is invalid after exactly one attemp
   await k.sleep(2500); // longer than the first two backoff steps
   const after = (await k.kitJson('/stats')).proxy.socketAttempts;
   assert.equal(after - before, 1);
-  assert.ok(!page.url().includes('W'.repeat(32)));
+  assert.ok(!(await page.evaluate(() => location.href)).includes('W'.repeat(32)));
   assert.equal(await page.getAttribute('[data-banner="unauthorized"]', 'role'), 'alert');
   await k.shot(page, '7-bad-token');
   await k.accessible(page, 'invalid-link');
@@ -922,4 +926,49 @@ test('22. one person, one name: a person who chose no name keeps the same defaul
   await k.status(a2, 'connected');
   await onceUnder('with a second tab open');
   assert.ok((await a2.$$eval('.room-topbar .peer .name', (els) => els.map((e) => e.textContent))).includes(`${name} (you)`));
+});
+
+test('23. Back/Forward: the room page comes back from the back-forward cache, connected within 1 s, listed once, no event twice', async (t) => {
+  const { context: ada, page: a } = await fresh();
+  const { context: bo, page: b } = await fresh();
+  t.after(() => Promise.all([ada.close(), bo.close()]));
+  await b.goto(link(config.editToken));
+  await k.status(b, 'connected');
+  const people = async () => (await b.$$('.room-topbar .peer')).length;
+  const alone = await people();
+  await a.goto(link(config.editToken));
+  await k.status(a, 'connected');
+  await k.until(async () => (await people()) === alone + 1, "Ada in Bo's top bar");
+  await k.until(async () => (await k.eventRevs(a)).length >= 1, 'events on screen');
+  // A value only this page object holds: it survives only if the engine
+  // keeps the page and gives it back, not if it loads the page again.
+  await a.evaluate(() => { window.__keptPage = 'kept'; });
+
+  // Ada follows a link away (another page of the origin, no room in it).
+  await a.goto(config.proxyHealth);
+  // Her page closed its socket as it left: Bo sees her go.
+  await k.until(async () => (await people()) === alone, "Ada gone from Bo's top bar while her page is away");
+  const missed = (await k.kitPost('/events/3?kind=away')).revs;
+  const sockets = (await k.kitJson('/proxy/socket-requests')).length;
+
+  const backAt = Date.now();
+  // A page given back from the cache fires no `load`: wait for the commit.
+  await a.goBack({ waitUntil: 'commit' });
+  await a.waitForSelector('.room-status');
+  const kept = await a.evaluate(() => window.__keptPage ?? null);
+  assert.equal(kept, 'kept', 'the engine gave back the same page from its back-forward cache');
+  // Connected again on a new socket, with what happened while away.
+  await k.until(async () => (await k.kitJson('/proxy/socket-requests')).length > sockets, 'a new socket', 5000, 20);
+  await k.status(a, 'connected', 5000);
+  const revs = await k.until(async () => {
+    const r = await k.eventRevs(a);
+    return missed.every((m) => r.includes(m)) && r;
+  }, 'the events sent while the page was away', 5000, 20);
+  const back = Date.now() - backAt;
+  assert.ok(back <= 1000, `connected with the missed events ${back} ms after Back`);
+  assert.equal(new Set(revs).size, revs.length, `no event twice: ${revs}`);
+  await k.until(async () => (await people()) === alone + 1, "Ada back in Bo's top bar");
+  await k.sleep(500);
+  assert.equal(await people(), alone + 1, 'Ada listed once');
+  console.log(`scenario 23: back from the back-forward cache and connected with the missed events in ${back} ms`);
 });

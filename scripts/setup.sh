@@ -28,6 +28,9 @@ BINARYEN_VERSION="132"
 PLAYWRIGHT_VERSION="1.65.1"
 # The accessibility checks in the end-to-end scenarios (WCAG 2.1 A and AA).
 AXE_VERSION="4.14.1"
+# Drives Firefox and WebKit in the end-to-end scenarios over WebDriver
+# (e2e/webdriver.cjs). It uses the drivers installed here and downloads none.
+SELENIUM_VERSION="4.46.0"
 # Firefox's WebDriver server, from crates.io (there is no download step on
 # this network).
 GECKODRIVER_VERSION="0.37.1"
@@ -144,7 +147,8 @@ ensure_trunk() {
 npm_install_tools() {
   mkdir -p "$TOOLS_DIR/npm"
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/npm" \
-    "binaryen@$BINARYEN_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" "axe-core@$AXE_VERSION" >/dev/null
+    "binaryen@$BINARYEN_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" "axe-core@$AXE_VERSION" \
+    "selenium-webdriver@$SELENIUM_VERSION" >/dev/null
 }
 
 ensure_wasm_opt() {
@@ -181,3 +185,4 @@ ensure_node
 ensure_wasm_opt
 ensure_npm_package playwright-core "$PLAYWRIGHT_VERSION" "it drives Debian's Chromium, it downloads no browser"
 ensure_npm_package axe-core "$AXE_VERSION"
+ensure_npm_package selenium-webdriver "$SELENIUM_VERSION" "it drives Firefox and WebKit with the drivers installed above"

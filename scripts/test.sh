@@ -149,16 +149,33 @@ build_next_page() {
 }
 
 stage_e2e() {
-  step "end to end: the promises in Chromium, through the fault proxy"
+  step "end to end: the promises in each engine, through the fault proxy"
   # Run without the demo stage, the page must be built here.
   [ -n "$DEMO_BUILT" ] || trunk build --release --offline
   build_next_page target/next-page
   cargo build --locked -p room-hub -p room-testkit
   source scripts/testkit.sh
-  start_testkit --web dist --next-web target/next-page/dist --pulse 1000
-  # E2E_ONLY=<pattern> runs only the scenarios whose names match.
-  node --test --test-concurrency=1 ${E2E_ONLY:+--test-name-pattern="$E2E_ONLY"} e2e/
-  stop_testkit
+  local engine
+  for engine in "${ENGINES[@]}"; do
+    step "end to end in $engine"
+    # A fresh hub and project per engine, as for the browser tests.
+    start_testkit --web dist --next-web target/next-page/dist --pulse 1000
+    # E2E_ONLY=<pattern> runs only the scenarios whose names match.
+    e2e_in "$engine" node --test --test-concurrency=1 \
+      ${E2E_ONLY:+--test-name-pattern="$E2E_ONLY"} e2e/
+    stop_testkit
+  done
+}
+
+# e2e_in ENGINE COMMAND...: COMMAND with E2E_ENGINE set (e2e/browser.cjs);
+# WebKitGTK's MiniBrowser gets a display from Xvfb.
+e2e_in() {
+  local engine="$1"
+  shift
+  case "$engine" in
+    webkit) E2E_ENGINE="$engine" xvfb-run -a "$@" ;;
+    *) E2E_ENGINE="$engine" "$@" ;;
+  esac
 }
 
 # Two minutes of mixed faults with a fixed seed (scripts/soak.sh): the same

@@ -8,8 +8,11 @@
 //! - `http1`: a minimal HTTP/1.1 client for the hub's plain routes.
 //! - `measure`: the benchmarks' probes (RSS, CPU, bytes read, health, a
 //!   timed join).
+//! - `page_watch`: the page under test, reporting its console errors and
+//!   uncaught exceptions to the kit.
 
 pub mod http1;
 pub mod hub;
 pub mod measure;
+pub mod page_watch;
 pub mod proxy;

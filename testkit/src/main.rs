@@ -31,6 +31,7 @@ use tokio::sync::Mutex;
 use tower_http::cors::CorsLayer;
 
 use room_testkit::hub::{copy_tree, HubProcess, ROOM_ID};
+use room_testkit::page_watch::{self, PageError};
 use room_testkit::proxy::{Mode, Proxy};
 
 /// Run room-hub behind a fault-injecting proxy, under HTTP control.
@@ -56,6 +57,10 @@ struct Cli {
 
 struct Kit {
     hub: Mutex<HubProcess>,
+    /// What the watched pages reported (see `page_watch`), oldest first.
+    page_errors: std::sync::Mutex<Vec<PageError>>,
+    /// The watched copy of `--web` the hub serves, if any.
+    web: Option<PathBuf>,
     next_web: Option<PathBuf>,
     proxy: Arc<Proxy>,
     hub_port: u16,
@@ -84,19 +89,33 @@ async fn main() -> std::io::Result<std::process::ExitCode> {
     let scratch = tempfile::tempdir()?;
     let project = scratch.path().join("project");
     copy_tree(&cli.project, &project)?;
+    // The control URL first: the pages the hub serves report to it.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let control = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
+    let report_url = format!("{control}/page-errors");
+    let watched = |web: Option<PathBuf>, name: &str| -> std::io::Result<Option<PathBuf>> {
+        let Some(web) = web else { return Ok(None) };
+        let to = scratch.path().join(name);
+        page_watch::watched_copy(&web, &to, &report_url)?;
+        Ok(Some(to))
+    };
+    let web = watched(cli.web, "web")?;
+    let next_web = watched(cli.next_web, "next-web")?;
     let mut hub = HubProcess::new(
         cli.hub_bin,
         project,
         scratch.path().join("tokens.json"),
         cli.pulse,
-        cli.web,
+        web.clone(),
     )?;
     hub.start().await?;
     let hub_port = hub.port;
     let proxy = Proxy::start(hub_port).await?;
     let kit = Arc::new(Kit {
         hub: Mutex::new(hub),
-        next_web: cli.next_web,
+        next_web,
+        page_errors: std::sync::Mutex::default(),
+        web,
         proxy,
         hub_port,
         _scratch: scratch,
@@ -112,10 +131,14 @@ async fn main() -> std::io::Result<std::process::ExitCode> {
         .route("/proxy/socket-requests", get(socket_requests))
         .route("/events/{count}", post(post_events))
         .route("/file/{*path}", get(read_file).put(write_file))
+        .route(
+            "/page-errors",
+            get(page_errors)
+                .post(report_page_error)
+                .delete(forget_page_errors),
+        )
         .layer(CorsLayer::permissive())
         .with_state(Arc::clone(&kit));
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-    let control = format!("http://127.0.0.1:{}", listener.local_addr()?.port());
     #[allow(clippy::print_stdout)]
     {
         println!("{}", json!({ "control": control }));
@@ -172,6 +195,8 @@ async fn config(State(kit): Shared) -> Response {
         // to look into the origin's storage), and the room's database there.
         "proxyHealth": format!("http://127.0.0.1:{}{}", kit.proxy.port, urls::HEALTH_ROUTE),
         "cacheDatabase": urls::cache_database_name(ROOM_ID),
+        // The watched copy of the web app (for a scenario's own hub).
+        "webDir": kit.web,
     }))
     .into_response()
 }
@@ -341,4 +366,38 @@ async fn read_file(State(kit): Shared, Path(path): Path<String>) -> Response {
         Ok(text) => text.into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// A watched page's report (`page_watch`).
+async fn report_page_error(State(kit): Shared, body: String) -> StatusCode {
+    let Some(error) = page_watch::read_report(&body) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    eprintln!(
+        "room-testkit: page {} reported {}: {}",
+        error.page, error.kind, error.text
+    );
+    kit.page_errors
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(error);
+    StatusCode::NO_CONTENT
+}
+
+/// Every error the watched pages reported since the last `DELETE`.
+async fn page_errors(State(kit): Shared) -> Json<Vec<PageError>> {
+    Json(
+        kit.page_errors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone(),
+    )
+}
+
+async fn forget_page_errors(State(kit): Shared) -> StatusCode {
+    kit.page_errors
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clear();
+    StatusCode::NO_CONTENT
 }
