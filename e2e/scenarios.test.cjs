@@ -37,6 +37,9 @@ async function fresh() {
 
 test('1. a share link joins, leaves no token behind, and survives a reload', async () => {
   const { context, page } = await fresh();
+  // A page of the origin first: engines count a new tab's blank page in
+  // its history or not, a page they all do.
+  await page.goto(config.proxyHealth);
   const entriesBefore = await page.evaluate(() => history.length);
   const since = Date.now();
   await page.goto(link(config.editToken));
@@ -942,7 +945,14 @@ test('23. Back/Forward: the room page comes back from the back-forward cache, co
   await k.until(async () => (await k.eventRevs(a)).length >= 1, 'events on screen');
   // A value only this page object holds: it survives only if the engine
   // keeps the page and gives it back, not if it loads the page again.
-  await a.evaluate(() => { window.__keptPage = 'kept'; });
+  // Every status the page shows from now on, kept in the page.
+  await a.evaluate(() => {
+    window.__keptPage = 'kept';
+    window.__statuses = [];
+    const status = document.querySelector('.room-status');
+    new MutationObserver(() => window.__statuses.push(status.dataset.status))
+      .observe(status, { attributes: true, attributeFilter: ['data-status'] });
+  });
 
   // Ada follows a link away (another page of the origin, no room in it).
   await a.goto(config.proxyHealth);
@@ -956,7 +966,11 @@ test('23. Back/Forward: the room page comes back from the back-forward cache, co
   await a.goBack({ waitUntil: 'commit' });
   await a.waitForSelector('.room-status');
   const kept = await a.evaluate(() => window.__keptPage ?? null);
-  assert.equal(kept, 'kept', 'the engine gave back the same page from its back-forward cache');
+  // Firefox decides before `pagehide` whether to keep a page, and keeps no
+  // page with a WebSocket open or closing (whatwg/html#12085 would change
+  // that): there the page loads again, from its cache, as a reload does.
+  const keeps = ENGINE !== 'firefox';
+  assert.equal(kept, keeps ? 'kept' : null, keeps ? 'the engine gave back the same page from its back-forward cache' : 'Firefox loaded the page again');
   // Connected again on a new socket, with what happened while away.
   await k.until(async () => (await k.kitJson('/proxy/socket-requests')).length > sockets, 'a new socket', 5000, 20);
   await k.status(a, 'connected', 5000);
@@ -967,8 +981,14 @@ test('23. Back/Forward: the room page comes back from the back-forward cache, co
   const back = Date.now() - backAt;
   assert.ok(back <= 1000, `connected with the missed events ${back} ms after Back`);
   assert.equal(new Set(revs).size, revs.length, `no event twice: ${revs}`);
+  if (keeps) {
+    // The page left well: back, it connected at once, with no socket of
+    // its own dying under it ("Reconnecting…" never showed).
+    const statuses = await a.evaluate(() => window.__statuses);
+    assert.ok(!statuses.includes('reconnecting'), `the statuses shown after Back: ${statuses}`);
+  }
   await k.until(async () => (await people()) === alone + 1, "Ada back in Bo's top bar");
   await k.sleep(500);
   assert.equal(await people(), alone + 1, 'Ada listed once');
-  console.log(`scenario 23: back from the back-forward cache and connected with the missed events in ${back} ms`);
+  console.log(`scenario 23 (${ENGINE}): ${keeps ? 'back from the back-forward cache' : 'loaded again'} and connected with the missed events in ${back} ms`);
 });
