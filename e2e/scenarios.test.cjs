@@ -6,8 +6,9 @@
 // Run by scripts/test.sh (`node --test e2e/`).
 const { test, before, after, beforeEach, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
-const { chromium } = require('playwright-core');
-const { ENGINE, launch, launchOptions, onlyIn } = require('./browser.cjs');
+const net = require('node:net');
+const os = require('node:os');
+const { ENGINE, launch, onlyIn } = require('./browser.cjs');
 const k = require('./kit.cjs');
 
 let browser;
@@ -160,17 +161,6 @@ const eventTexts = (page) => page.$$eval('.room-events li[data-rev]', (items) =>
 
 test('4. a hard refresh paints from IndexedDB before the hub answers, and even without it', async () => {
   const { context, page } = await fresh();
-  // When each WebSocket is created, in page time.
-  await context.addInitScript(() => {
-    const Native = window.WebSocket;
-    window.__socketsCreated = [];
-    window.WebSocket = class extends Native {
-      constructor(...args) {
-        super(...args);
-        window.__socketsCreated.push(performance.now());
-      }
-    };
-  });
   await page.goto(link(config.editToken));
   await k.status(page, 'connected');
   // Enough history that reading the cache takes a while (tens of ms).
@@ -197,11 +187,9 @@ test('4. a hard refresh paints from IndexedDB before the hub answers, and even w
   for (const rev of both) assert.equal(cachedText[rev], liveText[rev], `event ${rev}`);
   assert.ok(Object.values(liveText).some((t) => /"value":\d+[,}]/.test(t)), `pulse values shown whole: ${Object.values(liveText)[0]}`);
   await k.status(page, 'connected');
-  // Every start-up mark, once, in page time, and when the page created its
-  // first WebSocket (the init script at the top of this test).
+  // Every start-up mark, once, in page time.
   const seen = await page.evaluate(() => ({
     origin: performance.timeOrigin,
-    created: window.__socketsCreated[0],
     timeline: ['session-start', 'cache-loaded', 'cache-painted', 'socket-open', 'first-frame', 'synced']
       .map((n) => performance.getEntriesByName(`room:${n}`))
       .map((entries) => (entries.length === 1 ? entries[0].startTime : NaN)),
@@ -213,11 +201,11 @@ test('4. a hard refresh paints from IndexedDB before the hub answers, and even w
   const { socketFirstByteMs: firstByte, socketRequestMs: requested } = (await k.kitJson('/stats')).proxy;
   await k.kitPost('/proxy/socket-delay/0');
   assert.ok(seen.origin + painted < firstByte, `painted ${seen.origin + painted} before the hub's first byte ${firstByte}`);
-  // The socket did not wait for the cache: it was created before the cache
-  // had been read, and its upgrade request reached the wire meanwhile.
-  assert.ok(seen.created < loaded, `the socket was created ${Math.round(loaded - seen.created)} ms before the cache was read`);
+  // The socket did not wait for the cache: its upgrade request reached the
+  // wire before the cache had been read (both clocks are this machine's).
+  assert.ok(requested < seen.origin + loaded, `the upgrade request reached the proxy ${Math.round(seen.origin + loaded - requested)} ms before the cache was read`);
   assert.ok(painted < synced);
-  console.log(`scenario 4: painted ${Math.round(firstByte - seen.origin - painted)} ms before the hub's first byte, ${Math.round(synced - painted)} ms before synced; the socket was created ${Math.round(seen.created - start)} ms after session start and asked on the wire ${Math.round(requested - seen.origin - start)} ms after it, the cache was read ${Math.round(loaded - start)} ms after it`);
+  console.log(`scenario 4 (${ENGINE}): painted ${Math.round(firstByte - seen.origin - painted)} ms before the hub's first byte, ${Math.round(synced - painted)} ms before synced; the socket was asked on the wire ${Math.round(requested - seen.origin - start)} ms after session start, the cache was read ${Math.round(loaded - start)} ms after it`);
 
   await k.kitPost('/proxy/mode/blackhole-sockets');
   await page.reload();
@@ -334,7 +322,7 @@ test('8. two tabs: edits cross, and a tab without the token borrows it from the 
   await context.close();
 });
 
-test('9. a full disk: the page says offline storage refused to save, works from memory, and edits still land', async () => {
+test('9. a full disk: the page says offline storage refused to save, works from memory, and edits still land', { skip: onlyIn('chromium', "a full disk is played by Chromium's DevTools storage quota") }, async () => {
   const { context, page } = await fresh();
   // Chromium's own quota check, set to 1 KiB for this origin: the first
   // cache write (the room's files) is refused at commit with
@@ -601,7 +589,7 @@ test('14. a Wi-Fi drop: the person shows once to the others when the tab comes b
   await k.shot(b, '14-after-wifi-drop');
 });
 
-test('15. a duplicated tab starts with the same client id: the two sort it out once and never knock each other off', async (t) => {
+test('15. a duplicated tab starts with the same client id: the two sort it out once and never knock each other off', { skip: onlyIn('chromium', "a duplicated tab's copied sessionStorage is played by an init script") }, async (t) => {
   const { context, page: first } = await fresh();
   t.after(() => context.close());
   const hubPeers = async () => (await k.kitJson('/stats')).hub.peers;
@@ -632,19 +620,30 @@ test('15. a duplicated tab starts with the same client id: the two sort it out o
   console.log(`scenario 15: a duplicated tab's id clash took ${attempts} socket attempts to settle`);
 });
 
-test('16. on plain http (not a secure context): the link joins, copy works and says so, the snapshot downloads', async (t) => {
-  // A host name that is not localhost: the page is not a secure context,
-  // so it has no Web Crypto and no async clipboard, as on a LAN link.
-  const options = launchOptions();
-  options.args.push('--host-resolver-rules=MAP roomhost.test 127.0.0.1');
-  const lan = await chromium.launch(options);
-  t.after(() => lan.close());
-  const context = await lan.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
-  page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
-  const base = config.proxyHttp.replace('127.0.0.1', 'roomhost.test');
+// The machine's first address that is not loopback, or null.
+function lanAddress() {
+  const found = Object.values(os.networkInterfaces()).flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal);
+  return found?.address ?? null;
+}
+
+test('16. on plain http (not a secure context): the link joins, copy works and says so, the snapshot downloads', { skip: lanAddress() ? false : 'this machine has no address besides loopback' }, async (t) => {
+  // The room at this machine's LAN address, not localhost: the page is not
+  // a secure context, so it has no Web Crypto and no async clipboard, as on
+  // a LAN link. A forwarder, for this scenario only, carries the address's
+  // connections to the kit's proxy.
+  const forwarder = net.createServer((client) => {
+    const upstream = net.connect(Number(new URL(config.proxyHttp).port), '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    const end = () => { client.destroy(); upstream.destroy(); };
+    client.on('error', end);
+    upstream.on('error', end);
+  });
+  await new Promise((resolve) => forwarder.listen(0, lanAddress(), resolve));
+  t.after(() => new Promise((resolve) => forwarder.close(resolve)));
+  const { context, page } = await fresh();
+  t.after(() => context.close());
+  const base = `http://${lanAddress()}:${forwarder.address().port}`;
   await page.goto(`${base}/rooms/${config.roomId}/?token=${config.editToken}`);
   await k.status(page, 'connected');
   assert.equal(await page.evaluate(() => window.isSecureContext), false, 'a non-secure origin');
@@ -691,7 +690,6 @@ test('16. on plain http (not a secure context): the link joins, copy works and s
   assert.equal(download.status, 200);
   assert.ok(download.bytes >= 5 * 512, `a tar of the project: ${download.bytes} bytes`);
   assert.ok(download.name.length > 0, 'it holds files');
-  assert.deepEqual(errors, [], 'no uncaught exception or console error');
 });
 
 // The offline shell (app/shell/sw.js) has installed and controls the page.
@@ -711,14 +709,15 @@ test('17. with no network at all, a reload opens the room from the offline shell
   await shellInControl(page);
   await k.kitPost('/events/2?kind=before-offline');
   await k.until(async () => (await k.eventRevs(page)).length >= 2, 'events');
-  // What the worker leaves alone: the snapshot link and the download.
+  // What the worker leaves alone: the snapshot link and the download, a
+  // tar of the project as it is now (with the file written above).
   const href = await page.getAttribute('.room-share a[download]', 'href', { timeout: 10000 });
-  const [download] = await Promise.all([
-    page.waitForResponse((r) => r.url() === href),
-    page.evaluate((h) => fetch(h).then((r) => r.arrayBuffer()), href),
-  ]);
-  assert.equal(download.status(), 200);
-  assert.equal(download.fromServiceWorker(), false, 'the snapshot is not answered by the worker');
+  const download = await page.evaluate(async ([h, name]) => {
+    const r = await fetch(h);
+    const tar = new TextDecoder('latin1').decode(await r.arrayBuffer());
+    return { status: r.status, holdsTheNewFile: tar.includes(name) };
+  }, [href, file]);
+  assert.deepEqual(download, { status: 200, holdsTheNewFile: true }, 'the snapshot comes from the hub, not the worker');
 
   // A draft, typed and not saved.
   const draftFile = 'docs/notes.md';
@@ -731,16 +730,17 @@ test('17. with no network at all, a reload opens the room from the offline shell
   await k.kitPost('/hub/stop');
   await k.kitPost('/proxy/mode/blackhole');
   const started = Date.now();
-  const offline = await page.reload({ timeout: 20000 });
+  await page.reload({ timeout: 20000 });
   const openedMs = Date.now() - started;
-  assert.ok(offline.fromServiceWorker(), 'the worker answered');
+  // Nothing else could answer: the hub is stopped and the network silent.
+  assert.ok(await page.evaluate(() => navigator.serviceWorker.controller !== null), 'the worker answered');
   await page.waitForSelector('[data-banner="reconnecting"]', { timeout: 30000 });
   assert.ok((await page.$$('.room-files .path')).length >= 4, 'cached files under the banner');
   assert.ok((await k.eventRevs(page)).length >= 2, 'cached history under the banner');
   await draftIsBack(page, draftFile, draft, baseRev, 'offline reload');
   await k.shot(page, '17-offline-reload');
   await k.accessible(page, 'offline-reload');
-  console.log(`scenario 17: the offline page loaded ${openedMs} ms after the reload (the worker answers from its cache at once)`);
+  console.log(`scenario 17 (${ENGINE}): the offline page loaded ${openedMs} ms after the reload (the worker answers from its cache at once)`);
 
   // An edit made with no network lands when the hub is back.
   await k.typeAndSave(page, file, 'written with no network\n');
@@ -751,7 +751,7 @@ test('17. with no network at all, a reload opens the room from the offline shell
   await context.close();
 });
 
-test('18. a new build replaces the offline shell, and a page still running the old one offers a reload', async () => {
+test('18. a new build replaces the offline shell, and a page still running the old one offers a reload', { skip: onlyIn('chromium', "not yet driven over WebDriver: it reads where the page's response came from") }, async () => {
   const { context, page } = await fresh();
   await page.goto(link(config.editToken));
   await k.status(page, 'connected');

@@ -9,7 +9,7 @@
 // A context's pages are the windows of its session. WebDriver talks to one
 // window at a time, so every command of a session goes through one queue
 // that first switches to the command's window.
-const { Builder, By, Key, error: webdriverErrors } = require('selenium-webdriver');
+const { Builder, Key, error: webdriverErrors } = require('selenium-webdriver');
 const firefox = require('selenium-webdriver/firefox');
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -17,6 +17,18 @@ const net = require('node:net');
 
 const POLL_MS = 50;
 const DEFAULT_TIMEOUT_MS = 30000;
+// The longest one WebDriver command may take (a page load, a script that
+// waits): past it the command fails, naming what hung, instead of the
+// scenario waiting forever on a driver that stopped answering.
+const COMMAND_LIMIT_MS = 90000;
+
+function within(ms, promise, what) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
 
 // A function's source evaluated in the page with one argument; its value
 // (awaited) or its error comes back as one JSON-able object.
@@ -29,6 +41,21 @@ const EVALUATE_ON = `const [element, source, arg, done] = arguments;
 Promise.resolve().then(() => (0, eval)('(' + source + ')')(element, arg))
   .then((value) => done({ value: value === undefined ? null : value }),
         (e) => done({ error: e instanceof Error ? e.name + ': ' + e.message + ' ' + e.stack : String(e) }));`;
+
+// Runs in the page: the elements `selector` matches, in document order.
+// Besides CSS, Playwright's `:text-is("…")` (whole text, spaces folded) and
+// `:has-text("…")` (contains it) at the selector's end.
+function findAll(selector) {
+  const found = /^(.*):(text-is|has-text)\("((?:[^"\\]|\\.)*)"\)$/.exec(selector);
+  if (!found) return Array.from(document.querySelectorAll(selector));
+  const [, base, kind, quoted] = found;
+  const want = JSON.parse(`"${quoted}"`);
+  return Array.from(document.querySelectorAll(base || '*')).filter((el) => {
+    const text = (el.textContent || '').replace(/\s+/g, ' ').trim();
+    return kind === 'text-is' ? text === want : text.includes(want);
+  });
+}
+const FIND_ALL = findAll.toString();
 
 const sourceOf = (fn) => (typeof fn === 'function' ? fn.toString() : `() => (${fn})`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -118,7 +145,8 @@ async function newSession(engine) {
 }
 
 class Session {
-  constructor(driver) {
+  constructor(engine, driver) {
+    this.engine = engine;
     this.driver = driver;
     this.tail = Promise.resolve();
     this.window = null;
@@ -127,13 +155,13 @@ class Session {
   // Runs `step(driver)` after every step queued before it, in `handle`'s
   // window.
   run(handle, step) {
-    const result = this.tail.then(async () => {
+    const result = this.tail.then(() => within(COMMAND_LIMIT_MS, (async () => {
       if (handle && this.window !== handle) {
         await this.driver.switchTo().window(handle);
         this.window = handle;
       }
       return step(this.driver);
-    });
+    })(), `the ${this.engine} driver`));
     this.tail = result.catch(() => {});
     return result;
   }
@@ -198,15 +226,15 @@ class Page {
   async waitForSelector(selector, { timeout = DEFAULT_TIMEOUT_MS, state = 'visible' } = {}) {
     const deadline = Date.now() + timeout;
     for (;;) {
-      const met = await this.evaluate(([sel, want]) => {
-        const el = document.querySelector(sel);
+      const met = await this.evaluate(([sel, want, find]) => {
+        const el = (0, eval)(`(${find})`)(sel)[0];
         const visible = !!el && getComputedStyle(el).visibility !== 'hidden'
           && !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
         if (want === 'attached') return !!el;
         if (want === 'detached') return !el;
         if (want === 'hidden') return !visible;
         return visible;
-      }, [selector, state]);
+      }, [selector, state, FIND_ALL]);
       if (met) return state === 'attached' || state === 'visible' ? this.$(selector) : null;
       if (Date.now() > deadline) throw new Error(`page.waitForSelector: '${selector}' not ${state} within ${timeout} ms`);
       await sleep(POLL_MS);
@@ -214,12 +242,11 @@ class Page {
   }
 
   async $(selector) {
-    const found = await this.run((d) => d.findElements(By.css(selector)));
-    return found.length ? new ElementHandle(this, found[0]) : null;
+    return (await this.$$(selector))[0] ?? null;
   }
 
   async $$(selector) {
-    const found = await this.run((d) => d.findElements(By.css(selector)));
+    const found = await this.run((d) => d.executeScript(`return (${FIND_ALL})(arguments[0]);`, selector));
     return found.map((element) => new ElementHandle(this, element));
   }
 
@@ -230,8 +257,8 @@ class Page {
   }
 
   $$eval(selector, fn, arg) {
-    return this.evaluate(([sel, source, a]) => (0, eval)(`(${source})`)(Array.from(document.querySelectorAll(sel)), a),
-      [selector, sourceOf(fn), arg ?? null]);
+    return this.evaluate(([sel, source, a, find]) => (0, eval)(`(${source})`)((0, eval)(`(${find})`)(sel), a),
+      [selector, sourceOf(fn), arg ?? null, FIND_ALL]);
   }
 
   async textContent(selector) {
@@ -293,10 +320,21 @@ class Page {
     }, fs.readFileSync(path, 'utf8'));
   }
 
+  // As a tab closing: the browser (the context) stays open. WebDriver ends
+  // the session with its last window, so a blank tab is opened first and
+  // kept for the context's next page.
   async close() {
+    const context = this.context;
+    if (context.pages.length === 1 && !context.spareWindow) {
+      context.spareWindow = await this.run(async (d) => {
+        await d.switchTo().newWindow('tab');
+        return d.getWindowHandle();
+      });
+      context.session.window = context.spareWindow;
+    }
     await this.run((d) => d.close());
-    this.context.session.window = null;
-    this.context.pages = this.context.pages.filter((p) => p !== this);
+    context.session.window = null;
+    context.pages = context.pages.filter((p) => p !== this);
   }
 
   on(event) { throw unsupported(this.context.engine, `page.on('${event}') (the kit's page watcher reports errors)`); }
@@ -309,6 +347,9 @@ class Context {
     this.stop = stop;
     this.viewport = viewport;
     this.pages = [];
+    // A window no page has: the session's first, or the blank tab left by
+    // closing the last page.
+    this.spareWindow = null;
     this.firstWindowFree = true;
   }
 
@@ -318,10 +359,16 @@ class Context {
         this.firstWindowFree = false;
         return d.getWindowHandle();
       }
+      if (this.spareWindow) {
+        const spare = this.spareWindow;
+        this.spareWindow = null;
+        return spare;
+      }
       await d.switchTo().newWindow('tab');
       return d.getWindowHandle();
     });
-    this.session.window = handle;
+    // The page's first command switches to its window.
+    this.session.window = null;
     if (this.viewport) {
       const { width, height } = this.viewport;
       await this.session.run(handle, (d) => d.manage().window().setRect({ width, height }));
@@ -353,9 +400,9 @@ class Browser {
   }
 
   async newContext({ viewport } = {}) {
-    const { driver, stop } = await newSession(this.engine);
+    const { driver, stop } = await within(COMMAND_LIMIT_MS, newSession(this.engine), `a new ${this.engine} session`);
     await driver.manage().setTimeouts({ script: 60000, pageLoad: 60000 });
-    const context = new Context(this.engine, new Session(driver), stop, viewport);
+    const context = new Context(this.engine, new Session(this.engine, driver), stop, viewport);
     const close = context.close.bind(context);
     context.close = async () => {
       this.contexts.delete(context);

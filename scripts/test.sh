@@ -110,17 +110,18 @@ wasm_test_in() {
 stage_browser() {
   cargo build --locked -p room-hub -p room-testkit
   source scripts/testkit.sh
-  local engine
+  local engine failed=()
   for engine in "${ENGINES[@]}"; do
     step "browser tests in $engine: protocol codec, IndexedDB cache, client core and components against a real hub (room-testkit)"
     # A fresh hub and project per engine: the tests write files and
     # expect the sample project as it ships.
     start_testkit
-    wasm_test_in "$engine" -p room-protocol --test frames
-    wasm_test_in "$engine" -p room-client --features testing \
-      --test browser_cache --test browser_core --test browser_ui
+    { wasm_test_in "$engine" -p room-protocol --test frames &&
+      wasm_test_in "$engine" -p room-client --features testing \
+        --test browser_cache --test browser_core --test browser_ui; } || failed+=("$engine")
     stop_testkit
   done
+  engines_passed browser "${failed[@]}"
 }
 
 stage_embed() {
@@ -155,16 +156,27 @@ stage_e2e() {
   build_next_page target/next-page
   cargo build --locked -p room-hub -p room-testkit
   source scripts/testkit.sh
-  local engine
+  local engine failed=()
   for engine in "${ENGINES[@]}"; do
     step "end to end in $engine"
     # A fresh hub and project per engine, as for the browser tests.
     start_testkit --web dist --next-web target/next-page/dist --pulse 1000
     # E2E_ONLY=<pattern> runs only the scenarios whose names match.
-    e2e_in "$engine" node --test --test-concurrency=1 \
-      ${E2E_ONLY:+--test-name-pattern="$E2E_ONLY"} e2e/
+    # No scenario may hang the run: 5 minutes at most each (the longest,
+    # the 2-minute give-up and the 20,000-file room, set their own).
+    e2e_in "$engine" node --test --test-concurrency=1 --test-timeout=300000 \
+      ${E2E_ONLY:+--test-name-pattern="$E2E_ONLY"} e2e/ || failed+=("$engine")
     stop_testkit
   done
+  engines_passed e2e "${failed[@]}"
+}
+
+# engines_passed STAGE FAILED...: every engine has run; fail naming those
+# that did not pass.
+engines_passed() {
+  local stage="$1"
+  shift
+  [ "$#" -eq 0 ] || { echo "$stage failed in: $*" >&2; return 1; }
 }
 
 # e2e_in ENGINE COMMAND...: COMMAND with E2E_ENGINE set (e2e/browser.cjs);
