@@ -190,22 +190,24 @@ test('4. a hard refresh paints from IndexedDB before the hub answers, and even w
   // Every start-up mark, once, in page time.
   const seen = await page.evaluate(() => ({
     origin: performance.timeOrigin,
-    timeline: ['session-start', 'cache-loaded', 'cache-painted', 'socket-open', 'first-frame', 'synced']
+    timeline: ['session-start', 'socket-created', 'cache-loaded', 'cache-painted', 'socket-open', 'first-frame', 'synced']
       .map((n) => performance.getEntriesByName(`room:${n}`))
       .map((entries) => (entries.length === 1 ? entries[0].startTime : NaN)),
   }));
-  const [start, loaded, painted, , , synced] = seen.timeline;
+  const [start, created, loaded, painted, , , synced] = seen.timeline;
   // In the order the steps happen (the hub's bytes are held back, so the
   // socket opens after the paint).
   assert.ok(seen.timeline.every((t, i) => i === 0 || t >= seen.timeline[i - 1]), `marks in order: ${seen.timeline}`);
   const { socketFirstByteMs: firstByte, socketRequestMs: requested } = (await k.kitJson('/stats')).proxy;
   await k.kitPost('/proxy/socket-delay/0');
   assert.ok(seen.origin + painted < firstByte, `painted ${seen.origin + painted} before the hub's first byte ${firstByte}`);
-  // The socket did not wait for the cache: its upgrade request reached the
-  // wire before the cache had been read (both clocks are this machine's).
-  assert.ok(requested < seen.origin + loaded, `the upgrade request reached the proxy ${Math.round(seen.origin + loaded - requested)} ms before the cache was read`);
+  // The socket did not wait for the cache: it was created before the cache
+  // had been read (the marks' order above). When its request reaches the
+  // wire is the engine's: Chromium and WebKit send it at once; Firefox has
+  // been seen to hold it back until about 300 ms after the cache was read
+  // (both clocks are this machine's).
   assert.ok(painted < synced);
-  console.log(`scenario 4 (${ENGINE}): painted ${Math.round(firstByte - seen.origin - painted)} ms before the hub's first byte, ${Math.round(synced - painted)} ms before synced; the socket was asked on the wire ${Math.round(requested - seen.origin - start)} ms after session start, the cache was read ${Math.round(loaded - start)} ms after it`);
+  console.log(`scenario 4 (${ENGINE}): painted ${Math.round(firstByte - seen.origin - painted)} ms before the hub's first byte, ${Math.round(synced - painted)} ms before synced; the socket was created ${Math.round(created - start)} ms after session start and asked on the wire ${Math.round(requested - seen.origin - start)} ms after it, the cache was read ${Math.round(loaded - start)} ms after it`);
 
   await k.kitPost('/proxy/mode/blackhole-sockets');
   await page.reload();
@@ -527,17 +529,24 @@ test('13. presence: a file another person opens is marked within 1 s; two tabs o
   await k.until(async () => (await people()) === before + 1, "Ada in Bo's top bar");
   await k.sleep(500);
   assert.equal(await people(), before + 1, 'two tabs, one person');
+  // Their names (the room may still list people of earlier scenarios whose
+  // browsers went without a word, until the hub gives up on them).
+  const names = (page) => page.$$eval('.room-topbar .peer .name', (els) => els.map((e) => e.textContent));
+  const boName = (await names(b)).find((n) => n.endsWith(' (you)')).slice(0, -' (you)'.length);
+  const adaName = (await names(a1)).find((n) => n.endsWith(' (you)')).slice(0, -' (you)'.length);
+  // The markers on `file` in `page` that say `name` has it open.
+  const markers = (page, file, name) => page.$$eval(`.room-files .file[data-path="${file}"] .viewer`,
+    (els, title) => els.filter((e) => e.title === title).length, `${name} has this open`);
 
   const openedAt = Date.now();
   await k.openFile(a1, 'src/main.rs');
-  const marker = '.room-files .file[data-path="src/main.rs"] .viewer';
-  await b.waitForSelector(marker, { timeout: 5000 });
+  await k.until(async () => (await markers(b, 'src/main.rs', adaName)) > 0, "Ada's marker on src/main.rs for Bo", 5000, 20);
   const seenAfter = Date.now() - openedAt;
   assert.ok(seenAfter <= 1000, `Bo saw the file marked after ${seenAfter} ms`);
-  assert.equal((await b.$$(marker)).length, 1, 'one marker for Ada, however many tabs');
+  assert.equal(await markers(b, 'src/main.rs', adaName), 1, 'one marker for Ada, however many tabs');
   // Her own tabs do not mark files for her.
-  assert.equal((await a2.$$(marker)).length, 0, "no marker for one's own file");
-  assert.equal((await a2.$$('.room-files .file[data-path="README.md"] .viewer')).length, 1, "Bo's file is marked for Ada");
+  assert.equal(await markers(a2, 'src/main.rs', adaName), 0, "no marker for one's own file");
+  assert.equal(await markers(a2, 'README.md', boName), 1, "Bo's file is marked for Ada");
   await k.shot(b, '13-presence');
   console.log(`scenario 13: the open file was marked in the other browser after ${seenAfter} ms`);
 });
@@ -632,17 +641,25 @@ test('16. on plain http (not a secure context): the link joins, copy works and s
   // a secure context, so it has no Web Crypto and no async clipboard, as on
   // a LAN link. A forwarder, for this scenario only, carries the address's
   // connections to the kit's proxy.
+  const open = new Set();
   const forwarder = net.createServer((client) => {
     const upstream = net.connect(Number(new URL(config.proxyHttp).port), '127.0.0.1');
     client.pipe(upstream).pipe(client);
-    const end = () => { client.destroy(); upstream.destroy(); };
+    const end = () => { client.destroy(); upstream.destroy(); open.delete(end); };
+    open.add(end);
+    client.on('close', end);
+    upstream.on('close', end);
     client.on('error', end);
     upstream.on('error', end);
   });
   await new Promise((resolve) => forwarder.listen(0, lanAddress(), resolve));
-  t.after(() => new Promise((resolve) => forwarder.close(resolve)));
   const { context, page } = await fresh();
-  t.after(() => context.close());
+  t.after(async () => {
+    await context.close();
+    // Connections the browser kept alive end with the forwarder.
+    for (const end of [...open]) end();
+    await new Promise((resolve) => forwarder.close(resolve));
+  });
   const base = `http://${lanAddress()}:${forwarder.address().port}`;
   await page.goto(`${base}/rooms/${config.roomId}/?token=${config.editToken}`);
   await k.status(page, 'connected');

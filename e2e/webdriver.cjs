@@ -122,6 +122,11 @@ async function newSession(engine) {
   const port = await freePort();
   const child = spawn(process.env.SAFARIDRIVER || '/usr/bin/WebKitWebDriver', [`--port=${port}`],
     { stdio: ['ignore', 'ignore', 'inherit'] });
+  // A driver left behind by a failed scenario never keeps the run alive,
+  // and goes with it.
+  child.unref();
+  const killOnExit = () => child.kill();
+  process.on('exit', killOnExit);
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForDriver(url, child);
@@ -135,6 +140,7 @@ async function newSession(engine) {
     return {
       driver,
       stop: async () => {
+        process.off('exit', killOnExit);
         child.kill();
       },
     };
@@ -384,9 +390,10 @@ class Context {
 
   newCDPSession() { throw unsupported(this.engine, 'context.newCDPSession'); }
 
+  // Ends the session, even one whose driver stopped answering.
   async close() {
     try {
-      await this.session.run(null, (d) => d.quit());
+      await within(10000, this.session.driver.quit(), `quitting the ${this.engine} session`);
     } finally {
       await this.stop();
     }

@@ -162,9 +162,7 @@ stage_e2e() {
     # A fresh hub and project per engine, as for the browser tests.
     start_testkit --web dist --next-web target/next-page/dist --pulse 1000
     # E2E_ONLY=<pattern> runs only the scenarios whose names match.
-    # No scenario may hang the run: 5 minutes at most each (the longest,
-    # the 2-minute give-up and the 20,000-file room, set their own).
-    e2e_in "$engine" node --test --test-concurrency=1 --test-timeout=300000 \
+    e2e_in "$engine" node --test --test-concurrency=1 \
       ${E2E_ONLY:+--test-name-pattern="$E2E_ONLY"} e2e/ || failed+=("$engine")
     stop_testkit
   done

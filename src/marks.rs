@@ -5,6 +5,9 @@
 
 /// The session started (the component mounted and found its token).
 pub const SESSION_START: &str = "room:session-start";
+/// The first WebSocket was created (it opens while the cache is read; when
+/// its request reaches the wire is the engine's to decide).
+pub const SOCKET_CREATED: &str = "room:socket-created";
 /// The cache's database is open (IndexedDB; a memory cache opens at once).
 pub const CACHE_OPENED: &str = "room:cache-opened";
 /// IndexedDB has answered every read of the cache, before the records are

@@ -235,6 +235,9 @@ async fn run(
         .token
         .as_ref()
         .and_then(|token| Socket::open(&config.url, token).ok());
+    if early.is_some() {
+        mark_once(marks::SOCKET_CREATED);
+    }
     let (cache, mut trouble): (Rc<dyn RoomCache>, Option<CacheError>) = match &config.cache {
         CacheChoice::Memory => (Rc::new(MemoryCache::new()), None),
         CacheChoice::IndexedDb { room_id, options } => {
