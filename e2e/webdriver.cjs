@@ -212,7 +212,23 @@ class Page {
 
   goto(url) { return this.run((d) => d.get(url)); }
 
-  reload() { return this.run((d) => d.navigate().refresh()); }
+  // A reload as a person's: the page reloads itself (WebDriver's Refresh
+  // bypasses the service worker in Firefox, as a hard reload does), and
+  // this waits for the new document to have loaded.
+  async reload({ timeout = 60000 } = {}) {
+    await this.evaluate(() => {
+      window.__e2eOldDocument = true;
+      setTimeout(() => location.reload(), 0);
+    });
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      await sleep(POLL_MS);
+      const loaded = await this.evaluate(() => !window.__e2eOldDocument && document.readyState === 'complete')
+        .catch(() => false);
+      if (loaded) return;
+      if (Date.now() > deadline) throw new Error(`page.reload: no new page within ${timeout} ms`);
+    }
+  }
 
   goBack() { return this.run((d) => d.navigate().back()); }
 
@@ -327,13 +343,13 @@ class Page {
   }
 
   // As a tab closing: the browser (the context) stays open. WebDriver ends
-  // the session with its last window, so a blank tab is opened first and
+  // the session with its last window, so a blank window is opened first and
   // kept for the context's next page.
   async close() {
     const context = this.context;
     if (context.pages.length === 1 && !context.spareWindow) {
       context.spareWindow = await this.run(async (d) => {
-        await d.switchTo().newWindow('tab');
+        await d.switchTo().newWindow('window');
         return d.getWindowHandle();
       });
       context.session.window = context.spareWindow;
@@ -370,7 +386,7 @@ class Context {
         this.spareWindow = null;
         return spare;
       }
-      await d.switchTo().newWindow('tab');
+      await d.switchTo().newWindow('window');
       return d.getWindowHandle();
     });
     // The page's first command switches to its window.
