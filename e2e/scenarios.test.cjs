@@ -21,7 +21,12 @@ before(async () => {
   config = await k.kitJson('/config');
 });
 
-beforeEach(() => k.forgetPageErrors());
+// Each scenario starts on a clear network, whatever the last one left.
+beforeEach(async () => {
+  await k.kitPost('/proxy/mode/pass');
+  await k.kitPost('/proxy/socket-delay/0');
+  await k.forgetPageErrors();
+});
 afterEach(() => k.noPageErrors());
 
 after(async () => {
@@ -276,8 +281,10 @@ test('6. with the hub unreachable the page gives up after 2 minutes; Retry recon
   await page.waitForSelector('[data-banner="lost"]', { timeout: 135000 });
   const gaveUp = Date.now() - cutAt;
   // The window counts from the drop, and its last attempt starts as it
-  // closes: "Lost" comes at 2 minutes plus that attempt's refusal. 3 s of
-  // room for a loaded machine, far less than the 8 s step either side.
+  // closes: "Lost" comes at 2 minutes plus that attempt's refusal, or 2 s
+  // after the window if the engine holds the attempt back (Firefox delays
+  // connections to a host that refused some). 3 s of room for a loaded
+  // machine, far less than the 8 s step either side.
   assert.ok(gaveUp >= 120000 && gaveUp <= 123000, `gave up after ${gaveUp} ms`);
   assert.equal(await page.textContent('[data-banner="lost"] span'), 'Lost connection — refresh to retry.');
   assert.equal(await page.getAttribute('[data-banner="lost"]', 'role'), 'alert');
@@ -470,7 +477,10 @@ test('11. two tabs edit one file from the same revision while one is cut off: me
   await k.shot(a, '11-hunks');
   await k.accessible(a, 'conflict');
   // Mine for the first change, theirs for the second.
-  await a.locator('.conflict .hunk').nth(1).locator('button.version').nth(1).click();
+  await a.evaluate(() => {
+    document.querySelectorAll('.conflict .hunk')[1].querySelectorAll('button.version')[1].dataset.e2ePick = '';
+  });
+  await a.click('[data-e2e-pick]');
   const picked = lines('ONE mine', 'two', 'three', 'four', 'five', 'SIX theirs');
   assert.equal(await a.inputValue('.conflict textarea.merge-text'), picked);
   await a.click('.conflict button:text-is("Save the result")');
@@ -809,7 +819,7 @@ test('18. a new build replaces the offline shell, and a page still running the o
   await context.close();
 });
 
-test('19. every action can be reached by keyboard with a visible focus ring; the chart reads at 1x and 2x', async () => {
+test('19. every action can be reached by keyboard with a visible focus ring; the chart reads at 1x and 2x', { skip: onlyIn('chromium', 'device scale factors are emulated by Playwright; Tab order over links differs by engine and setting (Safari skips links by default)') }, async () => {
   for (const deviceScaleFactor of [1, 2]) {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor });
     const page = await context.newPage();

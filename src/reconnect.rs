@@ -118,6 +118,10 @@ pub enum Decision {
     GiveUp,
 }
 
+/// How long an attempt under way when the reconnect window closes may
+/// still take: the window's last attempt starts as it closes.
+pub const LAST_ATTEMPT_GRACE_MS: f64 = 2000.0;
+
 /// The policy's state: when the connection was lost and how many retries
 /// have been scheduled since.
 #[derive(Debug, Clone, PartialEq)]
@@ -192,6 +196,16 @@ impl ReconnectPolicy {
     /// When the connection was lost, if it is.
     pub fn lost_at_ms(&self) -> Option<f64> {
         self.lost_at_ms
+    }
+
+    /// While a loss is counted: when an attempt still under way is given
+    /// up, the window's end plus [`LAST_ATTEMPT_GRACE_MS`]. The window's
+    /// last attempt starts as it closes; a browser may hold an attempt back
+    /// on its own (Firefox delays connections to a host that has refused
+    /// some), and the person is told "Lost" on time all the same.
+    pub fn attempt_deadline_ms(&self) -> Option<f64> {
+        self.lost_at_ms
+            .map(|lost_at| lost_at + self.options.give_up_after_ms + LAST_ATTEMPT_GRACE_MS)
     }
 }
 

@@ -231,7 +231,11 @@ impl SessionCore {
         match self.phase {
             Phase::Idle | Phase::Lost | Phase::Suspended => None,
             Phase::Waiting { at_ms } => Some(at_ms),
-            Phase::Connecting => Some(dead),
+            Phase::Connecting => Some(
+                self.policy
+                    .attempt_deadline_ms()
+                    .map_or(dead, |given_up| dead.min(given_up)),
+            ),
             Phase::Joining => Some(dead.min(self.next_ping_ms)),
             Phase::Live => {
                 let next = dead.min(self.next_ping_ms);
@@ -496,6 +500,20 @@ impl SessionCore {
                 if now_ms >= at_ms {
                     self.connect(now_ms, out);
                 }
+            }
+            Phase::Connecting
+                if self
+                    .policy
+                    .attempt_deadline_ms()
+                    .is_some_and(|deadline| now_ms >= deadline) =>
+            {
+                // The window closed while this attempt was under way.
+                out.push(Command::Log(
+                    "the last reconnect attempt did not open in time; giving up".into(),
+                ));
+                out.push(Command::Disconnect);
+                self.phase = Phase::Lost;
+                self.act(Action::Status(ConnectionStatus::Lost));
             }
             Phase::Connecting | Phase::Joining | Phase::Live => {
                 if now_ms - self.last_heard_ms >= self.options.dead_after_ms {

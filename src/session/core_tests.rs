@@ -928,3 +928,35 @@ fn a_stopped_session_stays_stopped_through_the_back_forward_cache() {
     assert!(core.handle(Input::PageShown, 1020.0).is_empty());
     assert_eq!(status(&core), ConnectionStatus::Unauthorized);
 }
+
+#[test]
+fn an_attempt_the_browser_holds_back_past_the_window_gives_up_on_time() {
+    let mut core = live();
+    core.handle(Input::Closed { code: 1006 }, 1000.0);
+    // Every attempt is refused at once, until the browser starts holding
+    // them back (Firefox delays connections to a host that refused some):
+    // the window's last attempt, started as it closes, never answers.
+    let mut now = 1000.0;
+    loop {
+        let at = core.next_deadline().expect("a deadline while reconnecting");
+        now = at;
+        let out = core.handle(Input::Tick, now);
+        if status(&core) == ConnectionStatus::Lost {
+            assert!(out.contains(&Command::Disconnect), "{out:?}");
+            break;
+        }
+        if out.contains(&Command::Connect) && now - 1000.0 < 120_000.0 {
+            core.handle(Input::Closed { code: 1006 }, now);
+        }
+    }
+    assert_eq!(
+        now - 1000.0,
+        120_000.0 + crate::reconnect::LAST_ATTEMPT_GRACE_MS
+    );
+    assert_eq!(core.next_deadline(), None);
+    // Its late refusal changes nothing.
+    assert!(core
+        .handle(Input::Closed { code: 1006 }, now + 5000.0)
+        .is_empty());
+    assert_eq!(status(&core), ConnectionStatus::Lost);
+}
