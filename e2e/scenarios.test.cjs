@@ -281,7 +281,7 @@ test('6. with the hub unreachable the page gives up after 2 minutes; Retry recon
   await page.waitForSelector('[data-banner="lost"]', { timeout: 135000 });
   const gaveUp = Date.now() - cutAt;
   // The window counts from the drop, and its last attempt starts as it
-  // closes: "Lost" comes at 2 minutes plus that attempt's refusal, or 2 s
+  // closes: "Lost" comes at 2 minutes plus that attempt's refusal, or 1 s
   // after the window if the engine holds the attempt back (Firefox delays
   // connections to a host that refused some). 3 s of room for a loaded
   // machine, far less than the 8 s step either side.

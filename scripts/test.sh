@@ -69,12 +69,11 @@ stage_native() {
   cargo test --workspace --locked
 }
 
-# The browser engines the browser tests run in (ROOM_ENGINES chooses them,
-# e.g. ROOM_ENGINES="chromium firefox webkit"). Every browser test passes
-# in all three; Firefox and WebKit join the default once a run of the test
-# command has shown them steady (issue 28: once in five Firefox runs, the
-# reconnect schedule test saw Firefox hold an attempt back on its own).
-ENGINES=(${ROOM_ENGINES:-chromium})
+# The browser engines the browser tests and the end-to-end scenarios run
+# in: all three by default; ROOM_ENGINES narrows a run (e.g.
+# ROOM_ENGINES=chromium). The soak drives Chromium alone (it plays a tab
+# offline through Chromium's DevTools protocol).
+ENGINES=(${ROOM_ENGINES:-chromium firefox webkit})
 
 # wasm_test_in ENGINE ARGS...: `cargo test` for wasm32 with the wasm test
 # runner driving ENGINE. The runner picks its driver from whichever of

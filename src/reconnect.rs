@@ -120,7 +120,7 @@ pub enum Decision {
 
 /// How long an attempt under way when the reconnect window closes may
 /// still take: the window's last attempt starts as it closes.
-pub const LAST_ATTEMPT_GRACE_MS: f64 = 2000.0;
+pub const LAST_ATTEMPT_GRACE_MS: f64 = 1000.0;
 
 /// The policy's state: when the connection was lost and how many retries
 /// have been scheduled since.
