@@ -32,15 +32,13 @@ function within(ms, promise, what) {
 
 // A function's source evaluated in the page with one argument; its value
 // (awaited) or its error comes back as one JSON-able object.
+const SETTLE = `.then((value) => done({ value: value === undefined ? null : value }),
+  (e) => done({ error: e instanceof Error ? e.name + ': ' + e.message + ' ' + e.stack : String(e) }));`;
 const EVALUATE = `const [source, arg, done] = arguments;
-Promise.resolve().then(() => (0, eval)('(' + source + ')')(arg))
-  .then((value) => done({ value: value === undefined ? null : value }),
-        (e) => done({ error: e instanceof Error ? e.name + ': ' + e.message + ' ' + e.stack : String(e) }));`;
+Promise.resolve().then(() => (0, eval)('(' + source + ')')(arg))${SETTLE}`;
 // The same, with an element as the first argument.
 const EVALUATE_ON = `const [element, source, arg, done] = arguments;
-Promise.resolve().then(() => (0, eval)('(' + source + ')')(element, arg))
-  .then((value) => done({ value: value === undefined ? null : value }),
-        (e) => done({ error: e instanceof Error ? e.name + ': ' + e.message + ' ' + e.stack : String(e) }));`;
+Promise.resolve().then(() => (0, eval)('(' + source + ')')(element, arg))${SETTLE}`;
 
 // Runs in the page: the elements `selector` matches, in document order.
 // Besides CSS, Playwright's `:text-is("…")` (whole text, spaces folded) and
