@@ -936,19 +936,17 @@ fn an_attempt_the_browser_holds_back_past_the_window_gives_up_on_time() {
     // Every attempt is refused at once, until the browser starts holding
     // them back (Firefox delays connections to a host that refused some):
     // the window's last attempt, started as it closes, never answers.
-    let mut now = 1000.0;
-    loop {
-        let at = core.next_deadline().expect("a deadline while reconnecting");
-        now = at;
+    let now = loop {
+        let now = core.next_deadline().expect("a deadline while reconnecting");
         let out = core.handle(Input::Tick, now);
         if status(&core) == ConnectionStatus::Lost {
             assert!(out.contains(&Command::Disconnect), "{out:?}");
-            break;
+            break now;
         }
         if out.contains(&Command::Connect) && now - 1000.0 < 120_000.0 {
             core.handle(Input::Closed { code: 1006 }, now);
         }
-    }
+    };
     assert_eq!(
         now - 1000.0,
         120_000.0 + crate::reconnect::LAST_ATTEMPT_GRACE_MS
