@@ -291,9 +291,13 @@ test('6. with the hub unreachable the page gives up after 2 minutes; Retry recon
   await k.shot(page, '6-lost');
   await k.accessible(page, 'lost');
   await k.kitPost('/proxy/mode/pass');
+  const retriedAt = Date.now();
   await page.click('[data-banner="lost"] button');
-  await k.status(page, 'connected', 10000);
-  console.log(`scenario 6: gave up ${gaveUp} ms after the hub became unreachable`);
+  // The page tries at once. Firefox itself holds connections to a host
+  // that refused many back, for up to a minute (its own backoff, which no
+  // page can shorten): there the socket opens when the engine lets it.
+  await k.status(page, 'connected', ENGINE === 'firefox' ? 65000 : 10000);
+  console.log(`scenario 6 (${ENGINE}): gave up ${gaveUp} ms after the hub became unreachable; connected ${Date.now() - retriedAt} ms after Retry`);
   await context.close();
 });
 
