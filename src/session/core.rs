@@ -474,11 +474,14 @@ impl SessionCore {
                     next_retry_at: Some(at_ms),
                 }));
             }
-            Decision::GiveUp => {
-                self.phase = Phase::Lost;
-                self.act(Action::Status(ConnectionStatus::Lost));
-            }
+            Decision::GiveUp => self.give_up(),
         }
+    }
+
+    /// The reconnect window closed: "Lost" until a retry.
+    fn give_up(&mut self) {
+        self.phase = Phase::Lost;
+        self.act(Action::Status(ConnectionStatus::Lost));
     }
 
     /// The page goes into the back-forward cache. A session that has
@@ -512,8 +515,7 @@ impl SessionCore {
                     "the last reconnect attempt did not open in time; giving up".into(),
                 ));
                 out.push(Command::Disconnect);
-                self.phase = Phase::Lost;
-                self.act(Action::Status(ConnectionStatus::Lost));
+                self.give_up();
             }
             Phase::Connecting | Phase::Joining | Phase::Live => {
                 if now_ms - self.last_heard_ms >= self.options.dead_after_ms {
