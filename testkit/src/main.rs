@@ -69,6 +69,16 @@ struct Kit {
 
 type Shared = State<Arc<Kit>>;
 
+impl Kit {
+    /// The pages' reports (a handler that panicked leaves them as they
+    /// were).
+    fn reports(&self) -> std::sync::MutexGuard<'_, Vec<PageError>> {
+        self.page_errors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// How often the hub is checked for an exit nobody asked for.
 const CRASH_CHECK_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
@@ -377,27 +387,16 @@ async fn report_page_error(State(kit): Shared, body: String) -> StatusCode {
         "room-testkit: page {} reported {}: {}",
         error.page, error.kind, error.text
     );
-    kit.page_errors
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .push(error);
+    kit.reports().push(error);
     StatusCode::NO_CONTENT
 }
 
 /// Every error the watched pages reported since the last `DELETE`.
 async fn page_errors(State(kit): Shared) -> Json<Vec<PageError>> {
-    Json(
-        kit.page_errors
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone(),
-    )
+    Json(kit.reports().clone())
 }
 
 async fn forget_page_errors(State(kit): Shared) -> StatusCode {
-    kit.page_errors
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clear();
+    kit.reports().clear();
     StatusCode::NO_CONTENT
 }
