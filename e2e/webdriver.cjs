@@ -367,18 +367,13 @@ class Context {
     this.stop = stop;
     this.viewport = viewport;
     this.pages = [];
-    // A window no page has: the session's first, or the blank tab left by
-    // closing the last page.
+    // A window no page has: the session's first, or the blank window left
+    // by closing the last page (set by Browser.newContext and close()).
     this.spareWindow = null;
-    this.firstWindowFree = true;
   }
 
   async newPage() {
     const handle = await this.session.run(null, async (d) => {
-      if (this.firstWindowFree) {
-        this.firstWindowFree = false;
-        return d.getWindowHandle();
-      }
       if (this.spareWindow) {
         const spare = this.spareWindow;
         this.spareWindow = null;
@@ -424,6 +419,7 @@ class Browser {
     const { driver, stop } = await within(COMMAND_LIMIT_MS, newSession(this.engine), `a new ${this.engine} session`);
     await driver.manage().setTimeouts({ script: 60000, pageLoad: 60000 });
     const context = new Context(this.engine, new Session(this.engine, driver), stop, viewport);
+    context.spareWindow = await driver.getWindowHandle();
     const close = context.close.bind(context);
     context.close = async () => {
       this.contexts.delete(context);
