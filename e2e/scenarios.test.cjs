@@ -41,6 +41,18 @@ async function fresh() {
   return { context, page };
 }
 
+// Ada and Bo, each in a browser of their own (both closed when the
+// scenario ends); Bo has joined, Ada not yet. `people()`: how many people
+// Bo's top bar lists.
+async function adaAndBo(t) {
+  const { context: ada, page: a } = await fresh();
+  const { context: bo, page: b } = await fresh();
+  t.after(() => Promise.all([ada.close(), bo.close()]));
+  await b.goto(link(config.editToken));
+  await k.status(b, 'connected');
+  return { ada, a, b, people: async () => (await b.$$('.room-topbar .peer')).length };
+}
+
 test('1. a share link joins, leaves no token behind, and survives a reload', async () => {
   const { context, page } = await fresh();
   // A page of the origin first: engines count a new tab's blank page in
@@ -526,13 +538,8 @@ test('12. saves queued across a hub kill -9 and restart land with no conflict vi
 
 test('13. presence: a file another person opens is marked within 1 s; two tabs of one person are one peer', async (t) => {
   // Ada has two tabs (one browser, so one person id); Bo has one.
-  const { context: ada, page: a1 } = await fresh();
-  const { context: bo, page: b } = await fresh();
-  t.after(() => Promise.all([ada.close(), bo.close()]));
-  await b.goto(link(config.editToken));
-  await k.status(b, 'connected');
+  const { ada, a: a1, b, people } = await adaAndBo(t);
   await k.openFile(b, 'README.md');
-  const people = async () => (await b.$$('.room-topbar .peer')).length;
   const before = await people();
   await a1.goto(link(config.editToken));
   await k.status(a1, 'connected');
@@ -921,11 +928,7 @@ test('20. a newer build upgrades the database in another tab: the page says it w
 });
 
 test('22. one person, one name: a person who chose no name keeps the same default name over two reloads and in a second tab', async (t) => {
-  const { context: ada, page: a1 } = await fresh();
-  const { context: bo, page: b } = await fresh();
-  t.after(() => Promise.all([ada.close(), bo.close()]));
-  await b.goto(link(config.editToken));
-  await k.status(b, 'connected');
+  const { ada, a: a1, b } = await adaAndBo(t);
   // The names in Bo's top bar, his own left out.
   const others = () => b.$$eval('.room-topbar .peer .name', (els) =>
     els.map((e) => e.textContent).filter((n) => !n.endsWith(' (you)')));
@@ -963,12 +966,7 @@ test('22. one person, one name: a person who chose no name keeps the same defaul
 });
 
 test('23. Back/Forward: the room page comes back from the back-forward cache, connected within 1 s, listed once, no event twice', async (t) => {
-  const { context: ada, page: a } = await fresh();
-  const { context: bo, page: b } = await fresh();
-  t.after(() => Promise.all([ada.close(), bo.close()]));
-  await b.goto(link(config.editToken));
-  await k.status(b, 'connected');
-  const people = async () => (await b.$$('.room-topbar .peer')).length;
+  const { a, people } = await adaAndBo(t);
   const alone = await people();
   await a.goto(link(config.editToken));
   await k.status(a, 'connected');
