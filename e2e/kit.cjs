@@ -146,8 +146,11 @@ function upgradeSchema(page, database) {
     const probe = indexedDB.open(name);
     probe.onerror = () => reject(probe.error);
     probe.onsuccess = () => {
-      const version = probe.result.version;
+      const { version, objectStoreNames } = probe.result;
       probe.result.close();
+      // A page that does not share the room page's storage would upgrade
+      // an empty database of its own and test nothing.
+      if (objectStoreNames.length === 0) return reject(new Error(`${name} is empty in this page: not the room's storage`));
       const open = indexedDB.open(name, version + 1);
       const blocked = setTimeout(() => reject(new Error(`the upgrade to version ${version + 1} stayed blocked by an old connection`)), 10000);
       open.onupgradeneeded = () => open.result.createObjectStore(`next-${version + 1}`);

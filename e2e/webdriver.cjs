@@ -110,7 +110,12 @@ async function newSession(engine) {
   if (engine === 'firefox') {
     const options = new firefox.Options()
       .setBinary(process.env.FIREFOX || '/usr/bin/firefox-esr')
-      .addArguments('-headless');
+      .addArguments('-headless')
+      // Firefox shows JSON in its viewer, a document without the origin's
+      // principal: a scenario that opens the hub's health JSON as "a page
+      // of the origin" to look into the origin's IndexedDB saw an empty,
+      // separate one there. As text, the page is the origin's.
+      .setPreference('devtools.jsonview.enabled', false);
     const service = new firefox.ServiceBuilder(process.env.GECKODRIVER || which('geckodriver'));
     const driver = await new Builder().forBrowser('firefox').setFirefoxOptions(options)
       .setFirefoxService(service).build();
