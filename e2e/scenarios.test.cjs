@@ -996,8 +996,9 @@ test('23. Back/Forward: the room page comes back from the back-forward cache, co
   await a.waitForSelector('.room-status');
   const kept = await a.evaluate(() => window.__keptPage ?? null);
   // Firefox decides before `pagehide` whether to keep a page, and keeps no
-  // page with a WebSocket open or closing (whatwg/html#12085 would change
-  // that): there the page loads again, from its cache, as a reload does.
+  // page with a WebSocket open or closing, even one a SharedWorker holds
+  // (README, Engines): there the page loads again, from its cache, as a
+  // reload does.
   const keeps = ENGINE !== 'firefox';
   assert.equal(kept, keeps ? 'kept' : null, keeps ? 'the engine gave back the same page from its back-forward cache' : 'Firefox loaded the page again');
   // Connected again on a new socket, with what happened while away.
