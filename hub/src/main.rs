@@ -35,7 +35,9 @@ struct Cli {
     /// --bind every interface's address and the host name.
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
-    /// Serve this built web app at / and /rooms/{id}/.
+    /// Serve this built web app (a trunk build) at / and /rooms/{id}/.
+    /// Served as the folder is now: a file a rebuild changes or adds is
+    /// served (gzipped) from the next request on, with no restart.
     #[arg(long, value_name = "DIR")]
     web: Option<PathBuf>,
     /// Run this shell command in the folder and stream its output as events.

@@ -8,9 +8,15 @@
 //!   renamed into place. tower-http's `ServeDir` picks the best variant that
 //!   exists and the browser accepts (brotli, else gzip) and says so in
 //!   `Content-Encoding`, so the hub serves at once and brotli as soon as it
-//!   is there. The given directory is never written to, and a later change
-//!   to it is not served until the hub restarts (a new build means a new
-//!   hub process).
+//!   is there. The given directory is never written to.
+//! - live: each request first looks at its file in the given directory (a
+//!   `stat`, through a `cap-std` handle, so no request path leaves it). A
+//!   file that changed or appeared since it was copied (a rebuild under a
+//!   running hub, `trunk build` or `trunk watch`) is copied and gzipped
+//!   again before it is served, and its brotli variant dropped (a dev loop
+//!   does not wait seconds for brotli); a file gone from the directory is
+//!   gone from the copy (404). So the next request after a build gets the
+//!   new build, with no restart.
 //! - cached as trunk's content hashes allow: every file but the page is
 //!   named by its content, so it is `immutable` for a year; the page
 //!   (`index.html`, `/rooms/{id}/`) is `no-cache`, so a new build is picked
@@ -18,12 +24,18 @@
 //!   name stays while its content changes. `Last-Modified` lets a
 //!   revalidation answer `304`.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
 
-use axum::http::{header, HeaderValue, Response};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, Response};
+use axum::middleware::Next;
 use axum::Router;
+use cap_std::fs::Dir;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeader;
 
@@ -43,10 +55,19 @@ const COMPRESSIBLE: [&str; 8] = ["wasm", "js", "mjs", "css", "html", "svg", "jso
 /// A prepared copy of the web app, removed when dropped.
 #[derive(Debug)]
 pub struct WebApp {
+    /// The given directory, which requests look into (never written to).
+    source: Dir,
     dir: tempfile::TempDir,
     /// The copies that have variants (gzip now, brotli to come).
     compressible: Vec<PathBuf>,
+    /// What each copy was made from, by path relative to the root: the
+    /// source file's length and modification time. The lock also makes
+    /// one refresh at a time.
+    copied: Mutex<HashMap<PathBuf, Stamp>>,
 }
+
+/// A source file as it was when copied: its length and modification time.
+type Stamp = (u64, Option<SystemTime>);
 
 impl WebApp {
     /// Copies the app in `source` (regular files only; symlinks are not
@@ -61,8 +82,71 @@ impl WebApp {
         }
         let dir = tempfile::Builder::new().prefix("room-hub-web-").tempdir()?;
         let mut compressible = Vec::new();
-        copy_tree(source, dir.path(), &mut compressible)?;
-        Ok(Self { dir, compressible })
+        let mut copied = HashMap::new();
+        let mut tree = Copying {
+            root: dir.path(),
+            compressible: &mut compressible,
+            copied: &mut copied,
+        };
+        tree.copy(source, Path::new(""))?;
+        Ok(Self {
+            source: Dir::open_ambient_dir(source, cap_std::ambient_authority())?,
+            dir,
+            compressible,
+            copied: Mutex::new(copied),
+        })
+    }
+
+    /// Brings the copy of the file `request_path` names up to date with the
+    /// given directory (blocking: run it off the async threads): copied and
+    /// gzipped again if it changed or is new, removed if it is gone. A path
+    /// that names no file of the directory (`..`, a folder, a symlink) is
+    /// left alone; the copy then answers as it would.
+    pub fn refresh(&self, request_path: &str, page_route: &str) {
+        let Some(relative) = file_of(request_path, page_route) else {
+            return;
+        };
+        let mut copied = self.copied.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = self
+            .source
+            .symlink_metadata(&relative)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| (m.len(), m.modified().ok().map(|t| t.into_std())));
+        if now.is_some() && copied.get(&relative) == now.as_ref() {
+            return;
+        }
+        let target = self.root().join(&relative);
+        // The brotli variant would be of the old content.
+        let _ = fs::remove_file(with_suffix(&target, ".br"));
+        let Some(stamp) = now else {
+            if copied.remove(&relative).is_some() {
+                let _ = fs::remove_file(with_suffix(&target, ".gz"));
+                let _ = fs::remove_file(&target);
+            }
+            return;
+        };
+        let Ok(bytes) = self.source.read(&relative) else {
+            return;
+        };
+        let written = (|| {
+            if let Some(parent) = target.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            if is_compressible(&target) {
+                write_gzip(&target, &bytes)?;
+            }
+            write_whole(&target, &bytes)
+        })();
+        match written {
+            Ok(()) => {
+                copied.insert(relative, stamp);
+            }
+            Err(e) => tracing::warn!(
+                "the web app's {} was not refreshed: {e}",
+                relative.display()
+            ),
+        }
     }
 
     /// The copies that get a brotli variant from [`Self::compress_brotli`].
@@ -79,16 +163,17 @@ impl WebApp {
             lgwin: 22,
             ..Default::default()
         };
+        let modified = |path: &Path| fs::metadata(path).and_then(|m| m.modified()).ok();
         for path in files {
+            let before = modified(path);
             let Ok(bytes) = fs::read(path) else { continue };
             let mut brotli = Vec::new();
             if brotli::BrotliCompress(&mut &bytes[..], &mut brotli, &params).is_err() {
                 continue;
             }
-            // Whole, then renamed: a half-written variant is never served.
-            let partial = with_suffix(path, ".br.partial");
-            if fs::write(&partial, brotli).is_ok() {
-                let _ = fs::rename(&partial, with_suffix(path, ".br"));
+            // A copy refreshed meanwhile gets no variant of its old content.
+            if modified(path) == before {
+                let _ = write_whole(&with_suffix(path, ".br"), &brotli);
             }
         }
     }
@@ -101,7 +186,10 @@ impl WebApp {
     /// The routes of the app: the page at `page_route` (and `/`,
     /// `/index.html`), the offline shell's worker at [`SERVICE_WORKER`],
     /// every other file from the root.
-    pub fn routes<S: Clone + Send + Sync + 'static>(&self, page_route: &str) -> Router<S> {
+    pub fn routes<S: Clone + Send + Sync + 'static>(
+        self: &Arc<Self>,
+        page_route: &'static str,
+    ) -> Router<S> {
         let page = || self.revalidated("index.html");
         let assets = ServeDir::new(self.root())
             .precompressed_br()
@@ -117,6 +205,10 @@ impl WebApp {
             .route_service("/index.html", page())
             .route_service(SERVICE_WORKER, self.revalidated(&SERVICE_WORKER[1..]))
             .fallback_service(assets)
+            .layer(axum::middleware::from_fn_with_state(
+                (Arc::clone(self), page_route),
+                serve_live,
+            ))
     }
 
     /// The file `name`, `no-cache`: a name that stays while what it holds
@@ -154,26 +246,92 @@ fn varies_by_encoding<S>(service: S) -> SetResponseHeader<S, HeaderValue> {
     )
 }
 
-/// Copies regular files and folders, writes the gzip variants, and notes
-/// the copies that have them in `compressible`.
-fn copy_tree(from: &Path, to: &Path, compressible: &mut Vec<PathBuf>) -> io::Result<()> {
-    for entry in fs::read_dir(from)? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        let target = to.join(entry.file_name());
-        if kind.is_dir() {
-            fs::create_dir(&target)?;
-            copy_tree(&entry.path(), &target, compressible)?;
-        } else if kind.is_file() {
-            let bytes = fs::read(entry.path())?;
-            fs::write(&target, &bytes)?;
-            if is_compressible(&target) {
-                write_gzip(&target, &bytes)?;
-                compressible.push(target);
-            }
+/// Before a GET or HEAD is served: its file as the directory has it now.
+async fn serve_live(
+    State((web, page_route)): State<(Arc<WebApp>, &'static str)>,
+    request: Request,
+    next: Next,
+) -> axum::response::Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD) {
+        let path = request.uri().path().to_owned();
+        let _ = tokio::task::spawn_blocking(move || web.refresh(&path, page_route)).await;
+    }
+    next.run(request).await
+}
+
+/// The file a request path names, relative to the root: the page for `/`
+/// and the page route, else the path itself (percent-decoded). `None` for
+/// a path that could leave the root or names no file.
+fn file_of(request_path: &str, page_route: &str) -> Option<PathBuf> {
+    if request_path == "/" || matches_route(request_path, page_route) {
+        return Some(PathBuf::from("index.html"));
+    }
+    let decoded = percent_encoding::percent_decode_str(request_path)
+        .decode_utf8()
+        .ok()?;
+    let relative = PathBuf::from(decoded.trim_start_matches('/'));
+    let plain = relative
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)));
+    (plain && !decoded.ends_with('/') && relative.components().next().is_some()).then_some(relative)
+}
+
+/// Whether `path` matches `route` (axum's syntax: `{name}` matches one
+/// segment).
+fn matches_route(path: &str, route: &str) -> bool {
+    let (mut path, mut route) = (path.split('/'), route.split('/'));
+    loop {
+        match (path.next(), route.next()) {
+            (None, None) => return true,
+            (Some(p), Some(r)) if r.starts_with('{') && r.ends_with('}') && !p.is_empty() => {}
+            (Some(p), Some(r)) if p == r => {}
+            _ => return false,
         }
     }
-    Ok(())
+}
+
+/// A copy of the web app being made.
+struct Copying<'a> {
+    root: &'a Path,
+    compressible: &'a mut Vec<PathBuf>,
+    copied: &'a mut HashMap<PathBuf, Stamp>,
+}
+
+impl Copying<'_> {
+    /// Copies the regular files and folders of `from` into `relative`
+    /// under the root, writes the gzip variants, and notes the copies that
+    /// have them and what each was made from.
+    fn copy(&mut self, from: &Path, relative: &Path) -> io::Result<()> {
+        for entry in fs::read_dir(from)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            let name = relative.join(entry.file_name());
+            let target = self.root.join(&name);
+            if kind.is_dir() {
+                fs::create_dir(&target)?;
+                self.copy(&entry.path(), &name)?;
+            } else if kind.is_file() {
+                let metadata = entry.metadata()?;
+                let bytes = fs::read(entry.path())?;
+                fs::write(&target, &bytes)?;
+                if is_compressible(&target) {
+                    write_gzip(&target, &bytes)?;
+                    self.compressible.push(target);
+                }
+                self.copied
+                    .insert(name, (metadata.len(), metadata.modified().ok()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes `bytes` beside `path`, then renames into place: a half-written
+/// file is never served.
+fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let partial = with_suffix(path, ".partial");
+    fs::write(&partial, bytes)?;
+    fs::rename(&partial, path)
 }
 
 fn is_compressible(path: &Path) -> bool {
@@ -191,5 +349,5 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 fn write_gzip(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gzip.write_all(bytes)?;
-    fs::write(with_suffix(path, ".gz"), gzip.finish()?)
+    write_whole(&with_suffix(path, ".gz"), &gzip.finish()?)
 }

@@ -1,5 +1,6 @@
 //! The built web app over real HTTP: `--web` serves it compressed once,
-//! with cache headers that match trunk's content hashes, and validators.
+//! with cache headers that match trunk's content hashes, and validators;
+//! a rebuild under the running hub is served from the next request on.
 
 mod common;
 
@@ -210,4 +211,88 @@ async fn a_web_folder_without_a_page_is_a_clear_error_at_start() {
         text.contains("cannot serve the web app") && text.contains("index.html"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn a_rebuild_under_a_running_hub_is_served_on_the_next_request_compressed_and_cached_right() {
+    let project = sample_project();
+    let (web, _) = built_app();
+    let web_path = web.path().to_owned();
+    let hub = hub_with(project.path(), |c| c.web_dir = Some(web_path)).await;
+    let page = room_protocol::urls::page_path(hub.room.id());
+    let gunzip = |reply: &Reply| {
+        assert_eq!(reply.header("content-encoding"), Some("gzip"));
+        let mut plain = Vec::new();
+        flate2::read::GzDecoder::new(&reply.body[..])
+            .read_to_end(&mut plain)
+            .unwrap();
+        plain
+    };
+    assert_eq!(
+        gunzip(&get(&hub, &page, &[("Accept-Encoding", "gzip")]).await),
+        b"<!DOCTYPE html><title>Room</title>"
+    );
+
+    // A rebuild as trunk makes one: a new page naming a new hashed asset,
+    // the old asset gone, and the worker changed in place.
+    let new_wasm: Vec<u8> = (0..150_000u32).map(|i| (i % 13) as u8).collect();
+    let new_name = "room-app-aaaaaaaaaaaaaaaa_bg.wasm";
+    let new_page =
+        format!("<!DOCTYPE html><title>Room, rebuilt</title><link href=\"/{new_name}\">");
+    std::fs::write(web.path().join(new_name), &new_wasm).unwrap();
+    std::fs::write(web.path().join("index.html"), &new_page).unwrap();
+    std::fs::remove_file(web.path().join(WASM)).unwrap();
+    std::fs::write(web.path().join(&SERVICE_WORKER[1..]), "// the next build\n").unwrap();
+
+    // The next requests get the new build, with no restart.
+    for path in [page.clone(), "/".to_owned(), "/index.html".to_owned()] {
+        let reply = get(&hub, &path, &[("Accept-Encoding", "gzip, br")]).await;
+        assert_eq!(reply.status, 200, "{path}");
+        assert_eq!(reply.header("cache-control"), Some(NO_CACHE), "{path}");
+        assert_eq!(gunzip(&reply), new_page.as_bytes(), "{path}");
+    }
+    let worker = get(&hub, SERVICE_WORKER, &[]).await;
+    assert_eq!(worker.body, b"// the next build\n");
+    assert_eq!(worker.header("cache-control"), Some(NO_CACHE));
+    let asset = get(
+        &hub,
+        &format!("/{new_name}"),
+        &[("Accept-Encoding", "gzip, br")],
+    )
+    .await;
+    assert_eq!(asset.status, 200);
+    assert_eq!(asset.header("cache-control"), Some(IMMUTABLE));
+    assert_eq!(gunzip(&asset), new_wasm);
+    assert!(asset.body.len() * 4 < new_wasm.len(), "compressed");
+    assert_eq!(get(&hub, &format!("/{new_name}"), &[]).await.body, new_wasm);
+    // The old asset is gone, in every encoding (its brotli variant too).
+    for encoding in ["br", "gzip", "identity"] {
+        let old = get(&hub, &format!("/{WASM}"), &[("Accept-Encoding", encoding)]).await;
+        assert_eq!(old.status, 404, "{encoding}");
+    }
+    // A page that changes again is served again; an unchanged one costs a stat.
+    std::fs::write(
+        web.path().join("index.html"),
+        "<!DOCTYPE html><title>third</title>",
+    )
+    .unwrap();
+    assert_eq!(
+        get(&hub, "/", &[]).await.body,
+        b"<!DOCTYPE html><title>third</title>"
+    );
+
+    // No request path reaches outside the folder, encoded or not.
+    let outside = "/../../../../../../etc/passwd";
+    for path in [
+        outside,
+        "/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/..%2F..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+    ] {
+        let reply = get(&hub, path, &[]).await;
+        assert_ne!(reply.status, 200, "{path}");
+        assert!(
+            !String::from_utf8_lossy(&reply.body).contains("root:"),
+            "{path}"
+        );
+    }
 }
