@@ -58,6 +58,13 @@ stage_lint() {
   CARGO_TARGET_DIR=target/package-verify \
     cargo package -p room-protocol -p room-client --locked --allow-dirty
 
+  step "the library crates require versions, never pin one (an app picks its own)"
+  cargo metadata --format-version 1 --no-deps --locked | node -e '
+    const { packages } = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const pinned = packages.filter((p) => ["room-client", "room-protocol"].includes(p.name))
+      .flatMap((p) => p.dependencies.filter((d) => /^[=<]/.test(d.req.trim())).map((d) => `${p.name}: ${d.name} ${d.req}`));
+    if (pinned.length) { console.error(`exact or capped requirements in a library: ${pinned.join(", ")}`); process.exit(1); }'
+
   step "clippy (room-client without its default UI, as an app with its own UI builds it)"
   cargo clippy -p room-client --no-default-features --all-targets --locked -- -D warnings
   cargo clippy -p room-client --no-default-features --all-targets --locked \
