@@ -28,11 +28,12 @@
 //! fn Notes() -> Html {
 //!     let status = use_room_status();
 //!     let notes = use_file("NOTES.md");
-//!     let room = use_room_select(|room| room.clone());
+//!     // Acting needs no subscription: this hook never re-renders `Notes`.
+//!     let room = use_room_actions();
 //!     let sign = Callback::from(move |_| {
 //!         // Sent now when connected; queued (and kept in the cache) until
 //!         // the next connection otherwise, even before the session started.
-//!         room.edit("NOTES.md", &format!("{}- signed\n", notes.text()));
+//!         room.save("NOTES.md", &format!("{}- signed\n", notes.text()));
 //!     });
 //!     html! {
 //!         <p>
@@ -131,7 +132,7 @@ pub mod prelude {
     #[cfg(feature = "default-ui")]
     pub use crate::ui::RoomView;
     pub use crate::ui::{
-        use_file, use_room, use_room_select, use_room_status, FileView, RoomClient,
-        RoomClientProps, RoomHandle,
+        use_file, use_room, use_room_actions, use_room_select, use_room_status, FileView,
+        RoomActions, RoomClient, RoomClientProps, RoomHandle,
     };
 }

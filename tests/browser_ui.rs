@@ -8,7 +8,8 @@ use gloo_timers::future::TimeoutFuture;
 use room_client::protocol::{FileVersion, PeerInfo};
 use room_client::state::{ConnectionStatus, Draft, DraftStatus, FileEntry, Notice, RoomState};
 use room_client::ui::{
-    use_file, use_room, use_room_status, Banners, RoomClient, RoomHandle, RoomView,
+    use_file, use_room, use_room_actions, use_room_status, Banners, RoomClient, RoomHandle,
+    RoomView,
 };
 use room_client::RoomOptions;
 use wasm_bindgen::JsCast;
@@ -534,16 +535,28 @@ fn node_texts(root: &Element, selector: &str) -> Vec<String> {
 #[component]
 fn Probe() -> Html {
     let room = use_room();
-    let onclick = {
-        let room = room.clone();
-        Callback::from(move |_| room.edit("embed/probe.txt", "written by an embedding app"))
-    };
     html! {
         <div>
             <p id="probe-status">{ format!("{:?}", room.state.status) }</p>
             <p id="probe-files">{ room.state.files.len() }</p>
-            <button id="probe-edit" {onclick}>{ "edit" }</button>
+            <SaveButton />
         </div>
+    }
+}
+
+/// A component that only acts: it saves, and counts its own renders.
+#[component]
+fn SaveButton() -> Html {
+    let room = use_room_actions();
+    let renders = use_mut_ref(|| 0u32);
+    *renders.borrow_mut() += 1;
+    let onclick =
+        Callback::from(move |_| room.save("embed/probe.txt", "written by an embedding app"));
+    html! {
+        <>
+            <button id="probe-edit" {onclick}>{ "edit" }</button>
+            <p id="probe-save-renders">{ *renders.borrow() }</p>
+        </>
     }
 }
 
@@ -615,7 +628,7 @@ fn EarlyEdit() -> Html {
         let before_session = before_session.clone();
         use_effect_with((), move |_| {
             *before_session.borrow_mut() = Some(!room.state.hydrated);
-            room.edit("embed/early.txt", "sent before the session existed");
+            room.save("embed/early.txt", "sent before the session existed");
         });
     }
     let sent_early = *before_session.borrow();
@@ -646,7 +659,8 @@ async fn an_intent_sent_before_the_session_exists_waits_and_is_applied() {
 }
 
 #[wasm_bindgen_test]
-async fn use_room_inside_an_embedding_app_follows_the_room_and_its_edit_reaches_the_hub() {
+async fn use_room_inside_an_embedding_app_follows_the_room_and_use_room_actions_saves_without_a_render(
+) {
     let (options, storage, room_id) = embedding_the_kits_room().await;
     let root = container();
     yew::Renderer::<EmbedApp>::with_root_and_props(root.clone(), EmbedProps { options }).render();
@@ -674,6 +688,9 @@ async fn use_room_inside_an_embedding_app_follows_the_room_and_its_edit_reaches_
     }
     // And the state the app sees follows: the new file is there.
     wait_for_text(&root, "#probe-files", &(files + 1).to_string()).await;
+    // The button that only acts rendered once, through the join, the
+    // files arriving and its own save.
+    wait_for_text(&root, "#probe-save-renders", "1").await;
     storage
         .remove_item(&room_client::token::storage_key(&room_id))
         .unwrap();

@@ -95,18 +95,20 @@ impl FileEntry {
 
 /// One person in the room: their tabs folded into one (by the person id
 /// their browser sends), or a single tab that sent none.
+/// Owned, so a selector can return [`RoomState::people`] as it is
+/// (`use_room_select(|room| room.state.people())`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Person<'a> {
+pub struct Person {
     /// The name of their first tab.
-    pub name: &'a str,
+    pub name: String,
     /// Its colour.
-    pub color: &'a str,
+    pub color: String,
     /// Whether every tab of theirs is view-only.
     pub read_only: bool,
     /// Whether this is the person using this page (any of their tabs).
     pub me: bool,
     /// The files their tabs show, sorted, without repeats.
-    pub open: Vec<&'a str>,
+    pub open: Vec<String>,
 }
 
 /// Something the page should tell the person.
@@ -229,8 +231,14 @@ impl Default for RoomState {
 
 impl RoomState {
     /// Every path the page lists, in order, each once: the files the hub
-    /// has, plus drafts of files it does not have yet.
-    pub fn paths(&self) -> Vec<&String> {
+    /// has, plus drafts of files it does not have yet. Owned, so a selector
+    /// can return it as it is (`use_room_select(|room| room.state.paths())`).
+    pub fn paths(&self) -> Vec<String> {
+        self.path_list().into_iter().map(str::to_owned).collect()
+    }
+
+    /// [`Self::paths`], borrowed (the file list renders from it).
+    pub(crate) fn path_list(&self) -> Vec<&str> {
         // Both maps are in path order: merge them rather than sort.
         let mut files = self.files.keys().peekable();
         let mut drafts = self.drafts.keys().peekable();
@@ -248,7 +256,7 @@ impl RoomState {
                 (None, _) => drafts.next(),
             };
             match next {
-                Some(path) => paths.push(path),
+                Some(path) => paths.push(path.as_str()),
                 None => return paths,
             }
         }
@@ -259,8 +267,8 @@ impl RoomState {
     /// page's person is marked `me`.
     // Not inlined: the top bar and the file list share one copy.
     #[inline(never)]
-    pub fn people(&self) -> Vec<Person<'_>> {
-        let mut people: Vec<(Option<&str>, Person<'_>)> = Vec::new();
+    pub fn people(&self) -> Vec<Person> {
+        let mut people: Vec<(Option<&str>, Person)> = Vec::new();
         for peer in &self.peers {
             let me = self.peer_id.as_deref() == Some(peer.peer_id.as_str())
                 || (peer.person.is_some() && peer.person == self.person);
@@ -276,8 +284,8 @@ impl RoomState {
                     people.push((
                         person,
                         Person {
-                            name: &peer.name,
-                            color: &peer.color,
+                            name: peer.name.clone(),
+                            color: peer.color.clone(),
                             read_only: peer.read_only,
                             me,
                             open: Vec::new(),
@@ -289,8 +297,8 @@ impl RoomState {
             if let Some(open) = peer.open.as_deref() {
                 // Kept sorted by inserting in place: a sort would add its
                 // code to the bundle for this one type.
-                if let Err(at) = entry.open.binary_search(&open) {
-                    entry.open.insert(at, open);
+                if let Err(at) = entry.open.binary_search_by(|o| o.as_str().cmp(open)) {
+                    entry.open.insert(at, open.to_owned());
                 }
             }
         }

@@ -37,7 +37,7 @@ fn tabs_of_one_person_are_one_person_with_every_file_they_show() {
         ..RoomState::default()
     };
     let people = state.people();
-    let names: Vec<(&str, bool)> = people.iter().map(|p| (p.name, p.me)).collect();
+    let names: Vec<(&str, bool)> = people.iter().map(|p| (p.name.as_str(), p.me)).collect();
     assert_eq!(
         names,
         [

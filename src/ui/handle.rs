@@ -9,14 +9,16 @@ use super::store::{RoomStore, StoreRef};
 use crate::intent::Intent;
 use crate::state::{ConnectionStatus, Draft, RoomState};
 
-/// The room as a component sees it: the current state, and methods that
-/// act on it. Cheap to clone; compares equal while nothing changed.
+/// The room as a component sees it: the current state, and (through
+/// [`RoomActions`], which it dereferences to) the methods that act on it.
+/// Cheap to clone; compares equal while nothing changed.
 ///
 /// Get it from [`use_room`] (or read less with [`use_room_status`],
 /// [`use_file`], [`use_room_select`]): the hooks subscribe to the room and
-/// re-render with a fresh handle. The context value itself never changes,
-/// so a component that reads it with `use_context` sees the state of
-/// when the room started.
+/// re-render with a fresh handle. A component that only acts takes
+/// [`use_room_actions`] and never re-renders for the room. The context
+/// value itself never changes, so a component that reads it with
+/// `use_context` sees the state of when the room started.
 #[derive(Clone)]
 pub struct RoomHandle {
     /// Everything the page shows.
@@ -25,7 +27,36 @@ pub struct RoomHandle {
     pub room_id: Rc<str>,
     /// The hub's HTTP base URL (for links), e.g. `http://127.0.0.1:8787`.
     pub hub_url: Rc<str>,
+    actions: RoomActions,
+}
+
+/// What a component can ask of the room: save, type, resolve, retry… Cheap
+/// to clone, and always equal to itself, so a prop or a dependency holding
+/// it never causes a render. Get it from [`use_room_actions`] (no
+/// subscription) or from any [`RoomHandle`].
+#[derive(Clone)]
+pub struct RoomActions {
     store: Rc<RoomStore>,
+}
+
+impl std::fmt::Debug for RoomActions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoomActions").finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for RoomActions {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.store, &other.store)
+    }
+}
+
+impl std::ops::Deref for RoomHandle {
+    type Target = RoomActions;
+
+    fn deref(&self) -> &RoomActions {
+        &self.actions
+    }
 }
 
 impl std::fmt::Debug for RoomHandle {
@@ -39,7 +70,7 @@ impl std::fmt::Debug for RoomHandle {
 
 impl PartialEq for RoomHandle {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.store, &other.store)
+        self.actions == other.actions
             && Rc::ptr_eq(&self.state, &other.state)
             && self.room_id == other.room_id
             && self.hub_url == other.hub_url
@@ -52,7 +83,7 @@ impl RoomHandle {
             state: store.state(),
             room_id,
             hub_url,
-            store,
+            actions: RoomActions { store },
         }
     }
 
@@ -69,11 +100,34 @@ impl RoomHandle {
     /// This handle with the room's state as it is now.
     fn refreshed(&self) -> Self {
         Self {
-            state: self.store.state(),
+            state: self.actions.store.state(),
             ..self.clone()
         }
     }
 
+    /// The share link with this page's token, if it has one.
+    pub fn share_link(&self) -> Option<String> {
+        let token = self.token()?;
+        Some(self.link_with(token.expose()))
+    }
+
+    /// A view-only link, when the hub shared the read-only token (editors
+    /// only).
+    pub fn view_only_link(&self) -> Option<String> {
+        let token = self.state.read_only_token.as_ref()?;
+        Some(self.link_with(token.expose()))
+    }
+
+    fn link_with(&self, token: &str) -> String {
+        room_protocol::urls::share_link(&self.hub_url, &self.room_id, token)
+    }
+
+    pub(crate) fn token(&self) -> Option<&Token> {
+        self.state.token.as_ref()
+    }
+}
+
+impl RoomActions {
     /// Asks the room for `intent`. Before the session has started (the
     /// token and the cache are read asynchronously) it waits, and is
     /// applied in order once the session exists. A preview ignores it.
@@ -83,16 +137,19 @@ impl RoomHandle {
         }
     }
 
-    /// Saves `content` as the new text of `path`.
-    pub fn edit(&self, path: &str, content: &str) {
+    /// Saves `content` as the new text of `path`: sent to the hub now when
+    /// connected, else at the next connection; until the hub takes it, it
+    /// is the file's draft, marked queued (and kept in the cache).
+    pub fn save(&self, path: &str, content: &str) {
         self.send(Intent::Save {
             path: path.to_owned(),
             content: content.to_owned(),
         });
     }
 
-    /// Keeps unsaved text of `path` as a draft (survives reconnects and
-    /// refreshes).
+    /// Keeps `content` as the unsaved draft of `path`, as an editor does
+    /// while the person types: nothing goes to the hub until [`Self::save`];
+    /// the draft survives reconnects and refreshes.
     pub fn type_text(&self, path: &str, content: &str) {
         self.send(Intent::Type {
             path: path.to_owned(),
@@ -150,33 +207,31 @@ impl RoomHandle {
     pub fn dismiss_notice(&self, index: usize) {
         self.send(Intent::DismissNotice(index));
     }
-
-    /// The share link with this page's token, if it has one.
-    pub fn share_link(&self) -> Option<String> {
-        let token = self.token()?;
-        Some(self.link_with(token.expose()))
-    }
-
-    /// A view-only link, when the hub shared the read-only token (editors
-    /// only).
-    pub fn view_only_link(&self) -> Option<String> {
-        let token = self.state.read_only_token.as_ref()?;
-        Some(self.link_with(token.expose()))
-    }
-
-    fn link_with(&self, token: &str) -> String {
-        room_protocol::urls::share_link(&self.hub_url, &self.room_id, token)
-    }
-
-    pub(crate) fn token(&self) -> Option<&Token> {
-        self.state.token.as_ref()
-    }
 }
 
 /// What `select` picks from the room of the nearest `RoomClient`. The
 /// component re-renders when that selection changes, and only then: a
 /// component that shows one file does not re-render while events stream in
 /// or other files change.
+///
+/// ```
+/// use room_client::prelude::*;
+/// use yew::prelude::*;
+///
+/// #[component]
+/// fn People() -> Html {
+///     // Re-renders when someone comes, goes or opens another file; not
+///     // for events or edits. `people()` and `paths()` are owned.
+///     let people = use_room_select(|room| room.state.people());
+///     let files = use_room_select(|room| room.state.paths().len());
+///     html! {
+///         <p>
+///             { format!("{files} files; ") }
+///             { for people.iter().map(|p| html! { <b style={format!("color:{}", p.color)}>{ &p.name }</b> }) }
+///         </p>
+///     }
+/// }
+/// ```
 ///
 /// # Panics
 ///
@@ -224,7 +279,7 @@ fn use_rerender_when(handle: &RoomHandle, changed: Rc<dyn Fn(&RoomHandle) -> boo
     *latest.borrow_mut() = changed;
     let force = use_force_update();
     let handle = handle.clone();
-    use_effect_with(StoreRef(Rc::clone(&handle.store)), move |store| {
+    use_effect_with(StoreRef(Rc::clone(&handle.actions.store)), move |store| {
         let check = move || {
             if (latest.borrow())(&handle.refreshed()) {
                 force.force_update();
@@ -246,6 +301,18 @@ fn use_rerender_when(handle: &RoomHandle, changed: Rc<dyn Fn(&RoomHandle) -> boo
 #[hook]
 pub fn use_room() -> RoomHandle {
     use_room_select(RoomHandle::clone)
+}
+
+/// The room's actions, without subscribing: the component never
+/// re-renders for the room (for a button that saves, a form that sets the
+/// profile). Read what it shows with [`use_room_select`] and friends.
+///
+/// # Panics
+///
+/// Outside a `RoomClient`.
+#[hook]
+pub fn use_room_actions() -> RoomActions {
+    use_room_context().actions
 }
 
 /// Just the connection status; re-renders only when it changes.

@@ -22,7 +22,10 @@ mod handle;
 mod provider;
 mod store;
 
-pub use handle::{use_file, use_room, use_room_select, use_room_status, FileView, RoomHandle};
+pub use handle::{
+    use_file, use_room, use_room_actions, use_room_select, use_room_status, FileView, RoomActions,
+    RoomHandle,
+};
 pub use provider::{RoomClient, RoomClientProps};
 
 /// The default room UI and its parts (feature `default-ui`, on by

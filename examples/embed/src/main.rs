@@ -35,7 +35,7 @@ mod app {
             let current = notes.text();
             Callback::from(move |_| {
                 let line = format!("- visited at {}\n", visited_at());
-                room.edit("NOTES.md", &format!("{current}{line}"));
+                room.save("NOTES.md", &format!("{current}{line}"));
             })
         };
         html! {

@@ -43,8 +43,7 @@ const RENDER_ALL_UP_TO: usize = 300;
 pub fn FileList(props: &FileListProps) -> Html {
     let room = use_room();
     let state = &room.state;
-    let paths = state.paths();
-    let paths: Vec<&str> = paths.iter().map(|p| p.as_str()).collect();
+    let paths = state.path_list();
     let files = paths.len();
     // Folders, the Find box and the scroll position: one cell that the
     // callbacks change before asking for a render. (A state hook of its own
@@ -103,7 +102,7 @@ pub fn FileList(props: &FileListProps) -> Html {
         // Who else has it open, each in their colour.
         let viewers = others
             .iter()
-            .filter(|p| open.is_none() && p.open.contains(&path))
+            .filter(|p| open.is_none() && p.open.iter().any(|o| o == path))
             .map(|p| {
                 let title = format!("{} has this open", p.name);
                 html! {
@@ -330,7 +329,7 @@ pub fn Editor(props: &EditorProps) -> Html {
         let current = current.clone();
         move || {
             if let Some(value) = current() {
-                room.edit(&path, &value);
+                room.save(&path, &value);
             }
         }
     };
