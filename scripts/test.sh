@@ -49,6 +49,16 @@ stage_lint() {
   RUSTDOCFLAGS="-D warnings" cargo doc -p room-protocol -p room-client --no-deps --locked
   RUSTDOCFLAGS="-D warnings" cargo doc -p room-client --no-deps --locked --target wasm32-unknown-unknown
 
+  step "the docs link the types an app meets (the protocol's are inlined as room_client::protocol)"
+  local docs=target/wasm32-unknown-unknown/doc/room_client page type
+  for page_type in state/struct.RoomState.html:protocol/struct.RuntimeEvent \
+    state/struct.RoomState.html:protocol/struct.PeerInfo state/struct.RoomState.html:protocol/struct.Token \
+    state/enum.DraftStatus.html:protocol/struct.FileVersion state/struct.Draft.html:merge/enum.Chunk; do
+    page="${page_type%%:*}" type="${page_type#*:}"
+    grep -q "href=\"\.\./$type\.html\"" "$docs/$page" ||
+      { echo "$docs/$page does not link $type" >&2; exit 1; }
+  done
+
   step "the crates package (cargo package, built from the packaged files; nothing is published)"
   # cargo verifies room-client against room-protocol from a temporary local
   # registry, and never rebuilds a registry crate it built before under the

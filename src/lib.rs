@@ -113,6 +113,7 @@ mod token;
 pub use error::{CacheError, ClientError};
 pub use options::{RoomOptions, SessionOptions};
 pub use reconnect::ReconnectOptions;
+#[doc(inline)]
 pub use room_protocol as protocol;
 
 // The README's embedding example compiles, as a doc test.
