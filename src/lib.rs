@@ -130,10 +130,10 @@ pub mod prelude {
     pub use crate::state::{
         ConnectionStatus, Draft, DraftStatus, FileEntry, Notice, Person, RoomState,
     };
-    #[cfg(feature = "default-ui")]
-    pub use crate::ui::RoomView;
     pub use crate::ui::{
         use_file, use_room, use_room_actions, use_room_select, use_room_status, FileView,
         RoomActions, RoomClient, RoomClientProps, RoomHandle,
     };
+    #[cfg(feature = "default-ui")]
+    pub use crate::ui::{RoomStyles, RoomView};
 }

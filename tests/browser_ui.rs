@@ -303,6 +303,61 @@ async fn notices_have_their_banners() {
     );
 }
 
+/// The computed value of `property` on the first element `selector` finds.
+fn computed(root: &Element, selector: &str, property: &str) -> String {
+    let element = root.query_selector(selector).unwrap().unwrap();
+    web_sys::window()
+        .unwrap()
+        .get_computed_style(&element)
+        .unwrap()
+        .unwrap()
+        .get_property_value(property)
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+#[wasm_bindgen_test]
+async fn room_view_carries_its_styles_and_an_apps_own_rules_win_over_them() {
+    let root = render(RoomState::default(), true).await;
+    // Styled with no stylesheet of the app's: the layout and the theme.
+    assert_eq!(computed(&root, ".room", "display"), "grid");
+    assert_eq!(computed(&root, ".room", "--room-accent"), "#3b5bdb");
+    assert_eq!(computed(&root, ".room-topbar", "display"), "flex");
+    // An app's rule, earlier in the document and no more specific, wins:
+    // the room's rules are in a cascade layer.
+    let document = web_sys::window().unwrap().document().unwrap();
+    let app_rules = document.create_element("style").unwrap();
+    app_rules.set_text_content(Some(
+        ".room-topbar { display: block } :root { --room-accent: #0b7285 }",
+    ));
+    document
+        .head()
+        .unwrap()
+        .prepend_with_node_1(&app_rules)
+        .unwrap();
+    assert_eq!(computed(&root, ".room-topbar", "display"), "block");
+    assert_eq!(computed(&root, ".room", "--room-accent"), "#0b7285");
+    app_rules.remove();
+    // The rules reach only the room's parts: a button of the app outside
+    // it keeps the browser's look.
+    let outside = document.create_element("button").unwrap();
+    document.body().unwrap().append_child(&outside).unwrap();
+    let inside = computed(&root, ".room button", "border-radius");
+    assert_eq!(inside, "6px");
+    assert_ne!(
+        web_sys::window()
+            .unwrap()
+            .get_computed_style(&outside)
+            .unwrap()
+            .unwrap()
+            .get_property_value("border-radius")
+            .unwrap(),
+        "6px"
+    );
+    outside.remove();
+}
+
 #[wasm_bindgen_test]
 async fn the_default_view_shows_files_drafts_peers_and_a_conflict() {
     let mut state = RoomState {

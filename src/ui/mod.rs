@@ -48,5 +48,5 @@ pub use default_ui::{
     pulse::{EventLog, PulseChart},
     share::SharePanel,
     topbar::TopBar,
-    view::RoomView,
+    view::{RoomStyles, RoomView, ROOM_CSS},
 };

@@ -6,7 +6,23 @@ use super::page_event::use_window_listener;
 use crate::ui::use_room;
 use crate::ui::{Banners, Editor, EventLog, FileList, PulseChart, SharePanel, TopBar};
 
-/// Top bar, banners, files and editor, the pulse, and sharing.
+/// The default UI's stylesheet (`room.css` in the crate): every rule in
+/// the cascade layer `room-client`, so the app's own rules win; themed by
+/// the `--room-*` variables; reaching only elements inside class
+/// `room-ui`. [`RoomView`] carries it with feature `bundled-styles`
+/// (default); an app without that feature serves it itself.
+pub const ROOM_CSS: &str = include_str!("room.css");
+
+/// [`ROOM_CSS`] as a `<style>` element, for an app that lays out the
+/// parts itself (inside an element of class `room-ui`). [`RoomView`]
+/// renders it already with feature `bundled-styles`.
+#[component]
+pub fn RoomStyles() -> Html {
+    html! { <style>{ ROOM_CSS }</style> }
+}
+
+/// Top bar, banners, files and editor, the pulse, and sharing: the page a
+/// share link opens, styled with feature `bundled-styles` (default).
 #[component]
 pub fn RoomView() -> Html {
     let room = use_room();
@@ -26,8 +42,14 @@ pub fn RoomView() -> Html {
         let selected = selected.setter();
         Callback::from(move |path: AttrValue| selected.set(Some(path)))
     };
+    let styles = if cfg!(feature = "bundled-styles") {
+        html! { <RoomStyles /> }
+    } else {
+        Html::default()
+    };
     html! {
-        <div class="room">
+        <div class="room room-ui">
+            { styles }
             <TopBar />
             <Banners />
             <main class="room-main">
