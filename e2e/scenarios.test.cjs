@@ -730,13 +730,15 @@ test('16. on plain http (not a secure context): the link joins, copy works and s
   assert.ok(download.name.length > 0, 'it holds files');
 });
 
-// The offline shell (app/shell/sw.js) has installed and controls the page.
+// The offline shell (`room-hub --write-shell`'s sw.js, registered by
+// room-client) has installed and controls the page.
 async function shellInControl(page) {
   await page.evaluate(() => navigator.serviceWorker.ready);
   await k.until(() => page.evaluate(() => navigator.serviceWorker.controller !== null), 'the offline shell in control');
 }
 
-const stylesheet = (page) => page.getAttribute('link[rel="stylesheet"]', 'href');
+// The build a page runs, as `room-hub --write-shell` named it in its head.
+const build = (page) => page.getAttribute('meta[name="room-shell-build"]', 'content');
 
 test('17. with no network at all, a reload opens the room from the offline shell, and the edit made then lands', async () => {
   const file = `offline/notes-${Date.now()}.txt`;
@@ -794,7 +796,8 @@ test('18. a new build replaces the offline shell, and a page still running the o
   await page.goto(link(config.editToken));
   await k.status(page, 'connected');
   await shellInControl(page);
-  const old = await stylesheet(page);
+  const old = await build(page);
+  assert.match(old ?? '', /^[0-9a-f]{16}$/, 'the page names its build');
   assert.equal(await page.textContent('.room-update'), '', 'no prompt on the build the worker holds');
 
   // The new build is deployed: the hub restarts serving it.
@@ -807,7 +810,7 @@ test('18. a new build replaces the offline shell, and a page still running the o
   const opened = await other.goto(link(config.editToken));
   assert.ok(opened.fromServiceWorker(), 'the page came from the worker');
   await k.status(other, 'connected');
-  assert.equal(await stylesheet(other), old, 'the cached page is the build the worker held');
+  assert.equal(await build(other), old, 'the cached page is the build the worker held');
   for (const tab of [page, other]) {
     await tab.waitForSelector('.room-update:has-text("A new version is available")', { timeout: 20000 });
   }
@@ -817,14 +820,14 @@ test('18. a new build replaces the offline shell, and a page still running the o
 
   await Promise.all([page.waitForNavigation(), page.click('.room-update button:text-is("Reload")')]);
   await k.status(page, 'connected');
-  const next = await stylesheet(page);
+  const next = await build(page);
   assert.notEqual(next, old, 'reloaded into the new build');
   assert.equal(await page.textContent('.room-update'), '', 'no prompt in the tab on the new build');
   // Offline, the shell is the new build's.
   await k.kitPost('/proxy/mode/blackhole');
   const offline = await page.reload({ timeout: 20000 });
   assert.ok(offline.fromServiceWorker());
-  assert.equal(await stylesheet(page), next, 'the cached shell is the new one');
+  assert.equal(await build(page), next, 'the cached shell is the new one');
   await k.kitPost('/proxy/mode/pass');
   await k.status(page, 'connected', 30000);
   await context.close();

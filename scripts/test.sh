@@ -160,7 +160,8 @@ build_next_page() {
   local dir="$1"
   rm -rf "$dir"
   mkdir -p "$dir"
-  sed 's|href="app/Cargo.toml"|href="../../app/Cargo.toml"|' index.html > "$dir/index.html"
+  sed -e 's|href="app/Cargo.toml"|href="../../app/Cargo.toml"|' \
+    -e 's|href="src/|href="../../src/|' index.html > "$dir/index.html"
   { cat style.css; printf '\n/* The next build: one more rule. */\n.room { --next-build: 1; }\n'; } > "$dir/style.css"
   trunk build --release --offline --dist "$dir/dist" "$dir/index.html"
 }

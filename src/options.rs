@@ -85,7 +85,10 @@ impl SessionOptions {
 pub struct RoomOptions {
     /// Base URL of the hub, e.g. `http://127.0.0.1:8787`. The WebSocket is
     /// `{hub}/rooms/{roomId}/ws` with `ws`/`wss` for `http`/`https`.
-    /// Default `None`: the page's own origin (the hub serves the app).
+    /// `None`: the page's own origin (the hub serves the app). Default: the
+    /// `ROOM_HUB_URL` the app was compiled with, if any (the development
+    /// loop, `ROOM_HUB_URL=http://127.0.0.1:8787 trunk serve`: trunk serves
+    /// and reloads the page, the hub runs beside it), else `None`.
     pub hub_url: Option<String>,
     /// The room to join. Default `None`: taken from the page path
     /// `/rooms/{id}/`.
@@ -97,15 +100,23 @@ pub struct RoomOptions {
     /// Heartbeat and backoff settings. Default: ping every 10 s, dead after
     /// 20 s of silence, backoff 0.5 → 8 s for up to 2 minutes.
     pub session: SessionOptions,
+    /// The offline shell: when the page's build has one (`room-hub
+    /// --write-shell` as a trunk hook names it in the page's head), register
+    /// its worker, so the page opens with no network at all, and offer a
+    /// reload in a bar above the app (`.room-update`) when a newer build
+    /// has taken over. Default `true`; a page without the shell's `<meta>`
+    /// (a development server, an app without the hook) is left alone.
+    pub offline_shell: bool,
 }
 
 impl Default for RoomOptions {
     fn default() -> Self {
         Self {
-            hub_url: None,
+            hub_url: option_env!("ROOM_HUB_URL").map(String::from),
             room_id: None,
             cache: true,
             session: SessionOptions::default(),
+            offline_shell: true,
         }
     }
 }
@@ -134,6 +145,12 @@ impl RoomOptions {
         self.session = session;
         self
     }
+
+    /// Sets [`Self::offline_shell`]: `false` registers no worker.
+    pub fn offline_shell(mut self, offline_shell: bool) -> Self {
+        self.offline_shell = offline_shell;
+        self
+    }
 }
 
 #[cfg(test)]
@@ -144,8 +161,13 @@ mod tests {
     fn room_options_default_to_the_page_and_the_cache() {
         let options = RoomOptions::default();
         assert_eq!(
-            (options.hub_url, options.room_id, options.cache),
-            (None, None, true)
+            (
+                options.hub_url.as_deref(),
+                options.room_id,
+                options.cache,
+                options.offline_shell
+            ),
+            (option_env!("ROOM_HUB_URL"), None, true, true)
         );
         assert_eq!(options.session, SessionOptions::default());
     }
@@ -165,14 +187,16 @@ mod tests {
             .hub_url("http://h")
             .room_id("r")
             .cache(false)
-            .session(session);
+            .session(session)
+            .offline_shell(false);
         assert_eq!(
             (
                 options.hub_url.as_deref(),
                 options.room_id.as_deref(),
-                options.cache
+                options.cache,
+                options.offline_shell
             ),
-            (Some("http://h"), Some("r"), false)
+            (Some("http://h"), Some("r"), false, false)
         );
         assert_eq!(options.session, session);
     }

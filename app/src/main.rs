@@ -10,13 +10,10 @@ static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocato
 #[cfg(target_arch = "wasm32")]
 fn main() {
     use room_client::ui::{RoomClient, RoomClientProps};
-    // The hub is the page's own origin, except in the development loop:
-    // `ROOM_HUB_URL=http://127.0.0.1:8787 trunk serve` bakes in a hub on
-    // another port while trunk serves (and live-reloads) the page.
-    let mut options = room_client::RoomOptions::default();
-    options.hub_url = option_env!("ROOM_HUB_URL").map(String::from);
+    // The hub is the page's own origin, except in the development loop,
+    // where the options' default is the `ROOM_HUB_URL` trunk built with.
     yew::Renderer::<RoomClient>::with_props(RoomClientProps {
-        options,
+        options: room_client::RoomOptions::default(),
         children: Default::default(),
     })
     .render();

@@ -13,8 +13,14 @@ use room_hub::{start, Config};
 #[command(name = "room-hub", version)]
 struct Cli {
     /// The project folder to serve.
-    #[arg(long)]
-    project: PathBuf,
+    #[arg(long, required_unless_present = "write_shell")]
+    project: Option<PathBuf>,
+    /// Write the offline shell into a built web app and exit (a trunk
+    /// post_build hook): the worker `sw.js`, listing every file of the
+    /// build, and its name and build id in the page's head. DIR defaults
+    /// to $TRUNK_STAGING_DIR; files are under $TRUNK_PUBLIC_URL (or /).
+    #[arg(long, value_name = "DIR", num_args = 0..=1)]
+    write_shell: Option<Option<PathBuf>>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
@@ -56,10 +62,47 @@ struct Cli {
     content_cache_mib: usize,
 }
 
+/// `--write-shell [DIR]`: the offline shell into a trunk build.
+fn write_shell(dir: Option<PathBuf>) -> ExitCode {
+    let dir = match dir {
+        Some(dir) => dir,
+        None => match std::env::var_os("TRUNK_STAGING_DIR") {
+            Some(staging) => PathBuf::from(staging),
+            None => {
+                eprintln!("room-hub: --write-shell needs a DIR (or run it as a trunk hook, which sets TRUNK_STAGING_DIR)");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let public_url = std::env::var("TRUNK_PUBLIC_URL").unwrap_or_else(|_| "/".to_owned());
+    match room_hub::write_shell(&dir, &public_url) {
+        Ok(shell) => {
+            #[allow(clippy::print_stdout)]
+            {
+                println!(
+                    "shell: build {}, {} files precached",
+                    shell.build, shell.files
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("room-hub: cannot write the offline shell: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     room_hub::init_logging();
     let cli = Cli::parse();
+    if let Some(dir) = cli.write_shell {
+        return write_shell(dir);
+    }
+    let Some(project) = cli.project else {
+        unreachable!("clap requires --project without --write-shell");
+    };
     let read_only_token = match cli.token.as_deref() {
         None => false,
         Some(t) if t.eq_ignore_ascii_case("readonly") => true,
@@ -69,7 +112,7 @@ async fn main() -> ExitCode {
         }
     };
     let config = Config {
-        project: cli.project,
+        project,
         bind: cli.bind,
         port: cli.port,
         read_only_token,

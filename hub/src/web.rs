@@ -43,9 +43,10 @@ use tower_http::set_header::SetResponseHeader;
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// `Cache-Control` of the page and the worker.
 pub const NO_CACHE: &str = "no-cache";
-/// The offline shell's service worker (`app/shell/build.sh` writes it into
-/// the build): like the page, one name whose content changes with each
-/// build, so it is revalidated, never `immutable`.
+/// The offline shell's service worker, [`room_protocol::urls::SHELL_WORKER_FILE`]
+/// at the root (`room-hub --write-shell` writes it into the build): like
+/// the page, one name whose content changes with each build, so it is
+/// revalidated, never `immutable`.
 pub const SERVICE_WORKER: &str = "/sw.js";
 
 /// Extensions worth compressing (text and wasm; images are compressed

@@ -19,6 +19,17 @@ pub const SNAPSHOT_LINK_ROUTE: &str = "/rooms/{room_id}/snapshot-link";
 /// and operators.
 pub const HEALTH_ROUTE: &str = "/healthz";
 
+/// The offline shell's worker, a file at the root of a build:
+/// `room-hub --write-shell` writes it into a trunk build, and the hub
+/// serves it revalidated (`no-cache`).
+pub const SHELL_WORKER_FILE: &str = "sw.js";
+/// The `<meta>` of a page with an offline shell that names its build (the
+/// id the worker reports, so the page knows a newer build took over).
+pub const SHELL_BUILD_META: &str = "room-shell-build";
+/// The `<meta>` of a page with an offline shell that names the worker's
+/// URL (under the build's public URL).
+pub const SHELL_WORKER_META: &str = "room-shell-worker";
+
 /// The name of a room's IndexedDB database in a browser,
 /// `solaro-room-{id}`: the client's cache opens it, and tools that look
 /// into a page's cache (the end-to-end tests) take the name from here.

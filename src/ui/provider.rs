@@ -94,6 +94,21 @@ fn placeholder() -> Html {
     }
 }
 
+/// The page's side of the offline shell, in JavaScript beside the wasm
+/// (`src/shell.js`).
+#[cfg(target_arch = "wasm32")]
+mod offline_shell {
+    use wasm_bindgen::prelude::wasm_bindgen;
+
+    #[wasm_bindgen(module = "/src/shell.js")]
+    extern "C" {
+        /// Registers the worker the page's `<meta>`s name, if any, and
+        /// offers a reload when a newer build takes over.
+        #[wasm_bindgen(js_name = startOfflineShell)]
+        pub(super) fn start(build_meta: &str, worker_meta: &str);
+    }
+}
+
 /// Starts the session for `target` in the browser: token bootstrap, then
 /// the session, whose states go to the store and which takes the store's
 /// queued intents. Returns the effect's cleanup, which stops it all.
@@ -125,6 +140,14 @@ fn start(target: Target, options: RoomOptions, store: Rc<RoomStore>) -> impl FnO
             };
             if cancelled.get() {
                 return;
+            }
+            // After the bootstrap: the worker's script is fetched with the
+            // page as referrer, and the token has left the address by now.
+            if options.offline_shell {
+                offline_shell::start(
+                    room_protocol::urls::SHELL_BUILD_META,
+                    room_protocol::urls::SHELL_WORKER_META,
+                );
             }
             let responder = found
                 .as_ref()

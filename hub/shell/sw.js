@@ -2,12 +2,13 @@
 // it is ready for the first fetch of a page load (a wasm worker would miss
 // events while it loads).
 //
-// app/shell/build.sh, a trunk post_build hook, writes this file into the
-// build with two constants above this text: `BUILD`, an id of the build,
-// and `SHELL`, the URLs of its files (content-hashed names, so a URL never
-// changes what it holds). The page registers it where the browser allows
-// (https, localhost) and offers a reload when a newer build takes over;
-// see the script in index.html.
+// `room-hub --write-shell`, a trunk post_build hook, writes this file into
+// the build with two constants above this text: `BUILD`, an id of the
+// build, and `SHELL`, the URLs of its files (content-hashed names, so a URL
+// never changes what it holds), and names both in the page's
+// `<meta name="room-shell-build">` and `<meta name="room-shell-worker">`.
+// room-client registers it where the browser allows (https, localhost) and
+// offers a reload when a newer build takes over (src/shell.js).
 //
 // What it handles, and only that:
 // - a navigation to the page (`/`, `/index.html`, `/rooms/{id}/`): the
