@@ -140,10 +140,12 @@ stage_browser() {
   engines_passed browser "${failed[@]}"
 }
 
+EMBED_BUILT=""
 stage_embed() {
   step "examples build: embed (its own UI) and nested (the room at an app's route)"
   (cd examples/embed && trunk build --offline)
   (cd examples/nested && trunk build --offline)
+  EMBED_BUILT=1
 }
 
 DEMO_BUILT=""
@@ -170,6 +172,7 @@ stage_e2e() {
   step "end to end: the promises in each engine, through the fault proxy"
   # Run without the demo stage, the page must be built here.
   [ -n "$DEMO_BUILT" ] || trunk build --release --offline
+  [ -n "$EMBED_BUILT" ] || (cd examples/embed && trunk build --offline)
   build_next_page target/next-page
   cargo build --locked -p room-hub -p room-testkit
   source scripts/testkit.sh
@@ -177,7 +180,7 @@ stage_e2e() {
   for engine in "${ENGINES[@]}"; do
     step "end to end in $engine"
     # A fresh hub and project per engine, as for the browser tests.
-    start_testkit --web dist --next-web target/next-page/dist --pulse 1000
+    start_testkit --web dist --next-web target/next-page/dist --embed-web examples/embed/dist --pulse 1000
     # E2E_ONLY=<pattern> runs only the scenarios whose names match.
     e2e_in "$engine" node --test --test-concurrency=1 \
       ${E2E_ONLY:+--test-name-pattern="$E2E_ONLY"} e2e/ || failed+=("$engine")

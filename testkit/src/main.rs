@@ -53,6 +53,10 @@ struct Cli {
     /// hub serving it, as a deployment of a new build does.
     #[arg(long)]
     next_web: Option<PathBuf>,
+    /// Another app that embeds room-client (`examples/embed`), watched too,
+    /// for a scenario that serves it from a hub of its own.
+    #[arg(long)]
+    embed_web: Option<PathBuf>,
 }
 
 struct Kit {
@@ -62,6 +66,8 @@ struct Kit {
     /// The watched copy of `--web` the hub serves, if any.
     web: Option<PathBuf>,
     next_web: Option<PathBuf>,
+    /// The watched copy of `--embed-web`, if any.
+    embed_web: Option<PathBuf>,
     proxy: Arc<Proxy>,
     hub_port: u16,
     _scratch: tempfile::TempDir,
@@ -111,6 +117,7 @@ async fn main() -> std::io::Result<std::process::ExitCode> {
     };
     let web = watched(cli.web, "web")?;
     let next_web = watched(cli.next_web, "next-web")?;
+    let embed_web = watched(cli.embed_web, "embed-web")?;
     let mut hub = HubProcess::new(
         cli.hub_bin,
         project,
@@ -124,6 +131,7 @@ async fn main() -> std::io::Result<std::process::ExitCode> {
     let kit = Arc::new(Kit {
         hub: Mutex::new(hub),
         next_web,
+        embed_web,
         page_errors: std::sync::Mutex::default(),
         web,
         proxy,
@@ -207,6 +215,8 @@ async fn config(State(kit): Shared) -> Response {
         "cacheDatabase": urls::cache_database_name(ROOM_ID),
         // The watched copy of the web app (for a scenario's own hub).
         "webDir": kit.web,
+        // The watched copy of the embedding example, if given.
+        "embedWebDir": kit.embed_web,
     }))
     .into_response()
 }
