@@ -5,14 +5,14 @@
 #
 #   bash scripts/test.sh            every stage, in order
 #   bash scripts/test.sh STAGE...   only these (toolchain first, always):
-#                                   lint native browser embed demo e2e soak
+#                                   lint native browser embed demo newcomer e2e soak
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 
-STAGES=(lint native browser embed demo e2e soak)
+STAGES=(lint native browser embed demo newcomer e2e soak)
 step() { printf '\n==> %s\n' "$*"; }
 wasm_test() { cargo test --locked --target wasm32-unknown-unknown "$@"; }
 
@@ -154,6 +154,14 @@ stage_demo() {
   source scripts/demo_check.sh
   run_demo_check
   DEMO_BUILT=1
+}
+
+stage_newcomer() {
+  step "newcomer: the README's Embedding section as a new app outside the workspace, built, served and driven in Chromium"
+  # The demo's size to compare with: built by the demo stage, or here.
+  [ -n "$DEMO_BUILT" ] || trunk build --release --offline
+  source scripts/newcomer.sh
+  run_newcomer_check
 }
 
 # A newer build of the page, for the new-version scenario: the same app with
