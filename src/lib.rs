@@ -14,7 +14,12 @@
 //! (`csr` in the browser); the components and hooks also compile and render
 //! natively (server rendering, an app's own unit tests), where they show a
 //! calm "Connecting…". Feature `default-ui` (on by default) brings the
-//! room UI a share link opens ([`ui::RoomView`]).
+//! room UI a share link opens ([`ui::RoomView`]), and feature
+//! `bundled-styles` (on by default) its stylesheet
+//! ([`ui::ROOM_CSS`], in the cascade layer `room-client`). The README's
+//! "Embedding" section is the whole path of a new app: its `Cargo.toml`,
+//! `index.html`, `Trunk.toml` (the offline shell, `room-hub
+//! --write-shell`) and `main.rs`.
 //!
 //! # Walkthrough
 //!
