@@ -30,6 +30,7 @@ mod log;
 mod logging;
 mod outbox;
 mod project;
+mod rate;
 mod room;
 mod runtime;
 mod serve;

@@ -10,8 +10,9 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use room_protocol::{
     decode_client_frame, encode, ClientFrame, DecodeError, ErrorCode, ErrorFrame, Hello,
-    ServerFrame, CLOSE_IDLE, CLOSE_MESSAGE_TOO_BIG, CLOSE_PROTOCOL_ERROR, CLOSE_REPLACED,
-    CLOSE_ROOM_NOT_FOUND, CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED, DEAD_LINK_MS, PING_EVERY_MS,
+    ServerFrame, CLOSE_IDLE, CLOSE_MESSAGE_TOO_BIG, CLOSE_POLICY_VIOLATION, CLOSE_PROTOCOL_ERROR,
+    CLOSE_REPLACED, CLOSE_ROOM_NOT_FOUND, CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED, DEAD_LINK_MS,
+    PING_EVERY_MS,
 };
 /// Close code (RFC 6455): the server is going away; clients reconnect.
 const CLOSE_GOING_AWAY: u16 = 1001;
@@ -19,6 +20,7 @@ const CLOSE_GOING_AWAY: u16 = 1001;
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
 use crate::outbox::{Cut, Outbox, Outlet, Refused, MAX_QUEUED_BYTES};
+use crate::rate::{PresenceLimit, Verdict};
 use crate::room::{Room, SendError};
 use crate::tokens::Access;
 
@@ -164,6 +166,7 @@ impl Connection {
         let mut ping = interval_at(start, self.heartbeat.ping_every);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
+        let mut presence_limit = PresenceLimit::new(last_heard.into_std());
         // Why the outlet stopped taking frames decides the close code.
         let cut = |why: Cut| match why {
             Cut::Overflowed => {
@@ -189,7 +192,15 @@ impl Connection {
                     let queued = match incoming {
                         None | Some(Ok(Message::Close(_))) => break Ending::Gone,
                         Some(Err(e)) => break Ending::from_read_error(&e),
-                        Some(Ok(Message::Text(text))) => self.handle_text(&outlet, &peer_id, &text).await,
+                        Some(Ok(Message::Text(text))) => {
+                            match self.handle_text(&outlet, &peer_id, &text, &mut presence_limit).await {
+                                Handled::Flood => {
+                                    tracing::info!(peer = %peer_id, "peer floods presence frames; closing");
+                                    break Ending::Close(CLOSE_POLICY_VIOLATION, "too many presence frames");
+                                }
+                                Handled::Queued(queued) => queued,
+                            }
+                        }
                         Some(Ok(Message::Binary(_))) => {
                             reply_error(&outlet, ErrorFrame::new(ErrorCode::BadFrame, "frames are JSON text, not binary"))
                         }
@@ -224,10 +235,35 @@ impl Connection {
         }
     }
 
-    /// Handles one text frame after hello; `Err` when a reply overflows
-    /// the outbox.
-    async fn handle_text(&self, outbox: &Outlet, peer_id: &str, text: &str) -> Result<(), Refused> {
-        match decode_client_frame(text) {
+    /// Handles one text frame after hello: `Queued(Err)` when a reply
+    /// overflows the outbox, `Flood` when presence frames flood.
+    async fn handle_text(
+        &self,
+        outbox: &Outlet,
+        peer_id: &str,
+        text: &str,
+        presence_limit: &mut PresenceLimit,
+    ) -> Handled {
+        let frame = decode_client_frame(text);
+        if let Ok(ClientFrame::PeerUpdate(_) | ClientFrame::Presence(_)) = &frame {
+            match presence_limit.frame(Instant::now().into_std()) {
+                Verdict::Apply => {}
+                Verdict::Drop => return Handled::Queued(Ok(())),
+                Verdict::Flood => return Handled::Flood,
+            }
+        }
+        Handled::Queued(self.handle_frame(outbox, peer_id, frame).await)
+    }
+
+    /// Carries out one decoded frame; `Err` when a reply overflows the
+    /// outbox.
+    async fn handle_frame(
+        &self,
+        outbox: &Outlet,
+        peer_id: &str,
+        frame: Result<ClientFrame, DecodeError>,
+    ) -> Result<(), Refused> {
+        match frame {
             Ok(ClientFrame::FileEdit(edit)) => {
                 match self.room.apply_edit(peer_id, self.access, edit).await {
                     // The acknowledgement is the broadcast file-changed.
@@ -274,6 +310,15 @@ impl Connection {
             Err(e) => reply_error(outbox, ErrorFrame::new(ErrorCode::BadFrame, e.to_string())),
         }
     }
+}
+
+/// What became of a text frame.
+enum Handled {
+    /// Carried out (or dropped by the presence limit); `Err` when a reply
+    /// overflowed the outbox.
+    Queued(Result<(), Refused>),
+    /// Presence frames flood: close the connection.
+    Flood,
 }
 
 async fn refuse_before_hello(sink: &mut Sink, stream: &mut Stream) {

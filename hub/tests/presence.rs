@@ -169,3 +169,74 @@ async fn the_open_file_and_the_person_travel_in_peers_and_bad_ones_are_dropped()
     let odd_info = peers.iter().find(|p| p.peer_id == odd_id).unwrap();
     assert_eq!(odd_info.person, None);
 }
+
+#[tokio::test]
+async fn a_peer_renaming_itself_a_thousand_times_a_second_is_dropped_then_closed_and_the_others_see_only_the_burst(
+) {
+    use std::time::Duration;
+    let project = sample_project();
+    let hub = hub_over(project.path()).await;
+    let mut ada = Client::join(&hub, &edit_token(&hub), hello_as("Ada")).await;
+    let mallory = Client::join(&hub, &edit_token(&hub), hello_as("Mallory")).await;
+    assert_eq!(next_peers(&mut ada).await.len(), 2);
+
+    // Mallory renames herself 1,000 times a second for a second and a half
+    // (her frames after the close go nowhere).
+    let Client { mut socket, .. } = mallory;
+    for sent in 0..1500u32 {
+        let frame = ClientFrame::PeerUpdate(PeerProfile {
+            name: format!("Mallory {sent}"),
+            color: "#123456".into(),
+        });
+        use futures_util::SinkExt as _;
+        let text = tokio_tungstenite::tungstenite::Message::text(room_protocol::encode(&frame));
+        if socket.send(text).await.is_err() {
+            break;
+        }
+        if sent % 10 == 9 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    let (code, _) = read_until_close(&mut socket).await;
+    assert_eq!(
+        code,
+        Some(room_protocol::CLOSE_POLICY_VIOLATION),
+        "the flood is closed"
+    );
+
+    // Ada saw at most the burst of renames, then Mallory leave.
+    let mut renames = 0;
+    loop {
+        let peers = next_peers(&mut ada).await;
+        if peers.len() == 1 {
+            break;
+        }
+        renames += 1;
+    }
+    assert!(
+        renames <= room_protocol::PRESENCE_BURST as usize + 10,
+        "{renames} of 1,500 renames reached the others"
+    );
+
+    // A person opening files at a person's pace is never limited.
+    let mut bo = Client::join(&hub, &edit_token(&hub), hello_as("Bo")).await;
+    let _ = next_peers(&mut ada).await;
+    for (i, path) in ["README.md", "todo.txt", "docs/notes.md"]
+        .iter()
+        .cycle()
+        .take(30)
+        .enumerate()
+    {
+        bo.send(&ClientFrame::Presence(Presence {
+            open: Some((*path).to_owned()),
+        }))
+        .await;
+        let peers = next_peers(&mut ada).await;
+        let seen = peers
+            .iter()
+            .find(|p| p.peer_id == bo.welcome.peer_id)
+            .unwrap();
+        assert_eq!(seen.open.as_deref(), Some(*path), "presence {i} arrived");
+        tokio::time::sleep(Duration::from_millis(120)).await;
+    }
+}

@@ -84,3 +84,21 @@ pub const CLOSE_REPLACED: u16 = 4409;
 /// Close code: the peer sent nothing, not even a pong, for too long, or
 /// did not send `hello` in time.
 pub const CLOSE_IDLE: u16 = 4408;
+/// Close code (RFC 6455 "policy violation"): the peer kept flooding
+/// `presence` and `peer-update` frames past [`PRESENCE_FRAMES_PER_SECOND`]
+/// (see [`PRESENCE_FLOOD_DROPS`]). A client that reconnects starts afresh.
+pub const CLOSE_POLICY_VIOLATION: u16 = 1008;
+
+/// `presence` and `peer-update` frames a connection may send per second,
+/// together, after a burst of [`PRESENCE_BURST`]: the hub applies them and
+/// tells everyone. Past it a frame is dropped, unseen by anyone (a person
+/// opens files and renames far slower than this).
+pub const PRESENCE_FRAMES_PER_SECOND: u32 = 10;
+/// The burst of `presence` and `peer-update` frames a connection may send
+/// at once before [`PRESENCE_FRAMES_PER_SECOND`] applies.
+pub const PRESENCE_BURST: u32 = 20;
+/// A flood: the connection is closed with [`CLOSE_POLICY_VIOLATION`] once
+/// its dropped frames, less [`PRESENCE_FRAMES_PER_SECOND`] forgiven each
+/// second, reach this many (a sender at 1,000 frames a second is closed
+/// within half a second; one a little over the rate never is).
+pub const PRESENCE_FLOOD_DROPS: u32 = 300;
