@@ -94,6 +94,8 @@ impl Default for Config {
 /// The links a host shares, best first. They contain tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShareLinks {
+    /// Links with the host token: the host's own (keep it to yourself).
+    pub host: Vec<String>,
     /// Links with the edit token.
     pub edit: Vec<String>,
     /// Links with the read-only token; empty if none was minted.
@@ -147,6 +149,7 @@ impl RunningHub {
                 .collect()
         };
         ShareLinks {
+            host: links(&secrets.host_token),
             edit: links(&secrets.edit_token),
             view: secrets
                 .read_only_token
@@ -206,7 +209,10 @@ pub async fn start(config: Config) -> Result<RunningHub, HubError> {
         want_read_only: config.read_only_token,
         token_file: config.token_file.clone(),
     })?;
-    let room = Arc::new(Room::open(secrets, project, config.content_cache_bytes)?);
+    let room = Arc::new(
+        Room::open(secrets, project, config.content_cache_bytes)?
+            .with_token_file(config.token_file.clone()),
+    );
     let watch = if config.watch {
         Some(watch(Arc::clone(&room))?)
     } else {
@@ -221,6 +227,7 @@ pub async fn start(config: Config) -> Result<RunningHub, HubError> {
     }
     let mut state = HubState::new([Arc::clone(&room)]);
     state.heartbeat = config.heartbeat;
+    state.public_url = config.public_url.clone();
     if let Some(dir) = &config.web_dir {
         // Compressed once, now, not per request.
         let web = WebApp::prepare(dir).map_err(|source| HubError::WebApp {

@@ -47,6 +47,9 @@ pub enum HubError {
         /// Why.
         source: std::io::Error,
     },
+    /// The edit link can be replaced, never turned off.
+    #[error("the edit link can be replaced, not turned off")]
+    EditLinkRequired,
     /// Binding or serving the listener failed.
     #[error("network error: {0}")]
     Io(#[from] std::io::Error),
@@ -91,6 +94,18 @@ pub enum HttpError {
     /// The view-only token where the edit token is needed (403 `read-only`).
     #[error("a view-only token cannot post events")]
     ReadOnly,
+    /// No token, or a wrong one, where the host token is needed (401
+    /// `unauthorized`, with `WWW-Authenticate: Bearer`).
+    #[error("send the room's host token as 'Authorization: Bearer <token>'")]
+    NeedsHostToken,
+    /// An edit or view token where the host token is needed (403
+    /// `not-host`).
+    #[error("only the host link can manage the room's links")]
+    NotHost,
+    /// The new token could not be stored; nothing changed (500
+    /// `not-stored`). Says why without any token.
+    #[error("the new link could not be stored: {0}")]
+    NotStored(String),
     /// A body that does not have the expected shape (400 `bad-request`).
     #[error("{0}")]
     BadRequest(String),
@@ -117,10 +132,12 @@ impl HttpError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::UnknownRoom => StatusCode::NOT_FOUND,
-            Self::ReadOnly => StatusCode::FORBIDDEN,
+            Self::ReadOnly | Self::NotHost => StatusCode::FORBIDDEN,
+            Self::NotStored(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NeedsEditToken
             | Self::NeedsToken
+            | Self::NeedsHostToken
             | Self::LinkIncomplete
             | Self::LinkBadSignature
             | Self::LinkExpired
@@ -132,7 +149,12 @@ impl HttpError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::UnknownRoom => "unknown-room",
-            Self::NeedsEditToken | Self::NeedsToken | Self::LinkIncomplete => "unauthorized",
+            Self::NeedsEditToken
+            | Self::NeedsToken
+            | Self::NeedsHostToken
+            | Self::LinkIncomplete => "unauthorized",
+            Self::NotHost => "not-host",
+            Self::NotStored(_) => "not-stored",
             Self::ReadOnly => "read-only",
             Self::BadRequest(_) => "bad-request",
             Self::LinkBadSignature => "bad-signature",
@@ -146,7 +168,10 @@ impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let body = Json(json!({ "error": self.code(), "message": self.to_string() }));
         let mut response = (self.status(), body).into_response();
-        if matches!(self, Self::NeedsEditToken | Self::NeedsToken) {
+        if matches!(
+            self,
+            Self::NeedsEditToken | Self::NeedsToken | Self::NeedsHostToken
+        ) {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use room_protocol::{
-    snapshot_signing_message, token_from_subprotocols, urls, SnapshotLink, MAX_FRAME_BYTES,
+    snapshot_signing_message, token_from_subprotocols, urls, SnapshotLink, Token, MAX_FRAME_BYTES,
     SNAPSHOT_LINK_SECONDS, SUBPROTOCOL,
 };
 use serde::Deserialize;
@@ -27,7 +27,7 @@ use crate::error::HttpError;
 use crate::room::Room;
 use crate::serve::OpenSockets;
 use crate::snapshot::{now_secs, sign_hex, stream_tar, verify_link};
-use crate::tokens::Access;
+use crate::tokens::{Access, LinkKind};
 use crate::web::WebApp;
 use crate::ws::{count_attempt, serve_connection, Admission, Heartbeat};
 
@@ -48,6 +48,10 @@ pub struct HubState {
     pub web: Option<Arc<WebApp>>,
     /// The WebSockets open, counted against the connection cap.
     pub sockets: OpenSockets,
+    /// The address others open (`--public-url`), for the links the host
+    /// gets back when replacing one; else the address the host's request
+    /// came to.
+    pub public_url: Option<String>,
 }
 
 impl HubState {
@@ -61,6 +65,7 @@ impl HubState {
             heartbeat: Heartbeat::default(),
             web: None,
             sockets: OpenSockets::default(),
+            public_url: None,
         }
     }
 }
@@ -86,6 +91,25 @@ pub fn app(state: Arc<HubState>) -> Router {
                     .allow_methods([Method::POST])
                     .allow_headers([header::AUTHORIZATION]),
             ),
+        );
+    // The host's link management; a page on another origin (trunk serve)
+    // asks across origins, as for snapshot links.
+    let links_cors = || {
+        CorsLayer::new()
+            .allow_origin(Any)
+            .allow_methods([Method::POST, Method::DELETE])
+            .allow_headers([header::AUTHORIZATION])
+    };
+    router = router
+        .route(
+            urls::EDIT_LINK_ROUTE,
+            post(replace_edit_link).layer(links_cors()),
+        )
+        .route(
+            urls::VIEW_LINK_ROUTE,
+            post(replace_view_link)
+                .delete(turn_view_link_off)
+                .layer(links_cors()),
         );
     if let Some(web) = &state.web {
         // A share link opens the app: /rooms/{id}/ is the app's page, and
@@ -147,7 +171,11 @@ async fn websocket(
         None => Admission::UnknownRoom,
         Some(RoomInPath(room)) => {
             let admission = match token.and_then(|t| room.secrets().access_for(t)) {
-                Some(access) => Admission::Admitted(Arc::clone(&room), access),
+                Some(access) => Admission::Admitted(
+                    Arc::clone(&room),
+                    access,
+                    Token::new(token.unwrap_or_default().to_owned()),
+                ),
                 None => Admission::Unauthorized,
             };
             count_attempt(&room, &admission);
@@ -205,7 +233,7 @@ async fn post_event(
     body: Bytes,
 ) -> Result<Response, HttpError> {
     match bearer(&headers).and_then(|t| room.secrets().access_for(t)) {
-        Some(Access::Edit) => {}
+        Some(Access::Host | Access::Edit) => {}
         Some(Access::ReadOnly) => return Err(HttpError::ReadOnly),
         None => return Err(HttpError::NeedsEditToken),
     }
@@ -223,6 +251,85 @@ async fn post_event(
     }
     let rev = room.append_event(&event.kind, event.data).await;
     Ok((StatusCode::CREATED, Json(json!({ "rev": rev }))).into_response())
+}
+
+/// Refuses anyone but the host: 401 without a token of the room, 403 with
+/// an edit or view token.
+fn host_only(room: &Room, headers: &HeaderMap) -> Result<(), HttpError> {
+    match bearer(headers).and_then(|t| room.secrets().access_for(t)) {
+        Some(Access::Host) => Ok(()),
+        Some(Access::Edit | Access::ReadOnly) => Err(HttpError::NotHost),
+        None => Err(HttpError::NeedsHostToken),
+    }
+}
+
+/// The share link of `token`, on the address others open: `--public-url`,
+/// else the one the host's request came to.
+fn share_link_for(
+    hub: &HubState,
+    headers: &HeaderMap,
+    room: &Room,
+    token: &Token,
+) -> Result<String, HttpError> {
+    let base = match &hub.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .filter(|h| !h.is_empty() && !h.contains(['/', ' ', '@']))
+                .ok_or_else(|| HttpError::BadRequest("a Host header is needed".into()))?;
+            format!("http://{host}")
+        }
+    };
+    Ok(urls::share_link(&base, room.id(), token.expose()))
+}
+
+/// Replaces the `kind` link for the host: a new token, stored, in force,
+/// the old one's connections closed; answers the new share link.
+async fn replace_link(
+    hub: &HubState,
+    room: &Room,
+    headers: &HeaderMap,
+    kind: LinkKind,
+) -> Result<Response, HttpError> {
+    host_only(room, headers)?;
+    let token = room
+        .replace_link(kind, true)
+        .await
+        .map_err(|e| HttpError::NotStored(e.to_string()))?
+        .ok_or_else(|| HttpError::NotStored("no token was minted".into()))?;
+    let link = share_link_for(hub, headers, room, &token)?;
+    Ok(Json(json!({ "link": link })).into_response())
+}
+
+async fn replace_edit_link(
+    State(hub): State<Arc<HubState>>,
+    RoomInPath(room): RoomInPath,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    replace_link(&hub, &room, &headers, LinkKind::Edit).await
+}
+
+async fn replace_view_link(
+    State(hub): State<Arc<HubState>>,
+    RoomInPath(room): RoomInPath,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    replace_link(&hub, &room, &headers, LinkKind::View).await
+}
+
+/// Turns the view link off for the host (204): its connections closed,
+/// its token refused; a later `POST` turns it on with a new token.
+async fn turn_view_link_off(
+    RoomInPath(room): RoomInPath,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    host_only(&room, &headers)?;
+    room.replace_link(LinkKind::View, false)
+        .await
+        .map_err(|e| HttpError::NotStored(e.to_string()))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// The token in `Authorization: Bearer <token>`, if any.

@@ -152,6 +152,11 @@ async fn main() -> ExitCode {
         for link in &links.view {
             println!("share link (view only): {link}");
         }
+        for link in &links.host {
+            println!(
+                "host link (keep it to yourself: it replaces and turns off the links): {link}"
+            );
+        }
     }
     match hub.serve_until_ctrl_c().await {
         Ok(()) => ExitCode::SUCCESS,

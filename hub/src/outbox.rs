@@ -41,6 +41,9 @@ pub enum Cut {
     Overflowed,
     /// A newer connection of the same tab took this one's place (4409).
     Replaced,
+    /// The host replaced (or turned off) the link this connection was
+    /// admitted with (4410).
+    LinkReplaced,
 }
 
 /// One frame in the queue, with the bytes it counts against the budget.
@@ -74,6 +77,7 @@ impl CutSignal {
     const OPEN: u8 = 0;
     const OVERFLOWED: u8 = 1;
     const REPLACED: u8 = 2;
+    const LINK_REPLACED: u8 = 3;
 
     fn cut(&self, why: u8) {
         let first = self
@@ -88,6 +92,7 @@ impl CutSignal {
         match self.why.load(Ordering::Acquire) {
             Self::OVERFLOWED => Some(Cut::Overflowed),
             Self::REPLACED => Some(Cut::Replaced),
+            Self::LINK_REPLACED => Some(Cut::LinkReplaced),
             _ => None,
         }
     }
@@ -133,6 +138,12 @@ impl Outlet {
     /// place; it takes no more frames.
     pub fn replace(&self) {
         self.cut.cut(CutSignal::REPLACED);
+    }
+
+    /// Cuts the outlet because the host replaced the link it was admitted
+    /// with.
+    pub fn link_replaced(&self) {
+        self.cut.cut(CutSignal::LINK_REPLACED);
     }
 
     /// Why the outlet stopped taking frames, if it has.

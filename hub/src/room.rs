@@ -16,8 +16,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use room_protocol::{
     encode, guest_name, is_valid_id, ErrorCode, ErrorFrame, FileChanged, FileContent, FileEdit,
     FileRequest, FileVersion, Hello, LeftOut, LogEntry, PeerInfo, PeerProfile, Peers,
-    ProjectVersion, RelPath, RuntimeEvent, ServerFrame, SyncMode, Synced, Tree, TreeEntry, Welcome,
-    MAX_CONTENT_BYTES, MAX_REQUEST_BYTES, MAX_REQUEST_PATHS, SNAPSHOT_EVENT_LIMIT,
+    ProjectVersion, RelPath, RuntimeEvent, ServerFrame, SyncMode, Synced, Token, Tree, TreeEntry,
+    Welcome, MAX_CONTENT_BYTES, MAX_REQUEST_BYTES, MAX_REQUEST_PATHS, SNAPSHOT_EVENT_LIMIT,
 };
 use serde_json::Value;
 use tokio::sync::{watch, Mutex};
@@ -30,7 +30,7 @@ use crate::ignore_rules::is_at_or_under;
 use crate::log::{EntryLog, Logged};
 use crate::outbox::{Outlet, Refused};
 use crate::project::ProjectDir;
-use crate::tokens::{random_base64url, Access, RoomSecrets};
+use crate::tokens::{mint_token, random_base64url, Access, LinkKind, RoomSecrets};
 
 /// A connection that joined: the peer id it holds, and which connection it
 /// is (see [`Room::leave`]).
@@ -90,6 +90,8 @@ struct RoomState {
 struct Seat {
     /// Its queue.
     outlet: Outlet,
+    /// What its token lets it do (a replaced link closes its seats).
+    access: Access,
     /// Its tab's client id, if it sent a valid one.
     client_id: Option<String>,
     /// Which connection this is, so that a replaced one leaving does not
@@ -125,7 +127,12 @@ pub struct ConnectionStats {
 /// A live room.
 #[derive(Debug)]
 pub struct Room {
-    secrets: RoomSecrets,
+    room_id: String,
+    /// The tokens; the host may replace the edit and view ones.
+    secrets: std::sync::RwLock<RoomSecrets>,
+    /// Where the tokens are kept across restarts (`--token-file`), if
+    /// anywhere: a replaced link is stored there before anyone is told.
+    token_file: Option<std::path::PathBuf>,
     generation: String,
     project: ProjectDir,
     state: Mutex<RoomState>,
@@ -157,7 +164,9 @@ impl Room {
         warn_left_out(walked.left_out, &project);
         let left_out = walked.left_out;
         Ok(Self {
-            secrets,
+            room_id: secrets.room_id.clone(),
+            secrets: std::sync::RwLock::new(secrets),
+            token_file: None,
             generation: random_base64url(9)?,
             project,
             state: Mutex::new(RoomState {
@@ -184,14 +193,58 @@ impl Room {
         let _ = rx.wait_for(|closing| *closing).await;
     }
 
-    /// The room id.
-    pub fn id(&self) -> &str {
-        &self.secrets.room_id
+    /// Keeps the tokens in `path` when the host replaces a link.
+    pub fn with_token_file(mut self, path: Option<std::path::PathBuf>) -> Self {
+        self.token_file = path;
+        self
     }
 
-    /// The room's tokens.
-    pub fn secrets(&self) -> &RoomSecrets {
-        &self.secrets
+    /// The room id.
+    pub fn id(&self) -> &str {
+        &self.room_id
+    }
+
+    /// The room's tokens as they are now.
+    pub fn secrets(&self) -> RoomSecrets {
+        self.secrets
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the `kind` link with a new token (`None`: turns the view
+    /// link off): stored in the token file first, then in force; every
+    /// connection admitted with the old one is closed with
+    /// `CLOSE_LINK_REPLACED` at once. Returns the new token.
+    pub async fn replace_link(&self, kind: LinkKind, on: bool) -> Result<Option<Token>, HubError> {
+        let token = if on { Some(mint_token()?) } else { None };
+        {
+            let mut secrets = self
+                .secrets
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let next = secrets.with_link(kind, token.clone())?;
+            if let Some(path) = &self.token_file {
+                crate::tokens::store(path, &next)?;
+            }
+            *secrets = next;
+        }
+        let state = self.state.lock().await;
+        let mut closed = 0;
+        for seat in state.seats.values() {
+            if seat.access == kind.access() {
+                seat.outlet.link_replaced();
+                closed += 1;
+            }
+        }
+        tracing::info!(
+            room = self.id(),
+            link = kind.name(),
+            turned_off = !on,
+            connections_closed = closed,
+            "the host replaced a link"
+        );
+        Ok(token)
     }
 
     /// This run's generation id (`project.id`).
@@ -235,9 +288,19 @@ impl Room {
     /// (its link died without a close) takes that connection's place at
     /// once, under the same peer id, and the old one is told to close: the
     /// person never shows twice.
-    pub async fn join(&self, hello: &Hello, access: Access, outlet: &Outlet) -> Joined {
+    pub async fn join(
+        &self,
+        hello: &Hello,
+        access: Access,
+        token: &Token,
+        outlet: &Outlet,
+    ) -> Joined {
         let client_id = hello.client_id.clone().filter(|id| is_valid_id(id));
         let mut state = self.state.lock().await;
+        // Read under the state's lock: a link the host replaced since this
+        // connection was admitted is caught here, or by `replace_link`'s
+        // walk over the seats, which takes the lock after the change.
+        let replaced = self.secrets().access_for(token.expose()) != Some(access);
         let held = client_id.as_ref().and_then(|id| {
             state
                 .seats
@@ -292,8 +355,8 @@ impl Room {
             mode,
             left_out: self.left_out(&state),
             read_only_token: match access {
-                Access::Edit => self
-                    .secrets
+                Access::Host | Access::Edit => self
+                    .secrets()
                     .read_only_token
                     .as_ref()
                     .map(|t| t.expose().to_owned()),
@@ -313,10 +376,14 @@ impl Room {
             number,
             Seat {
                 outlet: outlet.clone(),
+                access,
                 client_id,
                 connection,
             },
         );
+        if replaced {
+            outlet.link_replaced();
+        }
         self.stats.welcomed.fetch_add(1, Ordering::Relaxed);
         Joined {
             peer_id,
@@ -591,7 +658,7 @@ impl Room {
             ));
         }
         let refuse = |code, message: String| Err(ErrorFrame::new(code, message).for_edit(&edit));
-        if access == Access::ReadOnly {
+        if !access.can_edit() {
             return refuse(
                 ErrorCode::ReadOnly,
                 "this link is view-only; the edit was not saved".into(),

@@ -27,10 +27,46 @@ pub fn mint_token() -> Result<Token, HubError> {
 /// What a connection may do, decided by its token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
+    /// Holds the host token: edits, and manages the links.
+    Host,
     /// Holds the edit token.
     Edit,
     /// Holds the read-only token.
     ReadOnly,
+}
+
+impl Access {
+    /// Whether its holder may edit files.
+    pub fn can_edit(self) -> bool {
+        self != Self::ReadOnly
+    }
+}
+
+/// A link the host can replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    /// The edit link.
+    Edit,
+    /// The view-only link.
+    View,
+}
+
+impl LinkKind {
+    /// The access its token grants.
+    pub fn access(self) -> Access {
+        match self {
+            Self::Edit => Access::Edit,
+            Self::View => Access::ReadOnly,
+        }
+    }
+
+    /// Its name in logs and URLs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Edit => "edit",
+            Self::View => "view",
+        }
+    }
 }
 
 /// A room's identity and secrets.
@@ -38,32 +74,51 @@ pub enum Access {
 pub struct RoomSecrets {
     /// The room id in URLs.
     pub room_id: String,
+    /// The host's: everything an editor may, and managing the links.
+    pub host_token: Token,
     /// Lets its holder edit.
     pub edit_token: Token,
-    /// Lets its holder watch, if the host asked for one.
+    /// Lets its holder watch, if the host asked for one (or turned the
+    /// view link on).
     pub read_only_token: Option<Token>,
 }
 
 impl RoomSecrets {
-    /// Which access `candidate` grants, if any. Both tokens are always
+    /// Which access `candidate` grants, if any. Every token is always
     /// compared, in constant time, so timing tells nothing about which one
     /// came close.
     pub fn access_for(&self, candidate: &str) -> Option<Access> {
+        let host = self.host_token.matches(candidate);
         let edit = self.edit_token.matches(candidate);
         let read_only = self
             .read_only_token
             .as_ref()
             .is_some_and(|t| t.matches(candidate));
-        match (edit, read_only) {
-            (true, _) => Some(Access::Edit),
-            (false, true) => Some(Access::ReadOnly),
-            (false, false) => None,
+        match (host, edit, read_only) {
+            (true, _, _) => Some(Access::Host),
+            (false, true, _) => Some(Access::Edit),
+            (false, false, true) => Some(Access::ReadOnly),
+            (false, false, false) => None,
         }
     }
 
-    /// Every token of the room, for checking signatures made with either.
+    /// Every token of the room, for checking signatures made with any.
     pub fn tokens(&self) -> impl Iterator<Item = &Token> {
-        std::iter::once(&self.edit_token).chain(self.read_only_token.as_ref())
+        [&self.host_token, &self.edit_token]
+            .into_iter()
+            .chain(self.read_only_token.as_ref())
+    }
+
+    /// These secrets with a new token for `kind` (`None`: the view link
+    /// turned off).
+    pub fn with_link(&self, kind: LinkKind, token: Option<Token>) -> Result<Self, HubError> {
+        let mut next = self.clone();
+        match (kind, token) {
+            (LinkKind::Edit, Some(token)) => next.edit_token = token,
+            (LinkKind::View, token) => next.read_only_token = token,
+            (LinkKind::Edit, None) => return Err(HubError::EditLinkRequired),
+        }
+        Ok(next)
     }
 }
 
@@ -71,6 +126,9 @@ impl RoomSecrets {
 #[serde(rename_all = "camelCase")]
 struct TokenFileContent {
     room_id: String,
+    /// Absent in files written before host links: minted then, and stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    host_token: Option<String>,
     edit_token: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     read_only_token: Option<String>,
@@ -104,6 +162,10 @@ pub fn load_or_mint(req: &SecretsRequest) -> Result<RoomSecrets, HubError> {
     if !is_valid_room_id(&room_id) {
         return Err(HubError::InvalidRoomId);
     }
+    let host_token = match stored.as_ref().and_then(|s| s.host_token.clone()) {
+        Some(t) => Token::new(t),
+        None => mint_token()?,
+    };
     let edit_token = match &stored {
         Some(s) => Token::new(s.edit_token.clone()),
         None => mint_token()?,
@@ -115,6 +177,7 @@ pub fn load_or_mint(req: &SecretsRequest) -> Result<RoomSecrets, HubError> {
     };
     let secrets = RoomSecrets {
         room_id,
+        host_token,
         edit_token,
         read_only_token,
     };
@@ -134,10 +197,10 @@ fn read_token_file(path: &Path) -> Result<TokenFileContent, HubError> {
     let content: TokenFileContent = serde_json::from_str(&text)
         .map_err(|e| fail(format!("not valid JSON at line {}", e.line())))?;
     if !room_protocol::is_token_shaped(&content.edit_token)
-        || content
-            .read_only_token
-            .as_deref()
-            .is_some_and(|t| !room_protocol::is_token_shaped(t))
+        || [&content.host_token, &content.read_only_token]
+            .into_iter()
+            .flatten()
+            .any(|t| !room_protocol::is_token_shaped(t))
     {
         return Err(fail("a token is not 16-128 base64url characters".into()));
     }
@@ -148,6 +211,12 @@ fn read_token_file(path: &Path) -> Result<TokenFileContent, HubError> {
 /// them. The new content goes to a temporary file beside it (mode 0600),
 /// is synced, and is renamed over the old one, so a crash at any moment
 /// leaves either the old file or the new one, never a broken one.
+/// Stores `secrets` in the token file (mode 0600, atomically): after the
+/// host replaced a link, before anyone is told.
+pub fn store(path: &Path, secrets: &RoomSecrets) -> Result<(), HubError> {
+    write_token_file(path, secrets, None)
+}
+
 fn write_token_file(
     path: &Path,
     secrets: &RoomSecrets,
@@ -155,6 +224,7 @@ fn write_token_file(
 ) -> Result<(), HubError> {
     let content = TokenFileContent {
         room_id: secrets.room_id.clone(),
+        host_token: Some(secrets.host_token.expose().to_owned()),
         edit_token: secrets.edit_token.expose().to_owned(),
         read_only_token: secrets
             .read_only_token
@@ -220,9 +290,11 @@ mod tests {
     fn access_is_decided_by_which_token_matches() {
         let secrets = RoomSecrets {
             room_id: "r".into(),
+            host_token: Token::new("h".repeat(32)),
             edit_token: Token::new("e".repeat(32)),
             read_only_token: Some(Token::new("r".repeat(32))),
         };
+        assert_eq!(secrets.access_for(&"h".repeat(32)), Some(Access::Host));
         assert_eq!(secrets.access_for(&"e".repeat(32)), Some(Access::Edit));
         assert_eq!(secrets.access_for(&"r".repeat(32)), Some(Access::ReadOnly));
         assert_eq!(secrets.access_for(&"x".repeat(32)), None);
@@ -245,6 +317,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(again.room_id, "demo");
+        assert_eq!(again.host_token, first.host_token);
         assert_eq!(again.edit_token, first.edit_token);
         assert_eq!(again.read_only_token, first.read_only_token);
         #[cfg(unix)]

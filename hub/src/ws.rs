@@ -10,9 +10,9 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use room_protocol::{
     decode_client_frame, encode, ClientFrame, DecodeError, ErrorCode, ErrorFrame, Hello,
-    ServerFrame, CLOSE_IDLE, CLOSE_MESSAGE_TOO_BIG, CLOSE_POLICY_VIOLATION, CLOSE_PROTOCOL_ERROR,
-    CLOSE_REPLACED, CLOSE_ROOM_NOT_FOUND, CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED, DEAD_LINK_MS,
-    PING_EVERY_MS,
+    ServerFrame, Token, CLOSE_IDLE, CLOSE_LINK_REPLACED, CLOSE_MESSAGE_TOO_BIG,
+    CLOSE_POLICY_VIOLATION, CLOSE_PROTOCOL_ERROR, CLOSE_REPLACED, CLOSE_ROOM_NOT_FOUND,
+    CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED, DEAD_LINK_MS, PING_EVERY_MS,
 };
 /// Close code (RFC 6455): the server is going away; clients reconnect.
 const CLOSE_GOING_AWAY: u16 = 1001;
@@ -58,8 +58,9 @@ impl Default for Heartbeat {
 /// Who is on the other end, decided before the upgrade completed.
 #[derive(Debug)]
 pub enum Admission {
-    /// The room and its access level.
-    Admitted(Arc<Room>, Access),
+    /// The room, the access level, and the token that granted it (kept to
+    /// notice, on joining, a link the host replaced meanwhile).
+    Admitted(Arc<Room>, Access, Token),
     /// No such room: close 4404.
     UnknownRoom,
     /// Missing or wrong token: close 4401.
@@ -72,8 +73,8 @@ type Stream = futures_util::stream::SplitStream<WebSocket>;
 /// Runs one connection to its end.
 pub async fn serve_connection(socket: WebSocket, admission: Admission, heartbeat: Heartbeat) {
     let (mut sink, mut stream) = socket.split();
-    let (room, access) = match admission {
-        Admission::Admitted(room, access) => (room, access),
+    let (room, access, token) = match admission {
+        Admission::Admitted(room, access, token) => (room, access, token),
         Admission::UnknownRoom => {
             close(&mut sink, &mut stream, CLOSE_ROOM_NOT_FOUND, "unknown room").await;
             return;
@@ -119,6 +120,7 @@ pub async fn serve_connection(socket: WebSocket, admission: Admission, heartbeat
     let connection = Connection {
         room,
         access,
+        token,
         heartbeat,
     };
     connection.run(sink, stream, hello).await;
@@ -149,6 +151,7 @@ impl Ending {
 struct Connection {
     room: Arc<Room>,
     access: Access,
+    token: Token,
     heartbeat: Heartbeat,
 }
 
@@ -158,7 +161,10 @@ impl Connection {
         // ever waits for the peer to read.
         let mut outbox = Outbox::start(sink, self.heartbeat.max_queued_bytes);
         let outlet = outbox.outlet().clone();
-        let joined = self.room.join(&hello, self.access, &outlet).await;
+        let joined = self
+            .room
+            .join(&hello, self.access, &self.token, &outlet)
+            .await;
         let peer_id = joined.peer_id.clone();
         tracing::debug!(room = self.room.id(), peer = %peer_id, read_only = (self.access == Access::ReadOnly), "peer joined");
 
@@ -179,6 +185,10 @@ impl Connection {
             Cut::Replaced => {
                 tracing::debug!(peer = %peer_id, "a newer connection of this tab took over");
                 Ending::Close(CLOSE_REPLACED, "replaced by a newer connection of this tab")
+            }
+            Cut::LinkReplaced => {
+                tracing::debug!(peer = %peer_id, "the host replaced this connection's link");
+                Ending::Close(CLOSE_LINK_REPLACED, "the host replaced this link")
             }
         };
         // A frame the outlet refused: it overflowed just now, or was cut

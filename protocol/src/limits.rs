@@ -84,6 +84,10 @@ pub const CLOSE_REPLACED: u16 = 4409;
 /// Close code: the peer sent nothing, not even a pong, for too long, or
 /// did not send `hello` in time.
 pub const CLOSE_IDLE: u16 = 4408;
+/// Close code: the host replaced (or turned off) the link this connection
+/// was admitted with; the old token is refused from now on (4401). Clients
+/// must not retry: they say the link was replaced and keep their drafts.
+pub const CLOSE_LINK_REPLACED: u16 = 4410;
 /// Close code (RFC 6455 "policy violation"): the peer kept flooding
 /// `presence` and `peer-update` frames past [`PRESENCE_FRAMES_PER_SECOND`]
 /// (see [`PRESENCE_FLOOD_DROPS`]). A client that reconnects starts afresh.

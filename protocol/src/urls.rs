@@ -15,6 +15,18 @@ pub const SNAPSHOT_ROUTE: &str = "/rooms/{room_id}/snapshot.tar";
 /// (`POST`, the token in `Authorization: Bearer`).
 pub const SNAPSHOT_LINK_ROUTE: &str = "/rooms/{room_id}/snapshot-link";
 
+/// The hub's route where the host replaces the edit link (`POST`, the host
+/// token in `Authorization: Bearer`; answers `{"link": …}`).
+pub const EDIT_LINK_ROUTE: &str = "/rooms/{room_id}/links/edit";
+/// The hub's route where the host replaces the view link (`POST`, as
+/// [`EDIT_LINK_ROUTE`]) or turns it off (`DELETE`, 204).
+pub const VIEW_LINK_ROUTE: &str = "/rooms/{room_id}/links/view";
+
+/// The path of a room's link of `kind` (`edit` or `view`).
+pub fn link_path(room_id: &str, kind: &str) -> String {
+    format!("/rooms/{room_id}/links/{kind}")
+}
+
 /// The hub's health route: `{"ok": true, "rooms": …}`, counters for tests
 /// and operators.
 pub const HEALTH_ROUTE: &str = "/healthz";

@@ -204,6 +204,7 @@ async fn config(State(kit): Shared) -> Response {
     Json(json!({
         "roomId": ROOM_ID,
         "editToken": tokens["editToken"],
+        "hostToken": tokens["hostToken"],
         "readOnlyToken": tokens["readOnlyToken"],
         "proxyWs": urls::socket_url(&format!("http://127.0.0.1:{}", kit.proxy.port), ROOM_ID),
         "proxyHttp": format!("http://127.0.0.1:{}", kit.proxy.port),
