@@ -140,6 +140,10 @@ test('3. a 30 s network cut: reconnecting, the edit is kept, then it lands; even
   // happens (WCAG ARIA22), and it is the one that then speaks.
   const live = await page.$('.room-connection [role="status"][aria-atomic="true"]');
   assert.equal(await live.textContent(), '');
+  // The file to edit is on the page before the cut (contents come after
+  // the join; an editor waiting for its file is read-only, as it should be).
+  await k.openFile(page, 'docs/notes.md');
+  await page.waitForSelector('textarea.code:not([readonly])');
   const cutAt = Date.now();
   await k.kitPost('/proxy/mode/blackhole');
   await page.waitForSelector('[data-banner="reconnecting"]', { timeout: 30000 });
