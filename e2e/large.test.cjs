@@ -102,6 +102,21 @@ test('21. a room over 20,000 files: find a deep file, edit it, a file changed on
   await editorHolds(page, contentOf(linked));
   await k.status(page, 'connected', 60000);
 
+  // The opened file is in the page's cache before the hub goes: contents
+  // are written behind the screen, and at 20,000 files WebKit's storage
+  // can still be busy with the prefetch and the shell's install.
+  const database = `solaro-room-${new URL(link).pathname.split('/')[2]}`;
+  const cachedContent = () => page.evaluate(({ name, path }) => new Promise((resolve) => {
+    const open = indexedDB.open(name);
+    open.onerror = () => resolve(null);
+    open.onsuccess = () => {
+      const get = open.result.transaction('contents').objectStore('contents').get(path);
+      get.onsuccess = () => { resolve(get.result?.content ?? null); open.result.close(); };
+      get.onerror = () => { resolve(null); open.result.close(); };
+    };
+  }), { name: database, path: fileAt(linked) });
+  await k.until(async () => (await cachedContent()) === contentOf(linked), 'the opened file in the page cache', 60000, 250);
+
   // The hub goes; a reload still shows the tree and the opened file.
   await page.evaluate(() => navigator.serviceWorker.ready);
   await k.until(() => page.evaluate(() => navigator.serviceWorker.controller !== null), 'the offline shell in control');
