@@ -17,7 +17,7 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use room_protocol::urls::{SHELL_BUILD_META, SHELL_WORKER_FILE, SHELL_WORKER_META};
 use sha2::{Digest, Sha256};
@@ -40,8 +40,8 @@ pub fn write_shell(dir: &Path, public_url: &str) -> io::Result<Shell> {
     let page_path = dir.join("index.html");
     let page = fs::read_to_string(&page_path)
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", page_path.display())))?;
-    let mut files = Vec::new();
-    list_files(dir, Path::new(""), &mut files)?;
+    let build_dir = cap_std::fs::Dir::open_ambient_dir(dir, cap_std::ambient_authority())?;
+    let mut files = crate::web::regular_files(&build_dir)?;
     files.retain(|f| f != Path::new("index.html") && f != Path::new(SHELL_WORKER_FILE));
     files.sort();
     let mut hash = Sha256::new();
@@ -118,22 +118,6 @@ fn html_attribute(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('"', "&quot;")
         .replace('<', "&lt;")
-}
-
-/// Every regular file under `dir/relative`, relative to `dir`; symlinks
-/// are not followed.
-fn list_files(dir: &Path, relative: &Path, files: &mut Vec<PathBuf>) -> io::Result<()> {
-    for entry in fs::read_dir(dir.join(relative))? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        let name = relative.join(entry.file_name());
-        if kind.is_dir() {
-            list_files(dir, &name, files)?;
-        } else if kind.is_file() {
-            files.push(name);
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

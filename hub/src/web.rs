@@ -82,16 +82,23 @@ impl WebApp {
             ));
         }
         let dir = tempfile::Builder::new().prefix("room-hub-web-").tempdir()?;
+        let source = Dir::open_ambient_dir(source, cap_std::ambient_authority())?;
         let mut compressible = Vec::new();
         let mut copied = HashMap::new();
-        let mut tree = Copying {
-            root: dir.path(),
-            compressible: &mut compressible,
-            copied: &mut copied,
-        };
-        tree.copy(source, Path::new(""))?;
+        for relative in regular_files(&source)? {
+            // A file gone (or turned into a symlink) since the listing is
+            // left out, as a request for it would find it.
+            let Some(stamp) = stamp_of(&source, &relative) else {
+                continue;
+            };
+            let target = write_copy(dir.path(), &relative, &source.read(&relative)?)?;
+            if is_compressible(&target) {
+                compressible.push(target);
+            }
+            copied.insert(relative, stamp);
+        }
         Ok(Self {
-            source: Dir::open_ambient_dir(source, cap_std::ambient_authority())?,
+            source,
             dir,
             compressible,
             copied: Mutex::new(copied),
@@ -108,12 +115,7 @@ impl WebApp {
             return;
         };
         let mut copied = self.copied.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = self
-            .source
-            .symlink_metadata(&relative)
-            .ok()
-            .filter(|m| m.is_file())
-            .map(|m| (m.len(), m.modified().ok().map(|t| t.into_std())));
+        let now = stamp_of(&self.source, &relative);
         if now.is_some() && copied.get(&relative) == now.as_ref() {
             return;
         }
@@ -127,20 +129,12 @@ impl WebApp {
             }
             return;
         };
-        let Ok(bytes) = self.source.read(&relative) else {
-            return;
-        };
-        let written = (|| {
-            if let Some(parent) = target.parent() {
-                fs::create_dir_all(parent)?;
-            }
-            if is_compressible(&target) {
-                write_gzip(&target, &bytes)?;
-            }
-            write_whole(&target, &bytes)
-        })();
+        let written = self
+            .source
+            .read(&relative)
+            .and_then(|bytes| write_copy(self.root(), &relative, &bytes));
         match written {
-            Ok(()) => {
+            Ok(_) => {
                 copied.insert(relative, stamp);
             }
             Err(e) => tracing::warn!(
@@ -291,40 +285,52 @@ fn matches_route(path: &str, route: &str) -> bool {
     }
 }
 
-/// A copy of the web app being made.
-struct Copying<'a> {
-    root: &'a Path,
-    compressible: &'a mut Vec<PathBuf>,
-    copied: &'a mut HashMap<PathBuf, Stamp>,
-}
-
-impl Copying<'_> {
-    /// Copies the regular files and folders of `from` into `relative`
-    /// under the root, writes the gzip variants, and notes the copies that
-    /// have them and what each was made from.
-    fn copy(&mut self, from: &Path, relative: &Path) -> io::Result<()> {
-        for entry in fs::read_dir(from)? {
+/// Every regular file under `dir`, relative to it, in no set order;
+/// symlinks are not followed (folders are opened by handle).
+pub(crate) fn regular_files(dir: &Dir) -> io::Result<Vec<PathBuf>> {
+    fn walk(dir: &Dir, prefix: &Path, files: &mut Vec<PathBuf>) -> io::Result<()> {
+        for entry in dir.entries()? {
             let entry = entry?;
             let kind = entry.file_type()?;
-            let name = relative.join(entry.file_name());
-            let target = self.root.join(&name);
+            let name = prefix.join(entry.file_name());
             if kind.is_dir() {
-                fs::create_dir(&target)?;
-                self.copy(&entry.path(), &name)?;
+                walk(&entry.open_dir()?, &name, files)?;
             } else if kind.is_file() {
-                let metadata = entry.metadata()?;
-                let bytes = fs::read(entry.path())?;
-                fs::write(&target, &bytes)?;
-                if is_compressible(&target) {
-                    write_gzip(&target, &bytes)?;
-                    self.compressible.push(target);
-                }
-                self.copied
-                    .insert(name, (metadata.len(), metadata.modified().ok()));
+                files.push(name);
             }
         }
         Ok(())
     }
+    let mut files = Vec::new();
+    walk(dir, Path::new(""), &mut files)?;
+    Ok(files)
+}
+
+/// What a copy of `relative` would be made from now: the source file's
+/// length and modification time, if it is a regular file of `source`.
+fn stamp_of(source: &Dir, relative: &Path) -> Option<Stamp> {
+    let metadata = source.symlink_metadata(relative).ok()?;
+    metadata.is_file().then(|| {
+        (
+            metadata.len(),
+            metadata.modified().ok().map(|t| t.into_std()),
+        )
+    })
+}
+
+/// Writes `bytes` as the copy of `relative` under `root`, and its gzip
+/// variant when compressible, each whole and then renamed into place.
+/// Returns the copy's path.
+fn write_copy(root: &Path, relative: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
+    let target = root.join(relative);
+    if let Some(parent) = target.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    if is_compressible(&target) {
+        write_gzip(&target, bytes)?;
+    }
+    write_whole(&target, bytes)?;
+    Ok(target)
 }
 
 /// Writes `bytes` beside `path`, then renames into place: a half-written
