@@ -49,10 +49,9 @@ test('24. an app that embeds room-client (examples/embed) reloads with no hub at
   const files = await fileCount();
   assert.ok(Number(files) > 0, `the room arrived: ${files} files`);
   // The shell this build names in its head installed and took control.
-  const build = await page.getAttribute('meta[name="room-shell-build"]', 'content');
+  const build = await k.shellBuild(page);
   assert.match(build ?? '', /^[0-9a-f]{16}$/);
-  await page.evaluate(() => navigator.serviceWorker.ready);
-  await k.until(() => page.evaluate(() => navigator.serviceWorker.controller !== null), 'the offline shell in control');
+  await k.shellInControl(page);
 
   // The hub is gone: nothing answers at its address.
   hub.kill('SIGKILL');
@@ -60,7 +59,7 @@ test('24. an app that embeds room-client (examples/embed) reloads with no hub at
   hub = null;
   await page.reload();
   await page.waitForSelector('main h1:has-text("My project dashboard")');
-  assert.equal(await page.getAttribute('meta[name="room-shell-build"]', 'content'), build, 'the page the shell holds');
+  assert.equal(await k.shellBuild(page), build, 'the page the shell holds');
   // The room from the page's cache, and the app says it is trying.
   await page.waitForSelector('main p:has-text("is reconnecting")');
   assert.equal(await fileCount(), files, 'the files from the cache');

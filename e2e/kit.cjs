@@ -162,4 +162,14 @@ function upgradeSchema(page, database) {
   }), database);
 }
 
-module.exports = { forgetPageErrors, noPageErrors, kit, kitJson, kitPost, kitFile, shot, accessible, status, openFile, editorText, typeAndSave, eventRevs, until, sleep, cached, reconnecting, upgradeSchema };
+// The offline shell (`room-hub --write-shell`'s sw.js, registered by
+// room-client) has installed and controls the page.
+async function shellInControl(page) {
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await until(() => page.evaluate(() => navigator.serviceWorker.controller !== null), 'the offline shell in control');
+}
+
+// The build a page runs, as `room-hub --write-shell` named it in its head.
+const shellBuild = (page) => page.getAttribute('meta[name="room-shell-build"]', 'content');
+
+module.exports = { shellInControl, shellBuild, forgetPageErrors, noPageErrors, kit, kitJson, kitPost, kitFile, shot, accessible, status, openFile, editorText, typeAndSave, eventRevs, until, sleep, cached, reconnecting, upgradeSchema };

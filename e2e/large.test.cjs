@@ -118,8 +118,7 @@ test('21. a room over 20,000 files: find a deep file, edit it, a file changed on
   await k.until(async () => (await cachedContent()) === contentOf(linked), 'the opened file in the page cache', 60000, 250);
 
   // The hub goes; a reload still shows the tree and the opened file.
-  await page.evaluate(() => navigator.serviceWorker.ready);
-  await k.until(() => page.evaluate(() => navigator.serviceWorker.controller !== null), 'the offline shell in control');
+  await k.shellInControl(page);
   hub.kill('SIGKILL');
   hub = null;
   await page.reload({ timeout: 30000 });

@@ -29,8 +29,7 @@ const [project, web] = process.argv.slice(2);
     await k.typeAndSave(page, 'README.md', 'Saved by a newcomer\n');
     await k.until(() => fs.readFileSync(path.join(project, 'README.md'), 'utf8') === 'Saved by a newcomer\n', 'the edit on disk');
     // The offline shell in control; then no hub at all, and a reload.
-    await page.evaluate(() => navigator.serviceWorker.ready);
-    await k.until(() => page.evaluate(() => navigator.serviceWorker.controller !== null), 'the offline shell in control');
+    await k.shellInControl(page);
     hub.kill('SIGKILL');
     await new Promise((resolve) => hub.once('exit', resolve));
     hub = null;

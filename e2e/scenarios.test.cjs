@@ -734,15 +734,6 @@ test('16. on plain http (not a secure context): the link joins, copy works and s
   assert.ok(download.name.length > 0, 'it holds files');
 });
 
-// The offline shell (`room-hub --write-shell`'s sw.js, registered by
-// room-client) has installed and controls the page.
-async function shellInControl(page) {
-  await page.evaluate(() => navigator.serviceWorker.ready);
-  await k.until(() => page.evaluate(() => navigator.serviceWorker.controller !== null), 'the offline shell in control');
-}
-
-// The build a page runs, as `room-hub --write-shell` named it in its head.
-const build = (page) => page.getAttribute('meta[name="room-shell-build"]', 'content');
 
 test('17. with no network at all, a reload opens the room from the offline shell, and the edit made then lands', async () => {
   const file = `offline/notes-${Date.now()}.txt`;
@@ -750,7 +741,7 @@ test('17. with no network at all, a reload opens the room from the offline shell
   const { context, page } = await fresh();
   await page.goto(link(config.editToken));
   await k.status(page, 'connected');
-  await shellInControl(page);
+  await k.shellInControl(page);
   await k.kitPost('/events/2?kind=before-offline');
   await k.until(async () => (await k.eventRevs(page)).length >= 2, 'events');
   // What the worker leaves alone: the snapshot link and the download, a
@@ -799,8 +790,8 @@ test('18. a new build replaces the offline shell, and a page still running the o
   const { context, page } = await fresh();
   await page.goto(link(config.editToken));
   await k.status(page, 'connected');
-  await shellInControl(page);
-  const old = await build(page);
+  await k.shellInControl(page);
+  const old = await k.shellBuild(page);
   assert.match(old ?? '', /^[0-9a-f]{16}$/, 'the page names its build');
   assert.equal(await page.textContent('.room-update'), '', 'no prompt on the build the worker holds');
 
@@ -814,7 +805,7 @@ test('18. a new build replaces the offline shell, and a page still running the o
   const opened = await other.goto(link(config.editToken));
   assert.ok(opened.fromServiceWorker(), 'the page came from the worker');
   await k.status(other, 'connected');
-  assert.equal(await build(other), old, 'the cached page is the build the worker held');
+  assert.equal(await k.shellBuild(other), old, 'the cached page is the build the worker held');
   for (const tab of [page, other]) {
     await tab.waitForSelector('.room-update:has-text("A new version is available")', { timeout: 20000 });
   }
@@ -824,14 +815,14 @@ test('18. a new build replaces the offline shell, and a page still running the o
 
   await Promise.all([page.waitForNavigation(), page.click('.room-update button:text-is("Reload")')]);
   await k.status(page, 'connected');
-  const next = await build(page);
+  const next = await k.shellBuild(page);
   assert.notEqual(next, old, 'reloaded into the new build');
   assert.equal(await page.textContent('.room-update'), '', 'no prompt in the tab on the new build');
   // Offline, the shell is the new build's.
   await k.kitPost('/proxy/mode/blackhole');
   const offline = await page.reload({ timeout: 20000 });
   assert.ok(offline.fromServiceWorker());
-  assert.equal(await build(page), next, 'the cached shell is the new one');
+  assert.equal(await k.shellBuild(page), next, 'the cached shell is the new one');
   await k.kitPost('/proxy/mode/pass');
   await k.status(page, 'connected', 30000);
   await context.close();
