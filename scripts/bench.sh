@@ -42,7 +42,9 @@ CARGO_TARGET_DIR=target/bench-default-profile CARGO_PROFILE_RELEASE_OPT_LEVEL=3 
 
 step "bundle size (gzip -9)"
 # The app's wasm and its JS glue (the offline shell's sw.js is not the bundle).
-size() { local wasm; wasm="$(ls "$1"/*_bg.wasm)"; echo $(( $(gzip -9 -c "$wasm" | wc -c) + $(gzip -9 -c "${wasm%_bg.wasm}.js" | wc -c) )); }
+# shellcheck source=scripts/demo_check.sh
+source scripts/demo_check.sh
+size() { local wasm js; read -r wasm js < <(bundle_sizes "$1"); echo $((wasm + js)); }
 demo=$(size dist)
 hello=$(size examples/hello/dist)
 default_profile=$(size "$out/dist-default-profile")

@@ -29,10 +29,16 @@ run_demo_check() {
   kill "$DEMO_PID" 2>/dev/null || true
   wait "$DEMO_PID" 2>/dev/null || true
   local wasm js worker
-  wasm="$(ls dist/*_bg.wasm)"
-  js="$(gzip -9 -c "${wasm%_bg.wasm}.js" | wc -c)"
-  wasm="$(gzip -9 -c "$wasm" | wc -c)"
+  read -r wasm js < <(bundle_sizes dist)
   worker="$(gzip -9 -c dist/sw.js | wc -c)"
   echo "bundle: release wasm ${wasm} bytes gzipped, js ${js} bytes gzipped, total $((wasm + js)) bytes"
   echo "offline shell (sw.js, not in the bundle): ${worker} bytes gzipped"
+}
+
+# bundle_sizes DIR: the gzip -9 sizes of a trunk build's wasm and its JS
+# glue, "WASM JS" (the bundle the closing notes give is their sum).
+bundle_sizes() {
+  local wasm
+  wasm="$(ls "$1"/*_bg.wasm)"
+  echo "$(gzip -9 -c "$wasm" | wc -c) $(gzip -9 -c "${wasm%_bg.wasm}.js" | wc -c)"
 }

@@ -4,7 +4,11 @@
 # built with the README's instructions only (trunk, the release profile and
 # wasm-opt it names, `room-hub --write-shell` as its hook), then served by
 # a room-hub of its own and driven in Chromium (e2e/newcomer.cjs). Prints
-# its gzipped size beside the demo's.
+# its gzipped size beside the demo's (dist/, which the caller has built),
+# and fails past 5% more.
+
+# shellcheck source=scripts/demo_check.sh
+source scripts/demo_check.sh
 
 run_newcomer_check() {
   local file app project
@@ -29,16 +33,13 @@ run_newcomer_check() {
     CARGO_NET_OFFLINE=true trunk build --release --offline)
   node e2e/newcomer.cjs "$project" "$app/dist"
   local wasm js size demo
-  wasm="$(ls "$app"/dist/*_bg.wasm)"
-  js="$(gzip -9 -c "${wasm%_bg.wasm}.js" | wc -c)"
-  size=$(( $(gzip -9 -c "$wasm" | wc -c) + js ))
+  read -r wasm js < <(bundle_sizes "$app/dist")
+  size=$((wasm + js))
   echo "newcomer bundle: ${size} bytes gzipped (wasm + js; the default UI with its styles in the wasm)"
-  if ls dist/*_bg.wasm > /dev/null 2>&1; then
-    wasm="$(ls dist/*_bg.wasm)"
-    demo=$(( $(gzip -9 -c "$wasm" | wc -c) + $(gzip -9 -c "${wasm%_bg.wasm}.js" | wc -c) ))
-    echo "demo bundle: ${demo} bytes gzipped (its styles in a file of their own); newcomer/demo = $(awk "BEGIN { printf \"%.3f\", $size / $demo }")"
-    awk "BEGIN { exit !($size <= $demo * 1.05) }" ||
-      { echo "the newcomer's app is more than 5% larger than the demo" >&2; return 1; }
-  fi
+  read -r wasm js < <(bundle_sizes dist)
+  demo=$((wasm + js))
+  echo "demo bundle: ${demo} bytes gzipped (its styles in a file of their own); newcomer/demo = $(awk "BEGIN { printf \"%.3f\", $size / $demo }")"
+  awk "BEGIN { exit !($size <= $demo * 1.05) }" ||
+    { echo "the newcomer's app is more than 5% larger than the demo" >&2; return 1; }
   rm -rf "$app" "$project"
 }
