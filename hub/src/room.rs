@@ -212,8 +212,9 @@ impl Room {
             .clone()
     }
 
-    /// Replaces the `kind` link with a new token (`None`: turns the view
-    /// link off): stored in the token file first, then in force; every
+    /// Replaces the `kind` link with a new token (`on == false`: turns the
+    /// view link off, with no token): stored in the token file first, then
+    /// in force; every
     /// connection admitted with the old one is closed with
     /// `CLOSE_LINK_REPLACED` at once. Returns the new token.
     pub async fn replace_link(&self, kind: LinkKind, on: bool) -> Result<Option<Token>, HubError> {
