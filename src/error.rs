@@ -16,6 +16,17 @@ pub enum ClientError {
     /// A browser API failed; the text is the browser's, never a token.
     #[error("browser error: {0}")]
     Browser(String),
+    /// A request to the hub got no answer (the hub or the network is
+    /// down).
+    #[error("the hub did not answer")]
+    HubUnreachable,
+    /// The hub answered a request with this HTTP status (401: the link is
+    /// not valid any more; 403: only the host may do that).
+    #[error("the hub answered {0}")]
+    HubStatus(u16),
+    /// The hub's answer was not what this version expects.
+    #[error("unexpected answer from the hub: {0}")]
+    HubAnswer(String),
 }
 
 /// Why the room cache could not be used. Every variant leaves the room

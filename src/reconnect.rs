@@ -12,8 +12,8 @@
 //! whole 8 s step). A connection that reaches `synced` resets it.
 
 use room_protocol::{
-    CLOSE_MESSAGE_TOO_BIG, CLOSE_PROTOCOL_ERROR, CLOSE_REPLACED, CLOSE_ROOM_NOT_FOUND,
-    CLOSE_UNAUTHORIZED,
+    CLOSE_LINK_REPLACED, CLOSE_MESSAGE_TOO_BIG, CLOSE_PROTOCOL_ERROR, CLOSE_REPLACED,
+    CLOSE_ROOM_NOT_FOUND, CLOSE_UNAUTHORIZED,
 };
 
 /// Settings of the reconnect policy. Build it from
@@ -79,6 +79,9 @@ impl ReconnectOptions {
 pub enum CloseClass {
     /// 4401: the token is missing or wrong.
     Unauthorized,
+    /// 4410: the host replaced the link this connection was admitted with;
+    /// retrying with the same token can only be refused.
+    LinkReplaced,
     /// 4404: the hub has no such room.
     RoomGone,
     /// 4400 or 1009: this client broke the protocol; retrying repeats it.
@@ -90,10 +93,11 @@ pub enum CloseClass {
     Retry,
 }
 
-/// Sorts a close code into the five bands.
+/// Sorts a close code into the six bands.
 pub fn classify_close(code: u16) -> CloseClass {
     match code {
         CLOSE_UNAUTHORIZED => CloseClass::Unauthorized,
+        CLOSE_LINK_REPLACED => CloseClass::LinkReplaced,
         CLOSE_ROOM_NOT_FOUND => CloseClass::RoomGone,
         CLOSE_PROTOCOL_ERROR | CLOSE_MESSAGE_TOO_BIG => CloseClass::ProtocolError,
         CLOSE_REPLACED => CloseClass::Replaced,
@@ -344,9 +348,10 @@ mod tests {
     }
 
     #[test]
-    fn close_codes_fall_into_five_bands() {
+    fn close_codes_fall_into_six_bands() {
         assert_eq!(classify_close(4409), CloseClass::Replaced);
         assert_eq!(classify_close(4401), CloseClass::Unauthorized);
+        assert_eq!(classify_close(4410), CloseClass::LinkReplaced);
         assert_eq!(classify_close(4404), CloseClass::RoomGone);
         assert_eq!(classify_close(4400), CloseClass::ProtocolError);
         assert_eq!(classify_close(1009), CloseClass::ProtocolError);

@@ -22,6 +22,8 @@ pub fn welcome(generation: &str, rev: u64, mode: SyncMode) -> Welcome {
         mode,
         left_out: None,
         read_only_token: None,
+        host: false,
+        edit_token: None,
     }
 }
 

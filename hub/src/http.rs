@@ -14,6 +14,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use room_protocol::urls::LinkKind;
 use room_protocol::{
     snapshot_signing_message, token_from_subprotocols, urls, SnapshotLink, Token, MAX_FRAME_BYTES,
     SNAPSHOT_LINK_SECONDS, SUBPROTOCOL,
@@ -27,7 +28,7 @@ use crate::error::HttpError;
 use crate::room::Room;
 use crate::serve::OpenSockets;
 use crate::snapshot::{now_secs, sign_hex, stream_tar, verify_link};
-use crate::tokens::{Access, LinkKind};
+use crate::tokens::Access;
 use crate::web::WebApp;
 use crate::ws::{count_attempt, serve_connection, Admission, Heartbeat};
 
@@ -300,7 +301,7 @@ async fn replace_link(
         .map_err(|e| HttpError::NotStored(e.to_string()))?
         .ok_or_else(|| HttpError::NotStored("no token was minted".into()))?;
     let link = share_link_for(hub, headers, room, &token)?;
-    Ok(Json(json!({ "link": link })).into_response())
+    Ok(Json(json!({ LinkKind::ANSWER_FIELD: link })).into_response())
 }
 
 async fn replace_edit_link(

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use room_protocol::urls::LinkKind;
 use room_protocol::{
     encode, guest_name, is_valid_id, ErrorCode, ErrorFrame, FileChanged, FileContent, FileEdit,
     FileRequest, FileVersion, Hello, LeftOut, LogEntry, PeerInfo, PeerProfile, Peers,
@@ -30,7 +31,7 @@ use crate::ignore_rules::is_at_or_under;
 use crate::log::{EntryLog, Logged};
 use crate::outbox::{Outlet, Refused};
 use crate::project::ProjectDir;
-use crate::tokens::{mint_token, random_base64url, Access, LinkKind, RoomSecrets};
+use crate::tokens::{mint_token, random_base64url, Access, RoomSecrets};
 
 /// A connection that joined: the peer id it holds, and which connection it
 /// is (see [`Room::leave`]).
@@ -231,11 +232,16 @@ impl Room {
             *secrets = next;
         }
         let state = self.state.lock().await;
+        let secrets = self.secrets();
         let mut closed = 0;
         for seat in state.seats.values() {
-            if seat.access == kind.access() {
+            if seat.access == Access::granted_by(kind) {
                 seat.outlet.link_replaced();
                 closed += 1;
+            } else if seat.access != Access::ReadOnly {
+                // Those who share links get the ones that work now.
+                let links = ServerFrame::Links(secrets.links_for(seat.access));
+                let _ = seat.outlet.push_text(&encode(&links));
             }
         }
         tracing::info!(
@@ -346,6 +352,7 @@ impl Room {
         let tree = replay.is_none().then(|| self.tree_for(&mut state, hello));
         let head = state.log.head();
         let entries = replay.unwrap_or_else(|| state.log.newest_events(SNAPSHOT_EVENT_LIMIT));
+        let links = self.secrets().links_for(access);
         let welcome = ServerFrame::Welcome(Welcome {
             room_id: self.id().to_owned(),
             project: self.project_version(&state),
@@ -355,14 +362,9 @@ impl Room {
             peers: state.peers.values().cloned().collect(),
             mode,
             left_out: self.left_out(&state),
-            read_only_token: match access {
-                Access::Host | Access::Edit => self
-                    .secrets()
-                    .read_only_token
-                    .as_ref()
-                    .map(|t| t.expose().to_owned()),
-                Access::ReadOnly => None,
-            },
+            read_only_token: links.read_only_token,
+            host: access == Access::Host,
+            edit_token: links.edit_token,
         });
         outlet.push_uncounted(&encode(&welcome).into());
         if let Some(bytes) = tree {

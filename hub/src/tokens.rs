@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use room_protocol::urls::LinkKind;
 use room_protocol::{is_valid_room_id, Token};
 use serde::{Deserialize, Serialize};
 
@@ -42,29 +43,12 @@ impl Access {
     }
 }
 
-/// A link the host can replace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkKind {
-    /// The edit link.
-    Edit,
-    /// The view-only link.
-    View,
-}
-
-impl LinkKind {
-    /// The access its token grants.
-    pub fn access(self) -> Access {
-        match self {
-            Self::Edit => Access::Edit,
-            Self::View => Access::ReadOnly,
-        }
-    }
-
-    /// Its name in logs and URLs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Edit => "edit",
-            Self::View => "view",
+impl Access {
+    /// The access a token of the link `kind` grants.
+    pub fn granted_by(kind: LinkKind) -> Self {
+        match kind {
+            LinkKind::Edit => Self::Edit,
+            LinkKind::View => Self::ReadOnly,
         }
     }
 }
@@ -99,6 +83,24 @@ impl RoomSecrets {
             (false, true, _) => Some(Access::Edit),
             (false, false, true) => Some(Access::ReadOnly),
             (false, false, false) => None,
+        }
+    }
+
+    /// The links a connection with `access` may share, as `welcome` and
+    /// `links` give them: the host both, an editor the view-only one, a
+    /// viewer none.
+    pub fn links_for(&self, access: Access) -> room_protocol::Links {
+        let expose = |token: &Token| token.expose().to_owned();
+        match access {
+            Access::Host => room_protocol::Links {
+                edit_token: Some(expose(&self.edit_token)),
+                read_only_token: self.read_only_token.as_ref().map(expose),
+            },
+            Access::Edit => room_protocol::Links {
+                edit_token: None,
+                read_only_token: self.read_only_token.as_ref().map(expose),
+            },
+            Access::ReadOnly => room_protocol::Links::default(),
         }
     }
 

@@ -13,7 +13,7 @@ use axum::http::{Request, StatusCode};
 use common::*;
 use http_body_util::BodyExt;
 use room_hub::{app, HubState};
-use room_protocol::{CLOSE_LINK_REPLACED, CLOSE_UNAUTHORIZED};
+use room_protocol::{Links, CLOSE_LINK_REPLACED, CLOSE_UNAUTHORIZED};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -132,6 +132,15 @@ async fn only_the_host_manages_links_and_each_refusal_has_its_status() {
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
+/// The next `links` frame, skipping the room's other news.
+async fn next_links(client: &mut Client) -> Links {
+    loop {
+        if let room_protocol::ServerFrame::Links(links) = client.next().await {
+            return links;
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_replaced_link_closes_its_live_connections_within_100_ms_and_nobody_elses() {
     let project = sample_project();
@@ -147,10 +156,20 @@ async fn a_replaced_link_closes_its_live_connections_within_100_ms_and_nobody_el
         host_page.welcome.read_only_token.as_deref(),
         Some(read_only_token(&hub).as_str())
     );
+    // Only the host's page is told it is the host, and gets the edit
+    // token to share (never its own).
+    assert!(host_page.welcome.host);
+    assert_eq!(
+        host_page.welcome.edit_token.as_deref(),
+        Some(edit_token(&hub).as_str())
+    );
+    assert!(!editor.welcome.host && editor.welcome.edit_token.is_none());
+    assert!(!viewer.welcome.host && viewer.welcome.edit_token.is_none());
 
     let asked = Instant::now();
-    let (status, _) = links(&hub, "POST", &id, "view", Some(&host)).await;
+    let (status, body) = links(&hub, "POST", &id, "view", Some(&host)).await;
     assert_eq!(status, StatusCode::OK);
+    let new_view = token_of(body["link"].as_str().unwrap());
     let (code, _) = read_until_close(&mut viewer.socket).await;
     let took = asked.elapsed();
     assert_eq!(code, Some(CLOSE_LINK_REPLACED));
@@ -158,13 +177,46 @@ async fn a_replaced_link_closes_its_live_connections_within_100_ms_and_nobody_el
         took < Duration::from_millis(100),
         "closed {took:?} after the request"
     );
+    // Those who share links are given the new one at once.
+    let edit = edit_token(&hub);
+    assert_eq!(
+        next_links(&mut editor).await,
+        Links {
+            edit_token: None,
+            read_only_token: Some(new_view.clone())
+        }
+    );
+    assert_eq!(
+        next_links(&mut host_page).await,
+        Links {
+            edit_token: Some(edit.clone()),
+            read_only_token: Some(new_view.clone())
+        }
+    );
 
     let asked = Instant::now();
-    let (status, _) = links(&hub, "POST", &id, "edit", Some(&host)).await;
+    let (status, body) = links(&hub, "POST", &id, "edit", Some(&host)).await;
     assert_eq!(status, StatusCode::OK);
+    let new_edit = token_of(body["link"].as_str().unwrap());
     let (code, _) = read_until_close(&mut editor.socket).await;
     assert_eq!(code, Some(CLOSE_LINK_REPLACED));
     assert!(asked.elapsed() < Duration::from_millis(100));
+    assert_eq!(
+        next_links(&mut host_page).await,
+        Links {
+            edit_token: Some(new_edit.clone()),
+            read_only_token: Some(new_view)
+        }
+    );
+    let (status, _) = links(&hub, "DELETE", &id, "view", Some(&host)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        next_links(&mut host_page).await,
+        Links {
+            edit_token: Some(new_edit),
+            read_only_token: None
+        }
+    );
 
     // The host's page is still in the room, and edits.
     host_page

@@ -36,6 +36,7 @@ pub const SERVER_FRAME_TYPES: &[&str] = &[
     "file-content",
     "pong",
     "error",
+    "links",
 ];
 
 /// Decodes a frame sent by a client.
@@ -66,6 +67,7 @@ pub fn decode_server_frame(text: &str) -> Result<ServerFrame, DecodeError> {
         "file-content" => ServerFrame::FileContent(fields(text)?),
         "pong" => ServerFrame::Pong(fields(text)?),
         "error" => ServerFrame::Error(fields(text)?),
+        "links" => ServerFrame::Links(fields(text)?),
         _ => return Err(DecodeError::UnknownType(truncate(&kind))),
     };
     Ok(frame)

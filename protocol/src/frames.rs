@@ -50,6 +50,9 @@ pub enum ServerFrame {
     Pong(Ping),
     /// A request was refused or a frame could not be understood.
     Error(ErrorFrame),
+    /// The host replaced or turned off a link: the links this connection
+    /// may share now.
+    Links(Links),
 }
 
 /// `hello`: who the client is and what it already has.
@@ -201,8 +204,31 @@ pub struct Welcome {
     /// room holds `limit` of them, and this many are left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_out: Option<LeftOut>,
-    /// The room's read-only token, sent only to holders of the edit token so
-    /// they can share a view-only link.
+    /// The room's read-only token, sent only to holders of the edit or
+    /// host token so they can share a view-only link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only_token: Option<String>,
+    /// Whether this connection holds the host token (it may replace links).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub host: bool,
+    /// The room's edit token, sent only to the host, so the host's page
+    /// shares the edit link and never its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit_token: Option<String>,
+}
+
+/// `links`: the host replaced a link or turned the view link off or on.
+/// Sent to every connection that may share links, with what it may share
+/// now, as its `welcome` would give it: the host both tokens, an editor
+/// the read-only one. A field left out is a link that is off (or not this
+/// connection's to share).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Links {
+    /// The edit token (to the host only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit_token: Option<String>,
+    /// The read-only token, if the view link is on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_only_token: Option<String>,
 }

@@ -62,7 +62,7 @@ pub use codec::{
 pub use error::{DecodeError, PathError};
 pub use frames::{
     ClientFrame, ErrorCode, ErrorFrame, FileChanged, FileContent, FileEdit, FileRequest,
-    FileVersion, Hello, LeftOut, LogEntry, PeerInfo, PeerProfile, Peers, Ping, Presence,
+    FileVersion, Hello, LeftOut, Links, LogEntry, PeerInfo, PeerProfile, Peers, Ping, Presence,
     ProjectVersion, RuntimeEvent, ServerFrame, SyncMode, Synced, Tree, TreeEntry, Welcome,
 };
 pub use limits::*;

@@ -22,7 +22,32 @@ pub const EDIT_LINK_ROUTE: &str = "/rooms/{room_id}/links/edit";
 /// [`EDIT_LINK_ROUTE`]) or turns it off (`DELETE`, 204).
 pub const VIEW_LINK_ROUTE: &str = "/rooms/{room_id}/links/view";
 
-/// The path of a room's link of `kind` (`edit` or `view`).
+/// A link the host can replace: the edit link, or the view-only one
+/// (which the host can also turn off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    /// The edit link.
+    Edit,
+    /// The view-only link.
+    View,
+}
+
+impl LinkKind {
+    /// The field of the hub's answer to a `POST` on a link route that holds
+    /// the new share link.
+    pub const ANSWER_FIELD: &'static str = "link";
+
+    /// Its name in URLs and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Edit => "edit",
+            Self::View => "view",
+        }
+    }
+}
+
+/// The path of a room's link of `kind` (`edit` or `view`,
+/// [`LinkKind::name`]).
 pub fn link_path(room_id: &str, kind: &str) -> String {
     format!("/rooms/{room_id}/links/{kind}")
 }

@@ -122,8 +122,12 @@ fn welcome_in_snapshot_mode_round_trips() {
             limit: 200_000,
         }),
         read_only_token: Some("ro".into()),
+        host: true,
+        edit_token: Some("ed".into()),
     });
     let v = as_json(&welcome);
+    assert_eq!(v["host"], true);
+    assert_eq!(v["editToken"], "ed");
     assert_eq!(v["type"], "welcome");
     assert_eq!(v["mode"], "snapshot");
     assert_eq!(v["project"], json!({"id": "g1", "rev": 4}));
@@ -131,6 +135,21 @@ fn welcome_in_snapshot_mode_round_trips() {
     assert_eq!(v["leftOut"], json!({"files": 12, "limit": 200_000}));
     assert_eq!(v["peers"][0]["peerId"], "p1");
     assert_eq!(decode_server_frame(&encode(&welcome)).unwrap(), welcome);
+}
+
+#[test]
+fn links_carry_what_the_connection_may_share_and_leave_out_what_is_off() {
+    let to_host = ServerFrame::Links(Links {
+        edit_token: Some("ed".into()),
+        read_only_token: Some("ro".into()),
+    });
+    assert_eq!(
+        as_json(&to_host),
+        json!({"type": "links", "editToken": "ed", "readOnlyToken": "ro"})
+    );
+    assert_eq!(decode_server_frame(&encode(&to_host)).unwrap(), to_host);
+    let view_off = decode_server_frame(r#"{"type":"links"}"#).unwrap();
+    assert_eq!(view_off, ServerFrame::Links(Links::default()));
 }
 
 #[test]
@@ -148,9 +167,12 @@ fn welcome_in_replay_mode_leaves_out_files_and_token() {
         mode: SyncMode::Replay,
         left_out: None,
         read_only_token: None,
+        host: false,
+        edit_token: None,
     });
     let v = as_json(&welcome);
     assert_eq!(v["mode"], "replay");
+    assert!(v.get("host").is_none() && v.get("editToken").is_none());
     assert!(v.get("files").is_none());
     assert!(v.get("leftOut").is_none());
     assert!(v.get("readOnlyToken").is_none());

@@ -406,6 +406,7 @@ impl SessionCore {
             }
             ServerFrame::Peers(peers) => self.act(Action::Peers(peers.peers)),
             ServerFrame::LeftOut(left_out) => self.act(Action::LeftOut(left_out)),
+            ServerFrame::Links(links) => self.act(Action::Links(links)),
             ServerFrame::Pong(_) => {}
             ServerFrame::Error(error) => {
                 if error.edit_id.is_none() {
@@ -434,6 +435,7 @@ impl SessionCore {
         }
         let terminal = match classify_close(code) {
             CloseClass::Unauthorized => Some(ConnectionStatus::Unauthorized),
+            CloseClass::LinkReplaced => Some(ConnectionStatus::LinkReplaced),
             CloseClass::RoomGone => Some(ConnectionStatus::RoomGone),
             CloseClass::ProtocolError => Some(ConnectionStatus::ProtocolError),
             CloseClass::Replaced => {

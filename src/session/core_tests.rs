@@ -136,6 +136,7 @@ fn a_drop_reconnects_on_the_schedule_and_synced_resets_it() {
 fn terminal_close_codes_stop_after_one_attempt() {
     for (code, want) in [
         (4401, ConnectionStatus::Unauthorized),
+        (4410, ConnectionStatus::LinkReplaced),
         (4404, ConnectionStatus::RoomGone),
         (4400, ConnectionStatus::ProtocolError),
         (1009, ConnectionStatus::ProtocolError),
@@ -153,6 +154,36 @@ fn terminal_close_codes_stop_after_one_attempt() {
         assert!(core.handle(Input::Retry, 4.0).is_empty());
         assert_eq!(core.attempts(), 1);
     }
+}
+
+#[test]
+fn a_replaced_link_stops_the_page_for_good_and_keeps_its_drafts() {
+    let mut core = live();
+    core.handle(
+        Input::from(Intent::Type {
+            path: "a.txt".into(),
+            content: "unsaved".into(),
+        }),
+        200.0,
+    );
+    core.handle(Input::Closed { code: 4410 }, 300.0);
+    assert_eq!(status(&core), ConnectionStatus::LinkReplaced);
+    assert!(status(&core).is_terminal() && status(&core).token_refused());
+    assert_eq!(core.next_deadline(), None);
+    // Nothing brings the old link back: not time, the network, the
+    // person, nor a trip through the back-forward cache.
+    for input in [
+        Input::Tick,
+        Input::Online,
+        Input::Visible,
+        Input::Retry,
+        Input::PageHidden,
+        Input::PageShown,
+    ] {
+        assert!(core.handle(input, 600_000.0).is_empty());
+    }
+    assert_eq!(core.attempts(), 1);
+    assert_eq!(core.state().drafts["a.txt"].content, "unsaved");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Everything that can happen to a room, as the reducer takes it.
 
 use room_protocol::{
-    ErrorFrame, FileContent, LeftOut, LogEntry, PeerInfo, PeerProfile, Tree, Welcome,
+    ErrorFrame, FileContent, LeftOut, Links, LogEntry, PeerInfo, PeerProfile, Tree, Welcome,
 };
 
 use super::{ConnectionStatus, Notice};
@@ -31,6 +31,8 @@ pub enum Action {
     Peers(Vec<PeerInfo>),
     /// The hub's `left-out`.
     LeftOut(LeftOut),
+    /// The hub's `links`: the links this page may share now.
+    Links(Links),
     /// The hub refused something; edits are matched by `editId`.
     HubError(ErrorFrame),
     /// What the person did to the room.

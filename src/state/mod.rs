@@ -13,11 +13,13 @@ mod action;
 mod draft;
 mod path_map;
 mod reducer;
+mod unsaved;
 
 #[cfg_attr(feature = "testing", visibility::make(pub))]
 pub(crate) use action::{Action, PersonAction};
 pub use draft::{Draft, DraftStatus};
 pub use path_map::PathMap;
+pub use unsaved::UnsavedChanges;
 
 /// Where the connection stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +42,9 @@ pub enum ConnectionStatus {
     Lost,
     /// The hub refused the token (4401): the link is invalid or expired.
     Unauthorized,
+    /// The host replaced the link this page was opened with (4410): the
+    /// page stops, and keeps its drafts; the new link brings them back.
+    LinkReplaced,
     /// The hub has no such room (4404).
     RoomGone,
     /// No token in the URL, this tab or any other tab.
@@ -53,8 +58,18 @@ impl ConnectionStatus {
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,
-            Self::Unauthorized | Self::RoomGone | Self::NeedsToken | Self::ProtocolError
+            Self::Unauthorized
+                | Self::LinkReplaced
+                | Self::RoomGone
+                | Self::NeedsToken
+                | Self::ProtocolError
         )
+    }
+
+    /// Whether the hub no longer takes this page's token (wrong, or
+    /// replaced by the host): the page must not hand it to other tabs.
+    pub fn token_refused(&self) -> bool {
+        matches!(self, Self::Unauthorized | Self::LinkReplaced)
     }
 }
 
@@ -184,8 +199,14 @@ pub struct RoomState {
     /// session has it). A secret: its `Debug` is redacted; never log
     /// [`room_protocol::Token::expose`].
     pub token: Option<room_protocol::Token>,
-    /// The room's view-only token, when the hub shared it (editors only).
+    /// The room's view-only token, when the hub shared it (the host and
+    /// editors, while the view link is on).
     pub read_only_token: Option<room_protocol::Token>,
+    /// Whether this page holds the host link (it may replace links).
+    pub host: bool,
+    /// The room's edit token, which the hub gives the host's page only, so
+    /// the host shares the edit link and never the host link.
+    pub edit_token: Option<room_protocol::Token>,
     /// Local edits not yet acknowledged, by path.
     pub drafts: PathMap<Draft>,
     /// Messages for the person, oldest first.
@@ -219,6 +240,8 @@ impl Default for RoomState {
             left_out: None,
             token: None,
             read_only_token: None,
+            host: false,
+            edit_token: None,
             drafts: PathMap::new(),
             notices: Vec::new(),
             profile: PeerProfile::default(),
@@ -230,6 +253,19 @@ impl Default for RoomState {
 }
 
 impl RoomState {
+    /// The token the page's room link carries: on the host's page the edit
+    /// token (the host link is never shared), else the page's own; none
+    /// before the hub has said which link the page holds (a page painted
+    /// from its cache cannot tell the host link from an edit link yet).
+    pub fn token_to_share(&self) -> Option<&room_protocol::Token> {
+        self.sync_mode?;
+        if self.host {
+            self.edit_token.as_ref()
+        } else {
+            self.token.as_ref()
+        }
+    }
+
     /// Every path the page lists, in order, each once: the files the hub
     /// has, plus drafts of files it does not have yet. Owned, so a selector
     /// can return it as it is (`use_room_select(|room| room.state.paths())`).

@@ -32,6 +32,10 @@ impl RoomState {
             }
             Action::Peers(peers) => self.peers = peers,
             Action::LeftOut(left_out) => self.left_out = (left_out.files > 0).then_some(left_out),
+            Action::Links(links) => {
+                self.edit_token = links.edit_token.map(room_protocol::Token::new);
+                self.read_only_token = links.read_only_token.map(room_protocol::Token::new);
+            }
             Action::HubError(error) => self.apply_error(error),
             Action::Sent { path, edit_id } => {
                 if let Some(draft) = self.drafts.get_mut(&path) {
@@ -76,6 +80,8 @@ impl RoomState {
         self.read_only = welcome.read_only;
         self.left_out = welcome.left_out;
         self.read_only_token = welcome.read_only_token.map(room_protocol::Token::new);
+        self.host = welcome.host;
+        self.edit_token = welcome.edit_token.map(room_protocol::Token::new);
         let same_project = self.project.as_ref() == Some(&welcome.project);
         if welcome.mode == SyncMode::Snapshot || !same_project {
             // A snapshot makes the state identical to a fresh client's:

@@ -518,3 +518,51 @@ fn the_left_out_count_comes_with_the_welcome_and_follows_the_hub() {
     s.apply(Action::Welcome(welcome("g", 0, SyncMode::Replay)));
     assert_eq!(s.left_out, None, "a welcome without the field means none");
 }
+
+#[test]
+fn the_host_page_shares_the_edit_link_never_its_own_and_follows_replaced_links() {
+    let token = |t: &str| Some(room_protocol::Token::new(t.to_owned()));
+    let shared = |s: &RoomState| s.token_to_share().map(|t| t.expose().to_owned());
+    let mut s = RoomState {
+        token: token("HOST"),
+        ..RoomState::default()
+    };
+    assert_eq!(
+        shared(&s),
+        None,
+        "not before the hub says which link this is"
+    );
+    let mut w = welcome("g", 0, SyncMode::Snapshot);
+    w.host = true;
+    w.edit_token = Some("EDIT".into());
+    w.read_only_token = Some("VIEW".into());
+    s.apply(Action::Welcome(w));
+    assert!(s.host);
+    assert_eq!(shared(&s).as_deref(), Some("EDIT"));
+    s.apply(Action::Links(room_protocol::Links {
+        edit_token: Some("EDIT2".into()),
+        read_only_token: None,
+    }));
+    assert_eq!(shared(&s).as_deref(), Some("EDIT2"));
+    assert_eq!(s.read_only_token, None, "the view link is off");
+
+    // An editor's page shares its own link, and follows the view link.
+    let mut s = RoomState {
+        token: token("EDIT"),
+        ..RoomState::default()
+    };
+    let mut w = welcome("g", 0, SyncMode::Snapshot);
+    w.read_only_token = Some("VIEW".into());
+    s.apply(Action::Welcome(w));
+    assert!(!s.host);
+    assert_eq!(shared(&s).as_deref(), Some("EDIT"));
+    s.apply(Action::Links(room_protocol::Links {
+        edit_token: None,
+        read_only_token: Some("VIEW2".into()),
+    }));
+    assert_eq!(
+        s.read_only_token.as_ref().map(|t| t.expose()),
+        Some("VIEW2")
+    );
+    assert_eq!(shared(&s).as_deref(), Some("EDIT"));
+}

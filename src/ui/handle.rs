@@ -2,10 +2,13 @@
 
 use std::rc::Rc;
 
+use room_protocol::urls::LinkKind;
 use room_protocol::{PeerProfile, Token};
 use yew::prelude::*;
 
+use super::hub_requests;
 use super::store::{RoomStore, StoreRef};
+use crate::error::ClientError;
 use crate::intent::Intent;
 use crate::state::{ConnectionStatus, Draft, RoomState};
 
@@ -105,14 +108,23 @@ impl RoomHandle {
         }
     }
 
-    /// The share link with this page's token, if it has one.
+    /// The room link to share: with this page's token, or on the host's
+    /// page with the edit token (the host link is never offered). `None`
+    /// until the hub has said which link the page holds
+    /// ([`RoomState::token_to_share`]).
     pub fn share_link(&self) -> Option<String> {
-        let token = self.token()?;
+        let token = self.state.token_to_share()?;
         Some(self.link_with(token.expose()))
     }
 
-    /// A view-only link, when the hub shared the read-only token (editors
-    /// only).
+    /// Whether this page was opened with the host link: it may replace
+    /// the edit and view links ([`Self::replace_link`]).
+    pub fn is_host(&self) -> bool {
+        self.state.host
+    }
+
+    /// A view-only link, when the hub shared the read-only token (the host
+    /// and editors, while the view link is on).
     pub fn view_only_link(&self) -> Option<String> {
         let token = self.state.read_only_token.as_ref()?;
         Some(self.link_with(token.expose()))
@@ -124,6 +136,34 @@ impl RoomHandle {
 
     pub(crate) fn token(&self) -> Option<&Token> {
         self.state.token.as_ref()
+    }
+
+    /// Replaces the `kind` link with a new one (the host's page only; the
+    /// hub answers 403 to any other): everyone using the old link is
+    /// disconnected at once, and the hub tells every page that shares
+    /// links the new one. Turns the view link on if it was off. Resolves
+    /// to the new share link, as the hub names it.
+    pub async fn replace_link(&self, kind: LinkKind) -> Result<String, ClientError> {
+        let answer = self.host_request(kind, "POST").await?;
+        hub_requests::field(&answer, LinkKind::ANSWER_FIELD)
+    }
+
+    /// Turns the view-only link off (the host's page only): everyone
+    /// watching through it is disconnected, and nobody can join with it.
+    /// [`Self::replace_link`] with [`LinkKind::View`] turns it on again,
+    /// with a new token.
+    pub async fn turn_off_view_link(&self) -> Result<(), ClientError> {
+        self.host_request(LinkKind::View, "DELETE").await.map(drop)
+    }
+
+    async fn host_request(
+        &self,
+        kind: LinkKind,
+        method: &str,
+    ) -> Result<serde_json::Value, ClientError> {
+        let token = self.token().ok_or(ClientError::HubStatus(401))?;
+        let path = room_protocol::urls::link_path(&self.room_id, kind.name());
+        hub_requests::hub_request(&self.hub_url, &path, method, token.expose()).await
     }
 }
 

@@ -19,6 +19,7 @@
 //! ```
 
 mod handle;
+mod hub_requests;
 mod provider;
 mod store;
 
@@ -34,10 +35,12 @@ pub use provider::{RoomClient, RoomClientProps};
 mod default_ui {
     pub(super) mod banners;
     pub(super) mod files;
+    mod host_links;
     mod page_event;
     pub(super) mod pulse;
     pub(super) mod share;
     pub(super) mod topbar;
+    mod unsaved;
     pub(super) mod view;
 }
 

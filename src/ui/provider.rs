@@ -123,7 +123,7 @@ fn start(target: Target, options: RoomOptions, store: Rc<RoomStore>) -> impl FnO
 
     struct Running {
         _session: Rc<Session>,
-        _responder: Option<TokenResponder>,
+        _responder: Rc<RefCell<Option<TokenResponder>>>,
     }
 
     let cancelled = Rc::new(Cell::new(false));
@@ -149,9 +149,11 @@ fn start(target: Target, options: RoomOptions, store: Rc<RoomStore>) -> impl FnO
                     room_protocol::urls::SHELL_WORKER_META,
                 );
             }
-            let responder = found
-                .as_ref()
-                .and_then(|t| TokenResponder::start(&target.room_id, t).ok());
+            let responder = Rc::new(RefCell::new(
+                found
+                    .as_ref()
+                    .and_then(|t| TokenResponder::start(&target.room_id, t).ok()),
+            ));
             let cache = if options.cache {
                 CacheChoice::IndexedDb {
                     room_id: target.room_id.to_string(),
@@ -168,7 +170,15 @@ fn start(target: Target, options: RoomOptions, store: Rc<RoomStore>) -> impl FnO
             }));
             {
                 let store = Rc::clone(&store);
-                live.subscribe(move |s| store.publish(s));
+                let responder = Rc::clone(&responder);
+                live.subscribe(move |s| {
+                    // A token the hub refuses (wrong, or replaced by the
+                    // host) is never handed to another tab.
+                    if s.status.token_refused() {
+                        responder.borrow_mut().take();
+                    }
+                    store.publish(s);
+                });
             }
             let session = Rc::downgrade(&live);
             if let Some(intents) = store.intents() {

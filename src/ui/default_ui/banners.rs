@@ -8,6 +8,7 @@
 use gloo_timers::callback::Interval;
 use yew::prelude::*;
 
+use super::unsaved::UnsavedDownload;
 use crate::clock::now_ms;
 use crate::state::{ConnectionStatus, Notice};
 use crate::ui::use_room;
@@ -22,10 +23,14 @@ fn use_ticker(active: bool) {
     });
 }
 
-/// A terminal problem: nothing to do but read it.
+/// A terminal problem: nothing to do but read it, and take away what the
+/// page could not save.
 fn alert(kind: &'static str, text: &'static str) -> Html {
     html! {
-        <div class="room-banner alert" role="alert" data-banner={kind}>{ text }</div>
+        <div class="room-banner alert" role="alert" data-banner={kind}>
+            <span>{ text }</span>
+            <UnsavedDownload />
+        </div>
     }
 }
 
@@ -97,12 +102,17 @@ pub fn Banners() -> Html {
                 <div class="room-banner alert" role="alert" data-banner="lost">
                     <span>{ "Lost connection — refresh to retry." }</span>
                     <button onclick={retry}>{ "Retry" }</button>
+                    <UnsavedDownload />
                 </div>
             }
         }
         ConnectionStatus::Unauthorized => alert(
             "unauthorized",
             "This link is invalid or has expired. Ask the host for a new one.",
+        ),
+        ConnectionStatus::LinkReplaced => alert(
+            "link-replaced",
+            "The host replaced this link. Ask them for the new one.",
         ),
         ConnectionStatus::RoomGone => alert("room-gone", "This room has closed."),
         ConnectionStatus::NeedsToken => alert(

@@ -4,56 +4,31 @@
 //! page needs no Web Crypto (which plain-http origins lack), and the
 //! browser streams the tar straight to disk.
 
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::clock::unix_secs;
 use room_protocol::{urls, SnapshotLink, SNAPSHOT_LINK_SECONDS};
 use yew::prelude::*;
 
+use super::host_links::HostLinks;
 use super::page_event::use_interval;
+use crate::error::ClientError;
+use crate::ui::hub_requests::{field, hub_request};
 use crate::ui::use_room;
 
 /// Asks the hub at `hub` for a snapshot link for `token`; the link's full
-/// URL, or why not (never with the token). Plain `fetch`: an HTTP client
-/// library would cost the bundle more than this one request needs.
-async fn fetch_snapshot_link(hub: &str, room_id: &str, token: &str) -> Result<String, String> {
-    let hub = hub.trim_end_matches('/');
-    let url = format!("{hub}{}", urls::snapshot_link_path(room_id));
-    let browser = |e: JsValue| format!("{e:?}").replace(token, "…");
-    let window = web_sys::window().ok_or("no window")?;
-    let headers = web_sys::Headers::new().map_err(browser)?;
-    headers
-        .set("Authorization", &format!("Bearer {token}"))
-        .map_err(browser)?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&headers);
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
-        .await
-        .and_then(|r| r.dyn_into())
-        .map_err(|_| "the hub did not answer".to_owned())?;
-    if !response.ok() {
-        return Err(format!("the hub answered {}", response.status()));
-    }
-    let text = JsFuture::from(response.text().map_err(browser)?)
-        .await
-        .map_err(browser)?
-        .as_string()
-        .unwrap_or_default();
-    // Read as a JSON value, whose decoder the page has anyway (event
-    // data), rather than by a derived decoder of `SnapshotLink`'s own.
-    let answer: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("unexpected answer: {e}"))?;
-    let path = answer[SnapshotLink::PATH_FIELD]
-        .as_str()
-        .ok_or("unexpected answer: no path")?;
-    Ok(format!("{hub}{path}"))
+/// URL.
+async fn fetch_snapshot_link(hub: &str, room_id: &str, token: &str) -> Result<String, ClientError> {
+    let path = urls::snapshot_link_path(room_id);
+    let answer = hub_request(hub, &path, "POST", token).await?;
+    let path = field(&answer, SnapshotLink::PATH_FIELD)?;
+    Ok(format!("{}{path}", hub.trim_end_matches('/')))
 }
 
 /// What the page tells the person after a copy button was pressed.
 #[derive(Debug, Clone, PartialEq)]
-enum Copied {
+pub(super) enum Copied {
     /// The link is on the clipboard.
     Done,
     /// The browser would not copy: the link is shown, selected, to copy
@@ -104,7 +79,7 @@ fn copy_by_selection(text: &str) -> bool {
 /// Copies `link` and reports what happened through `done`: the async
 /// clipboard where there is one, else (or if it refuses) the selection
 /// fallback, else the link shown to copy by hand. Never throws.
-fn copy_link(link: String, done: impl Fn(Copied) + 'static) {
+pub(super) fn copy_link(link: String, done: impl Fn(Copied) + 'static) {
     let by_selection = move |link: String| {
         if copy_by_selection(&link) {
             Copied::Done
@@ -203,8 +178,12 @@ pub fn SharePanel() -> Html {
     };
     html! {
         <section class="room-share" aria-label="Share">
-            { button(own_label, room.share_link()) }
-            { button("Copy view-only link", room.view_only_link()) }
+            if room.is_host() {
+                <HostLinks />
+            } else {
+                { button(own_label, room.share_link()) }
+                { button("Copy view-only link", room.view_only_link()) }
+            }
             if let Some(href) = (*snapshot_href).clone() {
                 <a class="button" {href} download={format!("{}.tar", room.room_id)}>{ "Download snapshot" }</a>
             }

@@ -14,6 +14,7 @@ fn status_text(status: &ConnectionStatus) -> (&'static str, &'static str) {
         ConnectionStatus::Reconnecting { .. } => ("reconnecting", "Reconnecting…"),
         ConnectionStatus::Lost => ("lost", "Offline"),
         ConnectionStatus::Unauthorized => ("error", "Invalid link"),
+        ConnectionStatus::LinkReplaced => ("error", "Link replaced"),
         ConnectionStatus::RoomGone => ("error", "Room closed"),
         ConnectionStatus::NeedsToken => ("error", "Needs link"),
         ConnectionStatus::ProtocolError => ("error", "Incompatible"),
