@@ -35,22 +35,32 @@ function generate(root, count, bytes) {
 }
 
 // Starts target/{profile}/room-hub over `project`, serving the demo
-// build, and resolves once it prints its edit link: the child, the link,
-// and how long it took (the hub walks and hashes the project first).
-// `web`: the built page to serve (the trunk build by default; the kit's
-// watched copy, `config.webDir`, in a scenario).
-function startHub(project, profile, web = path.join(REPO, 'dist')) {
+// build, and resolves once it has printed its links: the child, the edit
+// link (`link`), the view-only one if any (`viewLink`), the host link
+// (`hostLink`), and how long it took (the hub walks and hashes the project
+// first). `web`: the built page to serve (the trunk build by default; the
+// kit's watched copy, `config.webDir`, in a scenario); `args`: more of the
+// hub's options.
+function startHub(project, profile, web = path.join(REPO, 'dist'), args = []) {
   const started = Date.now();
   const child = spawn(path.join(REPO, 'target', profile, 'room-hub'), [
-    '--project', project, '--port', '0', '--web', web,
+    '--project', project, '--port', '0', '--web', web, ...args,
   ], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.on('exit', (code) => reject(new Error(`room-hub exited with ${code}`)));
     child.stdout.on('data', (chunk) => {
       out += chunk;
-      const found = /share link \(can edit\): (\S+)/.exec(out);
-      if (found) resolve({ child, link: found[1], startMs: Date.now() - started });
+      // The host link is printed last, after the others.
+      const host = /host link \([^)]*\): (\S+)/.exec(out);
+      if (!host) return;
+      resolve({
+        child,
+        link: /share link \(can edit\): (\S+)/.exec(out)[1],
+        viewLink: /share link \(view only\): (\S+)/.exec(out)?.[1],
+        hostLink: host[1],
+        startMs: Date.now() - started,
+      });
     });
   });
 }

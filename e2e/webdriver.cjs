@@ -384,6 +384,11 @@ class Context {
         this.spareWindow = null;
         return spare;
       }
+      // New Window needs a current window: after a page closed, the
+      // driver's is gone, so any window of the session stands in.
+      if (this.session.window === null) {
+        await d.switchTo().window((await d.getAllWindowHandles())[0]);
+      }
       await d.switchTo().newWindow('window');
       return d.getWindowHandle();
     });
