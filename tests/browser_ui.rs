@@ -194,6 +194,12 @@ async fn each_state_has_its_banner() {
             "This link is invalid or has expired",
         ),
         (
+            ConnectionStatus::LinkReplaced,
+            "link-replaced",
+            "alert",
+            "The host replaced this link. Ask them for the new one.",
+        ),
+        (
             ConnectionStatus::RoomGone,
             "room-gone",
             "alert",
@@ -243,6 +249,207 @@ async fn each_state_has_its_banner() {
         0,
         "no banner when connected"
     );
+}
+
+/// The text behind a `blob:` link, as a download would save it.
+async fn fetched(href: &str) -> String {
+    let window = web_sys::window().unwrap();
+    let response: web_sys::Response =
+        wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(href))
+            .await
+            .unwrap()
+            .unchecked_into();
+    wasm_bindgen_futures::JsFuture::from(response.text().unwrap())
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn a_page_that_cannot_save_offers_its_drafts_as_a_file_with_their_paths() {
+    let draft = |content: &str| Draft {
+        content: content.into(),
+        base_rev: 4,
+        base: None,
+        status: DraftStatus::Editing,
+    };
+    let mut state = state_with(ConnectionStatus::LinkReplaced);
+    state.drafts.insert("src/a.rs".into(), draft("fn a() {}\n"));
+    state.drafts.insert("notes.md".into(), draft("# mine"));
+    for status in [
+        ConnectionStatus::LinkReplaced,
+        ConnectionStatus::Unauthorized,
+        ConnectionStatus::Lost,
+    ] {
+        let root = render(
+            RoomState {
+                status: status.clone(),
+                ..state.clone()
+            },
+            false,
+        )
+        .await;
+        // The link is made in an effect, after the first render.
+        yew::scheduler::flush().await;
+        let link = root
+            .query_selector("[role=alert] a[data-action=download-unsaved]")
+            .unwrap()
+            .unwrap_or_else(|| panic!("no download in {status:?}"));
+        assert_eq!(
+            link.text_content().as_deref(),
+            Some("Download my unsaved changes")
+        );
+        assert_eq!(
+            link.get_attribute("download").as_deref(),
+            Some("demo-unsaved-changes.json")
+        );
+        let href = link.get_attribute("href").unwrap();
+        assert!(href.starts_with("blob:"), "{href}");
+        let file: serde_json::Value = serde_json::from_str(&fetched(&href).await).unwrap();
+        let drafts: Vec<(String, String)> = file["drafts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["path"].as_str().unwrap().to_owned(),
+                    d["content"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            drafts,
+            [
+                ("notes.md".to_owned(), "# mine".to_owned()),
+                ("src/a.rs".to_owned(), "fn a() {}\n".to_owned())
+            ]
+        );
+    }
+    // Nothing unsaved, nothing to download.
+    let root = render(state_with(ConnectionStatus::LinkReplaced), false).await;
+    yew::scheduler::flush().await;
+    assert!(root
+        .query_selector("[data-action=download-unsaved]")
+        .unwrap()
+        .is_none());
+}
+
+fn token(secret: &str) -> Option<room_client::protocol::Token> {
+    Some(room_client::protocol::Token::new(secret))
+}
+
+#[wasm_bindgen_test]
+async fn only_the_host_page_has_the_link_controls_and_regenerating_asks_first() {
+    let welcomed = RoomState {
+        status: ConnectionStatus::Connected,
+        sync_mode: Some(room_client::protocol::SyncMode::Snapshot),
+        read_only_token: token("VIEWTOKEN"),
+        ..RoomState::default()
+    };
+    // An editor: the two copy buttons, no link controls.
+    let editor = render(
+        RoomState {
+            token: token("EDITTOKEN"),
+            ..welcomed.clone()
+        },
+        true,
+    )
+    .await;
+    assert!(editor.query_selector(".room-host-links").unwrap().is_none());
+    assert_eq!(
+        node_texts(&editor, ".room-share button"),
+        ["Copy room link", "Copy view-only link"]
+    );
+
+    // The host: both links in read-only fields, never the host token.
+    let host = render(
+        RoomState {
+            token: token("HOSTTOKEN"),
+            host: true,
+            edit_token: token("EDITTOKEN"),
+            ..welcomed
+        },
+        true,
+    )
+    .await;
+    let field = |id: &str| {
+        host.query_selector(&format!("#{id}"))
+            .unwrap()
+            .unwrap()
+            .unchecked_into::<web_sys::HtmlInputElement>()
+    };
+    assert!(field("room-edit-link")
+        .value()
+        .ends_with("?token=EDITTOKEN"));
+    assert!(field("room-view-link")
+        .value()
+        .ends_with("?token=VIEWTOKEN"));
+    assert!(field("room-edit-link").read_only());
+    assert!(!host.inner_html().contains("HOSTTOKEN"));
+    // Each field has its label.
+    let label = host
+        .query_selector("label[for=room-edit-link]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(label.text_content().as_deref(), Some("Edit link"));
+
+    // Regenerate asks first, with the focus on the confirmation.
+    assert!(host.query_selector(".room-confirm").unwrap().is_none());
+    host.query_selector("button[aria-label='Regenerate the edit link']")
+        .unwrap()
+        .unwrap()
+        .unchecked_into::<HtmlElement>()
+        .click();
+    yew::scheduler::flush().await;
+    let confirm = host.query_selector(".room-confirm").unwrap().unwrap();
+    assert_eq!(
+        node_texts(&confirm, "p"),
+        ["Everyone using the old link will be disconnected."]
+    );
+    let focused = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .active_element()
+        .unwrap();
+    assert_eq!(
+        focused.text_content().as_deref(),
+        Some("Regenerate the edit link")
+    );
+    // Cancel changes nothing.
+    node_with_text(&confirm, "button", "Cancel").click();
+    yew::scheduler::flush().await;
+    assert!(host.query_selector(".room-confirm").unwrap().is_none());
+    assert!(field("room-edit-link")
+        .value()
+        .ends_with("?token=EDITTOKEN"));
+
+    // With the view link off, it can be turned on; nothing to copy.
+    let off = render(
+        RoomState {
+            status: ConnectionStatus::Connected,
+            sync_mode: Some(room_client::protocol::SyncMode::Snapshot),
+            token: token("HOSTTOKEN"),
+            host: true,
+            edit_token: token("EDITTOKEN"),
+            ..RoomState::default()
+        },
+        true,
+    )
+    .await;
+    assert!(off.query_selector("#room-view-link").unwrap().is_none());
+    assert_eq!(node_texts(&off, "[data-link=view] button"), ["Turn on"]);
+}
+
+/// The first `selector` under `root` whose text is `text`.
+fn node_with_text(root: &Element, selector: &str, text: &str) -> HtmlElement {
+    let nodes = root.query_selector_all(selector).unwrap();
+    (0..nodes.length())
+        .filter_map(|i| nodes.get(i))
+        .map(|n| n.unchecked_into::<HtmlElement>())
+        .find(|n| n.text_content().as_deref() == Some(text))
+        .unwrap_or_else(|| panic!("no {selector} saying {text}"))
 }
 
 #[wasm_bindgen_test]
