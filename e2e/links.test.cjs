@@ -134,10 +134,18 @@ test('25. the host regenerates and turns off links: the old links stop at once a
   // Nothing is lost: the draft is in the tab, and downloads as a file.
   assert.equal(await k.editorText(editor.page), draft);
   await k.accessible(editor.page, 'link-replaced');
-  const download = await editor.page.evaluate(async () => {
-    const a = document.querySelector('[data-action="download-unsaved"]');
-    return { name: a.getAttribute('download'), body: await (await fetch(a.href)).json() };
+  // The button hands the browser a link to a blob; caught here instead of
+  // a download dialog, the same in every engine.
+  await editor.page.evaluate(() => {
+    window.__downloads = [];
+    HTMLAnchorElement.prototype.click = function () { window.__downloads.push([this.getAttribute('download'), this.href]); };
   });
+  await editor.page.focus('[data-banner="link-replaced"] button[data-action="download-unsaved"]');
+  await editor.page.keyboard.press('Enter');
+  const download = await k.until(() => editor.page.evaluate(async () => {
+    const [saved] = window.__downloads;
+    return saved && { name: saved[0], body: await (await fetch(saved[1])).json() };
+  }), 'the download', 5000);
   assert.equal(download.name, `${roomOf(links.edit)}-unsaved-changes.json`);
   assert.deepEqual(download.body.drafts.map((d) => [d.path, d.content]), [[file, draft]]);
   const newEdit = await k.until(async () => { const v = await field('edit'); return v !== links.edit && v; }, 'the new edit link', 5000);

@@ -251,7 +251,7 @@ async fn each_state_has_its_banner() {
     );
 }
 
-/// The text behind a `blob:` link, as a download would save it.
+/// The text behind a `blob:` URL, as a download would save it.
 async fn fetched(href: &str) -> String {
     let window = web_sys::window().unwrap();
     let response: web_sys::Response =
@@ -264,6 +264,22 @@ async fn fetched(href: &str) -> String {
         .unwrap()
         .as_string()
         .unwrap()
+}
+
+/// Runs `f` with links' `click()` caught: what each would have downloaded
+/// (`[file name, blob: URL]`) instead of a download.
+async fn downloads_of(f: impl FnOnce()) -> Vec<(String, String)> {
+    let run = |body: &str| {
+        js_sys::Function::new_no_args(body)
+            .call0(&wasm_bindgen::JsValue::NULL)
+            .unwrap()
+    };
+    run("const a = HTMLAnchorElement.prototype; window.__click = a.click; window.__downloads = []; \
+         a.click = function () { window.__downloads.push([this.getAttribute('download'), this.getAttribute('href')]); };");
+    f();
+    yew::scheduler::flush().await;
+    let caught = run("HTMLAnchorElement.prototype.click = window.__click; return JSON.stringify(window.__downloads);");
+    serde_json::from_str(&caught.as_string().unwrap()).unwrap()
 }
 
 #[wasm_bindgen_test]
@@ -290,23 +306,21 @@ async fn a_page_that_cannot_save_offers_its_drafts_as_a_file_with_their_paths() 
             false,
         )
         .await;
-        // The link is made in an effect, after the first render.
-        yew::scheduler::flush().await;
-        let link = root
-            .query_selector("[role=alert] a[data-action=download-unsaved]")
+        let button = root
+            .query_selector("[role=alert] button[data-action=download-unsaved]")
             .unwrap()
-            .unwrap_or_else(|| panic!("no download in {status:?}"));
+            .unwrap_or_else(|| panic!("no download in {status:?}"))
+            .unchecked_into::<HtmlElement>();
         assert_eq!(
-            link.text_content().as_deref(),
+            button.text_content().as_deref(),
             Some("Download my unsaved changes")
         );
-        assert_eq!(
-            link.get_attribute("download").as_deref(),
-            Some("demo-unsaved-changes.json")
-        );
-        let href = link.get_attribute("href").unwrap();
+        let saved = downloads_of(|| button.click()).await;
+        assert_eq!(saved.len(), 1, "{status:?}: one download");
+        let (name, href) = &saved[0];
+        assert_eq!(name, "demo-unsaved-changes.json");
         assert!(href.starts_with("blob:"), "{href}");
-        let file: serde_json::Value = serde_json::from_str(&fetched(&href).await).unwrap();
+        let file: serde_json::Value = serde_json::from_str(&fetched(href).await).unwrap();
         let drafts: Vec<(String, String)> = file["drafts"]
             .as_array()
             .unwrap()
@@ -328,7 +342,6 @@ async fn a_page_that_cannot_save_offers_its_drafts_as_a_file_with_their_paths() 
     }
     // Nothing unsaved, nothing to download.
     let root = render(state_with(ConnectionStatus::LinkReplaced), false).await;
-    yew::scheduler::flush().await;
     assert!(root
         .query_selector("[data-action=download-unsaved]")
         .unwrap()

@@ -56,7 +56,7 @@ impl RoomState {
         };
         Some(UnsavedChanges {
             file_name: format!("{room_id}-unsaved-changes.json"),
-            json: serde_json::to_string_pretty(&file).ok()?,
+            json: serde_json::to_string(&file).ok()?,
         })
     }
 }

@@ -156,7 +156,9 @@ impl RoomHandle {
         self.host_request(LinkKind::View, "DELETE").await.map(drop)
     }
 
-    async fn host_request(
+    /// `method` on the hub's route for the `kind` link, with this page's
+    /// token: the answer's JSON.
+    pub(crate) async fn host_request(
         &self,
         kind: LinkKind,
         method: &str,

@@ -10,6 +10,7 @@ use web_sys::HtmlElement;
 use yew::prelude::*;
 
 use super::share::{copy_link, Copied};
+
 use crate::ui::use_room;
 
 /// What the host asked for and must confirm.
@@ -52,12 +53,42 @@ impl Change {
     }
 }
 
-/// The link's name at the start of a sentence, and inside one (written
-/// out: `to_lowercase` would add Unicode's case tables to the bundle).
-fn label_of(kind: LinkKind) -> (&'static str, &'static str) {
+/// What the panel says of a link, written out (no `format!` at run time,
+/// and no `to_lowercase`, which would add Unicode's case tables).
+struct Words {
+    /// The field's label.
+    label: &'static str,
+    /// The field's id.
+    id: &'static str,
+    /// The Copy button's accessible name.
+    copy: &'static str,
+    /// The Regenerate button's accessible name.
+    regenerate: &'static str,
+    /// What the panel says once it is copied.
+    copied: &'static str,
+    /// What it says when the browser would not copy.
+    copy_by_hand: &'static str,
+}
+
+fn words(kind: LinkKind) -> &'static Words {
     match kind {
-        LinkKind::Edit => ("Edit link", "edit link"),
-        LinkKind::View => ("View-only link", "view-only link"),
+        LinkKind::Edit => &Words {
+            label: "Edit link",
+            id: "room-edit-link",
+            copy: "Copy the edit link",
+            regenerate: "Regenerate the edit link",
+            copied: "Edit link copied.",
+            copy_by_hand: "This browser would not copy: select the edit link field and copy it.",
+        },
+        LinkKind::View => &Words {
+            label: "View-only link",
+            id: "room-view-link",
+            copy: "Copy the view-only link",
+            regenerate: "Regenerate the view-only link",
+            copied: "View-only link copied.",
+            copy_by_hand:
+                "This browser would not copy: select the view-only link field and copy it.",
+        },
     }
 }
 
@@ -66,7 +97,6 @@ fn label_of(kind: LinkKind) -> (&'static str, &'static str) {
 pub(super) fn HostLinks() -> Html {
     let room = use_room();
     let asking = use_state(|| None::<Change>);
-    let busy = use_state(|| false);
     // What the last action came to, in a live region.
     let said = use_state(String::new);
     let confirm_ref = use_node_ref();
@@ -82,24 +112,28 @@ pub(super) fn HostLinks() -> Html {
         });
     }
 
+    // The confirmation closes at once; a second request meanwhile is the
+    // host's to make (it replaces the link again).
     let carry_out = {
         let room = room.clone();
-        let (asking, busy, said) = (asking.setter(), busy.setter(), said.setter());
+        let (asking, said) = (asking.setter(), said.setter());
         move |change: Change| {
             let room = room.clone();
-            let (asking, busy, said) = (asking.clone(), busy.clone(), said.clone());
-            busy.set(true);
+            let said = said.clone();
+            asking.set(None);
+            said.set("Changing the link…".to_owned());
             wasm_bindgen_futures::spawn_local(async move {
+                // One request for all three (the field follows the hub's
+                // `links` frame, not the answer).
                 let result = match change {
-                    Change::Regenerate(kind) => room.replace_link(kind).await.map(drop),
-                    Change::TurnOffView => room.turn_off_view_link().await,
-                };
+                    Change::Regenerate(kind) => room.host_request(kind, "POST"),
+                    Change::TurnOffView => room.host_request(LinkKind::View, "DELETE"),
+                }
+                .await;
                 said.set(match result {
-                    Ok(()) => change.done().to_owned(),
+                    Ok(_) => change.done().to_owned(),
                     Err(why) => format!("The link was not changed: {why}."),
                 });
-                asking.set(None);
-                busy.set(false);
             });
         }
     };
@@ -115,36 +149,35 @@ pub(super) fn HostLinks() -> Html {
         let said = said.setter();
         Callback::from(move |_: MouseEvent| {
             let said = said.clone();
-            copy_link(link.clone(), move |copied| {
-                said.set(match copied {
-                    Copied::Done => format!("{} copied.", label_of(kind).0),
-                    Copied::ByHand(_) => format!(
-                        "This browser would not copy: select the {} field and copy it.",
-                        label_of(kind).1
-                    ),
-                });
-            });
+            copy_link(
+                link.clone(),
+                Box::new(move |copied| {
+                    let words = words(kind);
+                    said.set(
+                        match copied {
+                            Copied::Done => words.copied,
+                            Copied::ByHand(_) => words.copy_by_hand,
+                        }
+                        .to_owned(),
+                    )
+                }),
+            );
         })
     };
 
     let row = |kind: LinkKind, link: Option<String>| {
-        let id = format!("room-{}-link", kind.name());
-        let (label, in_sentence) = label_of(kind);
+        let words = words(kind);
         match link {
             Some(link) => html! {
                 <div class="room-link" data-link={kind.name()}>
-                    <label for={id.clone()}>{ label }</label>
-                    <input {id} class="room-link-field" readonly=true value={link.clone()}
-                        onfocus={Callback::from(|e: FocusEvent| {
-                            if let Some(field) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
-                                field.select();
-                            }
-                        })} />
-                    <button onclick={copy(kind, link)} aria-label={format!("Copy the {in_sentence}")}>{ "Copy" }</button>
-                    <button onclick={ask(Change::Regenerate(kind))} disabled={*busy}
-                        aria-label={format!("Regenerate the {in_sentence}")}>{ "Regenerate" }</button>
+                    <label for={words.id}>{ words.label }</label>
+                    <input id={words.id} class="room-link-field" readonly=true value={link.clone()} />
+                    <button onclick={copy(kind, link)} aria-label={words.copy}>{ "Copy" }</button>
+                    <button onclick={ask(Change::Regenerate(kind))} aria-label={words.regenerate}>
+                        { "Regenerate" }
+                    </button>
                     if kind == LinkKind::View {
-                        <button onclick={ask(Change::TurnOffView)} disabled={*busy}>{ "Turn off" }</button>
+                        <button onclick={ask(Change::TurnOffView)}>{ "Turn off" }</button>
                     }
                 </div>
             },
@@ -157,8 +190,8 @@ pub(super) fn HostLinks() -> Html {
                 });
                 html! {
                     <div class="room-link" data-link={kind.name()}>
-                        <span>{ format!("{label}: off") }</span>
-                        <button onclick={on} disabled={*busy}>{ "Turn on" }</button>
+                        <span>{ "View-only link: off" }</span>
+                        <button onclick={on}>{ "Turn on" }</button>
                     </div>
                 }
             }
@@ -175,7 +208,7 @@ pub(super) fn HostLinks() -> Html {
         html! {
             <div class="room-confirm" role="group" aria-label="Confirm" data-confirm="link">
                 <p>{ change.question() }</p>
-                <button ref={confirm_ref.clone()} class="danger" onclick={confirm} disabled={*busy}>
+                <button ref={confirm_ref.clone()} class="danger" onclick={confirm}>
                     { change.confirm_label() }
                 </button>
                 <button onclick={cancel}>{ "Cancel" }</button>

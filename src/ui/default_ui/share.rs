@@ -79,7 +79,8 @@ fn copy_by_selection(text: &str) -> bool {
 /// Copies `link` and reports what happened through `done`: the async
 /// clipboard where there is one, else (or if it refuses) the selection
 /// fallback, else the link shown to copy by hand. Never throws.
-pub(super) fn copy_link(link: String, done: impl Fn(Copied) + 'static) {
+/// (`done` is boxed so the two panels share one copy of this code.)
+pub(super) fn copy_link(link: String, done: Box<dyn Fn(Copied)>) {
     let by_selection = move |link: String| {
         if copy_by_selection(&link) {
             Copied::Done
@@ -153,9 +154,10 @@ pub fn SharePanel() -> Html {
             let copied = copied.setter();
             let onclick = Callback::from(move |_: MouseEvent| {
                 let copied = copied.clone();
-                copy_link(link.clone(), move |result| {
-                    copied.set(Some((label, result)))
-                });
+                copy_link(
+                    link.clone(),
+                    Box::new(move |result| copied.set(Some((label, result)))),
+                );
             });
             html! { <button {onclick}>{ label }</button> }
         })

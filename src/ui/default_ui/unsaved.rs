@@ -1,47 +1,57 @@
-//! "Download my unsaved changes": a link to a file of the page's drafts,
-//! each with its path ([`crate::state::UnsavedChanges`]), offered where the
-//! page cannot save them for the person (its link was replaced or refused,
-//! the room closed, the connection was lost). A real link to a `blob:`
-//! URL, so it works by keyboard and "Save link as" as well as by click.
+//! "Download my unsaved changes": a button that saves the page's drafts,
+//! each with its path ([`crate::state::UnsavedChanges`]), as a file. It
+//! is offered where the page cannot save them for the person (its link
+//! was replaced or refused, the room closed, the connection was lost).
 
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
+use crate::state::UnsavedChanges;
 use crate::ui::use_room;
 
-/// A `blob:` URL holding `json`, or `None` if the browser would not make
-/// one. Revoke it with `Url::revoke_object_url` when done.
-fn object_url(json: &str) -> Option<String> {
-    let parts = js_sys::Array::of1(&json.into());
+/// Hands `file` to the browser's downloads: a `blob:` URL on a link that
+/// is clicked and let go. Whether the browser took it.
+fn download(file: &UnsavedChanges) -> Option<()> {
+    let parts = js_sys::Array::of1(&file.json.as_str().into());
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("application/json");
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
-    web_sys::Url::create_object_url_with_blob(&blob).ok()
+    let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
+    let document = web_sys::window()?.document()?;
+    let link: web_sys::HtmlElement = document.create_element("a").ok()?.dyn_into().ok()?;
+    link.set_attribute("href", &url).ok()?;
+    link.set_attribute("download", &file.file_name).ok()?;
+    link.click();
+    // The blob stays until the next download from this page replaces it:
+    // revoked at once, Firefox may not have started reading it yet.
+    LAST_DOWNLOAD.with(|last| {
+        if let Some(old) = last.replace(Some(url)) {
+            let _ = web_sys::Url::revoke_object_url(&old);
+        }
+    });
+    Some(())
 }
 
-/// The download link, when the page has drafts; nothing otherwise.
+thread_local! {
+    /// The `blob:` URL of this page's last download.
+    static LAST_DOWNLOAD: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The download button, when the page has drafts; nothing otherwise.
 #[component]
 pub(super) fn UnsavedDownload() -> Html {
     let room = use_room();
-    let file = room.state.unsaved_changes(&room.room_id);
-    let href = use_state(|| None::<String>);
-    {
-        let href = href.setter();
-        use_effect_with(file.clone(), move |file| {
-            let url = file.as_ref().and_then(|file| object_url(&file.json));
-            href.set(url.clone());
-            move || {
-                if let Some(url) = url {
-                    let _ = web_sys::Url::revoke_object_url(&url);
-                }
-            }
-        });
+    if room.state.drafts.is_empty() {
+        return html! {};
     }
-    match (file, (*href).clone()) {
-        (Some(file), Some(href)) => html! {
-            <a class="button" {href} download={file.file_name} data-action="download-unsaved">
-                { "Download my unsaved changes" }
-            </a>
-        },
-        _ => html! {},
+    let onclick = Callback::from(move |_: MouseEvent| {
+        if let Some(file) = room.state.unsaved_changes(&room.room_id) {
+            if download(&file).is_none() {
+                web_sys::console::warn_1(&"room-client: the browser refused the download".into());
+            }
+        }
+    });
+    html! {
+        <button {onclick} data-action="download-unsaved">{ "Download my unsaved changes" }</button>
     }
 }
