@@ -2,7 +2,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -18,6 +19,23 @@ impl Drop for KillOnDrop {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// `POST {path}` to the running binary with the host's token as a bearer,
+/// over a real socket: the status line's code and the body.
+fn post_as_host(base: &str, path: &str, host_token: &str) -> (u16, String) {
+    let authority = base.strip_prefix("http://").unwrap();
+    let mut stream = TcpStream::connect(authority).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer {host_token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let code = answer.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (code, body)
 }
 
 #[tokio::test]
@@ -46,7 +64,7 @@ async fn the_binary_prints_links_once_and_never_logs_tokens() {
     );
     let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
     let mut lines = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..5 {
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
         lines.push(line.trim().to_owned());
@@ -62,6 +80,13 @@ async fn the_binary_prints_links_once_and_never_logs_tokens() {
     let edit_token = edit_link.rsplit('=').next().unwrap().to_owned();
     let view_token = view_link.rsplit('=').next().unwrap().to_owned();
     assert_eq!(edit_token.len(), 32);
+    // The host link on a line of its own, labelled so that nobody shares it.
+    let host_link = lines[4]
+        .strip_prefix("host link (keep it to yourself: it replaces and turns off the links): ")
+        .unwrap();
+    assert!(host_link.starts_with(&format!("{base}/rooms/cli-room/?token=")));
+    let host_token = host_link.rsplit('=').next().unwrap().to_owned();
+    assert!(host_token != edit_token && host_token != view_token);
 
     // Exercise the hub: a good connection with an edit, and a bad token.
     let ws = format!("{}/rooms/cli-room/ws", base.replace("http://", "ws://"));
@@ -81,6 +106,20 @@ async fn the_binary_prints_links_once_and_never_logs_tokens() {
     let (code, _) = read_until_close(&mut refused).await;
     assert_eq!(code, Some(room_protocol::CLOSE_UNAUTHORIZED));
     drop(socket);
+
+    // The host replaces both links: the log says so, and names no token.
+    let mut new_tokens = Vec::new();
+    for kind in ["view", "edit"] {
+        let (code, body) = post_as_host(
+            &base,
+            &room_protocol::urls::link_path("cli-room", kind),
+            &host_token,
+        );
+        assert_eq!(code, 200, "POST {kind}: {body}");
+        let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let link = answer["link"].as_str().unwrap();
+        new_tokens.push(link.rsplit('=').next().unwrap().to_owned());
+    }
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let _ = child.0.kill();
@@ -95,7 +134,10 @@ async fn the_binary_prints_links_once_and_never_logs_tokens() {
         .unwrap()
         .read_to_string(&mut stderr)
         .unwrap();
-    for token in [&edit_token, &view_token] {
+    let tokens = [&edit_token, &view_token, &host_token]
+        .into_iter()
+        .chain(&new_tokens);
+    for token in tokens {
         assert!(
             !rest.contains(token.as_str()),
             "stdout repeats a token: {rest}"
@@ -108,6 +150,11 @@ async fn the_binary_prints_links_once_and_never_logs_tokens() {
     assert!(
         stderr.contains("peer joined"),
         "trace logging was on: {stderr}"
+    );
+    assert_eq!(
+        stderr.matches("the host replaced a link").count(),
+        2,
+        "each replacement is logged: {stderr}"
     );
 }
 
