@@ -705,3 +705,7 @@ impl XorShift {
 #[cfg(test)]
 #[path = "core_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "own_edits_tests.rs"]
+mod own_edits_tests;

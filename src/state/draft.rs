@@ -128,6 +128,14 @@ impl Draft {
         )
     }
 
+    /// The text of the edit in flight (`None` when none is).
+    fn sent_text(&self) -> Option<&str> {
+        match &self.status {
+            DraftStatus::InFlight { sent, .. } => Some(sent.as_deref().unwrap_or(&self.content)),
+            _ => None,
+        }
+    }
+
     /// Whether the person asked for this text to be saved (and not only
     /// typed it).
     fn saved(&self) -> bool {
@@ -240,11 +248,11 @@ enum Rebase {
 pub(super) enum Trigger {
     /// The hub refused its edit with the file's current version.
     Refused,
-    /// A newer version arrived in the log (an edit in flight waits for
-    /// its own answer).
+    /// A newer version arrived in the log, or a content the page asked
+    /// for on this connection (an edit in flight waits for its own answer).
     Arrived,
     /// A snapshot replaced the files (the connection that carried any edit
-    /// in flight is gone).
+    /// in flight is gone; the edit is sent again unless its file moved on).
     Snapshot,
 }
 
@@ -267,15 +275,17 @@ impl RoomState {
     pub(super) fn settle_drafts_against_files(&mut self) {
         let paths: Vec<String> = self.drafts.keys().cloned().collect();
         for path in paths {
-            self.settle_draft(&path);
+            self.settle_draft(&path, Trigger::Snapshot);
         }
     }
 
     /// Moves the draft of `path` onto its file as the page has it now, as
-    /// [`Self::settle_drafts_against_files`] does for each. A file whose
-    /// content the page has not fetched yet leaves its draft as it is
-    /// until the content arrives.
-    pub(super) fn settle_draft(&mut self, path: &str) {
+    /// [`Self::settle_drafts_against_files`] does for each (`trigger`:
+    /// [`Trigger::Snapshot`]), or when the file's content arrives
+    /// ([`Trigger::Arrived`]: an edit in flight was sent on this connection
+    /// and waits for its answer). A file whose content the page has not
+    /// fetched yet leaves its draft as it is until the content arrives.
+    pub(super) fn settle_draft(&mut self, path: &str, trigger: Trigger) {
         let Some(file) = self.files.get(path) else {
             return;
         };
@@ -286,18 +296,7 @@ impl RoomState {
             rev: file.rev,
             content: content.to_string(),
         };
-        let Some(draft) = self.drafts.get_mut(path) else {
-            return;
-        };
-        let sent_landed = matches!(
-            &draft.status,
-            DraftStatus::InFlight { sent: Some(sent), .. } if *sent == theirs.content
-        );
-        // The edit landed; what came after it builds on it.
-        if sent_landed && draft.landed(&theirs.content, theirs.rev) {
-            return;
-        }
-        self.move_draft(path, theirs, None, Trigger::Snapshot);
+        self.move_draft(path, theirs, None, trigger);
     }
 
     /// Moves the draft of `path` onto `theirs` (made by peer `by`, if
@@ -313,11 +312,28 @@ impl RoomState {
         let Some(draft) = self.drafts.get_mut(path) else {
             return;
         };
+        // The file holds the text this page sent: that is its own edit,
+        // however the acknowledgement went missing (lost with a connection,
+        // or the hub restarted after writing it), never someone else's
+        // change. What the person did since stays on top of it.
+        if draft.sent_text() == Some(theirs.content.as_str()) {
+            if !draft.landed(&theirs.content, theirs.rev) {
+                self.drafts.remove(path);
+            }
+            return;
+        }
         let movable = match &draft.status {
             DraftStatus::Editing | DraftStatus::Queued | DraftStatus::Conflict { .. } => true,
-            DraftStatus::InFlight { .. } => {
-                trigger != Trigger::Arrived || draft.content == theirs.content
-            }
+            // An edit in flight keeps its id until it is answered, so its
+            // acknowledgement is still recognised: only its refusal moves
+            // it; a snapshot moves it only when the file moved on since its
+            // base (the hub would refuse it), and otherwise it is sent again
+            // as it was.
+            DraftStatus::InFlight { .. } => match trigger {
+                Trigger::Refused => true,
+                Trigger::Snapshot => theirs.rev != draft.base_rev,
+                Trigger::Arrived => draft.content == theirs.content,
+            },
             _ => false,
         };
         // A draft stored before bases were kept is left as it was, except

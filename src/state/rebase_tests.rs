@@ -361,6 +361,8 @@ fn an_edit_in_flight_at_a_restart_that_did_not_land_is_queued_on_the_new_revisio
     let mut s = joined_on_base();
     save_and_send(&mut s, "a.txt", "one\ntwo\nthree\nfour\nfive\nsix\n", "e1");
     // The hub died before writing it: the new generation has the base.
+    // The page sends the edit again when synced, before the content it
+    // asks for comes: the content leaves the edit waiting for its answer.
     for action in testing::snapshot(
         "g2",
         0,
@@ -370,6 +372,18 @@ fn an_edit_in_flight_at_a_restart_that_did_not_land_is_queued_on_the_new_revisio
     ) {
         s.apply(action);
     }
+    assert!(matches!(
+        &s.drafts["a.txt"].status,
+        DraftStatus::InFlight { edit_id, .. } if edit_id == "e1"
+    ));
+    // Its answer: refused, made on a revision of the old generation.
+    refuse(
+        &mut s,
+        "e1",
+        ErrorCode::Conflict,
+        "changed",
+        Some(version(0, BASE)),
+    );
     let draft = &s.drafts["a.txt"];
     assert_eq!(
         draft.status,

@@ -152,13 +152,15 @@ impl RoomState {
 
     /// A content the page asked for: kept if the file is still at that
     /// revision (an older answer is stale: a newer change came since), and
-    /// a draft waiting for its file's content settles on it.
+    /// a draft waiting for its file's content settles on it (an edit in
+    /// flight, sent on this connection, waits for its own answer unless
+    /// the content is its text).
     fn apply_content(&mut self, answer: FileContent) {
         let Some(content) = answer.content else {
             return;
         };
         if self.hold_content(&answer.path, answer.rev, content) {
-            self.settle_draft(&answer.path);
+            self.settle_draft(&answer.path, Trigger::Arrived);
         }
     }
 
