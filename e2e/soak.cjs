@@ -35,12 +35,24 @@ const pick = (random, items) => items[Math.floor(random() * items.length)];
 // each in a browser context of its own (its own storage: a person).
 const EDITORS = ['a', 'b'];
 const TABS = ['a', 'b', 'v'];
-// Files: each editor owns one, both edit the shared one, the viewer tries
-// all three; the folder's own writes go to a file nobody edits in a page.
-const OWN = { a: 'soak/a.txt', b: 'soak/b.txt' };
-const SHARED = 'soak/shared.txt';
-const OUTSIDE = 'soak/outside.txt';
-const EDITED = [OWN.a, OWN.b, SHARED];
+// Files: each editor owns three, two at the root and one in a folder, which
+// nobody else ever writes (a conflict view there has no other writer: the
+// soak fails on any); both edit the shared one, the viewer tries them all;
+// the folder's own writes go to a file nobody edits in a page.
+const OWN = {
+  a: ['a1.txt', 'a2.txt', 'notes/a3.txt'],
+  b: ['b1.txt', 'b2.txt', 'notes/b3.txt'],
+};
+const SHARED = 'notes/shared.txt';
+const OUTSIDE = 'outside.txt';
+const EDITED = [...OWN.a, ...OWN.b, SHARED];
+const ownerOf = (file) => EDITORS.find((name) => OWN[name].includes(file)) ?? null;
+// Files that sort before the people's and hold more than a page prefetches
+// (16 MiB, SessionOptions::prefetch_bytes): the people's files are never
+// prefetched, so after every snapshot their contents come on demand, when
+// the person opens them.
+const FILLER_FILES = 18;
+const FILLER_BYTES = 1_000_000;
 
 // The faults: each draws what it needs (how long, which tab) when the
 // schedule is made, and `ms` is its planned length, for --plan.
@@ -83,8 +95,13 @@ function* moves(seed) {
   for (;;) {
     // The view-only person tries a fifth of the moves.
     const tab = random() < 0.2 ? 'v' : pick(random, EDITORS);
-    const file = tab === 'v' ? pick(random, EDITED) : random() < 0.7 ? OWN[tab] : SHARED;
-    yield { tab, file, save: tab === 'v' || random() < 0.85, pauseMs: between(random, 1000, 4000) };
+    const file = tab === 'v' ? pick(random, EDITED) : random() < 0.7 ? pick(random, OWN[tab]) : SHARED;
+    const save = tab === 'v' || random() < 0.85;
+    // A third of an editor's saves of their own files are followed at once
+    // by another line and a second save, while the first may still be
+    // sending.
+    const twice = save && tab !== 'v' && file !== SHARED && random() < 0.33;
+    yield { tab, file, save, twice, pauseMs: between(random, 1000, 4000) };
   }
 }
 
@@ -107,12 +124,14 @@ const k = require('./kit.cjs');
 
 // The hub's memory: its replay log is capped at 64 MiB and each peer's
 // queue at 16 MiB (docs/PROTOCOL.md); four peers (the three tabs and the
-// soak's own observer) and 16 MiB for the rest.
-const HUB_RSS_BOUND_KIB = (64 + 4 * 16 + 16) * 1024;
+// soak's own observer), the filler the content cache holds, and 16 MiB for
+// the rest.
+const HUB_RSS_BOUND_KIB = (64 + 4 * 16 + 16) * 1024 + Math.ceil((FILLER_FILES * FILLER_BYTES) / 1024);
 
 const failures = [];
 const stats = {
-  faults: {}, edits: 0, saves: 0, viewerEdits: 0, movesWaiting: 0, lost: 0, duplicateEvents: 0,
+  faults: {}, edits: 0, saves: 0, savedAgainWhileSending: 0, viewerEdits: 0, movesWaiting: 0, lost: 0,
+  conflictViewsWithoutAnotherWriter: 0, conflictViews: 0, duplicateEvents: 0,
   historyChecks: 0, editChecks: 0, longestRecoveryMs: 0, hubRssPeakKiB: 0,
 };
 function fail(what) {
@@ -186,40 +205,68 @@ function view(tab) {
 // what the person just did is on screen (a fresh draft's marker).
 const settled = (tab) => tab.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 
-// One person's move: type a new line into a file, and maybe save it. A
-// file the tab does not list (a page from memory, its hub out of reach)
-// waits for a later move, as a person would.
-async function move(tab, { file, save }) {
+// One person's move: type a new line into a file, and maybe save it (and,
+// for `twice`, type another and save again at once, while the first save
+// may still be sending). In their own files a person adds a line to what
+// the editor shows; in the shared one the line replaces the text. A file
+// the tab does not list yet, or whose content has not come (the editor
+// waits for it, read-only), waits for a later move, as a person would.
+async function move(tab, { file, save, twice }) {
   if (!(file in (await view(tab)).files)) {
     stats.movesWaiting += 1;
     return;
   }
-  const text = `${tab.name} ${++tab.seq}\n`;
-  if (save) {
-    await k.typeAndSave(tab.page, file, text);
-  } else {
-    await k.openFile(tab.page, file);
-    await tab.page.fill('textarea.code', text);
-  }
-  const seq = ++moveSeq;
-  tab.lastEdit[file] = { text, seq, saved: save };
-  if (tab.name === 'v') {
-    stats.viewerEdits += 1;
+  await k.openFile(tab.page, file);
+  if (await tab.page.$eval('textarea.code', (el) => el.readOnly)) {
+    stats.movesWaiting += 1;
     return;
   }
-  stats.edits += 1;
-  if (save) {
-    stats.saves += 1;
-    saves[file].push({ by: tab.name, text, seq });
-  }
+  const appends = file !== SHARED;
+  const type = async () => {
+    const line = `${tab.name} ${++tab.seq}\n`;
+    const text = appends ? (await k.editorText(tab.page)) + line : line;
+    await tab.page.fill('textarea.code', text);
+    return text;
+  };
+  const saveNow = async () => {
+    await tab.page.focus('textarea.code');
+    await tab.page.keyboard.press('Control+s');
+  };
+  const record = (text, saved) => {
+    const seq = ++moveSeq;
+    tab.lastEdit[file] = { text, seq, saved };
+    if (tab.name === 'v') {
+      stats.viewerEdits += 1;
+      return;
+    }
+    stats.edits += 1;
+    if (saved) {
+      stats.saves += 1;
+      saves[file].push({ by: tab.name, text, seq });
+    }
+  };
+  record(await type(), save);
+  if (save) await saveNow();
+  if (!twice) return;
+  await settled(tab);
+  const sending = await tab.page.$('.room-editor .draft-state[data-draft="in-flight"]');
+  record(await type(), true);
+  await saveNow();
+  if (sending) stats.savedAgainWhileSending += 1;
 }
 
 // Settles a conflict the way a person keeping their own text would: that
-// is a save of their last edit again.
+// is a save of their last edit again. A conflict view on a file that only
+// this person writes is a conflict nobody caused: counted, and a failure.
 async function settleConflicts(tab) {
   const { files } = await view(tab);
   for (const [file, edit] of Object.entries(tab.lastEdit)) {
     if (files[file] !== 'conflict') continue;
+    stats.conflictViews += 1;
+    if (ownerOf(file) === tab.name) {
+      stats.conflictViewsWithoutAnotherWriter += 1;
+      fail(`${tab.name}: the conflict view opened on ${file}, which nobody else writes`);
+    }
     await k.openFile(tab.page, file);
     const save = await tab.page.$('.conflict button.primary');
     if (!save) continue;
@@ -236,7 +283,8 @@ async function textIn(tab, file) {
   return k.editorText(tab.page);
 }
 
-const VIEWER_TEXT = /^v \d+\n$/;
+// A line the view-only person typed.
+const VIEWER_LINE = /^v \d+$/m;
 
 // The invariants, on one tab:
 // - no event is shown twice, events newest first, and once the tab has
@@ -292,7 +340,7 @@ async function check(tab) {
     fail(`${tab.name}: ${file} shows no draft, and the disk has ${JSON.stringify(disk[file])}, not ${tab.name}'s last edit ${JSON.stringify(edit.text)}`);
   }
   for (const file of EDITED) {
-    if (VIEWER_TEXT.test(disk[file] ?? '')) fail(`${file}: the view-only person's edit ${JSON.stringify(disk[file])} reached the disk`);
+    if (VIEWER_LINE.test(disk[file] ?? '')) fail(`${file}: the view-only person's edit ${JSON.stringify(disk[file])} reached the disk`);
   }
 }
 
@@ -378,6 +426,8 @@ async function main() {
   browser = await chromium.launch(launchOptions());
   config = await k.kitJson('/config');
   for (const file of [...EDITED, OUTSIDE]) await k.kit(`/file/${file}`, 'PUT', 'start\n');
+  const filler = 'filler line, there to be more than a page prefetches\n'.repeat(FILLER_BYTES / 50).slice(0, FILLER_BYTES);
+  for (let i = 0; i < FILLER_FILES; i++) await k.kit(`/file/0-filler/f${String(i).padStart(2, '0')}.txt`, 'PUT', filler);
   const tabs = [];
   for (const name of TABS) tabs.push(await openTab(name, name === 'v' ? config.readOnlyToken : config.editToken));
   const byName = Object.fromEntries(tabs.map((t) => [t.name, t]));
@@ -493,10 +543,11 @@ async function main() {
   const disk = {};
   for (const file of [...EDITED, OUTSIDE]) disk[file] = await k.kitFile(file);
   for (const tab of editors) {
-    const file = OWN[tab.name];
-    if (tab.lastEdit[file] !== undefined && disk[file] !== tab.lastEdit[file].text) {
-      stats.lost += 1;
-      fail(`${file}: the disk has ${JSON.stringify(disk[file])}; ${tab.name}'s last edit was ${JSON.stringify(tab.lastEdit[file].text)}`);
+    for (const file of OWN[tab.name]) {
+      if (tab.lastEdit[file] !== undefined && disk[file] !== tab.lastEdit[file].text) {
+        stats.lost += 1;
+        fail(`${file}: the disk has ${JSON.stringify(disk[file])}; ${tab.name}'s last edit was ${JSON.stringify(tab.lastEdit[file].text)}`);
+      }
     }
   }
   const lastShared = editors.map((t) => t.lastEdit[SHARED]?.text).filter(Boolean);

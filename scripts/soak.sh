@@ -2,8 +2,9 @@
 # The fault soak: bash scripts/soak.sh [MINUTES] [SEED]. A real hub behind
 # the testkit's fault proxy, three Chromium tabs (two editors, one
 # view-only), a seeded schedule of faults and edits; it prints the faults by
-# kind, edits made and saved, edits lost and duplicate events (both must be
-# 0), the longest recovery and the seed, and fails on any broken promise.
+# kind, edits made and saved, edits lost, conflict views on files nobody
+# else writes and duplicate events (all three must be 0), the longest
+# recovery and the seed, and fails on any broken promise.
 # A failing seed reruns the same schedule: bash scripts/soak.sh 2 SEED.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -118,6 +118,7 @@ async fn every_store_round_trips() {
     let draft = Draft {
         content: "unsaved".into(),
         base_rev: 3,
+        base_project: None,
         base: Some("the text at rev 3\r\n".into()),
         status: DraftStatus::Conflict {
             theirs: room_client::protocol::FileVersion {

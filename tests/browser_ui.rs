@@ -287,6 +287,7 @@ async fn a_page_that_cannot_save_offers_its_drafts_as_a_file_with_their_paths() 
     let draft = |content: &str| Draft {
         content: content.into(),
         base_rev: 4,
+        base_project: None,
         base: None,
         status: DraftStatus::Editing,
     };
@@ -616,6 +617,7 @@ async fn the_default_view_shows_files_drafts_peers_and_a_conflict() {
         Draft {
             content: "my text".into(),
             base_rev: 2,
+            base_project: None,
             base: None,
             status: DraftStatus::Conflict {
                 theirs: FileVersion {

@@ -693,7 +693,13 @@ impl Room {
             );
         }
         let current_rev = state.files.get(&path).map_or(0, |f| f.rev);
-        if edit.base_rev != current_rev {
+        // A base from an earlier run of the hub: its revision numbers
+        // started from 0 like ours, so equal numbers mean nothing.
+        let other_run = edit
+            .base_project
+            .as_deref()
+            .is_some_and(|id| id != self.generation);
+        if other_run || edit.base_rev != current_rev {
             let now = self
                 .contents_now(&mut state, std::slice::from_ref(&path))
                 .await;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use room_protocol::{ErrorCode, ServerFrame, MAX_CONTENT_BYTES};
+use room_protocol::{ClientFrame, ErrorCode, ServerFrame, MAX_CONTENT_BYTES};
 
 #[tokio::test]
 async fn two_clients_see_each_others_edits_and_the_file_is_on_disk() {
@@ -108,6 +108,58 @@ async fn a_stale_base_rev_gets_conflict_with_the_current_version() {
     bo.edit("b2", "README.md", "bo's", 1).await;
     assert!(
         matches!(bo.next().await, ServerFrame::FileChanged(f) if f.edit_id.as_deref() == Some("b2"))
+    );
+}
+
+/// Every run of the hub numbers revisions from 0 again: an edit made on
+/// revision 0 of an earlier run is refused with the file as it is now (the
+/// folder changed while the hub was down), however the numbers compare,
+/// and one made on this run's lands.
+#[tokio::test]
+async fn an_edit_on_an_earlier_runs_revision_is_refused_even_when_the_numbers_match() {
+    let project = sample_project();
+    let token_file = project.path().join(".tokens.json");
+    let earlier_run = {
+        let hub = hub_with(project.path(), |c| c.token_file = Some(token_file.clone())).await;
+        let ada = Client::fresh(&hub, &edit_token(&hub)).await;
+        ada.welcome.project.id.clone()
+    };
+    // Another program changes the file while the hub is down.
+    std::fs::write(project.path().join("README.md"), "changed while down\n").unwrap();
+    let hub = hub_with(project.path(), |c| c.token_file = Some(token_file.clone())).await;
+    let mut ada = Client::fresh(&hub, &edit_token(&hub)).await;
+    assert_ne!(ada.welcome.project.id, earlier_run);
+    assert_eq!(ada.file_rev("README.md"), 0, "the same number as before");
+    let edit = |edit_id: &str, base_project: &str| {
+        ClientFrame::FileEdit(room_protocol::FileEdit {
+            edit_id: edit_id.into(),
+            path: "README.md".into(),
+            content: "made on the earlier run\n".into(),
+            base_rev: 0,
+            base_project: Some(base_project.into()),
+        })
+    };
+    ada.send(&edit("e1", &earlier_run)).await;
+    match ada.next().await {
+        ServerFrame::Error(e) => {
+            assert_eq!(e.error, ErrorCode::Conflict);
+            assert_eq!(e.edit_id.as_deref(), Some("e1"));
+            let current = e.current.unwrap();
+            assert_eq!(
+                (current.rev, current.content.as_str()),
+                (0, "changed while down\n")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        std::fs::read_to_string(project.path().join("README.md")).unwrap(),
+        "changed while down\n"
+    );
+    let this_run = ada.welcome.project.id.clone();
+    ada.send(&edit("e2", &this_run)).await;
+    assert!(
+        matches!(ada.next().await, ServerFrame::FileChanged(f) if f.edit_id.as_deref() == Some("e2"))
     );
 }
 

@@ -150,6 +150,12 @@ pub struct FileEdit {
     /// The file's `rev` the edit started from; 0 for a file that does not
     /// exist yet.
     pub base_rev: u64,
+    /// The generation (the `welcome`'s `project.id`) that `base_rev`
+    /// belongs to. Every run of the hub numbers revisions from 0 again, so
+    /// a hub of another generation refuses the edit with `conflict`,
+    /// whatever the numbers say. Absent: not checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_project: Option<String>,
 }
 
 /// `ping` and `pong`: `t` is whatever the client put there (usually a clock

@@ -59,12 +59,26 @@ fn file_edit_round_trips_with_camel_case_fields() {
         path: "src/a.txt".into(),
         content: "line\n\"quoted\" ünïcödé".into(),
         base_rev: 12,
+        base_project: Some("g1".into()),
     });
     let v = as_json(&edit);
     assert_eq!(v["type"], "file-edit");
     assert_eq!(v["editId"], "e1");
     assert_eq!(v["baseRev"], 12);
+    assert_eq!(v["baseProject"], "g1");
     assert_eq!(decode_client_frame(&encode(&edit)).unwrap(), edit);
+    // A client that does not send it is not checked.
+    let older: ClientFrame = decode_client_frame(
+        r#"{"type":"file-edit","editId":"e1","path":"a.txt","content":"x","baseRev":3}"#,
+    )
+    .unwrap();
+    assert!(matches!(
+        older,
+        ClientFrame::FileEdit(FileEdit {
+            base_project: None,
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -299,6 +313,7 @@ fn errors_carry_code_edit_and_current_version() {
         path: "a.txt".into(),
         content: "mine".into(),
         base_rev: 1,
+        base_project: None,
     };
     let mut err = ErrorFrame::new(ErrorCode::Conflict, "changed since").for_edit(&edit);
     err.current = Some(FileVersion {

@@ -466,6 +466,7 @@ fn a_cache_without_meta_paints_no_files_but_keeps_drafts() {
         draft: Draft {
             content: "keep".into(),
             base_rev: 0,
+            base_project: None,
             base: None,
             status: DraftStatus::Editing,
         },

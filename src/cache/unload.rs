@@ -157,6 +157,7 @@ mod tests {
         Draft {
             content: content.into(),
             base_rev,
+            base_project: None,
             base: Some("base".into()),
             status,
         }

@@ -673,6 +673,7 @@ impl SessionCore {
             path: path.to_owned(),
             content,
             base_rev: draft.base_rev,
+            base_project: draft.base_project.clone(),
         });
         out.push(Command::Send(encode(&frame)));
         self.act(Action::Sent {

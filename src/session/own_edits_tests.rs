@@ -168,10 +168,15 @@ impl ModelHub {
     }
 
     /// `Room::apply_edit`: refused with the file as it is unless it is
-    /// made on the file's current rev; else written, logged and broadcast.
+    /// made on the file's current rev of this generation; else written,
+    /// logged and broadcast.
     fn edit(&mut self, edit: &FileEdit) -> Result<Out, Out> {
         let current = self.files.get(&edit.path).cloned().unwrap_or_default();
-        if edit.base_rev != current.0 {
+        let other_run = edit
+            .base_project
+            .as_deref()
+            .is_some_and(|id| id != self.generation_id());
+        if other_run || edit.base_rev != current.0 {
             let mut refusal = ErrorFrame::new(ErrorCode::Conflict, "changed").for_edit(edit);
             refusal.current = Some(FileVersion {
                 rev: current.0,
@@ -659,4 +664,52 @@ fn an_edit_held_in_the_network_and_delivered_late_is_still_recognised_as_ones_ow
     world.settle();
     assert!(world.core.state().drafts.is_empty());
     assert_eq!(&world.hub.files[PATH].1, world.texts.last().unwrap());
+}
+
+/// Cause (found by the soak): every run of the hub numbers revisions from
+/// 0 again, so an edit resent after a restart on rev 0 of the old run was
+/// taken for one on rev 0 of the new run, and written over a change made
+/// meanwhile. An edit names the run its base belongs to; the new run
+/// refuses it with the file as it is, and the page merges onto that.
+#[test]
+fn an_edit_resent_after_a_restart_names_its_run_and_never_overwrites_a_change_made_meanwhile() {
+    let mut world = live_world();
+    world.type_line();
+    world.save();
+    let edit = |world: &World| {
+        let mut edits = world.to_hub.iter().filter_map(|frame| match frame {
+            ClientFrame::FileEdit(edit) => Some(edit.clone()),
+            _ => None,
+        });
+        edits.next_back().expect("an edit on its way")
+    };
+    let first = edit(&world);
+    assert_eq!(
+        (first.base_rev, first.base_project.as_deref()),
+        (0, Some("g1"))
+    );
+    // The hub dies before reading it; another program adds a line at the
+    // top while it is down; the new run has the file at rev 0 again.
+    world.restart_hub(&mut || false);
+    world.hub.files.get_mut(PATH).unwrap().1 = "header\nstart\n".into();
+    world.wait(1000.0);
+    world.deliver_all_to_hub();
+    while world.core.state().status != ConnectionStatus::Connected {
+        world.deliver_to_page();
+    }
+    let again = edit(&world);
+    assert_eq!(
+        (
+            again.edit_id.as_str(),
+            again.base_rev,
+            again.base_project.as_deref()
+        ),
+        (first.edit_id.as_str(), 0, Some("g1")),
+        "sent again as it was, naming the run it was made on"
+    );
+    world.settle();
+    assert_eq!(
+        world.hub.files[PATH].1, "header\nstart\nline 1\n",
+        "merged onto the change made meanwhile, not written over it"
+    );
 }

@@ -110,6 +110,12 @@ pub struct Draft {
     pub content: String,
     /// The file's `rev` the edit started from.
     pub base_rev: u64,
+    /// The generation (`project.id`) `base_rev` belongs to, sent with the
+    /// edit so that a restarted hub, whose revisions start from 0 again,
+    /// never takes it for one of its own. `None` for drafts stored before
+    /// it was kept (sent unchecked, as then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_project: Option<String>,
     /// The file's text at `base_rev`, which a newer version is merged
     /// against. `None` for drafts stored before bases were kept: those
     /// are not merged, and a conflict offers a choice of sides.
@@ -184,7 +190,7 @@ impl Draft {
     /// Our edit of `text` landed as `rev`: what the person did since stays
     /// on top of it (queued, if they saved it). Whether anything is left
     /// (`false`: the draft is exactly that text and can go).
-    fn landed(&mut self, text: &str, rev: u64) -> bool {
+    fn landed(&mut self, text: &str, rev: u64, project: Option<&str>) -> bool {
         if self.content == text {
             return false;
         }
@@ -202,12 +208,14 @@ impl Draft {
         };
         self.base = Some(text.to_owned());
         self.base_rev = rev;
+        self.base_project = project.map(str::to_owned);
         true
     }
 
-    /// Moves this draft onto `theirs`, a newer version of its file: what
-    /// the person changed since the base is kept, on top of it.
-    fn rebase(&mut self, theirs: &FileVersion) -> Rebase {
+    /// Moves this draft onto `theirs`, a newer version of its file in
+    /// generation `project`: what the person changed since the base is
+    /// kept, on top of it.
+    fn rebase(&mut self, theirs: &FileVersion, project: Option<&str>) -> Rebase {
         if self.content == theirs.content {
             return Rebase::Same;
         }
@@ -226,6 +234,7 @@ impl Draft {
         };
         self.base = Some(theirs.content.clone());
         self.base_rev = theirs.rev;
+        self.base_project = project.map(str::to_owned);
         outcome
     }
 }
@@ -309,6 +318,7 @@ impl RoomState {
         by: Option<&str>,
         trigger: Trigger,
     ) {
+        let project = self.project.as_ref().map(|p| p.id.as_str());
         let Some(draft) = self.drafts.get_mut(path) else {
             return;
         };
@@ -317,7 +327,7 @@ impl RoomState {
         // or the hub restarted after writing it), never someone else's
         // change. What the person did since stays on top of it.
         if draft.sent_text() == Some(theirs.content.as_str()) {
-            if !draft.landed(&theirs.content, theirs.rev) {
+            if !draft.landed(&theirs.content, theirs.rev, project) {
                 self.drafts.remove(path);
             }
             return;
@@ -346,7 +356,7 @@ impl RoomState {
             return;
         }
         let saved = draft.saved();
-        match draft.rebase(&theirs) {
+        match draft.rebase(&theirs, project) {
             Rebase::Same => {
                 self.drafts.remove(path);
             }
@@ -377,6 +387,7 @@ impl RoomState {
         content: &str,
         rev: u64,
     ) -> bool {
+        let project = self.project.as_ref().map(|p| p.id.as_str());
         let Some(draft) = self.drafts.get_mut(path) else {
             return false;
         };
@@ -385,7 +396,7 @@ impl RoomState {
         if !ours {
             return false;
         }
-        if !draft.landed(content, rev) {
+        if !draft.landed(content, rev, project) {
             self.drafts.remove(path);
         }
         true
@@ -398,6 +409,7 @@ impl RoomState {
         Draft {
             content,
             base_rev: file.map_or(0, |f| f.rev),
+            base_project: self.project.as_ref().map(|p| p.id.clone()),
             // A file whose content the page does not have yet: no base to
             // merge against, so a conflict offers a choice of sides.
             base: match file {
@@ -473,26 +485,24 @@ impl RoomState {
     }
 
     pub(super) fn resolve(&mut self, path: String, keep_mine: bool) {
-        let Some(draft) = self.drafts.get_mut(&path) else {
+        if keep_mine {
+            self.keep_on_theirs(&path, None);
+            return;
+        }
+        let Some(draft) = self.drafts.get(&path) else {
             return;
         };
         let DraftStatus::Conflict { theirs } = &draft.status else {
             return;
         };
-        if keep_mine {
-            draft.base_rev = theirs.rev;
-            draft.base = Some(theirs.content.clone());
-            draft.status = DraftStatus::Queued;
-        } else {
-            let theirs = theirs.clone();
-            self.drafts.remove(&path);
-            let newer = self.files.get(&path).is_none_or(|f| f.rev < theirs.rev);
-            if newer && theirs.rev > 0 {
-                self.files.insert(
-                    path,
-                    FileEntry::with_content(theirs.content.into(), theirs.rev, None),
-                );
-            }
+        let theirs = theirs.clone();
+        self.drafts.remove(&path);
+        let newer = self.files.get(&path).is_none_or(|f| f.rev < theirs.rev);
+        if newer && theirs.rev > 0 {
+            self.files.insert(
+                path,
+                FileEntry::with_content(theirs.content.into(), theirs.rev, None),
+            );
         }
     }
 
@@ -500,7 +510,7 @@ impl RoomState {
     /// it is sent on the revision of the version it was in conflict with,
     /// unless it is that version: then there is nothing to send.
     pub(super) fn resolve_with(&mut self, path: String, content: String) {
-        let Some(draft) = self.drafts.get_mut(&path) else {
+        let Some(draft) = self.drafts.get(&path) else {
             return;
         };
         let DraftStatus::Conflict { theirs } = &draft.status else {
@@ -510,9 +520,34 @@ impl RoomState {
             self.resolve(path, false);
             return;
         }
+        self.keep_on_theirs(&path, Some(content));
+    }
+
+    /// Queues the draft of `path` (with `content`, if given) on the version
+    /// it is in conflict with. That version's generation is vouched for
+    /// when the page's file is that very version; otherwise the draft keeps
+    /// its own, and a hub that restarted since refuses it and says what it
+    /// has now.
+    fn keep_on_theirs(&mut self, path: &str, content: Option<String>) {
+        let project = self.project.as_ref().map(|p| p.id.clone());
+        let files = &self.files;
+        let Some(draft) = self.drafts.get_mut(path) else {
+            return;
+        };
+        let DraftStatus::Conflict { theirs } = &draft.status else {
+            return;
+        };
+        if files
+            .get(path)
+            .is_some_and(|f| f.rev == theirs.rev && f.holds(&theirs.content))
+        {
+            draft.base_project = project;
+        }
         draft.base_rev = theirs.rev;
         draft.base = Some(theirs.content.clone());
-        draft.content = content;
+        if let Some(content) = content {
+            draft.content = content;
+        }
         draft.status = DraftStatus::Queued;
     }
 }

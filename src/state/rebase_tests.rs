@@ -67,6 +67,7 @@ fn a_refused_edit_of_other_lines_is_merged_and_queued_with_a_notice() {
         Draft {
             content: "ONE\ntwo\nthree\nfour\nfive\n".into(),
             base_rev: 4,
+            base_project: None,
             base: Some(BASE.into()),
             status: DraftStatus::InFlight {
                 edit_id: "e1".into(),
@@ -145,6 +146,7 @@ fn a_draft_stored_without_a_base_keeps_the_choice_of_sides() {
         Draft {
             content: "ONE\ntwo\nthree\nfour\nfive\n".into(),
             base_rev: 4,
+            base_project: None,
             base: None,
             status: DraftStatus::Editing,
         },

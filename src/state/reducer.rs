@@ -83,6 +83,7 @@ impl RoomState {
         self.host = welcome.host;
         self.edit_token = welcome.edit_token.map(room_protocol::Token::new);
         let same_project = self.project.as_ref() == Some(&welcome.project);
+        let held = self.project.replace(welcome.project);
         if welcome.mode == SyncMode::Snapshot || !same_project {
             // A snapshot makes the state identical to a fresh client's:
             // revisions may restart (a new generation), and the events that
@@ -92,10 +93,10 @@ impl RoomState {
             self.last_seen_rev = 0;
             self.last_event_ts = None;
             self.epoch += 1;
-            let same_generation = self
-                .project
+            let same_generation = held
                 .as_ref()
-                .is_some_and(|p| p.id == welcome.project.id);
+                .zip(self.project.as_ref())
+                .is_some_and(|(held, now)| held.id == now.id);
             self.files = match tree {
                 Some(tree) => {
                     let delta = tree.since.is_some();
@@ -104,9 +105,9 @@ impl RoomState {
                 // A snapshot with no tree: a room without files.
                 None => PathMap::new(),
             };
+            // On the welcome's generation: a draft moved now builds on it.
             self.settle_drafts_against_files();
         }
-        self.project = Some(welcome.project);
     }
 
     /// The file table a tree makes: a delta applied to the files held, or

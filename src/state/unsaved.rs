@@ -70,6 +70,7 @@ mod tests {
         Draft {
             content: content.into(),
             base_rev,
+            base_project: None,
             base: Some("old".into()),
             status: DraftStatus::Editing,
         }

@@ -190,6 +190,7 @@ impl Client {
             path: path.into(),
             content: content.into(),
             base_rev,
+            base_project: None,
         }))
         .await;
     }
