@@ -134,9 +134,14 @@ const stats = {
   conflictViewsWithoutAnotherWriter: 0, conflictViews: 0, duplicateEvents: 0,
   historyChecks: 0, editChecks: 0, longestRecoveryMs: 0, hubRssPeakKiB: 0,
 };
+const startedAt = Date.now();
+// SOAK_TRACE=1 prints every move and fault with its time, to replay a
+// failure by reading.
+const trace = (what) => { if (process.env.SOAK_TRACE) console.log(`${((Date.now() - startedAt) / 1000).toFixed(1).padStart(7)} s  ${what}`); };
 function fail(what) {
   failures.push(what);
   console.error(`soak: ${what}`);
+  trace(`FAIL ${what}`);
 }
 async function sampleHub() {
   const { hubRssKiB } = await k.kitJson('/stats');
@@ -233,6 +238,7 @@ async function move(tab, { file, save, twice }) {
     await tab.page.keyboard.press('Control+s');
   };
   const record = (text, saved) => {
+    trace(`${tab.name} ${saved ? 'saves' : 'types'} ${file}: ${JSON.stringify(text.slice(-12))}`);
     const seq = ++moveSeq;
     tab.lastEdit[file] = { text, seq, saved };
     if (tab.name === 'v') {
@@ -271,6 +277,7 @@ async function settleConflicts(tab) {
     const save = await tab.page.$('.conflict button.primary');
     if (!save) continue;
     await save.click();
+    trace(`${tab.name} keeps its own text of ${file} in the conflict view`);
     const seq = ++moveSeq;
     tab.lastEdit[file] = { ...edit, seq, saved: true };
     if (tab.name !== 'v') saves[file].push({ by: tab.name, text: edit.text, seq });
@@ -315,6 +322,7 @@ async function check(tab) {
   // Read after the tab: a file it showed without a draft was saved by then.
   const disk = {};
   for (const file of EDITED) disk[file] = await k.kitFile(file);
+  trace(`${tab.name} checks: ${SHARED} on disk ${JSON.stringify(disk[SHARED])}, its marker ${shown.files[SHARED]}, status ${shown.status}`);
   for (const [file, edit] of Object.entries(tab.lastEdit)) {
     // Not listed yet: the page is loading; the next check sees it.
     if (!(file in shown.files)) continue;
@@ -461,6 +469,7 @@ async function main() {
   let silentSince = -Infinity;
   for (const fault of faultSchedule(SEED, MINUTES)) {
     stats.faults[fault.kind] = (stats.faults[fault.kind] ?? 0) + 1;
+    trace(`fault ${fault.kind}${fault.tab ? ` ${fault.tab}` : ''}${fault.ms ? ` ${fault.ms} ms` : ''}`);
     schedule.push(fault.tab ? `${fault.kind}(${fault.tab})` : fault.kind);
     if (SILENT_FAULTS.includes(fault.kind)) silentSince = Date.now();
     try {
@@ -469,6 +478,7 @@ async function main() {
       fail(`fault ${fault.kind}: ${error.message}`);
     }
     await heal(tabs);
+    trace(`healed after ${fault.kind}`);
     // The last fault: recovery is measured from its end.
     if (Date.now() + fault.pauseMs >= endAt) break;
     await k.sleep(fault.pauseMs);

@@ -416,9 +416,18 @@ impl SessionCore {
                         error.message
                     )));
                 }
+                let refused = error.edit_id.clone();
                 self.act(Action::HubError(error));
-                // A refused edit merged onto the hub's version goes again.
-                self.send_queued_if_live(out);
+                // A refused edit merged onto the hub's version goes again,
+                // and one still in flight after its refusal (moved onto
+                // the hub's revision as it was) goes again under its id.
+                if self.phase == Phase::Live {
+                    let again = refused.and_then(|id| self.state.in_flight_path(&id));
+                    if let Some(path) = again {
+                        self.send_draft(&path, out);
+                    }
+                    self.send_queued(out);
+                }
             }
             _ => out.push(Command::Log(
                 "skipped a frame this client does not handle".into(),

@@ -232,6 +232,8 @@ struct World {
     late: VecDeque<ClientFrame>,
     /// Every text the person had in the file, in order.
     texts: Vec<String>,
+    /// Every text the person saved.
+    saved: Vec<String>,
     lines: u32,
     trace: Vec<String>,
 }
@@ -248,6 +250,7 @@ impl World {
             connected: false,
             late: VecDeque::new(),
             texts: vec!["start\n".into()],
+            saved: Vec::new(),
             lines: 0,
             trace: Vec::new(),
         };
@@ -421,6 +424,7 @@ impl World {
     fn save(&mut self) {
         if let Some(text) = self.editor_text() {
             self.trace.push("save".into());
+            self.saved.push(text.clone());
             self.input(Input::from(Intent::Save {
                 path: PATH.into(),
                 content: text,
@@ -527,6 +531,15 @@ fn run(seed: u64, steps: usize) {
         &world.hub.files[PATH].1, last,
         "seed {seed}: the hub has the person's last text"
     );
+    // Nothing the person did not save is written.
+    let hub_wrote = world.hub.written.get(PATH).into_iter().flatten();
+    for text in hub_wrote {
+        assert!(
+            world.saved.contains(text),
+            "seed {seed}: wrote {text:?}, which the person never saved\n{}",
+            world.trace.join("\n")
+        );
+    }
     // Saves land in the order they were made: each text the hub wrote is
     // one the person had, and none is older than one written before it.
     let order = |text: &String| world.texts.iter().position(|t| t == text);
@@ -546,7 +559,7 @@ fn run(seed: u64, steps: usize) {
 }
 
 #[test]
-fn a_persons_own_saves_never_open_the_conflict_view_and_land_in_order() {
+fn a_persons_own_saves_never_open_the_conflict_view_and_land_in_order_and_only_saves_land() {
     for seed in 0..500 {
         run(seed, 400);
     }

@@ -143,12 +143,16 @@ impl Draft {
     }
 
     /// Whether the person asked for this text to be saved (and not only
-    /// typed it).
+    /// typed it): queued, in conflict, or in flight with nothing typed
+    /// since but a save.
     fn saved(&self) -> bool {
-        matches!(
-            self.status,
-            DraftStatus::Queued | DraftStatus::InFlight { .. } | DraftStatus::Conflict { .. }
-        )
+        match &self.status {
+            DraftStatus::Queued | DraftStatus::Conflict { .. } => true,
+            DraftStatus::InFlight {
+                sent, saved_since, ..
+            } => sent.is_none() || *saved_since,
+            _ => false,
+        }
     }
 
     /// The conflict between this draft and the version it is in conflict
@@ -175,7 +179,10 @@ impl Draft {
 
     /// While an edit is in flight the person moves on: `content` becomes
     /// the draft, the text that was sent is kept beside it, and with
-    /// `saved` it goes once the edit is answered. Nothing for other states.
+    /// `saved` it goes once the edit is answered. Typing after such a save
+    /// makes the draft unsaved again, as typing after a queued save does:
+    /// nothing the person did not save is ever sent. Nothing for other
+    /// states.
     fn supersede_in_flight(&mut self, content: String, saved: bool) {
         if let DraftStatus::InFlight {
             sent, saved_since, ..
@@ -183,7 +190,7 @@ impl Draft {
         {
             let before = std::mem::replace(&mut self.content, content);
             sent.get_or_insert(before);
-            *saved_since |= saved;
+            *saved_since = saved;
         }
     }
 
@@ -267,6 +274,14 @@ pub(super) enum Trigger {
 
 /// What the reducer does with drafts.
 impl RoomState {
+    /// The path of the draft whose edit in flight is `edit_id`, if any.
+    pub(crate) fn in_flight_path(&self, edit_id: &str) -> Option<String> {
+        self.drafts
+            .iter()
+            .find(|(_, d)| matches!(&d.status, DraftStatus::InFlight { edit_id: id, .. } if id == edit_id))
+            .map(|(path, _)| path.clone())
+    }
+
     /// Paths of drafts that should be (re)sent after `synced`.
     pub(crate) fn drafts_to_send(&self) -> Vec<String> {
         self.drafts
@@ -361,9 +376,17 @@ impl RoomState {
                 self.drafts.remove(path);
             }
             outcome @ (Rebase::Moved | Rebase::Merged) => {
+                let in_flight = matches!(draft.status, DraftStatus::InFlight { .. });
                 if saved {
                     draft.status = DraftStatus::Queued;
+                } else if in_flight && outcome == Rebase::Merged {
+                    // Typed on since its save, and merged: unsaved.
+                    draft.status = DraftStatus::Editing;
                 }
+                // Typed on since its save, on a file that holds its base
+                // still: the edit in flight is good on the new revision
+                // and goes again as it is (the session sends it again on
+                // its refusal); what was typed stays unsaved on top.
                 if outcome == Rebase::Merged {
                     let with = by.and_then(|id| self.peers.iter().find(|p| p.peer_id == id));
                     self.notices.push(Notice::Merged {

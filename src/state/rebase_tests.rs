@@ -395,3 +395,28 @@ fn an_edit_in_flight_at_a_restart_that_did_not_land_is_queued_on_the_new_revisio
     assert_eq!(draft.base_rev, 0);
     assert!(s.notices.is_empty());
 }
+
+#[test]
+fn typing_after_a_save_that_waits_behind_an_edit_in_flight_makes_the_draft_unsaved_again() {
+    let mut s = joined_on_base();
+    save_and_send(&mut s, "a.txt", "one\n", "e1");
+    s.apply(Action::Person(PersonAction::Save {
+        path: "a.txt".into(),
+        content: "one\ntwo\n".into(),
+    }));
+    typed(&mut s, "one\ntwo\nthree\n");
+    s.apply(Action::Entries(vec![change(
+        5,
+        "a.txt",
+        "one\n",
+        Some("e1"),
+    )]));
+    let draft = &s.drafts["a.txt"];
+    assert_eq!(
+        draft.status,
+        DraftStatus::Editing,
+        "nothing the person did not save is sent"
+    );
+    assert_eq!(draft.content, "one\ntwo\nthree\n");
+    assert!(s.drafts_to_send().is_empty());
+}
