@@ -9,8 +9,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use room_protocol::{
     decode_client_frame, encode, ClientFrame, ErrorCode, ErrorFrame, FileChanged, FileContent,
-    FileEdit, FileVersion, LogEntry, ProjectVersion, ServerFrame, SyncMode, Synced, Tree,
-    TreeEntry,
+    FileEdit, FileVersion, LogEntry, ServerFrame, SyncMode, Synced, Tree, TreeEntry,
 };
 
 use super::*;
@@ -115,10 +114,6 @@ impl ModelHub {
             }
         });
         welcome.head = self.head;
-        welcome.project = ProjectVersion {
-            id: self.generation_id(),
-            rev: self.project_rev,
-        };
         let mut out = vec![Out::Text(encode(&ServerFrame::Welcome(welcome)))];
         if replay {
             let since = hello.last_seen_rev.unwrap_or(0);
@@ -151,6 +146,12 @@ impl ModelHub {
     /// Another program writes `path` (the watcher's reconcile): logged and
     /// broadcast without an author.
     fn write_outside(&mut self, path: &str, content: String) -> Out {
+        self.append_change(path, content, None)
+    }
+
+    /// `Room::append_file_change`: the next rev, the file table, the log,
+    /// and the frame every connection gets.
+    fn append_change(&mut self, path: &str, content: String, edit: Option<&FileEdit>) -> Out {
         self.head += 1;
         self.project_rev = self.head;
         self.files
@@ -159,8 +160,8 @@ impl ModelHub {
             rev: self.head,
             path: path.to_owned(),
             content,
-            by: None,
-            edit_id: None,
+            by: edit.map(|_| "p1".into()),
+            edit_id: edit.map(|e| e.edit_id.clone()),
             deleted: false,
         });
         self.log.push(entry.clone());
@@ -184,24 +185,11 @@ impl ModelHub {
             });
             return Err(Out::Text(encode(&ServerFrame::Error(refusal))));
         }
-        self.head += 1;
-        self.project_rev = self.head;
-        self.files
-            .insert(edit.path.clone(), (self.head, edit.content.clone()));
         self.written
             .entry(edit.path.clone())
             .or_default()
             .push(edit.content.clone());
-        let entry = LogEntry::FileChanged(FileChanged {
-            rev: self.head,
-            path: edit.path.clone(),
-            content: edit.content.clone(),
-            by: Some("p1".into()),
-            edit_id: Some(edit.edit_id.clone()),
-            deleted: false,
-        });
-        self.log.push(entry.clone());
-        Ok(Out::Text(encode(&frame_of(entry))))
+        Ok(self.append_change(&edit.path, edit.content.clone(), Some(edit)))
     }
 }
 
@@ -379,6 +367,16 @@ impl World {
             .write_outside(OUTSIDE, format!("outside {}\n", self.lines));
         if self.joined {
             self.to_page.push_back(change);
+        }
+    }
+
+    /// After a drop or a restart: the retry connects, the hub reads the
+    /// hello, and the page reads up to `synced` (nothing else moves).
+    fn rejoin(&mut self) {
+        self.wait(1000.0);
+        self.deliver_all_to_hub();
+        while self.core.state().status != ConnectionStatus::Connected {
+            self.deliver_to_page();
         }
     }
 
@@ -565,6 +563,14 @@ fn a_persons_own_saves_never_open_the_conflict_view_and_land_in_order_and_only_s
     }
 }
 
+/// The person saves what they have, it lands, and nothing is left.
+fn save_lands(world: &mut World) {
+    world.save();
+    world.settle();
+    assert!(world.core.state().drafts.is_empty());
+    assert_eq!(&world.hub.files[PATH].1, world.texts.last().unwrap());
+}
+
 /// Joined, live, with the file's content on the page.
 fn live_world() -> World {
     let mut world = World::new(7);
@@ -586,8 +592,7 @@ fn an_edit_the_hub_wrote_before_restarting_lands_under_what_was_typed_since() {
     let mut world = live_world();
     // A save that lands: the file is at rev 1.
     world.type_line();
-    world.save();
-    world.settle();
+    save_lands(&mut world);
     world.type_line();
     world.save();
     world.type_line();
@@ -608,19 +613,14 @@ fn a_content_answer_leaves_the_edit_in_flight_on_this_connection_waiting_for_its
     let mut world = live_world();
     // A save that lands: the file is at rev 1.
     world.type_line();
-    world.save();
-    world.settle();
+    save_lands(&mut world);
     world.type_line();
     world.save();
     world.type_line();
     // The hub restarts without having read the edit; the page rejoins in a
     // new generation, whose file contents it fetches.
     world.restart_hub(&mut || false);
-    world.wait(1000.0);
-    world.deliver_all_to_hub(); // hello
-    while world.core.state().status != ConnectionStatus::Connected {
-        world.deliver_to_page(); // welcome, tree, synced
-    }
+    world.rejoin();
     assert!(world.core.state().files[PATH].content.is_none());
     // The page sent the edit again (on its old base) and asked for the
     // content: the hub refuses the edit (its file is the base, at rev 0)
@@ -638,10 +638,7 @@ fn a_content_answer_leaves_the_edit_in_flight_on_this_connection_waiting_for_its
     world.type_line();
     world.deliver_to_page(); // its acknowledgement
     assert_eq!(status_of(&world), DraftStatus::Editing);
-    world.save();
-    world.settle();
-    assert!(world.core.state().drafts.is_empty());
-    assert_eq!(&world.hub.files[PATH].1, world.texts.last().unwrap());
+    save_lands(&mut world);
 }
 
 /// Cause: a snapshot after a dropped connection moved an edit in flight
@@ -659,11 +656,7 @@ fn an_edit_held_in_the_network_and_delivered_late_is_still_recognised_as_ones_ow
     // with a snapshot in which its own file has not changed.
     world.drop_connection(true);
     world.outside_change();
-    world.wait(1000.0);
-    world.deliver_all_to_hub(); // hello
-    while world.core.state().status != ConnectionStatus::Connected {
-        world.deliver_to_page();
-    }
+    world.rejoin();
     assert!(
         matches!(status_of(&world), DraftStatus::InFlight { .. }),
         "a snapshot leaves an edit whose file did not move in flight"
@@ -673,10 +666,7 @@ fn an_edit_held_in_the_network_and_delivered_late_is_still_recognised_as_ones_ow
     world.deliver_all_to_hub();
     world.settle();
     assert_eq!(status_of(&world), DraftStatus::Editing);
-    world.save();
-    world.settle();
-    assert!(world.core.state().drafts.is_empty());
-    assert_eq!(&world.hub.files[PATH].1, world.texts.last().unwrap());
+    save_lands(&mut world);
 }
 
 /// Cause (found by the soak): every run of the hub numbers revisions from
@@ -705,11 +695,7 @@ fn an_edit_resent_after_a_restart_names_its_run_and_never_overwrites_a_change_ma
     // top while it is down; the new run has the file at rev 0 again.
     world.restart_hub(&mut || false);
     world.hub.files.get_mut(PATH).unwrap().1 = "header\nstart\n".into();
-    world.wait(1000.0);
-    world.deliver_all_to_hub();
-    while world.core.state().status != ConnectionStatus::Connected {
-        world.deliver_to_page();
-    }
+    world.rejoin();
     let again = edit(&world);
     assert_eq!(
         (

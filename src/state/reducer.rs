@@ -229,12 +229,12 @@ impl RoomState {
         let Some(edit_id) = error.edit_id.as_deref() else {
             return;
         };
-        let Some((path, draft)) = self.drafts.iter_mut().find(
-            |(_, d)| matches!(&d.status, DraftStatus::InFlight { edit_id: id, .. } if id == edit_id),
-        ) else {
+        let Some(path) = self.in_flight_path(edit_id) else {
             return;
         };
-        let path = path.clone();
+        let Some(draft) = self.drafts.get_mut(&path) else {
+            return;
+        };
         match error.error {
             ErrorCode::ReadOnly => {
                 draft.status = DraftStatus::ReadOnly;
